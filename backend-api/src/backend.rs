@@ -1,0 +1,112 @@
+//! The [`CodeBackend`] trait a code generator implements, and what it hands back.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::index::{DefinedFuncIndex, TypeIndex};
+use crate::module_info::ModuleInfo;
+
+/// An address of machine code the runtime may call. Compiled code is immutable once published
+/// and lives as long as the [`CompiledCode`] that produced it, so the address may be shared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodePtr(pub *const u8);
+
+// SAFETY: a `CodePtr` is only an address of immutable, published machine code; sharing the
+// address between threads is no different from sharing a `usize`.
+unsafe impl Send for CodePtr {}
+// SAFETY: see `Send` above; the pointee is never written through a `CodePtr`.
+unsafe impl Sync for CodePtr {}
+
+/// When functions are compiled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Strategy {
+    /// Each function on its first call, through a stub (the default).
+    #[default]
+    Lazy,
+    /// All functions up front, into one object that can be serialized.
+    Eager,
+}
+
+/// How hard the code generator optimizes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum OptLevel {
+    /// Fast instruction selection, few passes: the baseline tier.
+    #[default]
+    Baseline,
+    /// Full optimization (like `-O2`).
+    Optimized,
+}
+
+/// What the runtime asks of the backend when it compiles a module.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct CompileOptions {
+    /// Lazy or eager.
+    pub strategy: Strategy,
+    /// Optimization level of the first compile of each function.
+    pub opt_level: OptLevel,
+}
+
+/// Why compilation failed. Lowering a validated module should not fail; this reports code
+/// generator limits, unsupported features and rejected serialized blobs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompileError {
+    /// What went wrong, with enough context to act on.
+    pub message: String,
+}
+
+impl CompileError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        CompileError { message: message.into() }
+    }
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// A code generator. One instance serves every module of an engine, possibly from several
+/// threads at once.
+pub trait CodeBackend: Send + Sync {
+    /// A short name for messages and serialized headers, e.g. `"llvm"`.
+    fn name(&self) -> &str;
+
+    /// Prepare code for a validated module. Lazy: return at once with a stub per function;
+    /// eager: compile every function before returning.
+    fn compile(&self, module: &ModuleInfo, opts: &CompileOptions) -> Result<Box<dyn CompiledCode>, CompileError>;
+
+    /// Rebuild code from [`CompiledCode::serialize`] output, compiling nothing. Rejects a blob
+    /// made by another version, target or configuration, or a damaged one.
+    fn deserialize(&self, module: &ModuleInfo, bytes: &[u8]) -> Result<Box<dyn CompiledCode>, CompileError>;
+}
+
+/// Code for one module, shared by all its instances and threads.
+///
+/// Compiled functions use the calling convention of the `lazuli_backend_api` ABI:
+/// `extern "C" fn(callee_vmctx: *mut u8, params...) -> result`, where a function with several
+/// results takes one more parameter, a `*mut ValRaw` where it writes them, and returns nothing.
+pub trait CompiledCode: Send + Sync {
+    /// The module's GOT: one code pointer per defined function, which compiled code calls
+    /// through. Entries start as stubs (lazy) and are patched atomically when resolved.
+    /// Valid as long as `self` lives.
+    fn got(&self) -> *const CodePtr;
+
+    /// Compile defined function `f` now if it is not yet compiled and return its code.
+    /// Idempotent and thread-safe: a function is compiled at most once.
+    fn resolve(&self, f: DefinedFuncIndex) -> Result<CodePtr, CompileError>;
+
+    /// An adapter for host-to-wasm calls of signature `ty`:
+    /// `extern "C" fn(code: *const u8, callee_vmctx: *mut u8, args_and_results: *mut ValRaw)`.
+    /// It reads the arguments from the array, calls `code` and writes the results over it.
+    fn array_trampoline(&self, ty: TypeIndex) -> Result<CodePtr, CompileError>;
+
+    /// Whether defined function `f` has been compiled (rather than still being a stub).
+    fn is_compiled(&self, f: DefinedFuncIndex) -> bool;
+
+    /// The compiled code and the metadata needed to load it again without compiling.
+    fn serialize(&self) -> Result<Vec<u8>, CompileError>;
+}

@@ -1,0 +1,28 @@
+//! The contract between the Lazuli runtime (`lazuli-core`) and a code generator.
+//!
+//! A backend receives a [`ModuleInfo`] — a validated module described with plain types and
+//! byte ranges into the module's bytes — and returns [`CompiledCode`]: callable entry points
+//! for every defined function (real code or a stub that compiles on first call), host-to-wasm
+//! trampolines, and a serialized form. Both sides agree on one ABI, defined here once:
+//! the [`vmcontext`] layout, [`ValRaw`], [`TrapCode`] and the [`libcall`] table.
+//!
+//! This crate is `no_std` with `alloc` so that the runtime core that depends on it stays so.
+#![no_std]
+
+extern crate alloc;
+
+mod backend;
+pub mod index;
+pub mod libcall;
+mod module_info;
+mod trap;
+mod types;
+mod val;
+pub mod vmcontext;
+
+pub use backend::{CodeBackend, CodePtr, CompileError, CompileOptions, CompiledCode, OptLevel, Strategy};
+pub use index::*;
+pub use module_info::*;
+pub use trap::TrapCode;
+pub use types::*;
+pub use val::ValRaw;

@@ -1,0 +1,39 @@
+//! Libcalls: runtime functions that compiled code calls through the table at
+//! [`crate::vmcontext::VMOffsets::LIBCALLS`]. The runtime fills the table; a backend emits an
+//! indirect call to entry `Libcall::X as usize` with the C signature documented on `X`.
+//! Every libcall takes the caller's `vmctx` first.
+
+/// The libcalls, numbered by their position in the libcall table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum Libcall {
+    /// `fn(vmctx, trap_code: u32) -> !`: unwind to the host call that entered wasm.
+    RaiseTrap = 0,
+    /// `fn(vmctx, defined_func: u32) -> *const u8`: compile a defined function if needed,
+    /// patch its GOT entry and return its code (the lazy resolver the stubs call).
+    /// Raises a `CompileError` trap on failure.
+    ResolveFunc = 1,
+    /// `fn(vmctx, memory: u32, delta_pages: u32) -> i32`: `memory.grow`; old size or -1.
+    MemoryGrow = 2,
+    /// `fn(vmctx, table: u32, init: usize, delta: u32) -> i32`: `table.grow`; old size or -1.
+    TableGrow = 3,
+    /// `fn(vmctx, memory: u32, dst: u32, val: u32, len: u32)`: `memory.fill`; traps when out of bounds.
+    MemoryFill = 4,
+    /// `fn(vmctx, dst_mem: u32, src_mem: u32, dst: u32, src: u32, len: u32)`: `memory.copy`.
+    MemoryCopy = 5,
+    /// `fn(vmctx, memory: u32, data: u32, dst: u32, src: u32, len: u32)`: `memory.init`.
+    MemoryInit = 6,
+    /// `fn(vmctx, data: u32)`: `data.drop`.
+    DataDrop = 7,
+    /// `fn(vmctx, dst_table: u32, src_table: u32, dst: u32, src: u32, len: u32)`: `table.copy`.
+    TableCopy = 8,
+    /// `fn(vmctx, table: u32, elem: u32, dst: u32, src: u32, len: u32)`: `table.init`.
+    TableInit = 9,
+    /// `fn(vmctx, elem: u32)`: `elem.drop`.
+    ElemDrop = 10,
+    /// `fn(vmctx, table: u32, dst: u32, val: usize, len: u32)`: `table.fill`.
+    TableFill = 11,
+}
+
+/// Number of entries in the libcall table.
+pub const LIBCALL_COUNT: usize = 12;

@@ -1,0 +1,214 @@
+//! [`ModuleInfo`]: a decoded, validated module as the runtime and backends see it.
+//!
+//! Built by `lazuli-core` in one linear pass (canonical addressing). Function bodies are not
+//! copied: each is a byte range into the shared module bytes, so any function can be located
+//! and compiled alone, on any thread, in any order.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::ops::Range;
+
+use crate::index::*;
+use crate::types::*;
+
+/// Everything a runtime or backend needs to know about a validated module.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleInfo {
+    /// The module's bytes; every [`Range`] in this description points into them.
+    pub bytes: Arc<[u8]>,
+    /// The type section.
+    pub types: Vec<FuncType>,
+    /// The type of every function, imports first (the function index space).
+    pub functions: Vec<TypeIndex>,
+    /// How many leading entries of `functions` are imports.
+    pub num_imported_funcs: u32,
+    /// Every table, imports first.
+    pub tables: Vec<TableType>,
+    /// How many leading entries of `tables` are imports.
+    pub num_imported_tables: u32,
+    /// Every memory, imports first.
+    pub memories: Vec<MemoryType>,
+    /// How many leading entries of `memories` are imports.
+    pub num_imported_memories: u32,
+    /// Every global, imports first.
+    pub globals: Vec<GlobalType>,
+    /// How many leading entries of `globals` are imports.
+    pub num_imported_globals: u32,
+    /// Initializers of the defined globals, in order.
+    pub global_inits: Vec<ConstExpr>,
+    /// The import section, in order.
+    pub imports: Vec<Import>,
+    /// The export section, in order.
+    pub exports: Vec<Export>,
+    /// The start function, if any.
+    pub start: Option<FuncIndex>,
+    /// The element section.
+    pub elements: Vec<ElementSegment>,
+    /// The data section.
+    pub data: Vec<DataSegment>,
+    /// The body of every defined function, in code section order.
+    pub bodies: Vec<FunctionBody>,
+    /// Function names from the `name` custom section, where present.
+    pub func_names: Vec<(FuncIndex, String)>,
+}
+
+impl ModuleInfo {
+    /// The signature of function `f`.
+    pub fn func_type(&self, f: FuncIndex) -> &FuncType {
+        &self.types[self.functions[f.index()].index()]
+    }
+
+    /// How many functions the module defines.
+    pub fn num_defined_funcs(&self) -> u32 {
+        self.bodies.len() as u32
+    }
+
+    /// The defined index of `f`, or `None` if `f` is imported.
+    pub fn defined_func_index(&self, f: FuncIndex) -> Option<DefinedFuncIndex> {
+        f.0.checked_sub(self.num_imported_funcs).map(DefinedFuncIndex)
+    }
+
+    /// The function index of a defined function.
+    pub fn func_index(&self, f: DefinedFuncIndex) -> FuncIndex {
+        FuncIndex(f.0 + self.num_imported_funcs)
+    }
+
+    /// The bytes of a defined function's body (locals and code, without the size prefix).
+    pub fn body_bytes(&self, f: DefinedFuncIndex) -> &[u8] {
+        &self.bytes[self.bodies[f.index()].range.clone()]
+    }
+
+    /// The name of `f` from the name section, if it has one.
+    pub fn func_name(&self, f: FuncIndex) -> Option<&str> {
+        self.func_names
+            .binary_search_by_key(&f, |(i, _)| *i)
+            .ok()
+            .map(|i| self.func_names[i].1.as_str())
+    }
+
+    /// The type of an entity of this module, as seen by importers and exporters.
+    pub fn entity_type(&self, e: EntityIndex) -> ExternType {
+        match e {
+            EntityIndex::Func(f) => ExternType::Func(self.func_type(f).clone()),
+            EntityIndex::Table(t) => ExternType::Table(self.tables[t.index()]),
+            EntityIndex::Memory(m) => ExternType::Memory(self.memories[m.index()]),
+            EntityIndex::Global(g) => ExternType::Global(self.globals[g.index()]),
+        }
+    }
+}
+
+/// An entity in one of the module's index spaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EntityIndex {
+    /// A function.
+    Func(FuncIndex),
+    /// A table.
+    Table(TableIndex),
+    /// A memory.
+    Memory(MemoryIndex),
+    /// A global.
+    Global(GlobalIndex),
+}
+
+/// One entry of the import section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Import {
+    /// The module name.
+    pub module: String,
+    /// The field name.
+    pub name: String,
+    /// The index the import occupies in its index space.
+    pub index: EntityIndex,
+}
+
+/// One entry of the export section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Export {
+    /// The export name (unique in the module).
+    pub name: String,
+    /// The exported entity.
+    pub index: EntityIndex,
+}
+
+/// A constant expression, as used for global initializers and segment offsets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConstExpr {
+    /// `i32.const`.
+    I32(i32),
+    /// `i64.const`.
+    I64(i64),
+    /// `f32.const`, as bits.
+    F32(u32),
+    /// `f64.const`, as bits.
+    F64(u64),
+    /// `v128.const`.
+    V128(u128),
+    /// `ref.null`.
+    RefNull(RefType),
+    /// `ref.func`.
+    RefFunc(FuncIndex),
+    /// `global.get` of an (immutable, imported or earlier) global.
+    GlobalGet(GlobalIndex),
+}
+
+/// A defined function's body, located in the module bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionBody {
+    /// Byte range of the body (local declarations and code) in [`ModuleInfo::bytes`].
+    pub range: Range<usize>,
+    /// Functions this body calls directly with `call`, deduplicated, in first-seen order.
+    /// Lazy compilation speculates on these.
+    pub callees: Box<[FuncIndex]>,
+}
+
+/// How an element segment is used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ElementMode {
+    /// Copied into `table` at `offset` at instantiation.
+    Active {
+        /// Target table.
+        table: TableIndex,
+        /// Offset expression (`i32`).
+        offset: ConstExpr,
+    },
+    /// Available to `table.init` until dropped.
+    Passive,
+    /// Only declares functions for `ref.func`; dropped at instantiation.
+    Declared,
+}
+
+/// One entry of the element section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ElementSegment {
+    /// How the segment is used.
+    pub mode: ElementMode,
+    /// Type of the elements.
+    pub element_type: RefType,
+    /// The elements, each a constant expression.
+    pub items: Box<[ConstExpr]>,
+}
+
+/// How a data segment is used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataMode {
+    /// Copied into `memory` at `offset` at instantiation.
+    Active {
+        /// Target memory.
+        memory: MemoryIndex,
+        /// Offset expression (`i32`).
+        offset: ConstExpr,
+    },
+    /// Available to `memory.init` until dropped.
+    Passive,
+}
+
+/// One entry of the data section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataSegment {
+    /// How the segment is used.
+    pub mode: DataMode,
+    /// Byte range of the segment's contents in [`ModuleInfo::bytes`].
+    pub range: Range<usize>,
+}

@@ -1,0 +1,191 @@
+//! The `VMContext`: the per-instance block of runtime state that compiled code receives as its
+//! first argument, and the records it points to.
+//!
+//! The layout is computed by one function, [`VMOffsets::new`], that the runtime (which fills the
+//! block) and every backend (which emits loads from it) both call. Fixed fields come first;
+//! then arrays whose length depends on the module.
+//!
+//! ```text
+//! offset                      field
+//! 0                           magic: u64                         (VMCONTEXT_MAGIC)
+//! 8                           libcalls: *const usize             (the libcall table)
+//! 16                          got: *const AtomicPtr<u8>          (code of each defined function)
+//! 24                          type_ids: *const u32               (engine-wide id per type index)
+//! 32                          stack_limit: usize                 (lowest usable stack address)
+//! 40                          func_refs: *const VMFuncRef        (one per function index)
+//! 48                          runtime: *mut ()                   (opaque, for libcalls)
+//! imported_funcs              [VMFuncImport; imported funcs]
+//! memories                    [*mut VMMemoryDefinition; memories]
+//! tables                      [*mut VMTableDefinition; tables]
+//! globals                     [*mut ValRaw; globals]
+//! ```
+
+use crate::module_info::ModuleInfo;
+
+/// The first word of every `VMContext`, checked in debug builds.
+pub const VMCONTEXT_MAGIC: u64 = u64::from_le_bytes(*b"lazulivm");
+
+/// Pointer size of the targets Lazuli supports (64-bit hosts).
+pub const POINTER_SIZE: u32 = 8;
+
+/// Where a linear memory currently lives. The owner updates it when the memory grows;
+/// compiled code reloads it after any call that may grow memory.
+#[derive(Debug)]
+#[repr(C)]
+pub struct VMMemoryDefinition {
+    /// Start of the memory's bytes.
+    pub base: *mut u8,
+    /// Current size in bytes.
+    pub length: usize,
+}
+
+/// Where a table's elements currently live. Each element is a pointer-sized reference:
+/// for `funcref` a `*const VMFuncRef`, for `externref` an opaque host handle; 0 is null.
+#[derive(Debug)]
+#[repr(C)]
+pub struct VMTableDefinition {
+    /// Start of the element array.
+    pub base: *mut usize,
+    /// Current number of elements.
+    pub length: usize,
+}
+
+/// An imported function: its code and the `VMContext` it must be called with.
+#[derive(Debug, Clone, Copy)]
+#[repr(C)]
+pub struct VMFuncImport {
+    /// Code with the wasm calling convention.
+    pub code: *const u8,
+    /// The callee's context (its own instance's, or a host function's).
+    pub vmctx: *mut u8,
+}
+
+/// A function reference as stored in tables and produced by `ref.func`: enough to call the
+/// function indirectly and check its signature.
+#[derive(Debug)]
+#[repr(C)]
+pub struct VMFuncRef {
+    /// Address of a code pointer to call through: a GOT entry for defined functions (so a
+    /// reference follows lazy resolution), or the `code` field of a [`VMFuncImport`].
+    pub code_slot: *const *const u8,
+    /// Engine-wide signature id of the function's type.
+    pub type_id: u32,
+    /// Padding; always 0.
+    pub _pad: u32,
+    /// The `VMContext` to call the function with.
+    pub vmctx: *mut u8,
+}
+
+/// Byte offsets of every field of a module's `VMContext`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VMOffsets {
+    /// Number of imported functions.
+    pub num_imported_funcs: u32,
+    /// Number of memories (imported and defined).
+    pub num_memories: u32,
+    /// Number of tables (imported and defined).
+    pub num_tables: u32,
+    /// Number of globals (imported and defined).
+    pub num_globals: u32,
+    imported_funcs: u32,
+    memories: u32,
+    tables: u32,
+    globals: u32,
+    size: u32,
+}
+
+impl VMOffsets {
+    /// Offset of the magic word.
+    pub const MAGIC: u32 = 0;
+    /// Offset of the libcall table pointer.
+    pub const LIBCALLS: u32 = 8;
+    /// Offset of the GOT pointer (array of code pointers, one per defined function).
+    pub const GOT: u32 = 16;
+    /// Offset of the type id array pointer.
+    pub const TYPE_IDS: u32 = 24;
+    /// Offset of the stack limit.
+    pub const STACK_LIMIT: u32 = 32;
+    /// Offset of the function reference array pointer.
+    pub const FUNC_REFS: u32 = 40;
+    /// Offset of the opaque runtime pointer.
+    pub const RUNTIME: u32 = 48;
+    const FIXED_END: u32 = 56;
+
+    /// The layout for a module.
+    pub fn new(module: &ModuleInfo) -> VMOffsets {
+        Self::from_counts(
+            module.num_imported_funcs,
+            module.memories.len() as u32,
+            module.tables.len() as u32,
+            module.globals.len() as u32,
+        )
+    }
+
+    /// The layout for the given entity counts.
+    pub fn from_counts(num_imported_funcs: u32, num_memories: u32, num_tables: u32, num_globals: u32) -> VMOffsets {
+        let imported_funcs = Self::FIXED_END;
+        let memories = imported_funcs + num_imported_funcs * 2 * POINTER_SIZE;
+        let tables = memories + num_memories * POINTER_SIZE;
+        let globals = tables + num_tables * POINTER_SIZE;
+        let size = globals + num_globals * POINTER_SIZE;
+        VMOffsets {
+            num_imported_funcs,
+            num_memories,
+            num_tables,
+            num_globals,
+            imported_funcs,
+            memories,
+            tables,
+            globals,
+            size,
+        }
+    }
+
+    /// Offset of imported function `i`'s [`VMFuncImport`].
+    pub fn imported_func(&self, i: u32) -> u32 {
+        debug_assert!(i < self.num_imported_funcs);
+        self.imported_funcs + i * 2 * POINTER_SIZE
+    }
+
+    /// Offset of the pointer to memory `i`'s [`VMMemoryDefinition`].
+    pub fn memory(&self, i: u32) -> u32 {
+        debug_assert!(i < self.num_memories);
+        self.memories + i * POINTER_SIZE
+    }
+
+    /// Offset of the pointer to table `i`'s [`VMTableDefinition`].
+    pub fn table(&self, i: u32) -> u32 {
+        debug_assert!(i < self.num_tables);
+        self.tables + i * POINTER_SIZE
+    }
+
+    /// Offset of the pointer to global `i`'s storage (a [`crate::ValRaw`]).
+    pub fn global(&self, i: u32) -> u32 {
+        debug_assert!(i < self.num_globals);
+        self.globals + i * POINTER_SIZE
+    }
+
+    /// Total size of the `VMContext` in bytes.
+    pub fn size(&self) -> u32 {
+        self.size
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_is_packed_in_declared_order() {
+        let o = VMOffsets::from_counts(2, 1, 3, 4);
+        assert_eq!(o.imported_func(0), 56);
+        assert_eq!(o.imported_func(1), 72);
+        assert_eq!(o.memory(0), 88);
+        assert_eq!(o.table(0), 96);
+        assert_eq!(o.table(2), 112);
+        assert_eq!(o.global(0), 120);
+        assert_eq!(o.size(), 152);
+        assert_eq!(core::mem::size_of::<VMFuncImport>() as u32, 2 * POINTER_SIZE);
+        assert_eq!(core::mem::size_of::<VMFuncRef>(), 24);
+    }
+}

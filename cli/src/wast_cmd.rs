@@ -1,0 +1,104 @@
+//! `lazuli wast`: run spec scripts and print a line per file and a total.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use lazuli_core::{Config, Engine};
+use lazuli_tests::suite;
+use lazuli_tests::wast::{Tally, WastRunner};
+
+/// Arguments of `lazuli wast`.
+#[derive(clap::Args)]
+pub struct WastArgs {
+    /// .wast files or directories holding them.
+    paths: Vec<PathBuf>,
+    /// A folder of the pinned spec suite, e.g. `wasm-v1`, `wasm-v2`, `proposals/simd` (repeatable).
+    #[arg(long = "suite", value_name = "FOLDER")]
+    suites: Vec<String>,
+    /// Print each failure, and the reasons for skips.
+    #[arg(short, long)]
+    verbose: bool,
+    /// Print one markdown table row per path or suite folder after the totals.
+    #[arg(long)]
+    table: bool,
+}
+
+struct Script {
+    name: String,
+    text: String,
+}
+
+/// Run the scripts; exit status 1 if any directive failed.
+pub fn run(args: WastArgs) -> Result<ExitCode, String> {
+    if args.paths.is_empty() && args.suites.is_empty() {
+        return Err(format!("nothing to run: give .wast paths or --suite FOLDER (one of {})", suite::FOLDERS.join(", ")));
+    }
+    let mut groups: Vec<(String, Vec<Script>)> = Vec::new();
+    for name in &args.suites {
+        let files = suite::folder(name)
+            .ok_or_else(|| format!("unknown suite folder `{name}`; known: {}", suite::FOLDERS.join(", ")))?;
+        groups.push((name.clone(), files.into_iter().map(|f| Script { name: f.path, text: f.text.to_string() }).collect()));
+    }
+    for path in &args.paths {
+        let mut scripts = Vec::new();
+        collect(path, &mut scripts)?;
+        groups.push((path.display().to_string(), scripts));
+    }
+
+    let runner = WastRunner::new(Engine::new(Config::default()));
+    let mut total = Tally::default();
+    let mut rows = Vec::new();
+    for (group, scripts) in &groups {
+        let mut group_tally = Tally::default();
+        for script in scripts {
+            let tally = runner.run_script(&script.text);
+            println!("{}: {} passed, {} failed, {} skipped", script.name, tally.passed, tally.failed, tally.skipped);
+            if args.verbose {
+                for f in &tally.failures {
+                    println!("    FAIL {f}");
+                }
+            }
+            group_tally.add(&tally);
+        }
+        rows.push((group.clone(), group_tally.clone()));
+        total.add(&group_tally);
+    }
+    if args.verbose && !total.skip_reasons.is_empty() {
+        println!("skipped because:");
+        for r in &total.skip_reasons {
+            println!("    {r}");
+        }
+    }
+    if args.table {
+        println!();
+        println!("| suite | passed | failed | skipped |");
+        println!("|---|---:|---:|---:|");
+        for (group, t) in &rows {
+            println!("| {group} | {} | {} | {} |", t.passed, t.failed, t.skipped);
+        }
+        println!();
+    }
+    println!("{} passed, {} failed, {} skipped", total.passed, total.failed, total.skipped);
+    Ok(if total.failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn collect(path: &Path, out: &mut Vec<Script>) -> Result<(), String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if meta.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for entry in entries {
+            if entry.is_dir() || entry.extension().is_some_and(|x| x == "wast") {
+                collect(&entry, out)?;
+            }
+        }
+        Ok(())
+    } else {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        out.push(Script { name: path.display().to_string(), text });
+        Ok(())
+    }
+}

@@ -1,0 +1,99 @@
+//! [`Config`]: the settings an [`crate::Engine`] is created with.
+
+use lazuli_backend_api::{OptLevel, Strategy};
+
+/// The WebAssembly features modules may use. A module using a disabled feature is rejected at
+/// [`crate::Module::new`] with an error naming the feature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Features {
+    /// Mutable globals may be imported and exported.
+    pub mutable_global: bool,
+    /// Functions and blocks may have several results.
+    pub multi_value: bool,
+    /// `i32.extend8_s` and friends.
+    pub sign_extension: bool,
+    /// `i32.trunc_sat_f32_s` and friends.
+    pub saturating_float_to_int: bool,
+    /// `memory.copy`, passive segments and friends.
+    pub bulk_memory: bool,
+    /// `externref`, several tables, `table.get` and friends.
+    pub reference_types: bool,
+    /// 128-bit SIMD.
+    pub simd: bool,
+}
+
+impl Features {
+    /// WebAssembly 1.0 (2019): the MVP plus mutable globals.
+    pub const WASM1: Features = Features {
+        mutable_global: true,
+        multi_value: false,
+        sign_extension: false,
+        saturating_float_to_int: false,
+        bulk_memory: false,
+        reference_types: false,
+        simd: false,
+    };
+
+    /// WebAssembly 2.0 (2022): 1.0 plus multi-value, sign extension, saturating conversions,
+    /// bulk memory, reference types and SIMD.
+    pub const WASM2: Features = Features {
+        mutable_global: true,
+        multi_value: true,
+        sign_extension: true,
+        saturating_float_to_int: true,
+        bulk_memory: true,
+        reference_types: true,
+        simd: true,
+    };
+
+    pub(crate) fn to_wasmparser(self) -> wasmparser::WasmFeatures {
+        use wasmparser::WasmFeatures as W;
+        let mut f = W::MVP;
+        f.set(W::MUTABLE_GLOBAL, self.mutable_global);
+        f.set(W::MULTI_VALUE, self.multi_value);
+        f.set(W::SIGN_EXTENSION, self.sign_extension);
+        f.set(W::SATURATING_FLOAT_TO_INT, self.saturating_float_to_int);
+        f.set(W::BULK_MEMORY, self.bulk_memory);
+        f.set(W::REFERENCE_TYPES, self.reference_types);
+        f.set(W::SIMD, self.simd);
+        f
+    }
+}
+
+impl Default for Features {
+    /// WebAssembly 2.0.
+    fn default() -> Self {
+        Features::WASM2
+    }
+}
+
+/// Engine settings: which features modules may use and how code is generated.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Config {
+    /// Enabled WebAssembly features (default: WebAssembly 2.0).
+    pub features: Features,
+    /// Lazy (default) or eager compilation.
+    pub strategy: Strategy,
+    /// Optimization level of the first compile of each function.
+    pub opt_level: OptLevel,
+}
+
+impl Config {
+    /// Sets the enabled features.
+    pub fn features(mut self, features: Features) -> Self {
+        self.features = features;
+        self
+    }
+
+    /// Sets the compilation strategy.
+    pub fn strategy(mut self, strategy: Strategy) -> Self {
+        self.strategy = strategy;
+        self
+    }
+
+    /// Sets the optimization level.
+    pub fn opt_level(mut self, opt_level: OptLevel) -> Self {
+        self.opt_level = opt_level;
+        self
+    }
+}

@@ -1,0 +1,53 @@
+//! [`Error`]: everything that can go wrong in the runtime, with context.
+
+use alloc::string::String;
+use core::fmt;
+
+use crate::backend::CompileError;
+
+/// An error from decoding, validating, compiling, linking or running a module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The bytes are not a well-formed WebAssembly module, or the module is not valid.
+    InvalidModule {
+        /// Byte offset in the module where the problem was found.
+        offset: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The text format could not be parsed.
+    Text(String),
+    /// The code generator failed or rejected serialized code.
+    Compile(CompileError),
+    /// The engine has no code generator, so modules cannot be instantiated or run.
+    NoBackend,
+}
+
+impl From<wasmparser::BinaryReaderError> for Error {
+    fn from(e: wasmparser::BinaryReaderError) -> Error {
+        Error::InvalidModule { offset: e.offset() as usize, message: e.message().into() }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidModule { offset, message } => {
+                write!(f, "invalid module at byte offset {offset:#x}: {message}")
+            }
+            Error::Text(message) => write!(f, "cannot parse text format: {message}"),
+            Error::Compile(e) => write!(f, "compilation failed: {e}"),
+            Error::NoBackend => f.write_str("this engine has no code backend; it can only decode and validate"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for Error {}
+
+impl From<CompileError> for Error {
+    fn from(e: CompileError) -> Error {
+        Error::Compile(e)
+    }
+}

@@ -1,0 +1,35 @@
+//! Lazuli's runtime core: it decodes and validates WebAssembly modules, gives every function a
+//! canonical address, and (with a [`backend::CodeBackend`]) instantiates and runs them.
+//!
+//! The crate is `no_std` with `alloc`; operating-system services (threads, trap unwinding,
+//! mapped memory) come from a platform crate such as `lazuli-std-shim`.
+//!
+//! ```
+//! # fn main() -> Result<(), lazuli_core::Error> {
+//! use lazuli_core::{Config, Engine, Module};
+//! let engine = Engine::new(Config::default());
+//! let module = Module::from_wat(&engine, r#"(module (func (export "f") (result i32) i32.const 7))"#)?;
+//! assert_eq!(module.exports().count(), 1);
+//! # Ok(()) }
+//! ```
+#![no_std]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod config;
+mod engine;
+mod error;
+mod module;
+mod translate;
+
+/// The contract between the runtime and code generators, re-exported so that an embedder and a
+/// backend author see one API.
+pub use lazuli_backend_api as backend;
+
+pub use backend::{ExternType, FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType};
+pub use config::{Config, Features};
+pub use engine::Engine;
+pub use error::Error;
+pub use module::Module;

@@ -1,0 +1,149 @@
+//! [`Module`]: a decoded, validated module with canonical addresses, shared and cheap to clone.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use crate::backend::{ExternType, ModuleInfo};
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::translate::translate;
+
+/// A validated WebAssembly module. `Send + Sync`; clones share everything.
+#[derive(Clone)]
+pub struct Module {
+    inner: Arc<ModuleInner>,
+}
+
+struct ModuleInner {
+    engine: Engine,
+    info: ModuleInfo,
+}
+
+impl core::fmt::Debug for Module {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Module")
+            .field("functions", &self.inner.info.functions.len())
+            .field("bytes", &self.inner.info.bytes.len())
+            .finish()
+    }
+}
+
+impl Module {
+    /// Decode and validate a binary module and give every function its canonical address.
+    /// Compiles nothing. A malformed or invalid module is an [`Error::InvalidModule`] naming the
+    /// byte offset and the reason.
+    pub fn new(engine: &Engine, bytes: impl Into<Arc<[u8]>>) -> Result<Module, Error> {
+        let info = translate(bytes.into(), engine.config().features)?;
+        Ok(Module { inner: Arc::new(ModuleInner { engine: engine.clone(), info }) })
+    }
+
+    /// Parse a module in the WebAssembly text format, then as [`Module::new`].
+    #[cfg(feature = "wat")]
+    pub fn from_wat(engine: &Engine, text: &str) -> Result<Module, Error> {
+        use alloc::string::ToString;
+        let bytes = wat::parse_str(text).map_err(|e| Error::Text(e.to_string()))?;
+        Module::new(engine, bytes)
+    }
+
+    /// Check that `bytes` are a valid module under `engine`'s features, without keeping it.
+    pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<(), Error> {
+        translate(Arc::from(bytes), engine.config().features).map(|_| ())
+    }
+
+    /// The module's imports as `(module, name, type)`, in order (the spec's `module_imports`).
+    pub fn imports(&self) -> impl ExactSizeIterator<Item = (&str, &str, ExternType)> + '_ {
+        let info = &self.inner.info;
+        info.imports.iter().map(move |i| (i.module.as_str(), i.name.as_str(), info.entity_type(i.index)))
+    }
+
+    /// The module's exports as `(name, type)`, in order (the spec's `module_exports`).
+    pub fn exports(&self) -> impl ExactSizeIterator<Item = (&str, ExternType)> + '_ {
+        let info = &self.inner.info;
+        info.exports.iter().map(move |e| (e.name.as_str(), info.entity_type(e.index)))
+    }
+
+    /// The type of the export called `name`, if there is one.
+    pub fn export_type(&self, name: &str) -> Option<ExternType> {
+        self.exports().find(|(n, _)| *n == name).map(|(_, t)| t)
+    }
+
+    /// The module's description: types, index spaces, segments and function body locations.
+    pub fn info(&self) -> &ModuleInfo {
+        &self.inner.info
+    }
+
+    /// The engine this module was made with.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The names of the module's custom sections are not kept; this lists the functions that
+    /// have a name in the `name` section.
+    pub fn function_names(&self) -> Vec<(u32, &str)> {
+        self.inner.info.func_names.iter().map(|(f, n)| (f.0, n.as_str())).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Config, FuncType, ValType};
+    use alloc::string::ToString;
+
+    fn engine() -> Engine {
+        Engine::new(Config::default())
+    }
+
+    #[test]
+    fn imports_come_first_in_the_function_index_space() {
+        let m = Module::from_wat(
+            &engine(),
+            r#"(module
+                (import "env" "a" (func (param i32)))
+                (func $b (call $c))
+                (func $c (call 0 (i32.const 1)) (call $b))
+                (export "c" (func $c)))"#,
+        )
+        .unwrap();
+        let info = m.info();
+        assert_eq!(info.num_imported_funcs, 1);
+        assert_eq!(info.bodies.len(), 2);
+        assert_eq!(info.func_index(crate::backend::DefinedFuncIndex(1)).0, 2);
+        assert_eq!(&*info.bodies[1].callees, &[crate::backend::FuncIndex(0), crate::backend::FuncIndex(1)]);
+        // Each body range points at the body's own bytes in the shared module bytes.
+        let body = info.body_bytes(crate::backend::DefinedFuncIndex(0));
+        assert_eq!(body, &[0x00, 0x10, 0x02, 0x0b]);
+        let (module, name, ty) = m.imports().next().unwrap();
+        assert_eq!((module, name), ("env", "a"));
+        assert_eq!(ty, ExternType::Func(FuncType::new([ValType::I32], [])));
+        assert_eq!(m.export_type("c"), Some(ExternType::Func(FuncType::default())));
+    }
+
+    #[test]
+    fn errors_name_offset_and_reason() {
+        let err = Module::new(&engine(), &b"\0asm\x01\0\0\0\x01\x05"[..]).unwrap_err();
+        match err {
+            Error::InvalidModule { offset, ref message } => {
+                assert_eq!(offset, 10);
+                assert!(message.contains("unexpected end"), "{message}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let err = Module::from_wat(&engine(), "(module (func (result i32) i64.const 0))").unwrap_err();
+        assert!(matches!(err, Error::InvalidModule { .. }));
+        assert!(err.to_string().contains("type mismatch"), "{err}");
+    }
+
+    #[test]
+    fn disabled_features_are_named() {
+        let e = Engine::new(Config::default().features(crate::Features::WASM1));
+        let err = Module::from_wat(&e, "(module (func (result i32 i32) i32.const 0 i32.const 1))").unwrap_err();
+        assert!(err.to_string().contains("multi-value"), "{err}");
+    }
+
+    #[test]
+    fn module_is_send_sync_clone() {
+        fn check<T: Send + Sync + Clone>() {}
+        check::<Module>();
+    }
+}

@@ -1,0 +1,334 @@
+//! The first linear pass over a module: decode and validate every section and build the
+//! [`ModuleInfo`] that gives each function its canonical address.
+//!
+//! One pass, one parser: each section payload goes to the validator and then to the reader for
+//! its section here. Function bodies are validated operator by operator, and the same walk
+//! records each body's direct callees, which lazy compilation uses to speculate.
+
+use alloc::boxed::Box;
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use hashbrown::HashSet;
+use wasmparser::{
+    FuncValidatorAllocations, KnownCustom, Name, Operator, Parser, Payload, ValidPayload,
+    Validator,
+};
+
+use crate::backend::*;
+use crate::config::Features;
+use crate::error::Error;
+
+type Result<T> = core::result::Result<T, Error>;
+
+fn unsupported(message: &str, offset: usize) -> Error {
+    Error::InvalidModule { offset, message: message.into() }
+}
+
+/// Decode and validate `bytes`, returning the module's description.
+pub(crate) fn translate(bytes: Arc<[u8]>, features: Features) -> core::result::Result<ModuleInfo, Error> {
+    let mut info = ModuleInfo { bytes: bytes.clone(), ..ModuleInfo::default() };
+    Translator { info: &mut info, validator: Validator::new_with_features(features.to_wasmparser()) }.run(&bytes)?;
+    Ok(info)
+}
+
+struct Translator<'m> {
+    info: &'m mut ModuleInfo,
+    validator: Validator,
+}
+
+impl Translator<'_> {
+    fn run(mut self, bytes: &[u8]) -> Result<()> {
+        let mut allocs = FuncValidatorAllocations::default();
+        for payload in Parser::new(0).parse_all(bytes) {
+            let payload = payload?;
+            if let ValidPayload::Func(func, body) = self.validator.payload(&payload)? {
+                let mut validator = func.into_validator(core::mem::take(&mut allocs));
+                let callees = validate_body(&mut validator, &body)?;
+                allocs = validator.into_allocations();
+                let range = body.range();
+                self.info.bodies.push(FunctionBody { range: range.start as usize..range.end as usize, callees });
+                continue;
+            }
+            self.section(bytes, payload)?;
+        }
+        self.info.func_names.sort_by_key(|(f, _)| *f);
+        self.info.func_names.dedup_by_key(|(f, _)| *f);
+        Ok(())
+    }
+
+    fn section(&mut self, bytes: &[u8], payload: Payload<'_>) -> Result<()> {
+        let info = &mut *self.info;
+        match payload {
+            Payload::TypeSection(reader) => {
+                for ty in reader.into_iter_err_on_gc_types() {
+                    let ty = ty?;
+                    info.types.push(FuncType::new(
+                        ty.params().iter().map(|t| val_type(*t)).collect::<Vec<_>>(),
+                        ty.results().iter().map(|t| val_type(*t)).collect::<Vec<_>>(),
+                    ));
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    let import = import?;
+                    let index = match import.ty {
+                        wasmparser::TypeRef::Func(ty) => {
+                            info.functions.push(TypeIndex(ty));
+                            info.num_imported_funcs += 1;
+                            EntityIndex::Func(FuncIndex(info.functions.len() as u32 - 1))
+                        }
+                        wasmparser::TypeRef::Table(t) => {
+                            info.tables.push(table_type(t));
+                            info.num_imported_tables += 1;
+                            EntityIndex::Table(TableIndex(info.tables.len() as u32 - 1))
+                        }
+                        wasmparser::TypeRef::Memory(m) => {
+                            info.memories.push(memory_type(m));
+                            info.num_imported_memories += 1;
+                            EntityIndex::Memory(MemoryIndex(info.memories.len() as u32 - 1))
+                        }
+                        wasmparser::TypeRef::Global(g) => {
+                            info.globals.push(global_type(g));
+                            info.num_imported_globals += 1;
+                            EntityIndex::Global(GlobalIndex(info.globals.len() as u32 - 1))
+                        }
+                        wasmparser::TypeRef::Tag(_) | wasmparser::TypeRef::FuncExact(_) => {
+                            unreachable!("rejected by the validator: exceptions and custom descriptors are disabled")
+                        }
+                    };
+                    info.imports.push(Import { module: import.module.into(), name: import.name.into(), index });
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader {
+                    info.functions.push(TypeIndex(ty?));
+                }
+            }
+            Payload::TableSection(reader) => {
+                for table in reader {
+                    let table = table?;
+                    // Reference types allow an initializer expression; funcref/externref
+                    // tables start null unless it says otherwise.
+                    if let wasmparser::TableInit::Expr(e) = table.init {
+                        let offset = e.get_binary_reader().original_position() as usize;
+                        let init = const_expr(&e)?;
+                        if !matches!(init, ConstExpr::RefNull(_)) {
+                            return Err(unsupported("table initializer expressions are not supported", offset));
+                        }
+                    }
+                    info.tables.push(table_type(table.ty));
+                }
+            }
+            Payload::MemorySection(reader) => {
+                let range = reader.range();
+                check_memory_limits_encoding(&bytes[range.start as usize..range.end as usize], range.start as usize)?;
+                for memory in reader {
+                    info.memories.push(memory_type(memory?));
+                }
+            }
+            Payload::GlobalSection(reader) => {
+                for global in reader {
+                    let global = global?;
+                    info.globals.push(global_type(global.ty));
+                    info.global_inits.push(const_expr(&global.init_expr)?);
+                }
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader {
+                    let export = export?;
+                    let index = match export.kind {
+                        wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact => {
+                            EntityIndex::Func(FuncIndex(export.index))
+                        }
+                        wasmparser::ExternalKind::Table => EntityIndex::Table(TableIndex(export.index)),
+                        wasmparser::ExternalKind::Memory => EntityIndex::Memory(MemoryIndex(export.index)),
+                        wasmparser::ExternalKind::Global => EntityIndex::Global(GlobalIndex(export.index)),
+                        wasmparser::ExternalKind::Tag => unreachable!("rejected by the validator: exceptions are disabled"),
+                    };
+                    info.exports.push(Export { name: export.name.into(), index });
+                }
+            }
+            Payload::StartSection { func, .. } => info.start = Some(FuncIndex(func)),
+            Payload::ElementSection(reader) => {
+                for element in reader {
+                    info.elements.push(element_segment(element?)?);
+                }
+            }
+            Payload::DataSection(reader) => {
+                for data in reader {
+                    let data = data?;
+                    let start = data.data.as_ptr() as usize - bytes.as_ptr() as usize;
+                    let mode = match data.kind {
+                        wasmparser::DataKind::Passive => DataMode::Passive,
+                        wasmparser::DataKind::Active { memory_index, offset_expr } => {
+                            DataMode::Active { memory: MemoryIndex(memory_index), offset: const_expr(&offset_expr)? }
+                        }
+                    };
+                    info.data.push(DataSegment { mode, range: start..start + data.data.len() });
+                }
+            }
+            Payload::CustomSection(reader) => {
+                // A malformed name section is ignored, as the spec asks of custom sections.
+                if let KnownCustom::Name(names) = reader.as_known() {
+                    let _ = read_function_names(names, &mut info.func_names);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Without memory64, memory limits are `u32`s whose LEB128 encoding may not exceed five bytes.
+/// wasmparser reads them as `u64`, so an overlong encoding is caught here.
+fn check_memory_limits_encoding(section: &[u8], base: usize) -> Result<()> {
+    let leb = |pos: &mut usize| -> Result<()> {
+        let start = *pos;
+        loop {
+            let byte = *section.get(*pos).ok_or_else(|| unsupported("unexpected end of memory section", base + *pos))?;
+            *pos += 1;
+            if byte & 0x80 == 0 {
+                return Ok(());
+            }
+            if *pos - start >= 5 {
+                return Err(unsupported("integer representation too long", base + start));
+            }
+        }
+    };
+    let mut count_pos = 0;
+    leb(&mut count_pos)?;
+    let count = section[..count_pos].iter().rev().fold(0u64, |acc, b| (acc << 7) | u64::from(b & 0x7f));
+    let mut pos = count_pos;
+    for _ in 0..count {
+        let Some(&flags) = section.get(pos) else { break };
+        pos += 1;
+        if flags & 0x04 != 0 {
+            // memory64: the validator rejects it with a feature error.
+            return Ok(());
+        }
+        leb(&mut pos)?;
+        if flags & 0x01 != 0 {
+            leb(&mut pos)?;
+        }
+        if flags & 0x08 != 0 {
+            // custom page size: rejected by the validator as well.
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Validate one function body and collect the functions it calls directly.
+fn validate_body(
+    validator: &mut wasmparser::FuncValidator<wasmparser::ValidatorResources>,
+    body: &wasmparser::FunctionBody<'_>,
+) -> Result<Box<[FuncIndex]>> {
+    let mut reader = body.get_binary_reader();
+    validator.read_locals(&mut reader)?;
+    reader.set_features(*validator.features());
+    let mut ops = wasmparser::OperatorsReader::new(reader);
+    let mut callees = Vec::new();
+    let mut seen = HashSet::new();
+    while !ops.eof() {
+        let (op, offset) = ops.read_with_offset()?;
+        if let Operator::Call { function_index } = op {
+            if seen.insert(function_index) {
+                callees.push(FuncIndex(function_index));
+            }
+        }
+        validator.op(offset, &op)?;
+    }
+    ops.finish()?;
+    Ok(callees.into_boxed_slice())
+}
+
+fn read_function_names(names: wasmparser::NameSectionReader<'_>, out: &mut Vec<(FuncIndex, String)>) -> Result<()> {
+    for name in names {
+        if let Name::Function(map) = name? {
+            for naming in map {
+                let naming = naming?;
+                out.push((FuncIndex(naming.index), naming.name.to_string()));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn element_segment(element: wasmparser::Element<'_>) -> Result<ElementSegment> {
+    let mode = match element.kind {
+        wasmparser::ElementKind::Passive => ElementMode::Passive,
+        wasmparser::ElementKind::Declared => ElementMode::Declared,
+        wasmparser::ElementKind::Active { table_index, offset_expr } => ElementMode::Active {
+            table: TableIndex(table_index.unwrap_or(0)),
+            offset: const_expr(&offset_expr)?,
+        },
+    };
+    let (element_type, items) = match element.items {
+        wasmparser::ElementItems::Functions(funcs) => (
+            RefType::FuncRef,
+            funcs.into_iter().map(|f| Ok(ConstExpr::RefFunc(FuncIndex(f?)))).collect::<Result<Vec<_>>>()?,
+        ),
+        wasmparser::ElementItems::Expressions(ty, exprs) => {
+            (ref_type(ty), exprs.into_iter().map(|e| const_expr(&e?)).collect::<Result<Vec<_>>>()?)
+        }
+    };
+    Ok(ElementSegment { mode, element_type, items: items.into_boxed_slice() })
+}
+
+/// Read a validated constant expression. Without extended-const, it is one instruction.
+fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
+    let mut reader = expr.get_operators_reader();
+    let offset = reader.original_position() as usize;
+    let value = match reader.read()? {
+        Operator::I32Const { value } => ConstExpr::I32(value),
+        Operator::I64Const { value } => ConstExpr::I64(value),
+        Operator::F32Const { value } => ConstExpr::F32(value.bits()),
+        Operator::F64Const { value } => ConstExpr::F64(value.bits()),
+        Operator::V128Const { value } => ConstExpr::V128(u128::from_le_bytes(*value.bytes())),
+        Operator::RefNull { hty } => ConstExpr::RefNull(heap_ref_type(hty)),
+        Operator::RefFunc { function_index } => ConstExpr::RefFunc(FuncIndex(function_index)),
+        Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(GlobalIndex(global_index)),
+        _ => return Err(unsupported("unsupported constant expression", offset)),
+    };
+    match reader.read()? {
+        Operator::End => Ok(value),
+        _ => Err(unsupported("unsupported constant expression: more than one instruction", offset)),
+    }
+}
+
+fn val_type(t: wasmparser::ValType) -> ValType {
+    match t {
+        wasmparser::ValType::I32 => ValType::I32,
+        wasmparser::ValType::I64 => ValType::I64,
+        wasmparser::ValType::F32 => ValType::F32,
+        wasmparser::ValType::F64 => ValType::F64,
+        wasmparser::ValType::V128 => ValType::V128,
+        wasmparser::ValType::Ref(r) => ref_type(r).into(),
+    }
+}
+
+/// With GC and function references disabled the validator admits only `funcref` and `externref`.
+fn ref_type(r: wasmparser::RefType) -> RefType {
+    heap_ref_type(r.heap_type())
+}
+
+fn heap_ref_type(h: wasmparser::HeapType) -> RefType {
+    match h {
+        wasmparser::HeapType::Abstract { ty: wasmparser::AbstractHeapType::Extern, .. } => RefType::ExternRef,
+        _ => RefType::FuncRef,
+    }
+}
+
+fn table_type(t: wasmparser::TableType) -> TableType {
+    TableType { element: ref_type(t.element_type), limits: Limits { min: t.initial, max: t.maximum } }
+}
+
+fn memory_type(m: wasmparser::MemoryType) -> MemoryType {
+    MemoryType { limits: Limits { min: m.initial, max: m.maximum }, shared: m.shared, memory64: m.memory64 }
+}
+
+fn global_type(g: wasmparser::GlobalType) -> GlobalType {
+    GlobalType { content: val_type(g.content_type), mutable: g.mutable }
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what building and testing Lazuli needs on Debian 12, when it is missing.
+# Idempotent: on a machine that has everything it only checks and returns.
+set -euo pipefail
+
+packages=(
+  # LLVM 19 for llvm-sys 191 / inkwell 0.11 (llvm19-1-prefer-dynamic links libLLVM-19.so).
+  llvm-19-dev libpolly-19-dev libzstd-dev zlib1g-dev
+  # C to wasm32 for test programs and benchmarks.
+  clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ ! -x /usr/lib/llvm-19/bin/llvm-config ]]; then
+  echo "setup: /usr/lib/llvm-19/bin/llvm-config is missing after install" >&2
+  exit 1
+fi

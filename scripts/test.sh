@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test: the workspace's tests (spec suite included), the no_std proof, and the spec
+# suite through the `lazuli wast` command, whose last line is the total.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+echo "== no_std: lazuli-core without default features =="
+cargo build -q -p lazuli-core --no-default-features
+(cd ci/no-std-check && cargo build -q)
+
+echo "== cargo test =="
+cargo test --workspace
+
+echo "== spec suite through lazuli wast =="
+cargo build --release -q -p lazuli
+./target/release/lazuli wast --suite wasm-v1 --suite wasm-v2 --table | tail -n 8

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Regenerates the README's spec-suite status table by running `lazuli wast` over the pinned suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q -p lazuli
+suites=(wasm-v1 wasm-v2)
+args=()
+for s in "${suites[@]}"; do args+=(--suite "$s"); done
+table=$(./target/release/lazuli wast "${args[@]}" --table | sed -n '/^| suite/,/^$/p')
+{
+  echo "Produced by \`lazuli wast --table\` on $(date -u +%Y-%m-%d) ($(git rev-parse --short HEAD 2>/dev/null || echo uncommitted)):"
+  echo
+  echo "$table"
+} > target/status-table.md
+python3 - <<'PY'
+import re
+readme = open("README.md").read()
+table = open("target/status-table.md").read().rstrip() + "\n"
+new = re.sub(r"(<!-- status:begin -->\n).*?(<!-- status:end -->)", lambda m: m.group(1) + table + m.group(2), readme, flags=re.S)
+open("README.md", "w").write(new)
+PY

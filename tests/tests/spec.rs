@@ -1,0 +1,44 @@
+//! The spec suite from `cargo test`: every folder Lazuli claims must have no failures.
+
+use lazuli_core::{Config, Engine};
+use lazuli_tests::suite;
+use lazuli_tests::wast::{Tally, WastRunner};
+
+fn run_folder(name: &str) -> Tally {
+    let runner = WastRunner::new(Engine::new(Config::default()));
+    let mut total = Tally::default();
+    for file in suite::folder(name).expect("folder of the pinned suite") {
+        let mut tally = runner.run_script(file.text);
+        tally.failures.iter_mut().for_each(|f| *f = format!("{}: {f}", file.path));
+        total.add(&tally);
+    }
+    total
+}
+
+fn assert_clean(name: &str) {
+    let t = run_folder(name);
+    assert!(t.failures.is_empty(), "{name}: {} failed:\n{}", t.failed, t.failures.join("\n"));
+    assert!(t.passed > 1000, "{name}: only {} directives passed", t.passed);
+}
+
+#[test]
+fn wasm_v1_has_no_failures() {
+    assert_clean("wasm-v1");
+}
+
+#[test]
+fn wasm_v2_has_no_failures() {
+    assert_clean("wasm-v2");
+}
+
+#[test]
+fn runner_counts_a_wrong_assertion_as_failed() {
+    // A valid module asserted invalid, and an invalid one asserted valid, must both fail.
+    let runner = WastRunner::new(Engine::new(Config::default()));
+    let t = runner.run_script(
+        r#"(assert_invalid (module (func)) "nothing wrong")
+           (module definition (func (result i32) i64.const 1))
+           (assert_malformed (module binary "\00asm\01\00\00\00") "fine")"#,
+    );
+    assert_eq!((t.passed, t.failed, t.skipped), (0, 3, 0), "{:?}", t.failures);
+}
