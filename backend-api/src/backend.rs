@@ -5,12 +5,16 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::index::{DefinedFuncIndex, TypeIndex};
+use alloc::sync::Arc;
+
+use crate::index::DefinedFuncIndex;
 use crate::module_info::ModuleInfo;
+use crate::types::FuncType;
 
 /// An address of machine code the runtime may call. Compiled code is immutable once published
 /// and lives as long as the [`CompiledCode`] that produced it, so the address may be shared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(transparent)]
 pub struct CodePtr(pub *const u8);
 
 // SAFETY: a `CodePtr` is only an address of immutable, published machine code; sharing the
@@ -77,18 +81,29 @@ pub trait CodeBackend: Send + Sync {
 
     /// Prepare code for a validated module. Lazy: return at once with a stub per function;
     /// eager: compile every function before returning.
-    fn compile(&self, module: &ModuleInfo, opts: &CompileOptions) -> Result<Box<dyn CompiledCode>, CompileError>;
+    fn compile(&self, module: Arc<ModuleInfo>, opts: &CompileOptions) -> Result<Box<dyn CompiledCode>, CompileError>;
 
     /// Rebuild code from [`CompiledCode::serialize`] output, compiling nothing. Rejects a blob
     /// made by another version, target or configuration, or a damaged one.
-    fn deserialize(&self, module: &ModuleInfo, bytes: &[u8]) -> Result<Box<dyn CompiledCode>, CompileError>;
+    fn deserialize(&self, module: Arc<ModuleInfo>, bytes: &[u8]) -> Result<Box<dyn CompiledCode>, CompileError>;
+
+    /// An adapter for host-to-wasm calls of signature `ty`:
+    /// `extern "C" fn(code: *const u8, callee_vmctx: *mut u8, values: *mut ValRaw)`.
+    /// It reads the arguments from the array, calls `code` and writes the results over it.
+    /// The array is as long as the larger of the parameter and result counts.
+    fn array_trampoline(&self, ty: &FuncType) -> Result<CodePtr, CompileError>;
+
+    /// Code with the wasm calling convention for `ty` that calls a host function through a
+    /// [`crate::vmcontext::VMHostContext`] passed as the callee context.
+    fn host_trampoline(&self, ty: &FuncType) -> Result<CodePtr, CompileError>;
 }
 
 /// Code for one module, shared by all its instances and threads.
 ///
-/// Compiled functions use the calling convention of the `lazuli_backend_api` ABI:
-/// `extern "C" fn(callee_vmctx: *mut u8, params...) -> result`, where a function with several
-/// results takes one more parameter, a `*mut ValRaw` where it writes them, and returns nothing.
+/// Compiled functions take the callee's `VMContext` first, then the wasm parameters, with the
+/// target's C calling convention; how results are returned is the backend's choice, since only
+/// its own code (functions and trampolines) calls them. The runtime calls them only through
+/// [`CodeBackend::array_trampoline`].
 pub trait CompiledCode: Send + Sync {
     /// The module's GOT: one code pointer per defined function, which compiled code calls
     /// through. Entries start as stubs (lazy) and are patched atomically when resolved.
@@ -99,13 +114,11 @@ pub trait CompiledCode: Send + Sync {
     /// Idempotent and thread-safe: a function is compiled at most once.
     fn resolve(&self, f: DefinedFuncIndex) -> Result<CodePtr, CompileError>;
 
-    /// An adapter for host-to-wasm calls of signature `ty`:
-    /// `extern "C" fn(code: *const u8, callee_vmctx: *mut u8, args_and_results: *mut ValRaw)`.
-    /// It reads the arguments from the array, calls `code` and writes the results over it.
-    fn array_trampoline(&self, ty: TypeIndex) -> Result<CodePtr, CompileError>;
-
     /// Whether defined function `f` has been compiled (rather than still being a stub).
     fn is_compiled(&self, f: DefinedFuncIndex) -> bool;
+
+    /// How many defined functions have been compiled so far.
+    fn compiled_count(&self) -> usize;
 
     /// The compiled code and the metadata needed to load it again without compiling.
     fn serialize(&self) -> Result<Vec<u8>, CompileError>;

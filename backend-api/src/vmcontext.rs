@@ -11,8 +11,8 @@
 //! 8                           libcalls: *const usize             (the libcall table)
 //! 16                          got: *const AtomicPtr<u8>          (code of each defined function)
 //! 24                          type_ids: *const u32               (engine-wide id per type index)
-//! 32                          stack_limit: usize                 (lowest usable stack address)
-//! 40                          func_refs: *const VMFuncRef        (one per function index)
+//! 32                          limits: *const VMRuntimeLimits     (shared by a store's instances)
+//! 40                          func_refs: *const *const VMFuncRef (one per function index)
 //! 48                          runtime: *mut ()                   (opaque, for libcalls)
 //! imported_funcs              [VMFuncImport; imported funcs]
 //! memories                    [*mut VMMemoryDefinition; memories]
@@ -66,7 +66,7 @@ pub struct VMFuncImport {
 #[repr(C)]
 pub struct VMFuncRef {
     /// Address of a code pointer to call through: a GOT entry for defined functions (so a
-    /// reference follows lazy resolution), or the `code` field of a [`VMFuncImport`].
+    /// reference follows lazy resolution), or a slot holding a host trampoline.
     pub code_slot: *const *const u8,
     /// Engine-wide signature id of the function's type.
     pub type_id: u32,
@@ -75,6 +75,37 @@ pub struct VMFuncRef {
     /// The `VMContext` to call the function with.
     pub vmctx: *mut u8,
 }
+
+/// Limits shared by every instance of a store; compiled code checks them.
+#[derive(Debug, Default)]
+#[repr(C)]
+pub struct VMRuntimeLimits {
+    /// Lowest stack address compiled code may use; a function whose frame would go below it
+    /// raises a `StackOverflow` trap. Set by the runtime on entry from the host.
+    pub stack_limit: usize,
+}
+
+/// The context a host function is called with, in place of a `VMContext`. The runtime keeps
+/// its own data after this header (the struct is its first field).
+///
+/// A backend's host trampoline of signature `T` has the wasm calling convention for `T` with
+/// `*mut VMHostContext` as the callee context. It stores the arguments into an array of
+/// [`crate::ValRaw`] (as long as the larger of the parameter and result counts), calls `call`,
+/// and, if that returns non-zero, calls `raise_trap(ctx, returned - 1)`; otherwise it loads
+/// the results from the array and returns them.
+#[derive(Debug)]
+#[repr(C)]
+pub struct VMHostContext {
+    /// [`VMHOST_MAGIC`].
+    pub magic: u64,
+    /// Runs the host function on the values in the array; 0 on success, trap code + 1 on error.
+    pub call: unsafe extern "C" fn(ctx: *mut VMHostContext, values: *mut crate::ValRaw) -> u32,
+    /// Unwinds to the host call that entered wasm, with the given trap code.
+    pub raise_trap: unsafe extern "C" fn(ctx: *mut u8, code: u32) -> !,
+}
+
+/// The first word of every [`VMHostContext`].
+pub const VMHOST_MAGIC: u64 = u64::from_le_bytes(*b"lazulihf");
 
 /// Byte offsets of every field of a module's `VMContext`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,9 +134,10 @@ impl VMOffsets {
     pub const GOT: u32 = 16;
     /// Offset of the type id array pointer.
     pub const TYPE_IDS: u32 = 24;
-    /// Offset of the stack limit.
-    pub const STACK_LIMIT: u32 = 32;
-    /// Offset of the function reference array pointer.
+    /// Offset of the pointer to the store's [`VMRuntimeLimits`].
+    pub const RUNTIME_LIMITS: u32 = 32;
+    /// Offset of the pointer to the array of function references (one `*const VMFuncRef` per
+    /// function index).
     pub const FUNC_REFS: u32 = 40;
     /// Offset of the opaque runtime pointer.
     pub const RUNTIME: u32 = 48;

@@ -1,4 +1,162 @@
-//! Lazuli's LLVM code generator: implements `lazuli_backend_api::CodeBackend` by lowering each
-//! WebAssembly function to LLVM IR in one pass and running it with LLVM ORC.
+//! Lazuli's LLVM code generator: implements [`CodeBackend`] by lowering each WebAssembly
+//! function to LLVM IR in one pass and running it with LLVM ORC's `LLJIT`.
 //!
 //! It depends on `lazuli-backend-api` and wasmparser only, never on the runtime core.
+//!
+//! - [`lower`]: single-pass lowering, one file per operator family;
+//! - `lazy`: a module's code with a GOT of per-function stubs compiled on first call;
+//! - `stubs`: the stubs (PLT) and the resolver they jump to;
+//! - `trampoline`: array (host -> wasm) and host (wasm -> host) adapters;
+//! - `jit`: the thin wrapper over ORC's C API.
+
+mod abi;
+mod jit;
+mod lazy;
+mod lower;
+mod stubs;
+mod trampoline;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use inkwell::types::BasicMetadataTypeEnum;
+use inkwell::values::BasicMetadataValueEnum;
+use lazuli_backend_api::libcall::Libcall;
+use lazuli_backend_api::vmcontext::VMOffsets;
+use lazuli_backend_api::*;
+
+use crate::jit::{Jit, ThreadSafeContext};
+
+/// The LLVM backend. One serves a whole engine.
+pub struct LlvmBackend {
+    /// JIT for trampolines, shared by every module.
+    trampolines: OnceLock<Result<Jit, CompileError>>,
+    /// Trampolines made so far: `(kind, signature) -> address`.
+    cache: Mutex<HashMap<(TrampolineKind, FuncType), usize>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum TrampolineKind {
+    Array,
+    Host,
+}
+
+impl LlvmBackend {
+    /// A backend for the host CPU. Fails if LLVM cannot target the host.
+    pub fn new() -> Result<LlvmBackend, CompileError> {
+        jit::init_native_target()?;
+        Ok(LlvmBackend { trampolines: OnceLock::new(), cache: Mutex::new(HashMap::new()) })
+    }
+
+    fn trampoline(&self, kind: TrampolineKind, ty: &FuncType) -> Result<CodePtr, CompileError> {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(addr) = cache.get(&(kind, ty.clone())) {
+            return Ok(CodePtr(*addr as *const u8));
+        }
+        let jit = self.trampolines.get_or_init(|| Jit::new(OptLevel::Baseline)).as_ref().map_err(Clone::clone)?;
+        let name = trampoline::symbol(if kind == TrampolineKind::Array { "array" } else { "host" }, ty, cache.len());
+        let tsc = ThreadSafeContext::new();
+        let module = {
+            let ctx = tsc.context();
+            let module = ctx.create_module(&name);
+            let built = match kind {
+                TrampolineKind::Array => trampoline::build_array(&ctx, &module, &name, ty),
+                TrampolineKind::Host => trampoline::build_host(&ctx, &module, &name, ty),
+            };
+            built.map_err(|e| e.into_compile_error("trampoline"))?;
+            optimize(&module, OptLevel::Baseline)?;
+            tsc.module(module)
+        };
+        jit.add_module(module)?;
+        let addr = jit.lookup(&name)?;
+        cache.insert((kind, ty.clone()), addr as usize);
+        Ok(CodePtr(addr))
+    }
+}
+
+impl CodeBackend for LlvmBackend {
+    fn name(&self) -> &str {
+        "llvm"
+    }
+
+    fn compile(&self, module: Arc<ModuleInfo>, opts: &CompileOptions) -> Result<Box<dyn CompiledCode>, CompileError> {
+        let code = lazy::LazyCode::new(module.clone(), opts.opt_level)?;
+        if opts.strategy == Strategy::Eager {
+            for i in 0..module.num_defined_funcs() {
+                code.resolve_index(i)?;
+            }
+        }
+        Ok(code)
+    }
+
+    fn deserialize(&self, _module: Arc<ModuleInfo>, _bytes: &[u8]) -> Result<Box<dyn CompiledCode>, CompileError> {
+        Err(CompileError::new("loading serialized code is not implemented yet"))
+    }
+
+    fn array_trampoline(&self, ty: &FuncType) -> Result<CodePtr, CompileError> {
+        self.trampoline(TrampolineKind::Array, ty)
+    }
+
+    fn host_trampoline(&self, ty: &FuncType) -> Result<CodePtr, CompileError> {
+        self.trampoline(TrampolineKind::Host, ty)
+    }
+}
+
+/// Verify a freshly lowered module and run the IR passes of its tier.
+pub(crate) fn optimize(module: &inkwell::module::Module<'_>, level: OptLevel) -> Result<(), CompileError> {
+    if cfg!(debug_assertions) {
+        module.verify().map_err(|e| CompileError::new(format!("internal error: invalid IR: {}", e.to_string())))?;
+    }
+    let passes = match level {
+        OptLevel::Baseline => "mem2reg,instcombine<no-verify-fixpoint>,simplifycfg",
+        OptLevel::Optimized => "default<O2>",
+    };
+    let passes = std::ffi::CString::new(passes).expect("no NUL in pass names");
+    // SAFETY: the module is live and not shared; the options are created and disposed here.
+    unsafe {
+        let options = llvm_sys::transforms::pass_builder::LLVMCreatePassBuilderOptions();
+        let err = llvm_sys::transforms::pass_builder::LLVMRunPasses(module.as_mut_ptr(), passes.as_ptr(), std::ptr::null_mut(), options);
+        llvm_sys::transforms::pass_builder::LLVMDisposePassBuilderOptions(options);
+        jit::check(err, "running LLVM passes")
+    }
+}
+
+/// Raise a trap through the libcall table of `vmctx`.
+///
+/// # Safety
+/// `vmctx` must be a live VMContext whose libcall table holds `RaiseTrap`.
+pub(crate) unsafe fn raise_trap_via(vmctx: *mut u8, code: TrapCode) -> ! {
+    // SAFETY: per the contract, `vmctx` has a libcall table pointer at `LIBCALLS`, whose
+    // `RaiseTrap` entry has the documented signature and never returns.
+    unsafe {
+        let table = *(vmctx.add(VMOffsets::LIBCALLS as usize) as *const *const usize);
+        let raise: unsafe extern "C" fn(*mut u8, u32) -> ! = std::mem::transmute(*table.add(Libcall::RaiseTrap as usize));
+        raise(vmctx, code as u32)
+    }
+}
+
+/// Our value type of a wasmparser value type (GC and typed references are not enabled).
+pub(crate) fn val_type(t: wasmparser::ValType) -> ValType {
+    match t {
+        wasmparser::ValType::I32 => ValType::I32,
+        wasmparser::ValType::I64 => ValType::I64,
+        wasmparser::ValType::F32 => ValType::F32,
+        wasmparser::ValType::F64 => ValType::F64,
+        wasmparser::ValType::V128 => ValType::V128,
+        wasmparser::ValType::Ref(r) if r.heap_type() == wasmparser::HeapType::EXTERN => ValType::ExternRef,
+        wasmparser::ValType::Ref(_) => ValType::FuncRef,
+    }
+}
+
+/// The LLVM parameter type of an argument value.
+pub(crate) fn metadata_type_of(v: BasicMetadataValueEnum<'_>) -> BasicMetadataTypeEnum<'_> {
+    match v {
+        BasicMetadataValueEnum::IntValue(i) => i.get_type().into(),
+        BasicMetadataValueEnum::FloatValue(f) => f.get_type().into(),
+        BasicMetadataValueEnum::PointerValue(p) => p.get_type().into(),
+        BasicMetadataValueEnum::VectorValue(v) => v.get_type().into(),
+        BasicMetadataValueEnum::StructValue(s) => s.get_type().into(),
+        BasicMetadataValueEnum::ArrayValue(a) => a.get_type().into(),
+        other => panic!("libcall argument of unexpected kind {other:?}"),
+    }
+}

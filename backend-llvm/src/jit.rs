@@ -1,0 +1,186 @@
+//! A small safe wrapper over LLVM ORC's `LLJIT` (C API): create a JIT for the host with a given
+//! code-generation level, add IR modules, look up symbols.
+
+use std::ffi::{CStr, CString};
+use std::sync::Once;
+
+use inkwell::targets::{CodeModel, InitializationConfig, RelocMode, Target, TargetMachine};
+use inkwell::OptimizationLevel;
+use lazuli_backend_api::{CompileError, OptLevel};
+use llvm_sys::error::{LLVMDisposeErrorMessage, LLVMErrorRef, LLVMGetErrorMessage};
+use llvm_sys::orc2::lljit::*;
+use llvm_sys::orc2::*;
+
+/// Turn an `LLVMErrorRef` into a `CompileError` (consuming it).
+pub(crate) fn check(err: LLVMErrorRef, what: &str) -> Result<(), CompileError> {
+    if err.is_null() {
+        return Ok(());
+    }
+    // SAFETY: `err` is a live error we own; getting its message consumes it, and the message
+    // is disposed of after being copied.
+    let message = unsafe {
+        let msg = LLVMGetErrorMessage(err);
+        let text = CStr::from_ptr(msg).to_string_lossy().into_owned();
+        LLVMDisposeErrorMessage(msg);
+        text
+    };
+    Err(CompileError::new(format!("{what}: {message}")))
+}
+
+/// Initialize LLVM's native target once per process.
+pub(crate) fn init_native_target() -> Result<(), CompileError> {
+    static INIT: Once = Once::new();
+    static mut RESULT: Option<String> = None;
+    INIT.call_once(|| {
+        if let Err(e) = Target::initialize_native(&InitializationConfig::default()) {
+            // SAFETY: written once, inside `call_once`, before any read.
+            unsafe { RESULT = Some(e) };
+        }
+    });
+    // SAFETY: `call_once` has completed, so `RESULT` is no longer written.
+    match unsafe { (*std::ptr::addr_of!(RESULT)).clone() } {
+        Some(e) => Err(CompileError::new(format!("cannot initialize LLVM's native target: {e}"))),
+        None => Ok(()),
+    }
+}
+
+/// A target machine for the host CPU with its features.
+pub(crate) fn host_target_machine(level: OptLevel) -> Result<TargetMachine, CompileError> {
+    init_native_target()?;
+    let triple = TargetMachine::get_default_triple();
+    let target = Target::from_triple(&triple).map_err(|e| CompileError::new(format!("unsupported host target: {e}")))?;
+    let cpu = TargetMachine::get_host_cpu_name();
+    let features = TargetMachine::get_host_cpu_features();
+    let level = match level {
+        OptLevel::Baseline => OptimizationLevel::None,
+        OptLevel::Optimized => OptimizationLevel::Default,
+    };
+    target
+        .create_target_machine(
+            &triple,
+            cpu.to_str().unwrap_or("generic"),
+            features.to_str().unwrap_or(""),
+            level,
+            RelocMode::PIC,
+            CodeModel::JITDefault,
+        )
+        .ok_or_else(|| CompileError::new("LLVM could not create a target machine for the host"))
+}
+
+/// One ORC `LLJIT` instance.
+pub(crate) struct Jit {
+    raw: LLVMOrcLLJITRef,
+}
+
+// SAFETY: LLJIT is internally synchronized: adding modules and looking up symbols may happen
+// from several threads at once.
+unsafe impl Send for Jit {}
+// SAFETY: see `Send`.
+unsafe impl Sync for Jit {}
+
+impl Jit {
+    /// A JIT generating code for the host at `level`, resolving external symbols (libm and
+    /// friends that LLVM intrinsics may lower to) in the current process.
+    pub(crate) fn new(level: OptLevel) -> Result<Jit, CompileError> {
+        let tm = host_target_machine(level)?;
+        // SAFETY: the builder takes ownership of the target machine (we forget our wrapper), and
+        // `LLVMOrcCreateLLJIT` consumes the builder whether it succeeds or not.
+        unsafe {
+            let jtmb = LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(tm.as_mut_ptr() as _);
+            std::mem::forget(tm);
+            let builder = LLVMOrcCreateLLJITBuilder();
+            LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(builder, jtmb);
+            let mut raw = std::ptr::null_mut();
+            check(LLVMOrcCreateLLJIT(&mut raw, builder), "cannot create an LLVM JIT")?;
+            let jit = Jit { raw };
+            let mut generator = std::ptr::null_mut();
+            check(
+                LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(
+                    &mut generator,
+                    LLVMOrcLLJITGetGlobalPrefix(raw),
+                    None,
+                    std::ptr::null_mut(),
+                ),
+                "cannot make process symbols visible to the JIT",
+            )?;
+            LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(raw), generator);
+            Ok(jit)
+        }
+    }
+
+    /// Hand a module to the JIT. The module and its context are owned by ORC from now on.
+    pub(crate) fn add_module(&self, module: ThreadSafeModule) -> Result<(), CompileError> {
+        // SAFETY: `module.raw` is a live thread-safe module; ORC takes ownership of it on
+        // success and disposes of it on failure.
+        unsafe {
+            let dylib = LLVMOrcLLJITGetMainJITDylib(self.raw);
+            let raw = module.raw;
+            std::mem::forget(module);
+            check(LLVMOrcLLJITAddLLVMIRModule(self.raw, dylib, raw), "cannot add code to the JIT")
+        }
+    }
+
+    /// Address of a defined symbol, compiling its module if not yet done.
+    pub(crate) fn lookup(&self, name: &str) -> Result<*const u8, CompileError> {
+        let cname = CString::new(name).map_err(|_| CompileError::new("symbol name contains NUL"))?;
+        let mut addr = 0;
+        // SAFETY: `self.raw` is live; `cname` outlives the call.
+        check(unsafe { LLVMOrcLLJITLookup(self.raw, &mut addr, cname.as_ptr()) }, "JIT compilation failed")?;
+        Ok(addr as *const u8)
+    }
+}
+
+impl Drop for Jit {
+    fn drop(&mut self) {
+        // SAFETY: we own the JIT; nothing uses its code after the owner drops it.
+        let err = unsafe { LLVMOrcDisposeLLJIT(self.raw) };
+        let _ = check(err, "disposing of the JIT");
+    }
+}
+
+/// An LLVM context owned by ORC, in which one function's module is built.
+pub(crate) struct ThreadSafeContext {
+    raw: LLVMOrcThreadSafeContextRef,
+}
+
+impl ThreadSafeContext {
+    pub(crate) fn new() -> ThreadSafeContext {
+        // SAFETY: creates a fresh context owned by the returned handle.
+        ThreadSafeContext { raw: unsafe { LLVMOrcCreateNewThreadSafeContext() } }
+    }
+
+    /// An inkwell view of the context. It must never be dropped as an inkwell `Context`
+    /// (ORC owns the context), hence `ManuallyDrop`.
+    pub(crate) fn context(&self) -> std::mem::ManuallyDrop<inkwell::context::Context> {
+        // SAFETY: the raw context lives as long as `self` (and any module made from it, since a
+        // thread-safe module keeps its context alive).
+        std::mem::ManuallyDrop::new(unsafe { inkwell::context::Context::new(LLVMOrcThreadSafeContextGetContext(self.raw)) })
+    }
+
+    /// Wrap a module built in this context for handing to the JIT.
+    pub(crate) fn module(&self, module: inkwell::module::Module<'_>) -> ThreadSafeModule {
+        let raw_module = module.as_mut_ptr();
+        std::mem::forget(module);
+        // SAFETY: the module was built in this context; ORC takes ownership of it.
+        ThreadSafeModule { raw: unsafe { LLVMOrcCreateNewThreadSafeModule(raw_module, self.raw) } }
+    }
+}
+
+impl Drop for ThreadSafeContext {
+    fn drop(&mut self) {
+        // SAFETY: releases our reference; modules made from it keep the context alive.
+        unsafe { LLVMOrcDisposeThreadSafeContext(self.raw) }
+    }
+}
+
+/// A module ready for the JIT.
+pub(crate) struct ThreadSafeModule {
+    raw: LLVMOrcThreadSafeModuleRef,
+}
+
+impl Drop for ThreadSafeModule {
+    fn drop(&mut self) {
+        // SAFETY: a module never handed to the JIT is still ours to dispose of.
+        unsafe { LLVMOrcDisposeThreadSafeModule(self.raw) }
+    }
+}

@@ -1,0 +1,239 @@
+//! Control flow: block, loop, if/else, end, br, br_if, br_table, return, unreachable, nop,
+//! drop and select.
+
+use inkwell::values::{BasicValue, BasicValueEnum};
+use lazuli_backend_api::TrapCode;
+use wasmparser::Operator;
+
+use super::{Frame, FrameKind, Lowering, Result};
+
+impl<'ctx> Lowering<'ctx, '_> {
+    pub(super) fn control_op(&mut self, op: &Operator<'_>) -> Result<bool> {
+        match *op {
+            Operator::Nop => {}
+            Operator::Unreachable => self.trap(TrapCode::Unreachable)?,
+            Operator::Drop => {
+                self.pop();
+            }
+            Operator::Select | Operator::TypedSelect { .. } | Operator::TypedSelectMulti { .. } => {
+                let cond = self.pop_int();
+                let b = self.pop();
+                let a = self.pop();
+                let zero = self.i32_const(0);
+                let is_true = self.builder.build_int_compare(inkwell::IntPredicate::NE, cond, zero, "")?;
+                let v = self.builder.build_select(is_true, a, b, "select")?;
+                self.push(v);
+            }
+            Operator::Block { blockty } => {
+                let (params, results) = self.block_type(blockty);
+                let end = self.ctx.append_basic_block(self.function, "block_end");
+                let end_phis = self.phis_at(end, &results)?;
+                let height = self.stack.len() - params.len();
+                self.control.push(Frame {
+                    kind: FrameKind::Block,
+                    height,
+                    param_types: params,
+                    result_types: results,
+                    branch_target: end,
+                    end_block: end,
+                    end_phis,
+                });
+            }
+            Operator::Loop { blockty } => {
+                let (params, results) = self.block_type(blockty);
+                let header = self.ctx.append_basic_block(self.function, "loop");
+                let end = self.ctx.append_basic_block(self.function, "loop_end");
+                let header_phis = self.phis_at(header, &params)?;
+                let end_phis = self.phis_at(end, &results)?;
+                let current = self.builder.get_insert_block().expect("positioned");
+                let args = self.pop_n(params.len());
+                for (phi, v) in header_phis.iter().zip(&args) {
+                    phi.add_incoming(&[(v as &dyn BasicValue<'ctx>, current)]);
+                }
+                self.builder.build_unconditional_branch(header)?;
+                self.builder.position_at_end(header);
+                let height = self.stack.len();
+                for phi in &header_phis {
+                    self.push(phi.as_basic_value());
+                }
+                self.control.push(Frame {
+                    kind: FrameKind::Loop { header_phis },
+                    height,
+                    param_types: params,
+                    result_types: results,
+                    branch_target: header,
+                    end_block: end,
+                    end_phis,
+                });
+            }
+            Operator::If { blockty } => {
+                let cond = self.pop_int();
+                let (params, results) = self.block_type(blockty);
+                let then_block = self.ctx.append_basic_block(self.function, "then");
+                let else_block = self.ctx.append_basic_block(self.function, "else");
+                let end = self.ctx.append_basic_block(self.function, "if_end");
+                let end_phis = self.phis_at(end, &results)?;
+                let zero = self.i32_const(0);
+                let is_true = self.builder.build_int_compare(inkwell::IntPredicate::NE, cond, zero, "")?;
+                self.builder.build_conditional_branch(is_true, then_block, else_block)?;
+                self.builder.position_at_end(then_block);
+                let height = self.stack.len() - params.len();
+                let saved = self.peek_n(params.len()).to_vec();
+                self.control.push(Frame {
+                    kind: FrameKind::If { else_block: Some(else_block), params: saved, entry_reachable: true },
+                    height,
+                    param_types: params,
+                    result_types: results,
+                    branch_target: end,
+                    end_block: end,
+                    end_phis,
+                });
+            }
+            Operator::Else => {
+                self.fall_through_to_end()?;
+                let frame = self.control.last_mut().expect("else inside an if");
+                let FrameKind::If { else_block, params, entry_reachable } = &mut frame.kind else {
+                    unreachable!("validated: else follows if")
+                };
+                let else_block = else_block.take().expect("one else per if");
+                let params = params.clone();
+                let reachable = *entry_reachable;
+                let height = frame.height;
+                self.stack.truncate(height);
+                self.stack.extend(params);
+                self.builder.position_at_end(else_block);
+                self.reachable = reachable;
+            }
+            Operator::End => self.end()?,
+            Operator::Br { relative_depth } => {
+                self.branch(relative_depth)?;
+                self.builder.build_unconditional_branch(self.target(relative_depth))?;
+                self.reachable = false;
+            }
+            Operator::BrIf { relative_depth } => {
+                let cond = self.pop_int();
+                let zero = self.i32_const(0);
+                let is_true = self.builder.build_int_compare(inkwell::IntPredicate::NE, cond, zero, "")?;
+                self.branch(relative_depth)?;
+                let cont = self.ctx.append_basic_block(self.function, "br_if_cont");
+                self.builder.build_conditional_branch(is_true, self.target(relative_depth), cont)?;
+                self.builder.position_at_end(cont);
+            }
+            Operator::BrTable { ref targets } => {
+                let index = self.pop_int();
+                let default = targets.default();
+                let depths = targets.targets().collect::<std::result::Result<Vec<u32>, _>>()?;
+                // LLVM wants one phi entry per edge, so a target named twice gets two entries.
+                for depth in depths.iter().copied().chain([default]) {
+                    self.branch(depth)?;
+                }
+                let cases: Vec<_> = depths
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| (self.types.i32.const_int(i as u64, false), self.target(*d)))
+                    .collect();
+                self.builder.build_switch(index, self.target(default), &cases)?;
+                self.reachable = false;
+            }
+            Operator::Return => {
+                let depth = self.control.len() as u32 - 1;
+                self.branch(depth)?;
+                self.builder.build_unconditional_branch(self.target(depth))?;
+                self.reachable = false;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The block a branch to `depth` jumps to.
+    fn target(&self, depth: u32) -> inkwell::basic_block::BasicBlock<'ctx> {
+        self.control[self.control.len() - 1 - depth as usize].branch_target
+    }
+
+    /// Record the current values as incoming to the target of a branch to `depth` (not popped).
+    fn branch(&mut self, depth: u32) -> Result<()> {
+        let current = self.builder.get_insert_block().expect("positioned");
+        let frame = &self.control[self.control.len() - 1 - depth as usize];
+        let values = self.peek_n(frame.branch_arity());
+        let phis = match &frame.kind {
+            FrameKind::Loop { header_phis } => header_phis,
+            _ => &frame.end_phis,
+        };
+        for (phi, v) in phis.iter().zip(values) {
+            phi.add_incoming(&[(v as &dyn BasicValue<'ctx>, current)]);
+        }
+        Ok(())
+    }
+
+    /// If reachable, pass the frame's results to its end block.
+    fn fall_through_to_end(&mut self) -> Result<()> {
+        if self.reachable {
+            let frame = self.control.last().expect("open frame");
+            let current = self.builder.get_insert_block().expect("positioned");
+            let values = self.peek_n(frame.result_types.len());
+            for (phi, v) in frame.end_phis.iter().zip(values) {
+                phi.add_incoming(&[(v as &dyn BasicValue<'ctx>, current)]);
+            }
+            self.builder.build_unconditional_branch(frame.end_block)?;
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<()> {
+        self.fall_through_to_end()?;
+        let frame = self.control.pop().expect("end closes a frame");
+        // An `if` without `else`: the false edge passes the parameters through as results.
+        if let FrameKind::If { else_block: Some(else_block), params, entry_reachable } = &frame.kind {
+            self.builder.position_at_end(*else_block);
+            if *entry_reachable {
+                for (phi, v) in frame.end_phis.iter().zip(params) {
+                    phi.add_incoming(&[(v as &dyn BasicValue<'ctx>, *else_block)]);
+                }
+                self.builder.build_unconditional_branch(frame.end_block)?;
+            } else {
+                self.builder.build_unreachable()?;
+            }
+        }
+        self.stack.truncate(frame.height);
+        self.builder.position_at_end(frame.end_block);
+        let reached = frame.end_block.get_first_use().is_some();
+        if reached {
+            for phi in &frame.end_phis {
+                self.stack.push(phi.as_basic_value());
+            }
+        } else {
+            for phi in &frame.end_phis {
+                phi.as_instruction().erase_from_basic_block();
+            }
+        }
+        self.reachable = reached;
+        if let FrameKind::Function = frame.kind {
+            if !reached {
+                self.builder.build_unreachable()?;
+            } else {
+                self.build_return(&frame)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn build_return(&mut self, frame: &Frame<'ctx>) -> Result<()> {
+        let values: Vec<BasicValueEnum<'ctx>> = self.pop_n(frame.result_types.len());
+        match values.as_slice() {
+            [] => self.builder.build_return(None)?,
+            [one] => self.builder.build_return(Some(one))?,
+            many => {
+                // Several results go to the caller's struct, passed as the last parameter.
+                let out = self.function.get_last_param().expect("results pointer").into_pointer_value();
+                let st = self.types.results_struct(&frame.result_types);
+                for (i, v) in many.iter().enumerate() {
+                    let field = self.builder.build_struct_gep(st, out, i as u32, "")?;
+                    self.builder.build_store(field, *v)?;
+                }
+                self.builder.build_return(None)?
+            }
+        };
+        Ok(())
+    }
+}

@@ -1,0 +1,146 @@
+//! Linear memory: loads and stores of every width with explicit bounds checks, memory.size,
+//! memory.grow and the bulk memory operations (through libcalls).
+
+use inkwell::types::{BasicTypeEnum, IntType};
+use inkwell::values::{BasicValueEnum, PointerValue};
+use inkwell::IntPredicate;
+use lazuli_backend_api::libcall::Libcall;
+use lazuli_backend_api::TrapCode;
+use wasmparser::{MemArg, Operator};
+
+use super::{Lowering, Result};
+
+impl<'ctx> Lowering<'ctx, '_> {
+    pub(super) fn memory_op(&mut self, op: &Operator<'_>) -> Result<bool> {
+        use Operator as O;
+        let t = self.types;
+        let i16 = t.ctx.i16_type();
+        match *op {
+            O::I32Load { memarg } => self.load(memarg, t.i32.into())?,
+            O::I64Load { memarg } => self.load(memarg, t.i64.into())?,
+            O::F32Load { memarg } => self.load(memarg, t.f32.into())?,
+            O::F64Load { memarg } => self.load(memarg, t.f64.into())?,
+            O::I32Load8S { memarg } => self.load_extend(memarg, t.i8, t.i32, true)?,
+            O::I32Load8U { memarg } => self.load_extend(memarg, t.i8, t.i32, false)?,
+            O::I32Load16S { memarg } => self.load_extend(memarg, i16, t.i32, true)?,
+            O::I32Load16U { memarg } => self.load_extend(memarg, i16, t.i32, false)?,
+            O::I64Load8S { memarg } => self.load_extend(memarg, t.i8, t.i64, true)?,
+            O::I64Load8U { memarg } => self.load_extend(memarg, t.i8, t.i64, false)?,
+            O::I64Load16S { memarg } => self.load_extend(memarg, i16, t.i64, true)?,
+            O::I64Load16U { memarg } => self.load_extend(memarg, i16, t.i64, false)?,
+            O::I64Load32S { memarg } => self.load_extend(memarg, t.i32, t.i64, true)?,
+            O::I64Load32U { memarg } => self.load_extend(memarg, t.i32, t.i64, false)?,
+            O::I32Store { memarg } | O::I64Store { memarg } | O::F32Store { memarg } | O::F64Store { memarg } => {
+                let v = self.pop();
+                self.store(memarg, v)?;
+            }
+            O::I32Store8 { memarg } | O::I64Store8 { memarg } => self.store_narrow(memarg, t.i8)?,
+            O::I32Store16 { memarg } | O::I64Store16 { memarg } => self.store_narrow(memarg, i16)?,
+            O::I64Store32 { memarg } => self.store_narrow(memarg, t.i32)?,
+            O::MemorySize { mem } => {
+                let def = self.memory_definition(mem)?;
+                let len = self.load_field(t.i64, def, 8, "mem_len")?.into_int_value();
+                let pages = self.builder.build_right_shift(len, self.i64_const(16), false, "")?;
+                let pages = self.builder.build_int_truncate(pages, t.i32, "")?;
+                self.push(pages);
+            }
+            O::MemoryGrow { mem } => {
+                let delta = self.pop();
+                let r = self.libcall(Libcall::MemoryGrow, Some(t.i32.into()), &[self.i32_const(mem).into(), delta])?;
+                self.push(r.expect("memory.grow returns"));
+            }
+            O::MemoryFill { mem } => {
+                let args = self.pop_n(3);
+                self.libcall(Libcall::MemoryFill, None, &[self.i32_const(mem).into(), args[0], args[1], args[2]])?;
+            }
+            O::MemoryCopy { dst_mem, src_mem } => {
+                let args = self.pop_n(3);
+                let (d, s) = (self.i32_const(dst_mem).into(), self.i32_const(src_mem).into());
+                self.libcall(Libcall::MemoryCopy, None, &[d, s, args[0], args[1], args[2]])?;
+            }
+            O::MemoryInit { data_index, mem } => {
+                let args = self.pop_n(3);
+                let (m, d) = (self.i32_const(mem).into(), self.i32_const(data_index).into());
+                self.libcall(Libcall::MemoryInit, None, &[m, d, args[0], args[1], args[2]])?;
+            }
+            O::DataDrop { data_index } => {
+                self.libcall(Libcall::DataDrop, None, &[self.i32_const(data_index).into()])?;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Pointer to memory `index`'s `VMMemoryDefinition`.
+    fn memory_definition(&self, index: u32) -> Result<PointerValue<'ctx>> {
+        self.load_ptr_field(self.vmctx, self.offsets.memory(index), "memory")
+    }
+
+    /// Pop an address and return a pointer to `size` bytes at address + offset, trapping when
+    /// they are not all inside the memory.
+    fn effective_address(&mut self, memarg: MemArg, size: u64) -> Result<PointerValue<'ctx>> {
+        let addr = self.pop_int();
+        let addr = self.builder.build_int_z_extend(addr, self.types.i64, "addr")?;
+        let memory = match memarg.target {
+            wasmparser::MemArgTarget::Memory(m) => m,
+            wasmparser::MemArgTarget::Array(_) => return Err(super::LowerError::Unsupported("GC array accesses are not supported".into())),
+        };
+        let def = self.memory_definition(memory)?;
+        let base = self.load_ptr_field(def, 0, "mem_base")?;
+        let len = self.load_field(self.types.i64, def, 8, "mem_len")?.into_int_value();
+        // addr < 2^32 and offset < 2^32 (32-bit memory), so the sum cannot wrap.
+        let end = self.builder.build_int_add(addr, self.i64_const(memarg.offset + size), "end")?;
+        let out = self.builder.build_int_compare(IntPredicate::UGT, end, len, "oob")?;
+        self.trap_if(out, TrapCode::MemoryOutOfBounds)?;
+        let addr = self.builder.build_int_add(addr, self.i64_const(memarg.offset), "")?;
+        self.byte_offset(base, addr)
+    }
+
+    fn load(&mut self, memarg: MemArg, ty: BasicTypeEnum<'ctx>) -> Result<()> {
+        let v = self.load_value(memarg, ty)?;
+        self.push(v);
+        Ok(())
+    }
+
+    fn load_value(&mut self, memarg: MemArg, ty: BasicTypeEnum<'ctx>) -> Result<BasicValueEnum<'ctx>> {
+        let size = self.size_of(ty);
+        let ptr = self.effective_address(memarg, size)?;
+        let v = self.builder.build_load(ty, ptr, "load")?;
+        if let Some(i) = inkwell::values::BasicValue::as_instruction_value(&v) {
+            // Wasm accesses may be unaligned; the alignment hint is not a promise.
+            let _ = i.set_alignment(1);
+        }
+        Ok(v)
+    }
+
+    fn load_extend(&mut self, memarg: MemArg, narrow: IntType<'ctx>, to: IntType<'ctx>, signed: bool) -> Result<()> {
+        let v = self.load_value(memarg, narrow.into())?.into_int_value();
+        let r = if signed { self.builder.build_int_s_extend(v, to, "")? } else { self.builder.build_int_z_extend(v, to, "")? };
+        self.push(r);
+        Ok(())
+    }
+
+    fn store(&mut self, memarg: MemArg, v: BasicValueEnum<'ctx>) -> Result<()> {
+        let size = self.size_of(v.get_type());
+        let ptr = self.effective_address(memarg, size)?;
+        let st = self.builder.build_store(ptr, v)?;
+        let _ = st.set_alignment(1);
+        Ok(())
+    }
+
+    fn store_narrow(&mut self, memarg: MemArg, narrow: IntType<'ctx>) -> Result<()> {
+        let v = self.pop_int();
+        let v = self.builder.build_int_truncate(v, narrow, "")?;
+        self.store(memarg, v.into())
+    }
+
+    fn size_of(&self, ty: BasicTypeEnum<'ctx>) -> u64 {
+        match ty {
+            BasicTypeEnum::IntType(i) => i.get_bit_width() as u64 / 8,
+            BasicTypeEnum::FloatType(f) if f == self.types.f32 => 4,
+            BasicTypeEnum::FloatType(_) => 8,
+            BasicTypeEnum::VectorType(_) => 16,
+            _ => 8,
+        }
+    }
+}

@@ -1,0 +1,418 @@
+//! Single-pass lowering of one WebAssembly function to LLVM IR.
+//!
+//! One walk over the operators with an abstract value stack of LLVM values and a control stack
+//! of blocks, loops and ifs; locals are allocas that mem2reg promotes. Each operator family is
+//! lowered in its own file; this one holds the shared state and helpers.
+
+mod call;
+mod control;
+mod conversion;
+mod memory;
+mod numeric;
+mod reference;
+mod table;
+mod variable;
+
+use inkwell::basic_block::BasicBlock;
+use inkwell::builder::{Builder, BuilderError};
+use inkwell::context::Context;
+use inkwell::intrinsics::Intrinsic;
+use inkwell::module::Module;
+use inkwell::types::{BasicType, BasicTypeEnum};
+use inkwell::values::{BasicMetadataValueEnum, BasicValueEnum, FunctionValue, IntValue, PhiValue, PointerValue};
+use lazuli_backend_api::libcall::Libcall;
+use lazuli_backend_api::vmcontext::VMOffsets;
+use lazuli_backend_api::{CompileError, DefinedFuncIndex, ModuleInfo, TrapCode, ValType};
+use wasmparser::{BinaryReaderError, Operator};
+
+use crate::abi::Types;
+
+/// Why lowering stopped.
+#[derive(Debug)]
+pub(crate) enum LowerError {
+    Builder(BuilderError),
+    Wasm(BinaryReaderError),
+    Unsupported(String),
+}
+
+impl From<BuilderError> for LowerError {
+    fn from(e: BuilderError) -> Self {
+        LowerError::Builder(e)
+    }
+}
+
+impl From<BinaryReaderError> for LowerError {
+    fn from(e: BinaryReaderError) -> Self {
+        LowerError::Wasm(e)
+    }
+}
+
+impl LowerError {
+    pub(crate) fn into_compile_error(self, what: &str) -> CompileError {
+        CompileError::new(match self {
+            LowerError::Builder(e) => format!("{what}: LLVM builder error: {e}"),
+            LowerError::Wasm(e) => format!("{what}: cannot read body: {e}"),
+            LowerError::Unsupported(m) => format!("{what}: {m}"),
+        })
+    }
+}
+
+pub(crate) type Result<T> = std::result::Result<T, LowerError>;
+
+/// The symbol name of a defined function's code.
+pub(crate) fn func_symbol(f: DefinedFuncIndex) -> String {
+    format!("wasm_func_{}", f.0)
+}
+
+/// What kind of construct a control frame is.
+enum FrameKind<'ctx> {
+    /// The function body; its end returns.
+    Function,
+    Block,
+    /// Branches go back to the header, whose phis hold the loop parameters.
+    Loop { header_phis: Vec<PhiValue<'ctx>> },
+    /// `else_block` is where the false edge goes; `params` are the values the else arm starts
+    /// with; `entry_reachable` says whether the `if` itself was reachable.
+    If { else_block: Option<BasicBlock<'ctx>>, params: Vec<BasicValueEnum<'ctx>>, entry_reachable: bool },
+}
+
+/// One entry of the control stack.
+struct Frame<'ctx> {
+    kind: FrameKind<'ctx>,
+    /// Value-stack height below the frame's parameters.
+    height: usize,
+    param_types: Vec<ValType>,
+    result_types: Vec<ValType>,
+    /// Loop: the header; otherwise the block after `end`.
+    branch_target: BasicBlock<'ctx>,
+    end_block: BasicBlock<'ctx>,
+    /// Phis in `end_block`, one per result.
+    end_phis: Vec<PhiValue<'ctx>>,
+}
+
+impl Frame<'_> {
+    fn branch_arity(&self) -> usize {
+        match self.kind {
+            FrameKind::Loop { .. } => self.param_types.len(),
+            _ => self.result_types.len(),
+        }
+    }
+}
+
+/// The state of lowering one function.
+pub(crate) struct Lowering<'ctx, 'a> {
+    pub(crate) ctx: &'ctx Context,
+    pub(crate) module: &'a Module<'ctx>,
+    pub(crate) builder: Builder<'ctx>,
+    pub(crate) types: Types<'ctx>,
+    pub(crate) info: &'a ModuleInfo,
+    pub(crate) offsets: VMOffsets,
+    pub(crate) function: FunctionValue<'ctx>,
+    pub(crate) vmctx: PointerValue<'ctx>,
+    locals: Vec<(PointerValue<'ctx>, BasicTypeEnum<'ctx>)>,
+    pub(crate) stack: Vec<BasicValueEnum<'ctx>>,
+    control: Vec<Frame<'ctx>>,
+    /// Whether the current position can execute.
+    pub(crate) reachable: bool,
+    /// Depth of blocks opened inside unreachable code, skipped without lowering.
+    dead_depth: u32,
+    /// One block per trap code that raises it, made on first use.
+    trap_blocks: Vec<(TrapCode, BasicBlock<'ctx>)>,
+}
+
+/// Lower defined function `index` into `module` as `func_symbol(index)`.
+pub(crate) fn lower_function<'ctx>(
+    ctx: &'ctx Context,
+    module: &Module<'ctx>,
+    info: &ModuleInfo,
+    index: DefinedFuncIndex,
+) -> std::result::Result<FunctionValue<'ctx>, CompileError> {
+    let what = match info.func_name(info.func_index(index)) {
+        Some(name) => format!("function {} ({name})", info.func_index(index)),
+        None => format!("function {}", info.func_index(index)),
+    };
+    lower(ctx, module, info, index).map_err(|e| e.into_compile_error(&what))
+}
+
+fn lower<'ctx>(ctx: &'ctx Context, module: &Module<'ctx>, info: &ModuleInfo, index: DefinedFuncIndex) -> Result<FunctionValue<'ctx>> {
+    let types = Types::new(ctx);
+    let func_index = info.func_index(index);
+    let ty = info.func_type(func_index).clone();
+    let function = module.add_function(&func_symbol(index), types.func(&ty), None);
+    let builder = ctx.create_builder();
+    let entry = ctx.append_basic_block(function, "entry");
+    builder.position_at_end(entry);
+    let vmctx = function.get_nth_param(0).expect("vmctx parameter").into_pointer_value();
+
+    let mut l = Lowering {
+        ctx,
+        module,
+        builder,
+        types,
+        info,
+        offsets: VMOffsets::new(info),
+        function,
+        vmctx,
+        locals: Vec::new(),
+        stack: Vec::new(),
+        control: Vec::new(),
+        reachable: true,
+        dead_depth: 0,
+        trap_blocks: Vec::new(),
+    };
+
+    // Parameters and declared locals live in allocas.
+    for (i, t) in ty.params().iter().enumerate() {
+        let llty = l.types.val(*t);
+        let slot = l.builder.build_alloca(llty, "param")?;
+        let value = function.get_nth_param(i as u32 + 1).expect("declared parameter");
+        l.builder.build_store(slot, value)?;
+        l.locals.push((slot, llty));
+    }
+    let body = wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(info.body_bytes(index), 0));
+    for local in body.get_locals_reader()? {
+        let (count, t) = local?;
+        let t = crate::val_type(t);
+        let llty = l.types.val(t);
+        let zero = l.zero(t);
+        for _ in 0..count {
+            let slot = l.builder.build_alloca(llty, "local")?;
+            l.builder.build_store(slot, zero)?;
+            l.locals.push((slot, llty));
+        }
+    }
+    l.stack_check()?;
+
+    let end_block = ctx.append_basic_block(function, "return");
+    let end_phis = l.phis_at(end_block, ty.results())?;
+    l.control.push(Frame {
+        kind: FrameKind::Function,
+        height: 0,
+        param_types: Vec::new(),
+        result_types: ty.results().to_vec(),
+        branch_target: end_block,
+        end_block,
+        end_phis,
+    });
+
+    let mut ops = body.get_operators_reader()?;
+    while !ops.eof() {
+        let op = ops.read()?;
+        if !l.reachable {
+            if l.skip_dead(&op) {
+                continue;
+            }
+        }
+        l.operator(&op)?;
+    }
+    Ok(function)
+}
+
+impl<'ctx> Lowering<'ctx, '_> {
+    /// Skip `op` while in unreachable code; false if it ends the dead region and must be lowered.
+    fn skip_dead(&mut self, op: &Operator<'_>) -> bool {
+        match op {
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                self.dead_depth += 1;
+                true
+            }
+            Operator::Else if self.dead_depth == 0 => false,
+            Operator::End if self.dead_depth == 0 => false,
+            Operator::End => {
+                self.dead_depth -= 1;
+                true
+            }
+            _ => true,
+        }
+    }
+
+    fn operator(&mut self, op: &Operator<'_>) -> Result<()> {
+        if self.control_op(op)?
+            || self.variable_op(op)?
+            || self.numeric_op(op)?
+            || self.conversion_op(op)?
+            || self.memory_op(op)?
+            || self.call_op(op)?
+            || self.reference_op(op)?
+            || self.table_op(op)?
+        {
+            Ok(())
+        } else {
+            Err(LowerError::Unsupported(format!("operator {op:?} is not supported by the LLVM backend")))
+        }
+    }
+
+    // ---- value stack ----
+
+    pub(crate) fn push(&mut self, v: impl Into<BasicValueEnum<'ctx>>) {
+        self.stack.push(v.into());
+    }
+
+    pub(crate) fn pop(&mut self) -> BasicValueEnum<'ctx> {
+        self.stack.pop().expect("validated code never pops an empty stack")
+    }
+
+    pub(crate) fn pop_int(&mut self) -> IntValue<'ctx> {
+        self.pop().into_int_value()
+    }
+
+    pub(crate) fn pop_n(&mut self, n: usize) -> Vec<BasicValueEnum<'ctx>> {
+        let at = self.stack.len() - n;
+        self.stack.split_off(at)
+    }
+
+    pub(crate) fn peek_n(&self, n: usize) -> &[BasicValueEnum<'ctx>] {
+        &self.stack[self.stack.len() - n..]
+    }
+
+    // ---- helpers ----
+
+    /// The zero (or null) value of a type.
+    pub(crate) fn zero(&self, t: ValType) -> BasicValueEnum<'ctx> {
+        match t {
+            ValType::I32 => self.types.i32.const_zero().into(),
+            ValType::I64 => self.types.i64.const_zero().into(),
+            ValType::F32 => self.types.f32.const_zero().into(),
+            ValType::F64 => self.types.f64.const_zero().into(),
+            ValType::V128 => self.types.i128.const_zero().into(),
+            ValType::FuncRef | ValType::ExternRef => self.types.ptr.const_null().into(),
+        }
+    }
+
+    pub(crate) fn i32_const(&self, v: u32) -> IntValue<'ctx> {
+        self.types.i32.const_int(v as u64, false)
+    }
+
+    pub(crate) fn i64_const(&self, v: u64) -> IntValue<'ctx> {
+        self.types.i64.const_int(v, false)
+    }
+
+    /// `base + offset` bytes, as a pointer.
+    pub(crate) fn byte_offset(&self, base: PointerValue<'ctx>, offset: IntValue<'ctx>) -> Result<PointerValue<'ctx>> {
+        // SAFETY: this only builds a GEP instruction in the IR; nothing is dereferenced here.
+        Ok(unsafe { self.builder.build_gep(self.types.i8, base, &[offset], "addr")? })
+    }
+
+    /// Load a pointer-sized field at a constant offset from `base`.
+    pub(crate) fn load_ptr_field(&self, base: PointerValue<'ctx>, offset: u32, name: &str) -> Result<PointerValue<'ctx>> {
+        let addr = self.byte_offset(base, self.i64_const(offset as u64))?;
+        Ok(self.builder.build_load(self.types.ptr, addr, name)?.into_pointer_value())
+    }
+
+    /// Load a field of type `ty` at a constant offset from `base`.
+    pub(crate) fn load_field(&self, ty: impl BasicType<'ctx>, base: PointerValue<'ctx>, offset: u32, name: &str) -> Result<BasicValueEnum<'ctx>> {
+        let addr = self.byte_offset(base, self.i64_const(offset as u64))?;
+        Ok(self.builder.build_load(ty, addr, name)?)
+    }
+
+    /// Call an LLVM intrinsic overloaded on `overloads`.
+    pub(crate) fn intrinsic(
+        &self,
+        name: &str,
+        overloads: &[BasicTypeEnum<'ctx>],
+        args: &[BasicMetadataValueEnum<'ctx>],
+    ) -> Result<BasicValueEnum<'ctx>> {
+        let decl = Intrinsic::find(name)
+            .and_then(|i| i.get_declaration(self.module, overloads))
+            .ok_or_else(|| LowerError::Unsupported(format!("LLVM has no intrinsic {name}")))?;
+        let call = self.builder.build_call(decl, args, "")?;
+        call.try_as_basic_value()
+            .basic()
+            .ok_or_else(|| LowerError::Unsupported(format!("intrinsic {name} returns nothing")))
+    }
+
+    /// Call libcall `which` with the given LLVM signature.
+    pub(crate) fn libcall(
+        &self,
+        which: Libcall,
+        ret: Option<BasicTypeEnum<'ctx>>,
+        params: &[BasicValueEnum<'ctx>],
+    ) -> Result<Option<BasicValueEnum<'ctx>>> {
+        let table = self.load_ptr_field(self.vmctx, VMOffsets::LIBCALLS, "libcalls")?;
+        let entry = self.load_ptr_field(table, which as u32 * 8, "libcall")?;
+        let mut args: Vec<BasicMetadataValueEnum<'ctx>> = vec![self.vmctx.into()];
+        args.extend(params.iter().map(|p| BasicMetadataValueEnum::from(*p)));
+        let arg_types: Vec<_> = args.iter().map(|a| crate::metadata_type_of(*a)).collect();
+        let fn_ty = match ret {
+            None => self.ctx.void_type().fn_type(&arg_types, false),
+            Some(r) => r.fn_type(&arg_types, false),
+        };
+        let call = self.builder.build_indirect_call(fn_ty, entry, &args, "")?;
+        Ok(call.try_as_basic_value().basic())
+    }
+
+    /// Branch to a block that raises `code` when `cond` is true.
+    pub(crate) fn trap_if(&mut self, cond: IntValue<'ctx>, code: TrapCode) -> Result<()> {
+        let trap = self.trap_block(code)?;
+        let cont = self.ctx.append_basic_block(self.function, "ok");
+        self.builder.build_conditional_branch(cond, trap, cont)?;
+        self.builder.position_at_end(cont);
+        Ok(())
+    }
+
+    /// Raise `code` unconditionally; what follows is unreachable.
+    pub(crate) fn trap(&mut self, code: TrapCode) -> Result<()> {
+        let trap = self.trap_block(code)?;
+        self.builder.build_unconditional_branch(trap)?;
+        self.reachable = false;
+        Ok(())
+    }
+
+    fn trap_block(&mut self, code: TrapCode) -> Result<BasicBlock<'ctx>> {
+        if let Some((_, b)) = self.trap_blocks.iter().find(|(c, _)| *c == code) {
+            return Ok(*b);
+        }
+        let current = self.builder.get_insert_block().expect("builder is positioned");
+        let block = self.ctx.append_basic_block(self.function, "trap");
+        self.builder.position_at_end(block);
+        self.libcall(Libcall::RaiseTrap, None, &[self.i32_const(code as u32).into()])?;
+        self.builder.build_unreachable()?;
+        self.builder.position_at_end(current);
+        self.trap_blocks.push((code, block));
+        Ok(block)
+    }
+
+    /// Trap with `StackOverflow` if the stack pointer is below the store's stack limit.
+    fn stack_check(&mut self) -> Result<()> {
+        let limits = self.load_ptr_field(self.vmctx, VMOffsets::RUNTIME_LIMITS, "limits")?;
+        let limit = self.load_field(self.types.i64, limits, 0, "stack_limit")?.into_int_value();
+        let sp = self.intrinsic("llvm.stacksave", &[self.types.ptr.into()], &[])?.into_pointer_value();
+        let sp = self.builder.build_ptr_to_int(sp, self.types.i64, "sp")?;
+        let low = self.builder.build_int_compare(inkwell::IntPredicate::ULT, sp, limit, "stack_low")?;
+        self.trap_if(low, TrapCode::StackOverflow)
+    }
+
+    /// One phi per type at the start of `block` (the builder returns where it was).
+    fn phis_at(&self, block: BasicBlock<'ctx>, types: &[ValType]) -> Result<Vec<PhiValue<'ctx>>> {
+        let current = self.builder.get_insert_block();
+        self.builder.position_at_end(block);
+        let phis = types.iter().map(|t| self.builder.build_phi(self.types.val(*t), "")).collect::<std::result::Result<Vec<_>, _>>()?;
+        if let Some(b) = current {
+            self.builder.position_at_end(b);
+        }
+        Ok(phis)
+    }
+
+    /// An alloca in the entry block (so that mem2reg and stack coloring see it once).
+    pub(crate) fn entry_alloca(&self, ty: BasicTypeEnum<'ctx>) -> Result<PointerValue<'ctx>> {
+        let entry = self.function.get_first_basic_block().expect("entry block");
+        let b = self.ctx.create_builder();
+        match entry.get_first_instruction() {
+            Some(first) => b.position_before(&first),
+            None => b.position_at_end(entry),
+        }
+        Ok(b.build_alloca(ty, "slot")?)
+    }
+
+    /// The block-type's parameter and result types.
+    fn block_type(&self, bt: wasmparser::BlockType) -> (Vec<ValType>, Vec<ValType>) {
+        match bt {
+            wasmparser::BlockType::Empty => (Vec::new(), Vec::new()),
+            wasmparser::BlockType::Type(t) => (Vec::new(), vec![crate::val_type(t)]),
+            wasmparser::BlockType::FuncType(i) => {
+                let ft = &self.info.types[i as usize];
+                (ft.params().to_vec(), ft.results().to_vec())
+            }
+        }
+    }
+}
