@@ -14,6 +14,7 @@
 //! 32                          limits: *const VMRuntimeLimits     (shared by a store's instances)
 //! 40                          func_refs: *const *const VMFuncRef (one per function index)
 //! 48                          runtime: *mut ()                   (opaque, for libcalls)
+//! 56                          instance_id: u64                   (opaque, for libcalls)
 //! imported_funcs              [VMFuncImport; imported funcs]
 //! memories                    [*mut VMMemoryDefinition; memories]
 //! tables                      [*mut VMTableDefinition; tables]
@@ -141,7 +142,9 @@ impl VMOffsets {
     pub const FUNC_REFS: u32 = 40;
     /// Offset of the opaque runtime pointer.
     pub const RUNTIME: u32 = 48;
-    const FIXED_END: u32 = 56;
+    /// Offset of the runtime's identifier for the instance (opaque to compiled code).
+    pub const INSTANCE_ID: u32 = 56;
+    const FIXED_END: u32 = 64;
 
     /// The layout for a module.
     pub fn new(module: &ModuleInfo) -> VMOffsets {
@@ -210,13 +213,13 @@ mod tests {
     #[test]
     fn layout_is_packed_in_declared_order() {
         let o = VMOffsets::from_counts(2, 1, 3, 4);
-        assert_eq!(o.imported_func(0), 56);
-        assert_eq!(o.imported_func(1), 72);
-        assert_eq!(o.memory(0), 88);
-        assert_eq!(o.table(0), 96);
-        assert_eq!(o.table(2), 112);
-        assert_eq!(o.global(0), 120);
-        assert_eq!(o.size(), 152);
+        assert_eq!(o.imported_func(0), 64);
+        assert_eq!(o.imported_func(1), 80);
+        assert_eq!(o.memory(0), 96);
+        assert_eq!(o.table(0), 104);
+        assert_eq!(o.table(2), 120);
+        assert_eq!(o.global(0), 128);
+        assert_eq!(o.size(), 160);
         assert_eq!(core::mem::size_of::<VMFuncImport>() as u32, 2 * POINTER_SIZE);
         assert_eq!(core::mem::size_of::<VMFuncRef>(), 24);
     }

@@ -120,6 +120,16 @@ impl Jit {
         }
     }
 
+    /// Give `module` the JIT's target triple and data layout (so that type sizes and
+    /// alignments match the code the JIT generates).
+    pub(crate) fn prepare(&self, module: &inkwell::module::Module<'_>) {
+        // SAFETY: both strings are owned by the live JIT and NUL-terminated; LLVM copies them.
+        unsafe {
+            llvm_sys::core::LLVMSetTarget(module.as_mut_ptr(), LLVMOrcLLJITGetTripleString(self.raw));
+            llvm_sys::core::LLVMSetDataLayout(module.as_mut_ptr(), LLVMOrcLLJITGetDataLayoutStr(self.raw));
+        }
+    }
+
     /// Address of a defined symbol, compiling its module if not yet done.
     pub(crate) fn lookup(&self, name: &str) -> Result<*const u8, CompileError> {
         let cname = CString::new(name).map_err(|_| CompileError::new("symbol name contains NUL"))?;

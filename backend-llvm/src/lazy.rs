@@ -77,6 +77,7 @@ impl LazyCode {
         let module = {
             let ctx = tsc.context();
             let module = ctx.create_module(&func_symbol(index));
+            jit.prepare(&module);
             lower_function(&ctx, &module, &self.info, index)?;
             crate::optimize(&module, self.level)?;
             tsc.module(module)

@@ -59,6 +59,7 @@ impl LlvmBackend {
         let module = {
             let ctx = tsc.context();
             let module = ctx.create_module(&name);
+            jit.prepare(&module);
             let built = match kind {
                 TrampolineKind::Array => trampoline::build_array(&ctx, &module, &name, ty),
                 TrampolineKind::Host => trampoline::build_host(&ctx, &module, &name, ty),

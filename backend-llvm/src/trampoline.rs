@@ -76,6 +76,9 @@ pub(crate) fn build_host<'ctx>(ctx: &'ctx Context, module: &Module<'ctx>, name: 
     let n = ty.params().len().max(ty.results().len()).max(1);
     let array_ty = t.i128.array_type(n as u32);
     let values = b.build_alloca(array_ty, "values")?;
+    if let Some(i) = inkwell::values::BasicValue::as_instruction_value(&values) {
+        let _ = i.set_alignment(16);
+    }
     for i in 0..ty.params().len() {
         let v = f.get_nth_param(i as u32 + 1).expect("declared parameter");
         // Clear the slot first so narrow values leave no stale upper bytes.

@@ -1,6 +1,6 @@
 //! [`Config`]: the settings an [`crate::Engine`] is created with.
 
-use lazuli_backend_api::{OptLevel, Strategy};
+use lazuli_backend_api::{CompileOptions, OptLevel, Strategy};
 
 /// The WebAssembly features modules may use. A module using a disabled feature is rejected at
 /// [`crate::Module::new`] with an error naming the feature.
@@ -95,5 +95,9 @@ impl Config {
     pub fn opt_level(mut self, opt_level: OptLevel) -> Self {
         self.opt_level = opt_level;
         self
+    }
+
+    pub(crate) fn compile_options(&self) -> CompileOptions {
+        CompileOptions { strategy: self.strategy, opt_level: self.opt_level }
     }
 }

@@ -1,11 +1,15 @@
-//! [`Engine`]: configuration and code generator shared by every module and store made with it.
+//! [`Engine`]: configuration, code generator and platform shared by every module and store
+//! made with it, and the engine-wide registry of signature ids.
 
 use alloc::sync::Arc;
 
-use crate::backend::CodeBackend;
-use crate::config::Config;
+use hashbrown::HashMap;
 
-/// Shared, immutable settings and the code generator. Cheap to clone.
+use crate::backend::{CodeBackend, FuncType};
+use crate::config::Config;
+use crate::platform::Platform;
+
+/// Shared, immutable settings plus the code generator and platform. Cheap to clone.
 #[derive(Clone)]
 pub struct Engine {
     inner: Arc<EngineInner>,
@@ -13,14 +17,17 @@ pub struct Engine {
 
 struct EngineInner {
     config: Config,
-    backend: Option<Arc<dyn CodeBackend>>,
+    runner: Option<(Arc<dyn CodeBackend>, Arc<dyn Platform>)>,
+    /// Engine-wide signature ids: equal types get equal ids, so `call_indirect` checks a
+    /// signature with one integer comparison.
+    type_ids: spin::Mutex<HashMap<FuncType, u32>>,
 }
 
 impl core::fmt::Debug for Engine {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Engine")
             .field("config", &self.inner.config)
-            .field("backend", &self.inner.backend.as_ref().map(|b| b.name()))
+            .field("backend", &self.inner.runner.as_ref().map(|(b, _)| b.name()))
             .finish()
     }
 }
@@ -29,12 +36,16 @@ impl Engine {
     /// An engine that decodes and validates modules but has no code generator: it can inspect
     /// modules, and instantiating one is an error.
     pub fn new(config: Config) -> Engine {
-        Engine { inner: Arc::new(EngineInner { config, backend: None }) }
+        Engine::build(config, None)
     }
 
-    /// An engine that compiles with `backend`.
-    pub fn with_backend(config: Config, backend: Arc<dyn CodeBackend>) -> Engine {
-        Engine { inner: Arc::new(EngineInner { config, backend: Some(backend) }) }
+    /// An engine that compiles with `backend` and runs code with `platform`'s services.
+    pub fn with_backend(config: Config, backend: Arc<dyn CodeBackend>, platform: Arc<dyn Platform>) -> Engine {
+        Engine::build(config, Some((backend, platform)))
+    }
+
+    fn build(config: Config, runner: Option<(Arc<dyn CodeBackend>, Arc<dyn Platform>)>) -> Engine {
+        Engine { inner: Arc::new(EngineInner { config, runner, type_ids: spin::Mutex::new(HashMap::new()) }) }
     }
 
     /// The engine's settings.
@@ -44,11 +55,22 @@ impl Engine {
 
     /// The engine's code generator, if it has one.
     pub fn backend(&self) -> Option<&Arc<dyn CodeBackend>> {
-        self.inner.backend.as_ref()
+        self.inner.runner.as_ref().map(|(b, _)| b)
+    }
+
+    pub(crate) fn runner(&self) -> Result<(&Arc<dyn CodeBackend>, &Arc<dyn Platform>), crate::Error> {
+        self.inner.runner.as_ref().map(|(b, p)| (b, p)).ok_or(crate::Error::NoBackend)
     }
 
     /// Whether two handles refer to the same engine.
     pub fn same(a: &Engine, b: &Engine) -> bool {
         Arc::ptr_eq(&a.inner, &b.inner)
+    }
+
+    /// The engine-wide id of a signature.
+    pub(crate) fn type_id(&self, ty: &FuncType) -> u32 {
+        let mut ids = self.inner.type_ids.lock();
+        let next = ids.len() as u32;
+        *ids.entry(ty.clone()).or_insert(next)
     }
 }

@@ -3,7 +3,7 @@
 use alloc::string::String;
 use core::fmt;
 
-use crate::backend::CompileError;
+use crate::backend::{CompileError, TrapCode};
 
 /// An error from decoding, validating, compiling, linking or running a module.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,6 +22,15 @@ pub enum Error {
     Compile(CompileError),
     /// The engine has no code generator, so modules cannot be instantiated or run.
     NoBackend,
+    /// An import is missing or has the wrong type.
+    Link(String),
+    /// WebAssembly code trapped.
+    Trap(TrapCode),
+    /// A host function failed; its message.
+    Host(String),
+    /// The API was used wrongly: a handle from another store, arguments of the wrong type,
+    /// an export that does not exist.
+    Usage(String),
 }
 
 impl From<wasmparser::BinaryReaderError> for Error {
@@ -39,12 +48,26 @@ impl fmt::Display for Error {
             Error::Text(message) => write!(f, "cannot parse text format: {message}"),
             Error::Compile(e) => write!(f, "compilation failed: {e}"),
             Error::NoBackend => f.write_str("this engine has no code backend; it can only decode and validate"),
+            Error::Link(m) => write!(f, "cannot link: {m}"),
+            Error::Trap(code) => write!(f, "wasm trap: {code}"),
+            Error::Host(m) => write!(f, "host function failed: {m}"),
+            Error::Usage(m) => f.write_str(m),
         }
     }
 }
 
 #[cfg(feature = "std")]
 impl std::error::Error for Error {}
+
+impl Error {
+    /// The trap code, if this error is a trap.
+    pub fn trap_code(&self) -> Option<TrapCode> {
+        match self {
+            Error::Trap(code) => Some(*code),
+            _ => None,
+        }
+    }
+}
 
 impl From<CompileError> for Error {
     fn from(e: CompileError) -> Error {

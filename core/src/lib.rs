@@ -21,8 +21,17 @@ extern crate std;
 mod config;
 mod engine;
 mod error;
+mod func;
+mod global;
+mod instance;
+mod libcalls;
+mod memory;
 mod module;
+mod platform;
+mod store;
+mod table;
 mod translate;
+mod val;
 
 /// The contract between the runtime and code generators, re-exported so that an embedder and a
 /// backend author see one API.
@@ -32,4 +41,12 @@ pub use backend::{ExternType, FuncType, GlobalType, Limits, MemoryType, RefType,
 pub use config::{Config, Features};
 pub use engine::Engine;
 pub use error::Error;
+pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
+pub use global::Global;
+pub use instance::{Extern, Imports, Instance};
+pub use memory::Memory;
 pub use module::Module;
+pub use platform::Platform;
+pub use store::Store;
+pub use table::Table;
+pub use val::{ExternRef, Val};

@@ -3,7 +3,9 @@
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use crate::backend::{ExternType, ModuleInfo};
+use alloc::boxed::Box;
+
+use crate::backend::{CompileError, CompiledCode, ExternType, ModuleInfo, Strategy};
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::translate::translate;
@@ -16,7 +18,11 @@ pub struct Module {
 
 struct ModuleInner {
     engine: Engine,
-    info: ModuleInfo,
+    info: Arc<ModuleInfo>,
+    /// Engine-wide signature id of each type.
+    type_ids: Vec<u32>,
+    /// The code, made on first instantiation (or at once in eager mode).
+    code: spin::Once<Result<Box<dyn CompiledCode>, CompileError>>,
 }
 
 impl core::fmt::Debug for Module {
@@ -33,8 +39,13 @@ impl Module {
     /// Compiles nothing. A malformed or invalid module is an [`Error::InvalidModule`] naming the
     /// byte offset and the reason.
     pub fn new(engine: &Engine, bytes: impl Into<Arc<[u8]>>) -> Result<Module, Error> {
-        let info = translate(bytes.into(), engine.config().features)?;
-        Ok(Module { inner: Arc::new(ModuleInner { engine: engine.clone(), info }) })
+        let info = Arc::new(translate(bytes.into(), engine.config().features)?);
+        let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
+        let module = Module { inner: Arc::new(ModuleInner { engine: engine.clone(), info, type_ids, code: spin::Once::new() }) };
+        if engine.config().strategy == Strategy::Eager && engine.backend().is_some() {
+            module.code()?;
+        }
+        Ok(module)
     }
 
     /// Parse a module in the WebAssembly text format, then as [`Module::new`].
@@ -70,6 +81,27 @@ impl Module {
     /// The module's description: types, index spaces, segments and function body locations.
     pub fn info(&self) -> &ModuleInfo {
         &self.inner.info
+    }
+
+    /// The module's code: lazy stubs or compiled functions, made by the engine's backend on
+    /// first use.
+    pub fn code(&self) -> Result<&dyn CompiledCode, Error> {
+        let (backend, _) = self.inner.engine.runner()?;
+        let code = self.inner.code.call_once(|| backend.compile(self.inner.info.clone(), &self.inner.engine.config().compile_options()));
+        match code {
+            Ok(code) => Ok(&**code),
+            Err(e) => Err(Error::Compile(e.clone())),
+        }
+    }
+
+    /// How many of the module's functions have been compiled so far (0 before the first
+    /// instantiation in lazy mode).
+    pub fn compiled_count(&self) -> usize {
+        self.inner.code.get().and_then(|c| c.as_ref().ok()).map_or(0, |c| c.compiled_count())
+    }
+
+    pub(crate) fn type_ids(&self) -> &[u32] {
+        &self.inner.type_ids
     }
 
     /// The engine this module was made with.

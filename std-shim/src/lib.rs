@@ -1,3 +1,98 @@
 //! Operating-system services for the Lazuli runtime, which `lazuli-core` (no_std) reaches
-//! through its platform trait: worker threads for speculative compilation, trap unwinding,
-//! memory mapping and signal handling.
+//! through its [`Platform`] trait: trap unwinding (sigsetjmp/siglongjmp in a small C helper)
+//! and the current thread's stack bounds.
+
+use lazuli_core::Platform;
+
+extern "C" {
+    fn lazuli_catch(f: unsafe extern "C" fn(*mut u8), data: *mut u8) -> i32;
+    fn lazuli_raise(vmctx: *mut u8, code: u32) -> !;
+}
+
+/// Room left below the stack limit for the runtime, host functions and lazy compilation
+/// (LLVM runs on the calling thread's stack when a stub is hit).
+const STACK_RESERVE: usize = 512 * 1024;
+
+/// The platform for hosted targets with a C library (Linux).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StdPlatform;
+
+impl StdPlatform {
+    /// The platform.
+    pub fn new() -> StdPlatform {
+        StdPlatform
+    }
+}
+
+impl Platform for StdPlatform {
+    unsafe fn catch_traps(&self, f: unsafe extern "C" fn(*mut u8), data: *mut u8) -> Option<u32> {
+        // SAFETY: forwarded contract: `f(data)` is callable and the frames it may skip are safe
+        // to skip.
+        let code = unsafe { lazuli_catch(f, data) };
+        if code == 0 {
+            None
+        } else {
+            Some(code as u32 - 1)
+        }
+    }
+
+    fn raise_trap(&self) -> unsafe extern "C" fn(*mut u8, u32) -> ! {
+        lazuli_raise
+    }
+
+    fn stack_limit(&self) -> usize {
+        stack_low_address().map_or(0, |low| low + STACK_RESERVE)
+    }
+}
+
+/// The lowest address of the current thread's stack.
+fn stack_low_address() -> Option<usize> {
+    // SAFETY: `pthread_getattr_np` fills `attr` for the calling thread; it is destroyed after
+    // reading the stack bounds.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return None;
+        }
+        let mut addr = std::ptr::null_mut();
+        let mut size = 0;
+        let ok = libc::pthread_attr_getstack(&attr, &mut addr, &mut size) == 0;
+        libc::pthread_attr_destroy(&mut attr);
+        ok.then_some(addr as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    unsafe extern "C" fn raises(data: *mut u8) {
+        let raise = StdPlatform.raise_trap();
+        // SAFETY: called inside `catch_traps`.
+        unsafe { raise(data, 7) }
+    }
+
+    unsafe extern "C" fn returns(data: *mut u8) {
+        // SAFETY: `data` points to a live u32.
+        unsafe { *(data as *mut u32) = 42 };
+    }
+
+    #[test]
+    fn catch_returns_the_raised_code_and_nests() {
+        let mut x = 0u32;
+        // SAFETY: both callbacks are safe with these arguments and hold nothing to drop.
+        unsafe {
+            assert_eq!(StdPlatform.catch_traps(returns, &mut x as *mut u32 as *mut u8), None);
+            assert_eq!(x, 42);
+            assert_eq!(StdPlatform.catch_traps(raises, std::ptr::null_mut()), Some(7));
+            assert_eq!(StdPlatform.catch_traps(raises, std::ptr::null_mut()), Some(7));
+        }
+    }
+
+    #[test]
+    fn stack_limit_is_below_the_current_frame() {
+        let here = &0u8 as *const u8 as usize;
+        let limit = StdPlatform.stack_limit();
+        assert!(limit > 0 && limit < here, "limit {limit:#x}, frame {here:#x}");
+    }
+}

@@ -3,3 +3,13 @@
 
 pub mod suite;
 pub mod wast;
+
+use std::sync::Arc;
+
+use lazuli_core::{Config, Engine};
+
+/// An engine that compiles with the LLVM backend and runs with the std platform.
+pub fn llvm_engine(config: Config) -> Engine {
+    let backend = lazuli_backend_llvm::LlvmBackend::new().expect("LLVM targets the host");
+    Engine::with_backend(config, Arc::new(backend), Arc::new(lazuli_std_shim::StdPlatform::new()))
+}

@@ -203,17 +203,16 @@ impl<'ctx> Lowering<'ctx, '_> {
                 self.stack.push(phi.as_basic_value());
             }
         } else {
+            // Nothing branches here: the block is dead, and so is what follows until the
+            // enclosing frame ends.
             for phi in &frame.end_phis {
                 phi.as_instruction().erase_from_basic_block();
             }
+            self.builder.build_unreachable()?;
         }
         self.reachable = reached;
-        if let FrameKind::Function = frame.kind {
-            if !reached {
-                self.builder.build_unreachable()?;
-            } else {
-                self.build_return(&frame)?;
-            }
+        if reached && matches!(frame.kind, FrameKind::Function) {
+            self.build_return(&frame)?;
         }
         Ok(())
     }

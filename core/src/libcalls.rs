@@ -1,0 +1,207 @@
+//! The libcalls compiled code calls (see `lazuli_backend_api::libcall`): memory and table
+//! growth and the bulk operations, with the spec's bounds checks. A failing check raises a
+//! trap through the platform; each libcall drops everything it holds before raising.
+
+use crate::backend::libcall::{Libcall, LIBCALL_COUNT};
+use crate::backend::vmcontext::VMOffsets;
+use crate::backend::{DefinedFuncIndex, TrapCode};
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::instance::InstanceData;
+use crate::store::StoreInner;
+
+/// The libcall table for stores of `engine`.
+pub(crate) fn table(engine: &Engine) -> [usize; LIBCALL_COUNT] {
+    let mut t = [0usize; LIBCALL_COUNT];
+    if let Ok((_, platform)) = engine.runner() {
+        t[Libcall::RaiseTrap as usize] = platform.raise_trap() as *const () as usize;
+    }
+    t[Libcall::ResolveFunc as usize] = resolve_func as *const () as usize;
+    t[Libcall::MemoryGrow as usize] = memory_grow as *const () as usize;
+    t[Libcall::TableGrow as usize] = table_grow as *const () as usize;
+    t[Libcall::MemoryFill as usize] = memory_fill as *const () as usize;
+    t[Libcall::MemoryCopy as usize] = memory_copy as *const () as usize;
+    t[Libcall::MemoryInit as usize] = memory_init as *const () as usize;
+    t[Libcall::DataDrop as usize] = data_drop as *const () as usize;
+    t[Libcall::TableCopy as usize] = table_copy as *const () as usize;
+    t[Libcall::TableInit as usize] = table_init as *const () as usize;
+    t[Libcall::ElemDrop as usize] = elem_drop as *const () as usize;
+    t[Libcall::TableFill as usize] = table_fill as *const () as usize;
+    t
+}
+
+/// The store and instance index a VMContext belongs to.
+///
+/// # Safety
+/// `vmctx` is the VMContext of a live instance, called from compiled code running inside a
+/// host->wasm call of its store (so no other reference to the store is in use).
+unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreInner, usize) {
+    // SAFETY: per the contract, the RUNTIME and INSTANCE_ID words were written at instantiation.
+    unsafe {
+        let store = *(vmctx.add(VMOffsets::RUNTIME as usize) as *const *mut StoreInner);
+        let instance = *(vmctx.add(VMOffsets::INSTANCE_ID as usize) as *const u64);
+        (&mut *store, instance as usize)
+    }
+}
+
+/// Raise `code` if `result` is an error.
+///
+/// # Safety
+/// As for [`context`]; the caller holds nothing that needs dropping.
+unsafe fn finish<T>(vmctx: *mut u8, result: Result<T, TrapCode>) -> T {
+    match result {
+        Ok(v) => v,
+        Err(code) => {
+            // SAFETY: as for `context`; the libcall table's first entry raises and never returns.
+            unsafe {
+                let (store, _) = context(vmctx);
+                let raise: unsafe extern "C" fn(*mut u8, u32) -> ! =
+                    core::mem::transmute(store.libcalls[Libcall::RaiseTrap as usize]);
+                raise(vmctx, code as u32)
+            }
+        }
+    }
+}
+
+fn trap_of(e: Error) -> TrapCode {
+    e.trap_code().unwrap_or(TrapCode::HostError)
+}
+
+fn instance(store: &StoreInner, index: usize) -> &InstanceData {
+    &store.instances[index]
+}
+
+unsafe extern "C" fn resolve_func(vmctx: *mut u8, f: u32) -> *const u8 {
+    // SAFETY: called by compiled code with its own VMContext.
+    let (store, i) = unsafe { context(vmctx) };
+    let result = instance(store, i).module.code().ok().and_then(|c| c.resolve(DefinedFuncIndex(f)).ok());
+    let result = result.map(|p| p.0).ok_or(TrapCode::CompileError);
+    // SAFETY: nothing is held across the raise.
+    unsafe { finish(vmctx, result) }
+}
+
+unsafe extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u32) -> i32 {
+    // SAFETY: called by compiled code with its own VMContext.
+    let (store, i) = unsafe { context(vmctx) };
+    let m = instance(store, i).memories[memory as usize];
+    store.memories[m.index as usize].grow(delta as u64).map_or(-1, |old| old as i32)
+}
+
+unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: usize, delta: u32) -> i32 {
+    // SAFETY: called by compiled code with its own VMContext.
+    let (store, i) = unsafe { context(vmctx) };
+    let t = instance(store, i).tables[table as usize];
+    store.tables[t.index as usize].grow(delta as u64, init).map_or(-1, |old| old as i32)
+}
+
+unsafe extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u32, val: u32, len: u32) {
+    // SAFETY: called by compiled code with its own VMContext.
+    let (store, i) = unsafe { context(vmctx) };
+    let m = instance(store, i).memories[memory as usize];
+    let md = &mut store.memories[m.index as usize];
+    let result = md.range(dst as u64, len as u64).map(|r| md.bytes_mut()[r].fill(val as u8)).map_err(trap_of);
+    // SAFETY: nothing is held across the raise.
+    unsafe { finish(vmctx, result) }
+}
+
+unsafe extern "C" fn memory_copy(vmctx: *mut u8, dst_mem: u32, src_mem: u32, dst: u32, src: u32, len: u32) {
+    // SAFETY: called by compiled code with its own VMContext.
+    let (store, i) = unsafe { context(vmctx) };
+    let inst = instance(store, i);
+    let (dm, sm) = (inst.memories[dst_mem as usize], inst.memories[src_mem as usize]);
+    let result = if dm == sm {
+        let md = &mut store.memories[dm.index as usize];
+        md.range(src as u64, len as u64)
+            .and_then(|s| md.range(dst as u64, len as u64).map(|d| md.bytes_mut().copy_within(s, d.start)))
+            .map_err(trap_of)
+    } else {
+        let source = store.memories[sm.index as usize].range(src as u64, len as u64).map(|r| store.memories[sm.index as usize].bytes()[r].to_vec());
+        source
+            .and_then(|bytes| {
+                let md = &mut store.memories[dm.index as usize];
+                md.range(dst as u64, len as u64).map(|d| md.bytes_mut()[d].copy_from_slice(&bytes))
+            })
+            .map_err(trap_of)
+    };
+    // SAFETY: nothing is held across the raise.
+    unsafe { finish(vmctx, result) }
+}
+
+unsafe extern "C" fn memory_init(vmctx: *mut u8, memory: u32, data: u32, dst: u32, src: u32, len: u32) {
+    // SAFETY: called by compiled code with its own VMContext.
+    let (store, i) = unsafe { context(vmctx) };
+    let inst = instance(store, i);
+    let m = inst.memories[memory as usize];
+    let module = inst.module.clone();
+    let segment = if inst.data_dropped[data as usize] { &[][..] } else { &module.info().bytes[module.info().data[data as usize].range.clone()] };
+    let result = (|| {
+        let end = (src as u64).checked_add(len as u64).filter(|e| *e <= segment.len() as u64).ok_or(TrapCode::MemoryOutOfBounds)?;
+        let md = &mut store.memories[m.index as usize];
+        let d = md.range(dst as u64, len as u64).map_err(trap_of)?;
+        md.bytes_mut()[d].copy_from_slice(&segment[src as usize..end as usize]);
+        Ok(())
+    })();
+    drop(module);
+    // SAFETY: nothing is held across the raise (the module handle was dropped above).
+    unsafe { finish(vmctx, result) }
+}
+
+unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
+    // SAFETY: called by compiled code with its own VMContext.
+    let (store, i) = unsafe { context(vmctx) };
+    store.instances[i].data_dropped[data as usize] = true;
+}
+
+unsafe extern "C" fn table_copy(vmctx: *mut u8, dst_table: u32, src_table: u32, dst: u32, src: u32, len: u32) {
+    // SAFETY: called by compiled code with its own VMContext.
+    let (store, i) = unsafe { context(vmctx) };
+    let inst = instance(store, i);
+    let (dt, st) = (inst.tables[dst_table as usize], inst.tables[src_table as usize]);
+    let result = (|| {
+        let s = store.tables[st.index as usize].range(src as u64, len as u64).map_err(trap_of)?;
+        let items: alloc::vec::Vec<usize> = store.tables[st.index as usize].elements()[s].to_vec();
+        let td = &mut store.tables[dt.index as usize];
+        let d = td.range(dst as u64, len as u64).map_err(trap_of)?;
+        td.elements_mut()[d].copy_from_slice(&items);
+        Ok(())
+    })();
+    // SAFETY: nothing is held across the raise.
+    unsafe { finish(vmctx, result) }
+}
+
+unsafe extern "C" fn table_init(vmctx: *mut u8, table: u32, elem: u32, dst: u32, src: u32, len: u32) {
+    // SAFETY: called by compiled code with its own VMContext.
+    let (store, i) = unsafe { context(vmctx) };
+    let inst = instance(store, i);
+    let t = inst.tables[table as usize];
+    let segment = &inst.elements[elem as usize];
+    let items = (src as u64)
+        .checked_add(len as u64)
+        .filter(|e| *e <= segment.len() as u64)
+        .map(|end| segment[src as usize..end as usize].to_vec());
+    let result = (|| {
+        let items: alloc::vec::Vec<usize> = items.ok_or(TrapCode::TableOutOfBounds)?;
+        let td = &mut store.tables[t.index as usize];
+        let d = td.range(dst as u64, len as u64).map_err(trap_of)?;
+        td.elements_mut()[d].copy_from_slice(&items);
+        Ok(())
+    })();
+    // SAFETY: nothing is held across the raise.
+    unsafe { finish(vmctx, result) }
+}
+
+unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
+    // SAFETY: called by compiled code with its own VMContext.
+    let (store, i) = unsafe { context(vmctx) };
+    store.instances[i].elements[elem as usize] = alloc::boxed::Box::new([]);
+}
+
+unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, val: usize, len: u32) {
+    // SAFETY: called by compiled code with its own VMContext.
+    let (store, i) = unsafe { context(vmctx) };
+    let t = instance(store, i).tables[table as usize];
+    let td = &mut store.tables[t.index as usize];
+    let result = td.range(dst as u64, len as u64).map(|r| td.elements_mut()[r].fill(val)).map_err(trap_of);
+    // SAFETY: nothing is held across the raise.
+    unsafe { finish(vmctx, result) }
+}

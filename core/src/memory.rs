@@ -1,0 +1,147 @@
+//! [`Memory`]: linear memories — allocation, growth, and host access to their bytes.
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::vec::Vec;
+
+use crate::backend::vmcontext::VMMemoryDefinition;
+use crate::backend::{MemoryType, TrapCode};
+use crate::error::Error;
+use crate::store::Store;
+
+/// Bytes in a WebAssembly page.
+pub const PAGE_SIZE: usize = 65536;
+/// Most pages a 32-bit memory can have (4 GiB).
+const MAX_PAGES: u64 = 65536;
+
+/// A linear memory in a store: a handle, cheap to copy, valid only with its store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Memory {
+    pub(crate) store: u64,
+    pub(crate) index: u32,
+}
+
+/// What the store keeps for each memory (boxed: compiled code holds a pointer to `def`).
+pub(crate) struct MemoryData {
+    pub ty: MemoryType,
+    pub def: VMMemoryDefinition,
+    bytes: Vec<u8>,
+}
+
+impl MemoryData {
+    pub(crate) fn new(ty: MemoryType) -> Result<Box<MemoryData>, Error> {
+        if ty.memory64 || ty.shared {
+            return Err(Error::Usage("64-bit and shared memories are not supported".into()));
+        }
+        let mut data = Box::new(MemoryData {
+            ty,
+            def: VMMemoryDefinition { base: core::ptr::null_mut(), length: 0 },
+            bytes: Vec::new(),
+        });
+        if data.grow(ty.limits.min).is_none() {
+            return Err(Error::Usage(format!("cannot allocate a memory of {} pages", ty.limits.min)));
+        }
+        Ok(data)
+    }
+
+    /// Current size in pages.
+    pub(crate) fn pages(&self) -> u64 {
+        (self.bytes.len() / PAGE_SIZE) as u64
+    }
+
+    /// Grow by `delta` pages; the old size, or `None` if the maximum or the allocator says no.
+    pub(crate) fn grow(&mut self, delta: u64) -> Option<u64> {
+        let old = self.pages();
+        let new = old.checked_add(delta)?;
+        if new > self.ty.limits.max.unwrap_or(MAX_PAGES).min(MAX_PAGES) {
+            return None;
+        }
+        let new_len = usize::try_from(new).ok()?.checked_mul(PAGE_SIZE)?;
+        self.bytes.try_reserve_exact(new_len - self.bytes.len()).ok()?;
+        self.bytes.resize(new_len, 0);
+        self.def = VMMemoryDefinition { base: self.bytes.as_mut_ptr(), length: self.bytes.len() };
+        Some(old)
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.bytes
+    }
+
+    /// The byte range `[offset, offset + len)`, or a memory-out-of-bounds trap.
+    pub(crate) fn range(&self, offset: u64, len: u64) -> Result<core::ops::Range<usize>, Error> {
+        let end = offset.checked_add(len).ok_or(Error::Trap(TrapCode::MemoryOutOfBounds))?;
+        if end > self.bytes.len() as u64 {
+            return Err(Error::Trap(TrapCode::MemoryOutOfBounds));
+        }
+        Ok(offset as usize..end as usize)
+    }
+}
+
+impl Memory {
+    /// A new memory of type `ty` (the spec's `mem_alloc`), zero-filled to its minimum size.
+    pub fn new(store: &mut Store, ty: MemoryType) -> Result<Memory, Error> {
+        let data = MemoryData::new(ty)?;
+        store.inner.memories.push(data);
+        Ok(Memory { store: store.inner.id, index: store.inner.memories.len() as u32 - 1 })
+    }
+
+    fn data<'s>(&self, store: &'s Store) -> Result<&'s MemoryData, Error> {
+        store.inner.check(self.store, "memory")?;
+        Ok(&store.inner.memories[self.index as usize])
+    }
+
+    fn data_mut<'s>(&self, store: &'s mut Store) -> Result<&'s mut MemoryData, Error> {
+        store.inner.check(self.store, "memory")?;
+        Ok(&mut store.inner.memories[self.index as usize])
+    }
+
+    /// The memory's type, with its current size as minimum (the spec's `mem_type`).
+    pub fn ty(&self, store: &Store) -> Result<MemoryType, Error> {
+        let d = self.data(store)?;
+        let mut ty = d.ty;
+        ty.limits.min = d.pages();
+        Ok(ty)
+    }
+
+    /// Current size in pages (the spec's `mem_size`).
+    pub fn size(&self, store: &Store) -> Result<u64, Error> {
+        Ok(self.data(store)?.pages())
+    }
+
+    /// Grow by `delta` pages and return the old size (the spec's `mem_grow`).
+    pub fn grow(&self, store: &mut Store, delta: u64) -> Result<u64, Error> {
+        self.data_mut(store)?
+            .grow(delta)
+            .ok_or_else(|| Error::Usage(format!("memory cannot grow by {delta} pages")))
+    }
+
+    /// Copy bytes out of the memory (the spec's `mem_read`, for a range).
+    pub fn read(&self, store: &Store, offset: u64, buf: &mut [u8]) -> Result<(), Error> {
+        let d = self.data(store)?;
+        let range = d.range(offset, buf.len() as u64)?;
+        buf.copy_from_slice(&d.bytes()[range]);
+        Ok(())
+    }
+
+    /// Copy bytes into the memory (the spec's `mem_write`, for a range).
+    pub fn write(&self, store: &mut Store, offset: u64, bytes: &[u8]) -> Result<(), Error> {
+        let d = self.data_mut(store)?;
+        let range = d.range(offset, bytes.len() as u64)?;
+        d.bytes_mut()[range].copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// The memory's bytes.
+    pub fn bytes<'s>(&self, store: &'s Store) -> Result<&'s [u8], Error> {
+        Ok(self.data(store)?.bytes())
+    }
+
+    /// The memory's bytes, writable.
+    pub fn bytes_mut<'s>(&self, store: &'s mut Store) -> Result<&'s mut [u8], Error> {
+        Ok(self.data_mut(store)?.bytes_mut())
+    }
+}

@@ -1,0 +1,152 @@
+//! [`Store`]: owner of all runtime objects — functions, memories, tables, globals, instances and
+//! host values — and of the state shared by compiled code running in it.
+//!
+//! Handles (`Func`, `Memory`, ...) are a store id and an index; using one with another store is
+//! an [`Error::Usage`], never undefined behaviour. Objects that compiled code points to are
+//! boxed, so their addresses stay put while the vectors holding them grow.
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::vec::Vec;
+use core::any::Any;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use crate::backend::libcall::LIBCALL_COUNT;
+use crate::backend::vmcontext::{VMFuncRef, VMRuntimeLimits};
+use crate::backend::FuncType;
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::func::{Func, FuncData};
+use crate::global::GlobalData;
+use crate::instance::InstanceData;
+use crate::memory::MemoryData;
+use crate::table::TableData;
+use crate::val::ExternRef;
+
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// All runtime objects of one embedding context. `Send` (it may move to another thread) but not
+/// `Sync`.
+pub struct Store {
+    pub(crate) inner: Box<StoreInner>,
+}
+
+impl core::fmt::Debug for Store {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Store")
+            .field("id", &self.inner.id)
+            .field("funcs", &self.inner.funcs.len())
+            .field("instances", &self.inner.instances.len())
+            .finish()
+    }
+}
+
+/// A function reference as compiled code sees it (`vm`), followed by the store's index of the
+/// function, so that a reference read back from wasm maps to its [`Func`].
+#[repr(C)]
+pub(crate) struct FuncRefBox {
+    pub vm: VMFuncRef,
+    pub func: u32,
+}
+
+pub(crate) struct StoreInner {
+    pub id: u64,
+    pub engine: Engine,
+    pub funcs: Vec<FuncData>,
+    pub memories: Vec<Box<MemoryData>>,
+    pub tables: Vec<Box<TableData>>,
+    pub globals: Vec<Box<GlobalData>>,
+    pub instances: Vec<Box<InstanceData>>,
+    pub externs: Vec<Box<dyn Any + Send>>,
+    pub limits: Box<VMRuntimeLimits>,
+    pub libcalls: Box<[usize; LIBCALL_COUNT]>,
+    /// The error of the host function whose failure is unwinding wasm right now.
+    pub host_error: Option<Error>,
+    /// How many host->wasm calls are active on the stack.
+    pub depth: u32,
+    /// The `Store` value that entered wasm most recently (valid while `depth > 0`).
+    pub entered: *mut Store,
+}
+
+// SAFETY: the raw pointers in a store point to memory the store owns (boxed objects, instance
+// VMContexts) or to immutable code of modules it keeps alive; moving the store to another thread
+// moves all of that with it. The store is not `Sync`: it is only used through `&mut`.
+unsafe impl Send for StoreInner {}
+
+impl Store {
+    /// An empty store for modules of `engine`.
+    pub fn new(engine: &Engine) -> Store {
+        Store {
+            inner: Box::new(StoreInner {
+                id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+                engine: engine.clone(),
+                funcs: Vec::new(),
+                memories: Vec::new(),
+                tables: Vec::new(),
+                globals: Vec::new(),
+                instances: Vec::new(),
+                externs: Vec::new(),
+                limits: Box::new(VMRuntimeLimits::default()),
+                libcalls: Box::new(crate::libcalls::table(engine)),
+                host_error: None,
+                depth: 0,
+                entered: core::ptr::null_mut(),
+            }),
+        }
+    }
+
+    /// The engine this store belongs to.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// Keep a host value in the store and return a reference wasm can hold as `externref`.
+    pub fn extern_ref(&mut self, value: impl Any + Send) -> ExternRef {
+        self.inner.externs.push(Box::new(value));
+        ExternRef { store: self.inner.id, index: self.inner.externs.len() as u32 - 1 }
+    }
+
+    /// The host value behind an `externref`.
+    pub fn extern_data(&self, r: ExternRef) -> Result<&(dyn Any + Send), Error> {
+        self.inner.check(r.store, "externref")?;
+        Ok(&*self.inner.externs[r.index as usize])
+    }
+}
+
+impl StoreInner {
+    /// Fail unless a handle with store id `id` belongs here.
+    pub fn check(&self, id: u64, what: &str) -> Result<(), Error> {
+        if id == self.id {
+            Ok(())
+        } else {
+            Err(Error::Usage(format!("{what} belongs to another store")))
+        }
+    }
+
+    /// The function reference compiled code uses for `f` (which must belong to this store).
+    pub fn func_ref(&self, f: Func) -> *const VMFuncRef {
+        self.funcs[f.index as usize].funcref as *const VMFuncRef
+    }
+
+    /// The [`Func`] of a raw reference read from compiled code (0 is null).
+    pub fn func_from_ref(&self, raw: usize) -> Option<Func> {
+        if raw == 0 {
+            return None;
+        }
+        // SAFETY: every non-null funcref compiled code can hold was made by this store and points
+        // at a live `FuncRefBox` (boxed in a `FuncData` or an instance).
+        let index = unsafe { (*(raw as *const FuncRefBox)).func };
+        Some(Func { store: self.id, index })
+    }
+
+    /// Register a function and return its handle.
+    pub fn push_func(&mut self, data: FuncData) -> Func {
+        self.funcs.push(data);
+        Func { store: self.id, index: self.funcs.len() as u32 - 1 }
+    }
+
+    /// The signature of a function of this store.
+    pub fn func_type(&self, f: Func) -> &FuncType {
+        &self.funcs[f.index as usize].ty
+    }
+}
