@@ -109,7 +109,7 @@ pub(crate) fn optimize(module: &inkwell::module::Module<'_>, level: OptLevel) ->
         module.verify().map_err(|e| CompileError::new(format!("internal error: invalid IR: {}", e.to_string())))?;
     }
     let passes = match level {
-        OptLevel::Baseline => "mem2reg,instcombine<no-verify-fixpoint>,simplifycfg",
+        OptLevel::Baseline => "mem2reg",
         OptLevel::Optimized => "default<O2>",
     };
     let passes = std::ffi::CString::new(passes).expect("no NUL in pass names");

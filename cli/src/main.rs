@@ -23,8 +23,23 @@ enum Command {
     Inspect(inspect::InspectArgs),
 }
 
+/// Stack for the thread that runs wasm: deep recursion in wasm is a trap long before this runs
+/// out, and lazy compilation (LLVM) runs on the same stack.
+const STACK_SIZE: usize = 256 << 20;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    match std::thread::Builder::new().stack_size(STACK_SIZE).spawn(move || run(cli)).map(|t| t.join()) {
+        Ok(Ok(code)) => code,
+        Ok(Err(_)) => ExitCode::from(101),
+        Err(e) => {
+            eprintln!("error: cannot start the runtime thread: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Wast(args) => wast_cmd::run(args),
         Command::Inspect(args) => inspect::run(args),

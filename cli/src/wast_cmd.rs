@@ -21,6 +21,9 @@ pub struct WastArgs {
     /// Print one markdown table row per path or suite folder after the totals.
     #[arg(long)]
     table: bool,
+    /// Only decode and validate: execution directives are skipped.
+    #[arg(long)]
+    validate_only: bool,
 }
 
 struct Script {
@@ -45,7 +48,8 @@ pub fn run(args: WastArgs) -> Result<ExitCode, String> {
         groups.push((path.display().to_string(), scripts));
     }
 
-    let runner = WastRunner::new(Engine::new(Config::default()));
+    let engine = if args.validate_only { Engine::new(Config::default()) } else { lazuli_tests::llvm_engine(Config::default()) };
+    let runner = WastRunner::new(engine);
     let mut total = Tally::default();
     let mut rows = Vec::new();
     for (group, scripts) in &groups {

@@ -229,13 +229,29 @@ impl<'ctx> Lowering<'ctx, '_> {
             FloatBin::Sub => self.builder.build_float_sub(a, b, "")?.into(),
             FloatBin::Mul => self.builder.build_float_mul(a, b, "")?.into(),
             FloatBin::Div => self.builder.build_float_div(a, b, "")?.into(),
-            // llvm.minimum/maximum propagate NaN and order -0 < +0, exactly as wasm asks.
-            FloatBin::Min => self.float_intrinsic2("llvm.minimum", a, b)?,
-            FloatBin::Max => self.float_intrinsic2("llvm.maximum", a, b)?,
+            FloatBin::Min => self.float_min_max(a, b, true)?,
+            FloatBin::Max => self.float_min_max(a, b, false)?,
             FloatBin::Copysign => self.float_intrinsic2("llvm.copysign", a, b)?,
         };
         self.push(r);
         Ok(())
+    }
+
+    /// Wasm `min`/`max`: a NaN operand gives a quiet NaN (`a + b` quiets it), equal operands
+    /// combine their bits so that -0 is below +0, otherwise the smaller/larger one.
+    fn float_min_max(&self, a: FloatValue<'ctx>, b: FloatValue<'ctx>, min: bool) -> Result<BasicValueEnum<'ctx>> {
+        let b_ = &self.builder;
+        let int_ty = if a.get_type() == self.types.f32 { self.types.i32 } else { self.types.i64 };
+        let any_nan = b_.build_float_compare(FloatPredicate::UNO, a, b, "")?;
+        let nan = b_.build_float_add(a, b, "")?;
+        let equal = b_.build_float_compare(FloatPredicate::OEQ, a, b, "")?;
+        let (ai, bi) = (b_.build_bit_cast(a, int_ty, "")?.into_int_value(), b_.build_bit_cast(b, int_ty, "")?.into_int_value());
+        let merged = if min { b_.build_or(ai, bi, "")? } else { b_.build_and(ai, bi, "")? };
+        let merged = b_.build_bit_cast(merged, a.get_type(), "")?.into_float_value();
+        let pick_a = b_.build_float_compare(if min { FloatPredicate::OLT } else { FloatPredicate::OGT }, a, b, "")?;
+        let ordered = b_.build_select(pick_a, a, b, "")?.into_float_value();
+        let ordered = b_.build_select(equal, merged, ordered, "")?.into_float_value();
+        Ok(b_.build_select(any_nan, nan, ordered, "")?)
     }
 
     fn float_intrinsic2(&self, name: &str, a: FloatValue<'ctx>, b: FloatValue<'ctx>) -> Result<BasicValueEnum<'ctx>> {
