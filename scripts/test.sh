@@ -12,6 +12,8 @@ cargo build -q -p lazuli-core --no-default-features
 echo "== cargo test =="
 cargo test --workspace
 
-echo "== spec suite through lazuli wast =="
-cargo build --release -q -p lazuli
+echo "== the main job (README) =="
+bash scripts/demo.sh
+
+echo "== spec suite through lazuli wast (LLVM backend, lazy) =="
 ./target/release/lazuli wast --suite wasm-v1 --suite wasm-v2 --table | tail -n 8

@@ -117,6 +117,10 @@ pub trait CompiledCode: Send + Sync {
     /// Whether defined function `f` has been compiled (rather than still being a stub).
     fn is_compiled(&self, f: DefinedFuncIndex) -> bool;
 
+    /// The most recent compilation failure, if any (a failure on a lazy call raises a
+    /// `CompileError` trap; this says why).
+    fn last_error(&self) -> Option<CompileError>;
+
     /// How many defined functions have been compiled so far.
     fn compiled_count(&self) -> usize;
 

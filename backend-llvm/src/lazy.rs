@@ -6,7 +6,7 @@
 //! continues into it. Later calls load the GOT entry and go straight to the code.
 
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use lazuli_backend_api::{CodePtr, CompileError, CompiledCode, DefinedFuncIndex, ModuleInfo, OptLevel};
 
@@ -23,6 +23,7 @@ pub(crate) struct LazyCode {
     stubs: OnceLock<StubTable>,
     jit: OnceLock<Result<Jit, CompileError>>,
     compile_count: AtomicUsize,
+    last_error: Mutex<Option<CompileError>>,
 }
 
 impl LazyCode {
@@ -37,6 +38,7 @@ impl LazyCode {
             stubs: OnceLock::new(),
             jit: OnceLock::new(),
             compile_count: AtomicUsize::new(0),
+            last_error: Mutex::new(None),
         });
         // The stubs embed the address of the boxed `LazyCode`, which never moves.
         let stubs = StubTable::new(n, &*code as *const LazyCode as *const u8)?;
@@ -59,7 +61,9 @@ impl LazyCode {
             .get(index as usize)
             .ok_or_else(|| CompileError::new(format!("no defined function {index}")))?;
         let result = cell.get_or_init(|| {
-            let code = self.compile_one(DefinedFuncIndex(index))?;
+            let code = self.compile_one(DefinedFuncIndex(index)).inspect_err(|e| {
+                *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone());
+            })?;
             self.got[index as usize].store(code as *mut u8, Ordering::Release);
             self.compile_count.fetch_add(1, Ordering::Relaxed);
             Ok(code as usize)
@@ -99,6 +103,10 @@ impl CompiledCode for LazyCode {
 
     fn is_compiled(&self, f: DefinedFuncIndex) -> bool {
         self.compiled.get(f.index()).is_some_and(|c| matches!(c.get(), Some(Ok(_))))
+    }
+
+    fn last_error(&self) -> Option<CompileError> {
+        self.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     fn compiled_count(&self) -> usize {

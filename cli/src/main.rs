@@ -1,6 +1,7 @@
 //! The `lazuli` command.
 
 mod inspect;
+mod run_cmd;
 mod wast_cmd;
 
 use std::process::ExitCode;
@@ -17,6 +18,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a module: call an exported function and print its results.
+    Run(run_cmd::RunArgs),
     /// Run WebAssembly spec scripts (.wast files or directories of them, or suite folders).
     Wast(wast_cmd::WastArgs),
     /// Print a module's imports, exports and functions.
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
+        Command::Run(args) => run_cmd::run(args),
         Command::Wast(args) => wast_cmd::run(args),
         Command::Inspect(args) => inspect::run(args),
     };

@@ -264,6 +264,11 @@ pub(crate) fn invoke(store: &mut Store, f: Func, values: &mut [ValRaw]) -> Resul
         None => Ok(()),
         Some(code) => match TrapCode::from_u32(code) {
             Some(TrapCode::HostError) => Err(inner.host_error.take().unwrap_or(Error::Trap(TrapCode::HostError))),
+            Some(TrapCode::CompileError) => {
+                // Say why: the failure is recorded by the code of one of the store's modules.
+                let why = inner.instances.iter().find_map(|i| i.module.code().ok().and_then(|c| c.last_error()));
+                Err(why.map_or(Error::Trap(TrapCode::CompileError), Error::Compile))
+            }
             Some(code) => Err(Error::Trap(code)),
             None => Err(Error::Usage(format!("compiled code raised unknown trap code {code}"))),
         },

@@ -1,11 +1,11 @@
 //! The spec suite from `cargo test`: every folder Lazuli claims must have no failures.
 
 use lazuli_core::{Config, Engine};
-use lazuli_tests::suite;
 use lazuli_tests::wast::{Tally, WastRunner};
+use lazuli_tests::{llvm_engine, suite};
 
 fn run_folder(name: &str) -> Tally {
-    let runner = WastRunner::new(Engine::new(Config::default()));
+    let runner = WastRunner::new(llvm_engine(Config::default()));
     let mut total = Tally::default();
     for file in suite::folder(name).expect("folder of the pinned suite") {
         let mut tally = runner.run_script(file.text);
@@ -18,6 +18,7 @@ fn run_folder(name: &str) -> Tally {
 fn assert_clean(name: &str) {
     let t = run_folder(name);
     assert!(t.failures.is_empty(), "{name}: {} failed:\n{}", t.failed, t.failures.join("\n"));
+    assert_eq!(t.skipped, 0, "{name}: skipped because {:?}", t.skip_reasons);
     assert!(t.passed > 1000, "{name}: only {} directives passed", t.passed);
 }
 
@@ -32,9 +33,33 @@ fn wasm_v2_has_no_failures() {
 }
 
 #[test]
+fn validation_only_engine_skips_execution_and_never_passes_it() {
+    let runner = WastRunner::new(Engine::new(Config::default()));
+    let t = runner.run_script(
+        r#"(module (func (export "f") (result i32) i32.const 1))
+           (assert_return (invoke "f") (i32.const 1))
+           (assert_invalid (module (func (result i32))) "type mismatch")"#,
+    );
+    assert_eq!((t.passed, t.failed, t.skipped), (1, 0, 2), "{:?}", t.failures);
+}
+
+#[test]
+fn runner_counts_wrong_results_and_traps_as_failed() {
+    let runner = WastRunner::new(llvm_engine(Config::default()));
+    let t = runner.run_script(
+        r#"(module (func (export "f") (result i32) i32.const 1) (func (export "u") unreachable))
+           (assert_return (invoke "f") (i32.const 2))
+           (assert_trap (invoke "f") "unreachable")
+           (assert_trap (invoke "u") "integer overflow")
+           (assert_trap (invoke "u") "unreachable")"#,
+    );
+    assert_eq!((t.passed, t.failed, t.skipped), (2, 3, 0), "{:?}", t.failures);
+}
+
+#[test]
 fn runner_counts_a_wrong_assertion_as_failed() {
     // A valid module asserted invalid, and an invalid one asserted valid, must both fail.
-    let runner = WastRunner::new(Engine::new(Config::default()));
+    let runner = WastRunner::new(llvm_engine(Config::default()));
     let t = runner.run_script(
         r#"(assert_invalid (module (func)) "nothing wrong")
            (module definition (func (result i32) i64.const 1))

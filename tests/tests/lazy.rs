@@ -1,0 +1,69 @@
+//! Lazy compilation through the GOT: each function is compiled at most once, on its first
+//! call, whichever thread and instance calls it; uncalled functions are never compiled.
+
+use std::sync::{Arc, Barrier};
+
+use lazuli_core::backend::DefinedFuncIndex;
+use lazuli_core::{Config, Func, Imports, Instance, Module, Store, Val};
+use lazuli_tests::llvm_engine;
+
+const CHAIN: &str = r#"(module
+    (table 2 funcref)
+    (elem (i32.const 0) $via_table $unused_in_table)
+    (func $leaf (param i32) (result i32) local.get 0 i32.const 1 i32.add)
+    (func $middle (export "middle") (param i32) (result i32) local.get 0 call $leaf call $leaf)
+    (func $via_table (param i32) (result i32) local.get 0 i32.const 10 i32.mul)
+    (func $unused_in_table (param i32) (result i32) unreachable)
+    (func $never (export "never") (result i32) i32.const 0)
+    (func (export "indirect") (param i32) (result i32) local.get 0 i32.const 0 call_indirect (param i32) (result i32)))"#;
+
+#[test]
+fn many_threads_compile_each_function_once() {
+    let engine = llvm_engine(Config::default());
+    let module = Module::from_wat(&engine, CHAIN).unwrap();
+    let threads = 8;
+    let barrier = Arc::new(Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let module = module.clone();
+            let engine = engine.clone();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                let mut store = Store::new(&engine);
+                let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
+                let middle = instance.get_typed_func::<i32, i32>(&store, "middle").unwrap();
+                let indirect = instance.get_typed_func::<i32, i32>(&store, "indirect").unwrap();
+                barrier.wait();
+                for i in 0..200 {
+                    assert_eq!(middle.call(&mut store, i + t as i32).unwrap(), i + t as i32 + 2);
+                    assert_eq!(indirect.call(&mut store, i).unwrap(), i * 10);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let code = module.code().unwrap();
+    let compiled: Vec<bool> = (0..6).map(|i| code.is_compiled(DefinedFuncIndex(i))).collect();
+    // leaf, middle, via_table and indirect were called; unused_in_table and never were not.
+    assert_eq!(compiled, [true, true, true, false, false, true]);
+    assert_eq!(module.compiled_count(), 4, "each called function compiled exactly once");
+}
+
+#[test]
+fn host_calls_reach_lazily_compiled_functions_through_the_same_stubs() {
+    let engine = llvm_engine(Config::default());
+    let module = Module::from_wat(&engine, CHAIN).unwrap();
+    let mut store = Store::new(&engine);
+    let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
+    let table = instance.get_export(&store, "middle").unwrap().into_func().unwrap();
+    assert_eq!(table.call(&mut store, &[Val::I32(1)]).unwrap(), vec![Val::I32(3)]);
+    // A second instance shares the compiled code: nothing new is compiled.
+    let mut store2 = Store::new(&engine);
+    let instance2 = Instance::new(&mut store2, &module, &Imports::new()).unwrap();
+    let before = module.compiled_count();
+    let middle2: Func = instance2.get_func(&store2, "middle").unwrap();
+    assert_eq!(middle2.call(&mut store2, &[Val::I32(5)]).unwrap(), vec![Val::I32(7)]);
+    assert_eq!(module.compiled_count(), before);
+}
