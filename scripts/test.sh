@@ -16,4 +16,4 @@ echo "== the main job (README) =="
 bash scripts/demo.sh
 
 echo "== spec suite through lazuli wast (LLVM backend, lazy) =="
-./target/release/lazuli wast --suite wasm-v1 --suite wasm-v2 --table | tail -n 8
+./target/release/lazuli wast --suite wasm-v1 --suite wasm-v2 --suite proposals/simd --suite proposals/multi-memory --table | tail -n 10

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q -p lazuli
-suites=(wasm-v1 wasm-v2)
+suites=(wasm-v1 wasm-v2 proposals/simd proposals/multi-memory)
 args=()
 for s in "${suites[@]}"; do args+=(--suite "$s"); done
 table=$(./target/release/lazuli wast "${args[@]}" --table | sed -n '/^| suite/,/^$/p')

@@ -48,11 +48,12 @@ pub fn run(args: WastArgs) -> Result<ExitCode, String> {
         groups.push((path.display().to_string(), scripts));
     }
 
-    let engine = if args.validate_only { Engine::new(Config::default()) } else { lazuli_tests::llvm_engine(Config::default()) };
-    let runner = WastRunner::new(engine);
+    let engine_for = |config: Config| if args.validate_only { Engine::new(config) } else { lazuli_tests::llvm_engine(config) };
     let mut total = Tally::default();
     let mut rows = Vec::new();
     for (group, scripts) in &groups {
+        // A suite folder runs with the features it is written for; other paths with the defaults.
+        let runner = WastRunner::new(engine_for(Config::default().features(suite::features(group))));
         let mut group_tally = Tally::default();
         for script in scripts {
             let tally = runner.run_script(&script.text);

@@ -20,6 +20,8 @@ pub struct Features {
     pub reference_types: bool,
     /// 128-bit SIMD.
     pub simd: bool,
+    /// Several memories per module (the multi-memory proposal, part of WebAssembly 3.0).
+    pub multi_memory: bool,
 }
 
 impl Features {
@@ -32,6 +34,7 @@ impl Features {
         bulk_memory: false,
         reference_types: false,
         simd: false,
+        multi_memory: false,
     };
 
     /// WebAssembly 2.0 (2022): 1.0 plus multi-value, sign extension, saturating conversions,
@@ -44,6 +47,7 @@ impl Features {
         bulk_memory: true,
         reference_types: true,
         simd: true,
+        multi_memory: false,
     };
 
     pub(crate) fn to_wasmparser(self) -> wasmparser::WasmFeatures {
@@ -56,12 +60,13 @@ impl Features {
         f.set(W::BULK_MEMORY, self.bulk_memory);
         f.set(W::REFERENCE_TYPES, self.reference_types);
         f.set(W::SIMD, self.simd);
+        f.set(W::MULTI_MEMORY, self.multi_memory);
         f
     }
 }
 
 impl Default for Features {
-    /// WebAssembly 2.0.
+    /// WebAssembly 2.0. Multi-memory is implemented too, but off unless asked for.
     fn default() -> Self {
         Features::WASM2
     }

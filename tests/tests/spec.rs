@@ -5,7 +5,7 @@ use lazuli_tests::wast::{Tally, WastRunner};
 use lazuli_tests::{llvm_engine, suite};
 
 fn run_folder(name: &str) -> Tally {
-    let runner = WastRunner::new(llvm_engine(Config::default()));
+    let runner = WastRunner::new(llvm_engine(Config::default().features(suite::features(name))));
     let mut total = Tally::default();
     for file in suite::folder(name).expect("folder of the pinned suite") {
         let mut tally = runner.run_script(file.text);
@@ -30,6 +30,19 @@ fn wasm_v1_has_no_failures() {
 #[test]
 fn wasm_v2_has_no_failures() {
     assert_clean("wasm-v2");
+}
+
+#[test]
+fn simd_has_no_failures() {
+    assert_clean("proposals/simd");
+}
+
+#[test]
+fn multi_memory_has_no_failures() {
+    let t = run_folder("proposals/multi-memory");
+    assert!(t.failures.is_empty(), "{} failed:\n{}", t.failed, t.failures.join("\n"));
+    assert_eq!(t.skipped, 0);
+    assert!(t.passed > 500);
 }
 
 #[test]

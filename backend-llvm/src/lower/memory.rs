@@ -78,7 +78,7 @@ impl<'ctx> Lowering<'ctx, '_> {
 
     /// Pop an address and return a pointer to `size` bytes at address + offset, trapping when
     /// they are not all inside the memory.
-    fn effective_address(&mut self, memarg: MemArg, size: u64) -> Result<PointerValue<'ctx>> {
+    pub(super) fn effective_address(&mut self, memarg: MemArg, size: u64) -> Result<PointerValue<'ctx>> {
         let addr = self.pop_int();
         let addr = self.builder.build_int_z_extend(addr, self.types.i64, "addr")?;
         let memory = match memarg.target {

@@ -10,6 +10,7 @@ mod conversion;
 mod memory;
 mod numeric;
 mod reference;
+mod simd;
 mod table;
 mod variable;
 
@@ -235,6 +236,7 @@ impl<'ctx> Lowering<'ctx, '_> {
             || self.call_op(op)?
             || self.reference_op(op)?
             || self.table_op(op)?
+            || self.simd_op(op)?
         {
             Ok(())
         } else {
