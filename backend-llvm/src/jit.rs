@@ -130,6 +130,20 @@ impl Jit {
         }
     }
 
+    /// Add a relocatable object file (as made by eager compilation); it is linked on the first
+    /// lookup of one of its symbols.
+    pub(crate) fn add_object(&self, object: &[u8]) -> Result<(), CompileError> {
+        let buffer = inkwell::memory_buffer::MemoryBuffer::create_from_memory_range_copy(object, "lazuli-object");
+        let raw = buffer.as_mut_ptr();
+        // The JIT takes ownership of the buffer, on success and on failure alike.
+        std::mem::forget(buffer);
+        // SAFETY: `self.raw` is live and `raw` is a memory buffer we own and hand over.
+        unsafe {
+            let dylib = LLVMOrcLLJITGetMainJITDylib(self.raw);
+            check(LLVMOrcLLJITAddObjectFile(self.raw, dylib, raw), "cannot load compiled code")
+        }
+    }
+
     /// Address of a defined symbol, compiling its module if not yet done.
     pub(crate) fn lookup(&self, name: &str) -> Result<*const u8, CompileError> {
         let cname = CString::new(name).map_err(|_| CompileError::new("symbol name contains NUL"))?;

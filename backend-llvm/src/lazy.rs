@@ -113,7 +113,9 @@ impl CompiledCode for LazyCode {
         self.compile_count()
     }
 
+    /// A lazy module is serialized as eager code: every function is compiled into one object.
     fn serialize(&self) -> Result<Vec<u8>, CompileError> {
-        Err(CompileError::new("serializing compiled code is not implemented yet"))
+        let object = crate::eager::compile_object(&self.info, self.level, &|_, _| {})?;
+        Ok(crate::eager::header::write(self.level, &object))
     }
 }

@@ -10,6 +10,7 @@
 //! - `jit`: the thin wrapper over ORC's C API.
 
 mod abi;
+mod eager;
 mod jit;
 mod lazy;
 mod lower;
@@ -81,17 +82,18 @@ impl CodeBackend for LlvmBackend {
     }
 
     fn compile(&self, module: Arc<ModuleInfo>, opts: &CompileOptions) -> Result<Box<dyn CompiledCode>, CompileError> {
-        let code = lazy::LazyCode::new(module.clone(), opts.opt_level)?;
-        if opts.strategy == Strategy::Eager {
-            for i in 0..module.num_defined_funcs() {
-                code.resolve_index(i)?;
+        match opts.strategy {
+            Strategy::Lazy => Ok(lazy::LazyCode::new(module, opts.opt_level)?),
+            Strategy::Eager => {
+                let object = eager::compile_object(&module, opts.opt_level, &|_, _| {})?;
+                Ok(Box::new(eager::ObjectCode::load(&module, opts.opt_level, object)?))
             }
         }
-        Ok(code)
     }
 
-    fn deserialize(&self, _module: Arc<ModuleInfo>, _bytes: &[u8]) -> Result<Box<dyn CompiledCode>, CompileError> {
-        Err(CompileError::new("loading serialized code is not implemented yet"))
+    fn deserialize(&self, module: Arc<ModuleInfo>, bytes: &[u8]) -> Result<Box<dyn CompiledCode>, CompileError> {
+        let (level, object) = eager::header::read(bytes)?;
+        Ok(Box::new(eager::ObjectCode::load(&module, level, object.to_vec())?))
     }
 
     fn array_trampoline(&self, ty: &FuncType) -> Result<CodePtr, CompileError> {

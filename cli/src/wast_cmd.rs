@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use lazuli_core::backend::{OptLevel, Strategy};
 use lazuli_core::{Config, Engine};
 use lazuli_tests::suite;
 use lazuli_tests::wast::{Tally, WastRunner};
@@ -24,6 +25,15 @@ pub struct WastArgs {
     /// Only decode and validate: execution directives are skipped.
     #[arg(long)]
     validate_only: bool,
+    /// Compile every module eagerly (into one optimized object) instead of lazily.
+    #[arg(long)]
+    eager: bool,
+    /// Compile eagerly, serialize, and run the deserialized module.
+    #[arg(long)]
+    round_trip: bool,
+    /// Optimization level: 0 (baseline) or 2 (optimized); default 0 lazy, 2 eager.
+    #[arg(long, value_name = "N")]
+    opt_level: Option<u8>,
 }
 
 struct Script {
@@ -48,12 +58,24 @@ pub fn run(args: WastArgs) -> Result<ExitCode, String> {
         groups.push((path.display().to_string(), scripts));
     }
 
-    let engine_for = |config: Config| if args.validate_only { Engine::new(config) } else { lazuli_tests::llvm_engine(config) };
+    let strategy = if args.eager || args.round_trip { Strategy::Eager } else { Strategy::Lazy };
+    let opt_level = match args.opt_level {
+        None => None,
+        Some(0) => Some(OptLevel::Baseline),
+        Some(2) => Some(OptLevel::Optimized),
+        Some(n) => return Err(format!("unsupported --opt-level {n}: use 0 or 2")),
+    };
+    let engine_for = |config: Config| {
+        let mut config = config.strategy(strategy);
+        config.opt_level = opt_level;
+        if args.validate_only { Engine::new(config) } else { lazuli_tests::llvm_engine(config) }
+    };
     let mut total = Tally::default();
     let mut rows = Vec::new();
     for (group, scripts) in &groups {
         // A suite folder runs with the features it is written for; other paths with the defaults.
-        let runner = WastRunner::new(engine_for(Config::default().features(suite::features(group))));
+        let engine = engine_for(Config::default().features(suite::features(group)));
+        let runner = if args.round_trip { WastRunner::round_trip(engine) } else { WastRunner::new(engine) };
         let mut group_tally = Tally::default();
         for script in scripts {
             let tally = runner.run_script(&script.text);

@@ -79,8 +79,9 @@ pub struct Config {
     pub features: Features,
     /// Lazy (default) or eager compilation.
     pub strategy: Strategy,
-    /// Optimization level of the first compile of each function.
-    pub opt_level: OptLevel,
+    /// Optimization level; by default baseline for lazy compilation and optimized (like
+    /// `-O2`) for eager compilation.
+    pub opt_level: Option<OptLevel>,
 }
 
 impl Config {
@@ -98,11 +99,19 @@ impl Config {
 
     /// Sets the optimization level.
     pub fn opt_level(mut self, opt_level: OptLevel) -> Self {
-        self.opt_level = opt_level;
+        self.opt_level = Some(opt_level);
         self
     }
 
+    /// The optimization level code is generated with.
+    pub fn effective_opt_level(&self) -> OptLevel {
+        self.opt_level.unwrap_or(match self.strategy {
+            Strategy::Lazy => OptLevel::Baseline,
+            Strategy::Eager => OptLevel::Optimized,
+        })
+    }
+
     pub(crate) fn compile_options(&self) -> CompileOptions {
-        CompileOptions { strategy: self.strategy, opt_level: self.opt_level }
+        CompileOptions { strategy: self.strategy, opt_level: self.effective_opt_level() }
     }
 }

@@ -28,6 +28,9 @@ pub enum Error {
     Trap(TrapCode),
     /// A host function failed; its message.
     Host(String),
+    /// Bytes given to `Module::deserialize` are not a module this engine can load; nothing was
+    /// loaded.
+    Deserialize(String),
     /// The API was used wrongly: a handle from another store, arguments of the wrong type,
     /// an export that does not exist.
     Usage(String),
@@ -52,6 +55,7 @@ impl fmt::Display for Error {
             Error::Trap(code) => write!(f, "wasm trap: {code}"),
             Error::Host(m) => write!(f, "host function failed: {m}"),
             Error::Usage(m) => f.write_str(m),
+            Error::Deserialize(m) => write!(f, "cannot load serialized module: {m}"),
         }
     }
 }

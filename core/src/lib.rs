@@ -28,6 +28,7 @@ mod libcalls;
 mod memory;
 mod module;
 mod platform;
+mod serialize;
 mod store;
 mod table;
 mod translate;

@@ -56,6 +56,39 @@ impl Module {
         Module::new(engine, bytes)
     }
 
+    /// The module with its code, serialized (the seed's `dump`): compiles whatever is not yet
+    /// compiled (all of it, into one object, for a lazy module), then writes a header, the wasm
+    /// bytes and the code, with a checksum. [`Module::deserialize`] loads it without compiling.
+    pub fn serialize(&self) -> Result<Vec<u8>, Error> {
+        let (backend, _) = self.inner.engine.runner()?;
+        let code = self.code()?.serialize()?;
+        Ok(crate::serialize::write(self.inner.engine.config(), backend.name(), &self.inner.info.bytes, &code))
+    }
+
+    /// Load a module from [`Module::serialize`] output: it decodes the module's description and
+    /// links the code, lowering and compiling nothing. A blob from another Lazuli version, format
+    /// version, backend, target, CPU or code-affecting configuration, or a damaged one, is an
+    /// [`Error::Deserialize`] and nothing is loaded.
+    ///
+    /// # Safety
+    /// The blob's code is run as machine code: it must come from a trusted `serialize` (the
+    /// checksum catches accidents, not attacks).
+    pub unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
+        let (backend, _) = engine.runner()?;
+        let parts = crate::serialize::read(engine.config(), backend.name(), bytes)?;
+        let info = Arc::new(translate(Arc::from(parts.wasm), engine.config().features)?);
+        let code = backend.deserialize(info.clone(), parts.code).map_err(|e| Error::Deserialize(e.message))?;
+        let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
+        let once = spin::Once::new();
+        once.call_once(|| Ok(code));
+        Ok(Module { inner: Arc::new(ModuleInner { engine: engine.clone(), info, type_ids, code: once }) })
+    }
+
+    /// Whether `bytes` look like [`Module::serialize`] output (rather than wasm or text).
+    pub fn is_serialized(bytes: &[u8]) -> bool {
+        crate::serialize::is_serialized(bytes)
+    }
+
     /// Check that `bytes` are a valid module under `engine`'s features, without keeping it.
     pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<(), Error> {
         translate(Arc::from(bytes), engine.config().features).map(|_| ())

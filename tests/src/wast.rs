@@ -71,6 +71,7 @@ const NEEDS_EXECUTION: &str = "needs execution, and this engine has no code back
 /// Runs scripts with one engine.
 pub struct WastRunner {
     engine: Engine,
+    round_trip: bool,
 }
 
 /// The state of one script run: its store and named things.
@@ -91,7 +92,12 @@ struct Script {
 impl WastRunner {
     /// A runner that compiles with `engine`.
     pub fn new(engine: Engine) -> WastRunner {
-        WastRunner { engine }
+        WastRunner { engine, round_trip: false }
+    }
+
+    /// A runner that passes every module through `serialize` and `deserialize` before use.
+    pub fn round_trip(engine: Engine) -> WastRunner {
+        WastRunner { engine, round_trip: true }
     }
 
     /// Run one script. A script that does not parse counts as one failure.
@@ -219,7 +225,17 @@ impl WastRunner {
             return Ok(None);
         }
         let bytes = module.encode().map_err(|e| e.to_string())?;
-        Module::new(&self.engine, bytes).map(Some).map_err(|e| e.to_string())
+        let module = Module::new(&self.engine, bytes).map_err(|e| e.to_string())?;
+        self.maybe_round_trip(module).map(Some).map_err(|e| e.to_string())
+    }
+
+    fn maybe_round_trip(&self, module: Module) -> Result<Module, Error> {
+        if !self.round_trip || self.engine.backend().is_none() {
+            return Ok(module);
+        }
+        let blob = module.serialize()?;
+        // SAFETY: the blob was made just now by this process from this module.
+        unsafe { Module::deserialize(&self.engine, &blob) }
     }
 
     /// Directives with an engine that runs code.
@@ -303,7 +319,7 @@ impl WastRunner {
                     Ok(b) => b,
                     Err(e) => return Outcome::Fail(format!("module does not encode: {e}")),
                 };
-                match Module::new(&self.engine, bytes) {
+                match Module::new(&self.engine, bytes).and_then(|m| self.maybe_round_trip(m)) {
                     Ok(m) => match self.instantiate(s, &m) {
                         Err(Error::Link(_)) => Outcome::Pass,
                         Err(e) => Outcome::Fail(format!("expected link error \"{message}\", got: {e}")),
@@ -339,7 +355,7 @@ impl WastRunner {
             }
             WastExecute::Wat(mut wat) => {
                 let bytes = wat.encode().map_err(|e| Error::Usage(e.to_string()))?;
-                let module = Module::new(&self.engine, bytes)?;
+                let module = self.maybe_round_trip(Module::new(&self.engine, bytes)?)?;
                 self.instantiate(s, &module).map(|_| Vec::new())
             }
         }

@@ -63,6 +63,9 @@ impl<'ctx> Lowering<'ctx, '_> {
             None
         };
         let call = self.builder.build_indirect_call(self.types.func(ty), code, &call_args, "call")?;
+        // Every wasm call takes a stack frame, so that unbounded recursion reaches the stack
+        // limit and traps instead of becoming a loop through tail-call optimization.
+        call.set_tail_call_kind(llvm_sys::LLVMTailCallKind::LLVMTailCallKindNoTail);
         match out {
             None => {
                 if let Some(v) = call.try_as_basic_value().basic() {

@@ -53,6 +53,7 @@ impl<'ctx> Lowering<'ctx, '_> {
             O::F64PromoteF32 => {
                 let v = self.pop().into_float_value();
                 let r = self.builder.build_float_ext(v, t.f64, "")?;
+                let r = self.opaque_float(r)?;
                 self.push(r);
             }
             O::I32ReinterpretF32 => self.reinterpret(t.i32.into())?,

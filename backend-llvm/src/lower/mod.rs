@@ -323,6 +323,22 @@ impl<'ctx> Lowering<'ctx, '_> {
             .ok_or_else(|| LowerError::Unsupported(format!("intrinsic {name} returns nothing")))
     }
 
+    /// `v`, hidden from LLVM's optimizer. Wasm asks that float operations on a signaling NaN
+    /// give a quiet NaN, but LLVM folds identities like `x * 1.0`, `x - 0.0` or
+    /// `demote(promote(x))` to `x`, which would hand the signaling NaN back unchanged. Float
+    /// constants and promotions pass through an empty inline-asm move, which folds nothing
+    /// and costs nothing (producers of wasm have already folded their constants).
+    pub(crate) fn opaque_float(&self, v: inkwell::values::FloatValue<'ctx>) -> Result<inkwell::values::FloatValue<'ctx>> {
+        if !cfg!(target_arch = "x86_64") {
+            return Ok(v);
+        }
+        let ty = v.get_type();
+        let fn_ty = ty.fn_type(&[ty.into()], false);
+        let asm = self.ctx.create_inline_asm(fn_ty, String::new(), "=x,0".into(), false, false, None, false);
+        let call = self.builder.build_indirect_call(fn_ty, asm, &[v.into()], "opaque")?;
+        Ok(call.try_as_basic_value().basic().expect("asm returns the value").into_float_value())
+    }
+
     /// Call libcall `which` with the given LLVM signature.
     pub(crate) fn libcall(
         &self,

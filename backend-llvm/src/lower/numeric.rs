@@ -46,13 +46,13 @@ impl<'ctx> Lowering<'ctx, '_> {
             O::I32Const { value } => self.push(self.i32_const(value as u32)),
             O::I64Const { value } => self.push(self.i64_const(value as u64)),
             O::F32Const { value } => {
-                let bits = self.i32_const(value.bits());
-                let v = self.builder.build_bit_cast(bits, self.types.f32, "")?;
+                let v = self.builder.build_bit_cast(self.i32_const(value.bits()), self.types.f32, "")?.into_float_value();
+                let v = self.opaque_float(v)?;
                 self.push(v)
             }
             O::F64Const { value } => {
-                let bits = self.i64_const(value.bits());
-                let v = self.builder.build_bit_cast(bits, self.types.f64, "")?;
+                let v = self.builder.build_bit_cast(self.i64_const(value.bits()), self.types.f64, "")?.into_float_value();
+                let v = self.opaque_float(v)?;
                 self.push(v)
             }
 

@@ -1,0 +1,145 @@
+//! The serialized form of a module (`Module::serialize` / `Module::deserialize`):
+//!
+//! ```text
+//! magic "LAZULI\0\x1a"    8 bytes
+//! format version          u32
+//! Lazuli version          u32 length + UTF-8
+//! backend name            u32 length + UTF-8
+//! code-affecting config   u32 length + bytes (features and optimization level)
+//! wasm bytes              u64 length + bytes
+//! backend code            u64 length + bytes (the backend's own header, then its code)
+//! checksum                u32, CRC-32 of everything before it
+//! ```
+//!
+//! The wasm bytes are kept so that the module's description is rebuilt by decoding (not
+//! compiling); the code is loaded by the backend, which checks its own header (target, CPU).
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::backend::OptLevel;
+use crate::config::Config;
+use crate::error::Error;
+
+const MAGIC: &[u8; 8] = b"LAZULI\0\x1a";
+/// The format version this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+const LAZULI_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Whether `bytes` start like a serialized module.
+pub(crate) fn is_serialized(bytes: &[u8]) -> bool {
+    bytes.starts_with(MAGIC)
+}
+
+/// The bytes of `config` that affect generated code.
+fn config_bytes(config: &Config) -> Vec<u8> {
+    let f = config.features;
+    let mut out: Vec<u8> = [f.mutable_global, f.multi_value, f.sign_extension, f.saturating_float_to_int, f.bulk_memory, f.reference_types, f.simd, f.multi_memory]
+        .iter()
+        .map(|b| *b as u8)
+        .collect();
+    out.push(match config.effective_opt_level() {
+        OptLevel::Baseline => 0,
+        OptLevel::Optimized => 1,
+    });
+    out
+}
+
+fn describe_config(bytes: &[u8]) -> String {
+    format!("features {:?}, opt level {}", &bytes[..bytes.len().saturating_sub(1)], bytes.last().copied().unwrap_or(0))
+}
+
+fn put(out: &mut Vec<u8>, field: &[u8], wide: bool) {
+    if wide {
+        out.extend_from_slice(&(field.len() as u64).to_le_bytes());
+    } else {
+        out.extend_from_slice(&(field.len() as u32).to_le_bytes());
+    }
+    out.extend_from_slice(field);
+}
+
+/// Wrap a module's wasm bytes and its backend code.
+pub(crate) fn write(config: &Config, backend: &str, wasm: &[u8], code: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(wasm.len() + code.len() + 128);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    put(&mut out, LAZULI_VERSION.as_bytes(), false);
+    put(&mut out, backend.as_bytes(), false);
+    put(&mut out, &config_bytes(config), false);
+    put(&mut out, wasm, true);
+    put(&mut out, code, true);
+    let checksum = crc32fast::hash(&out);
+    out.extend_from_slice(&checksum.to_le_bytes());
+    out
+}
+
+/// The parts of a checked serialized module.
+pub(crate) struct Parts<'a> {
+    pub wasm: &'a [u8],
+    pub code: &'a [u8],
+}
+
+fn bad(message: impl Into<String>) -> Error {
+    Error::Deserialize(message.into())
+}
+
+/// Check a serialized module against this build and `config`, and split it.
+pub(crate) fn read<'a>(config: &Config, backend: &str, bytes: &'a [u8]) -> Result<Parts<'a>, Error> {
+    if bytes.starts_with(b"\0asm") {
+        return Err(bad("these are WebAssembly bytes, not a serialized Lazuli module: use Module::new"));
+    }
+    if !bytes.starts_with(MAGIC) {
+        return Err(bad("not a serialized Lazuli module (wrong magic)"));
+    }
+    if bytes.len() < MAGIC.len() + 8 {
+        return Err(bad("serialized module is truncated"));
+    }
+    let (body, checksum) = bytes.split_at(bytes.len() - 4);
+    let checksum = u32::from_le_bytes(checksum.try_into().expect("4 bytes"));
+    if crc32fast::hash(body) != checksum {
+        return Err(bad("serialized module is damaged or truncated (checksum mismatch)"));
+    }
+    let mut rest = &body[MAGIC.len()..];
+    let mut take = |n: u64| -> Result<&'a [u8], Error> {
+        let n = usize::try_from(n).ok().filter(|n| *n <= rest.len()).ok_or_else(|| bad("serialized module is truncated"))?;
+        let (head, tail) = rest.split_at(n);
+        rest = tail;
+        Ok(head)
+    };
+    let version = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes"));
+    if version != FORMAT_VERSION {
+        return Err(bad(format!("serialized format version {version}; this build reads version {FORMAT_VERSION}")));
+    }
+    let mut field = |wide: bool| -> Result<&'a [u8], Error> {
+        let len = if wide {
+            u64::from_le_bytes(take(8)?.try_into().expect("8 bytes"))
+        } else {
+            u32::from_le_bytes(take(4)?.try_into().expect("4 bytes")) as u64
+        };
+        take(len)
+    };
+    let lazuli = field(false)?;
+    if lazuli != LAZULI_VERSION.as_bytes() {
+        return Err(bad(format!(
+            "made by Lazuli {}, this is Lazuli {LAZULI_VERSION}",
+            String::from_utf8_lossy(lazuli)
+        )));
+    }
+    let made_by = field(false)?;
+    if made_by != backend.as_bytes() {
+        return Err(bad(format!("made by the `{}` backend, this engine uses `{backend}`", String::from_utf8_lossy(made_by))));
+    }
+    let made_with = field(false)?;
+    let here = config_bytes(config);
+    if made_with != here.as_slice() {
+        return Err(bad(format!(
+            "compiled with another configuration ({}) than this engine's ({})",
+            describe_config(made_with),
+            describe_config(&here)
+        )));
+    }
+    let wasm = field(true)?;
+    let code = field(true)?;
+    Ok(Parts { wasm, code })
+}
