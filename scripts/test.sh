@@ -15,5 +15,11 @@ cargo test --workspace
 echo "== the main job (README) =="
 bash scripts/demo.sh
 
+suites=(--suite wasm-v1 --suite wasm-v2 --suite proposals/simd --suite proposals/multi-memory)
+echo "== spec suite, eager (one optimized object per module) =="
+./target/release/lazuli wast "${suites[@]}" --eager | tail -n 1
+echo "== spec suite, eager through serialize -> deserialize =="
+./target/release/lazuli wast "${suites[@]}" --round-trip | tail -n 1
+
 echo "== spec suite through lazuli wast (LLVM backend, lazy) =="
 ./target/release/lazuli wast --suite wasm-v1 --suite wasm-v2 --suite proposals/simd --suite proposals/multi-memory --table | tail -n 10

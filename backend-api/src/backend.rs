@@ -81,7 +81,18 @@ pub trait CodeBackend: Send + Sync {
 
     /// Prepare code for a validated module. Lazy: return at once with a stub per function;
     /// eager: compile every function before returning.
-    fn compile(&self, module: Arc<ModuleInfo>, opts: &CompileOptions) -> Result<Box<dyn CompiledCode>, CompileError>;
+    fn compile(&self, module: Arc<ModuleInfo>, opts: &CompileOptions) -> Result<Box<dyn CompiledCode>, CompileError> {
+        self.compile_with_progress(module, opts, &|_, _| {})
+    }
+
+    /// As [`CodeBackend::compile`], telling `progress(done, total)` how many functions are
+    /// compiled as it goes (eager mode; lazy mode compiles nothing here).
+    fn compile_with_progress(
+        &self,
+        module: Arc<ModuleInfo>,
+        opts: &CompileOptions,
+        progress: &dyn Fn(u32, u32),
+    ) -> Result<Box<dyn CompiledCode>, CompileError>;
 
     /// Rebuild code from [`CompiledCode::serialize`] output, compiling nothing. Rejects a blob
     /// made by another version, target or configuration, or a damaged one.

@@ -81,11 +81,16 @@ impl CodeBackend for LlvmBackend {
         "llvm"
     }
 
-    fn compile(&self, module: Arc<ModuleInfo>, opts: &CompileOptions) -> Result<Box<dyn CompiledCode>, CompileError> {
+    fn compile_with_progress(
+        &self,
+        module: Arc<ModuleInfo>,
+        opts: &CompileOptions,
+        progress: &dyn Fn(u32, u32),
+    ) -> Result<Box<dyn CompiledCode>, CompileError> {
         match opts.strategy {
             Strategy::Lazy => Ok(lazy::LazyCode::new(module, opts.opt_level)?),
             Strategy::Eager => {
-                let object = eager::compile_object(&module, opts.opt_level, &|_, _| {})?;
+                let object = eager::compile_object(&module, opts.opt_level, progress)?;
                 Ok(Box::new(eager::ObjectCode::load(&module, opts.opt_level, object)?))
             }
         }

@@ -1,6 +1,8 @@
 //! The `lazuli` command.
 
+mod compile_cmd;
 mod inspect;
+mod load;
 mod run_cmd;
 mod wast_cmd;
 
@@ -18,6 +20,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Compile a module eagerly and write it serialized (.lzc), to run without compiling.
+    Compile(compile_cmd::CompileArgs),
     /// Run a module: call an exported function and print its results.
     Run(run_cmd::RunArgs),
     /// Run WebAssembly spec scripts (.wast files or directories of them, or suite folders).
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
+        Command::Compile(args) => compile_cmd::run(args),
         Command::Run(args) => run_cmd::run(args),
         Command::Wast(args) => wast_cmd::run(args),
         Command::Inspect(args) => inspect::run(args),

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use lazuli_core::{Config, Error, Imports, Instance, Store, Val, ValType};
 
-use crate::inspect::load_module;
 
 /// Arguments of `lazuli run`.
 #[derive(clap::Args)]
@@ -18,6 +17,9 @@ pub struct RunArgs {
     /// Compile every function before running instead of on first call.
     #[arg(long)]
     eager: bool,
+    /// Keep compiled code in this directory and reuse it on later runs (implies --eager).
+    #[arg(long, value_name = "DIR")]
+    cache: Option<PathBuf>,
     /// Arguments for the function, parsed by its parameter types.
     #[arg(allow_hyphen_values = true, trailing_var_arg = true)]
     args: Vec<String>,
@@ -26,11 +28,13 @@ pub struct RunArgs {
 /// Run the function; exit status 0, or 1 on a trap, 2 on other errors.
 pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     let mut config = Config::default();
-    if args.eager {
+    let serialized = matches!(crate::load::read(&args.file)?, crate::load::Contents::Serialized(_));
+    if args.eager || args.cache.is_some() || serialized {
+        // A serialized module was compiled eagerly (with the default level of `compile`).
         config = config.strategy(lazuli_core::backend::Strategy::Eager);
     }
     let engine = lazuli_tests::llvm_engine(config);
-    let module = load_module(&engine, &args.file)?;
+    let module = crate::load::load(&engine, &args.file, args.cache.as_deref())?;
     let mut store = Store::new(&engine);
     if let Some((m, n, ty)) = module.imports().next() {
         return Err(format!("the module imports `{m}`.`{n}` ({ty}); `lazuli run` provides no imports yet"));

@@ -39,11 +39,17 @@ impl Module {
     /// Compiles nothing. A malformed or invalid module is an [`Error::InvalidModule`] naming the
     /// byte offset and the reason.
     pub fn new(engine: &Engine, bytes: impl Into<Arc<[u8]>>) -> Result<Module, Error> {
+        Self::with_progress(engine, bytes, &|_, _| {})
+    }
+
+    /// As [`Module::new`]; with an eager engine, `progress(done, total)` hears how many
+    /// functions are compiled as compilation goes.
+    pub fn with_progress(engine: &Engine, bytes: impl Into<Arc<[u8]>>, progress: &dyn Fn(u32, u32)) -> Result<Module, Error> {
         let info = Arc::new(translate(bytes.into(), engine.config().features)?);
         let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
         let module = Module { inner: Arc::new(ModuleInner { engine: engine.clone(), info, type_ids, code: spin::Once::new() }) };
         if engine.config().strategy == Strategy::Eager && engine.backend().is_some() {
-            module.code()?;
+            module.code_with_progress(progress)?;
         }
         Ok(module)
     }
@@ -119,8 +125,13 @@ impl Module {
     /// The module's code: lazy stubs or compiled functions, made by the engine's backend on
     /// first use.
     pub fn code(&self) -> Result<&dyn CompiledCode, Error> {
+        self.code_with_progress(&|_, _| {})
+    }
+
+    fn code_with_progress(&self, progress: &dyn Fn(u32, u32)) -> Result<&dyn CompiledCode, Error> {
         let (backend, _) = self.inner.engine.runner()?;
-        let code = self.inner.code.call_once(|| backend.compile(self.inner.info.clone(), &self.inner.engine.config().compile_options()));
+        let options = self.inner.engine.config().compile_options();
+        let code = self.inner.code.call_once(|| backend.compile_with_progress(self.inner.info.clone(), &options, progress));
         match code {
             Ok(code) => Ok(&**code),
             Err(e) => Err(Error::Compile(e.clone())),

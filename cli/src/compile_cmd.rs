@@ -1,0 +1,54 @@
+//! `lazuli compile`: compile a module eagerly and write it serialized, to be run or loaded
+//! later without compiling.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use lazuli_core::backend::{OptLevel, Strategy};
+use lazuli_core::{Config, Module};
+
+use crate::load::{progress, read, Contents};
+
+/// Arguments of `lazuli compile`.
+#[derive(clap::Args)]
+pub struct CompileArgs {
+    /// The module: binary (.wasm) or text (.wat).
+    file: PathBuf,
+    /// Where to write the compiled module.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Optimization level: 0 (baseline) or 2 (optimized, the default).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    opt_level: u8,
+}
+
+/// Parse `--opt-level`.
+pub fn opt_level(n: u8) -> Result<OptLevel, String> {
+    match n {
+        0 => Ok(OptLevel::Baseline),
+        2 => Ok(OptLevel::Optimized),
+        n => Err(format!("unsupported --opt-level {n}: use 0 (baseline) or 2 (optimized)")),
+    }
+}
+
+/// Compile and write.
+pub fn run(args: CompileArgs) -> Result<ExitCode, String> {
+    let config = Config::default().strategy(Strategy::Eager).opt_level(opt_level(args.opt_level)?);
+    let engine = lazuli_tests::llvm_engine(config);
+    let wasm = match read(&args.file)? {
+        Contents::Wasm(w) => w,
+        Contents::Serialized(_) => return Err(format!("{} is already compiled", args.file.display())),
+    };
+    let start = std::time::Instant::now();
+    let module = Module::with_progress(&engine, wasm, &progress()).map_err(|e| format!("{}: {e}", args.file.display()))?;
+    let blob = module.serialize().map_err(|e| e.to_string())?;
+    std::fs::write(&args.output, &blob).map_err(|e| format!("{}: {e}", args.output.display()))?;
+    eprintln!(
+        "compiled {} functions in {:.2} s; wrote {} ({} bytes)",
+        module.info().bodies.len(),
+        start.elapsed().as_secs_f64(),
+        args.output.display(),
+        blob.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}

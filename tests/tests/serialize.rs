@@ -1,0 +1,172 @@
+//! Eager compilation and serialization: a module compiled once, dumped to bytes and loaded
+//! back without compiling; every kind of bad blob is rejected with a clear error.
+
+use lazuli_core::backend::{OptLevel, Strategy};
+use lazuli_core::{Config, Engine, Error, Features, Imports, Instance, Module, Store};
+use lazuli_tests::llvm_engine;
+
+const WAT: &str = r#"(module
+    (memory (export "memory") 1)
+    (func $fib (export "fib") (param i64) (result i64)
+        local.get 0 i64.const 2 i64.lt_u
+        if (result i64) local.get 0
+        else local.get 0 i64.const 1 i64.sub call $fib local.get 0 i64.const 2 i64.sub call $fib i64.add end)
+    (func (export "sum") (param i32) (result i32) (local i32)
+        block loop local.get 0 i32.eqz br_if 1
+        local.get 1 local.get 0 i32.add local.set 1
+        local.get 0 i32.const 1 i32.sub local.set 0 br 0 end end local.get 1))"#;
+
+fn eager() -> Engine {
+    llvm_engine(Config::default().strategy(Strategy::Eager))
+}
+
+fn blob(engine: &Engine) -> Vec<u8> {
+    Module::from_wat(engine, WAT).unwrap().serialize().unwrap()
+}
+
+fn load(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
+    // SAFETY: every blob in these tests comes from this process's own `serialize`, possibly
+    // damaged on purpose; damaged ones must be rejected before any code is loaded.
+    unsafe { Module::deserialize(engine, bytes) }
+}
+
+fn run(module: &Module) -> (i64, i32) {
+    let mut store = Store::new(module.engine());
+    let instance = Instance::new(&mut store, module, &Imports::new()).unwrap();
+    let fib = instance.get_typed_func::<i64, i64>(&store, "fib").unwrap();
+    let sum = instance.get_typed_func::<i32, i32>(&store, "sum").unwrap();
+    (fib.call(&mut store, 20).unwrap(), sum.call(&mut store, 100).unwrap())
+}
+
+fn rejected(result: Result<Module, Error>, expect: &str) {
+    match result {
+        Err(Error::Deserialize(message)) => assert!(message.contains(expect), "`{message}` does not mention `{expect}`"),
+        Err(other) => panic!("expected a deserialize error mentioning `{expect}`, got {other}"),
+        Ok(_) => panic!("a bad blob was loaded (expected `{expect}`)"),
+    }
+}
+
+/// Recompute the trailing checksum after editing a blob, so that a later check is reached.
+fn reseal(bytes: &mut [u8]) {
+    let n = bytes.len() - 4;
+    let sum = crc32fast_hash(&bytes[..n]);
+    bytes[n..].copy_from_slice(&sum.to_le_bytes());
+}
+
+fn crc32fast_hash(bytes: &[u8]) -> u32 {
+    // CRC-32 (IEEE), bit by bit: independent of the implementation under test.
+    let mut crc = !0u32;
+    for b in bytes {
+        crc ^= *b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn eager_lazy_and_reloaded_modules_agree() {
+    let lazy = llvm_engine(Config::default());
+    let expected = run(&Module::from_wat(&lazy, WAT).unwrap());
+    assert_eq!(expected, (6765, 5050));
+    let engine = eager();
+    let module = Module::from_wat(&engine, WAT).unwrap();
+    assert_eq!(module.compiled_count(), 2, "eager compiles every function up front");
+    assert_eq!(run(&module), expected);
+    let reloaded = load(&engine, &module.serialize().unwrap()).unwrap();
+    assert_eq!(run(&reloaded), expected);
+    // A lazy module serializes too (compiling what is missing), for a lazy engine.
+    let lazy_module = Module::from_wat(&lazy, WAT).unwrap();
+    assert_eq!(run(&load(&lazy, &lazy_module.serialize().unwrap()).unwrap()), expected);
+}
+
+#[test]
+fn truncated_blobs_are_rejected() {
+    let engine = eager();
+    let bytes = blob(&engine);
+    for len in [0, 4, 8, 12, 40, bytes.len() / 2, bytes.len() - 1] {
+        let r = load(&engine, &bytes[..len]);
+        assert!(matches!(r, Err(Error::Deserialize(_))), "length {len} was not rejected");
+    }
+}
+
+#[test]
+fn any_flipped_byte_is_rejected() {
+    let engine = eager();
+    let bytes = blob(&engine);
+    let step = (bytes.len() / 97).max(1);
+    for at in (0..bytes.len()).step_by(step).chain([bytes.len() - 1]) {
+        let mut bad = bytes.clone();
+        bad[at] ^= 0x10;
+        assert!(matches!(load(&engine, &bad), Err(Error::Deserialize(_))), "flip at {at} was not rejected");
+    }
+    rejected(load(&engine, &{ let mut b = bytes.clone(); let n = b.len() / 2; b[n] ^= 1; b }), "checksum");
+}
+
+#[test]
+fn another_format_version_is_rejected() {
+    let engine = eager();
+    let mut bytes = blob(&engine);
+    bytes[8] = bytes[8].wrapping_add(1); // format version, right after the magic
+    reseal(&mut bytes);
+    rejected(load(&engine, &bytes), "format version");
+}
+
+/// The position of `needle` in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len()).position(|w| w == needle).expect("present")
+}
+
+#[test]
+fn another_target_or_cpu_is_rejected() {
+    let engine = eager();
+    let bytes = blob(&engine);
+    // The backend header names the triple and CPU; change one character of each in turn.
+    let triple = b"x86_64";
+    let mut other_target = bytes.clone();
+    let at = find(&other_target, triple);
+    other_target[at] = b'y';
+    reseal(&mut other_target);
+    rejected(load(&engine, &other_target), "target triple");
+
+    let mut other_features = bytes.clone();
+    let at = find(&other_features, b"+sse2");
+    other_features[at] = b'-';
+    reseal(&mut other_features);
+    rejected(load(&engine, &other_features), "CPU features");
+}
+
+#[test]
+fn another_code_affecting_config_is_rejected() {
+    let bytes = blob(&eager());
+    let baseline = llvm_engine(Config::default().strategy(Strategy::Eager).opt_level(OptLevel::Baseline));
+    rejected(load(&baseline, &bytes), "configuration");
+    let wasm1 = llvm_engine(Config::default().strategy(Strategy::Eager).features(Features::WASM1));
+    rejected(load(&wasm1, &bytes), "configuration");
+}
+
+#[test]
+fn plain_wasm_is_rejected() {
+    let engine = eager();
+    let wasm = wat::parse_str(WAT).unwrap();
+    rejected(load(&engine, &wasm), "WebAssembly bytes");
+    rejected(load(&engine, b"hello, world"), "not a serialized");
+}
+
+#[test]
+fn modules_move_to_other_threads_and_run_there_concurrently() {
+    fn send_sync<T: Send + Sync + Clone>() {}
+    send_sync::<Module>();
+    let engine = eager();
+    let module = load(&engine, &blob(&engine)).unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let module = module.clone();
+            std::thread::spawn(move || run(&module))
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), (6765, 5050));
+    }
+}
