@@ -11,7 +11,10 @@ use inkwell::targets::FileType;
 use lazuli_backend_api::{CodePtr, CompileError, CompiledCode, DefinedFuncIndex, ModuleInfo, OptLevel};
 
 use crate::jit::{host_target_machine, Jit};
-use crate::lower::{func_symbol, lower_function};
+use crate::lower::lower_function;
+
+/// The symbol of the table of function addresses in an eager object.
+const FUNCTION_TABLE: &str = "lazuli_function_table";
 
 /// Lower and compile every function of `info` into one relocatable object. `progress` is told
 /// how many functions are lowered, out of how many.
@@ -22,10 +25,17 @@ pub(crate) fn compile_object(info: &ModuleInfo, level: OptLevel, progress: &dyn 
     module.set_triple(&tm.get_triple());
     module.set_data_layout(&tm.get_target_data().get_data_layout());
     let total = info.num_defined_funcs();
+    let mut functions = Vec::with_capacity(total as usize);
     for i in 0..total {
-        lower_function(&ctx, &module, info, DefinedFuncIndex(i))?;
+        let f = lower_function(&ctx, &module, info, DefinedFuncIndex(i))?;
+        functions.push(f.as_global_value().as_pointer_value());
         progress(i + 1, total);
     }
+    // One table of every function's address, so that loading needs a single symbol lookup.
+    let ptr = ctx.ptr_type(inkwell::AddressSpace::default());
+    let table = module.add_global(ptr.array_type(total), None, FUNCTION_TABLE);
+    table.set_initializer(&ptr.const_array(&functions));
+    table.set_constant(true);
     crate::optimize(&module, level)?;
     let buffer = tm
         .write_to_memory_buffer(&module, FileType::Object)
@@ -47,9 +57,13 @@ impl ObjectCode {
     pub(crate) fn load(info: &Arc<ModuleInfo>, level: OptLevel, object: Vec<u8>) -> Result<ObjectCode, CompileError> {
         let jit = Jit::new(level)?;
         jit.add_object(&object)?;
-        let got = (0..info.num_defined_funcs())
-            .map(|i| jit.lookup(&func_symbol(DefinedFuncIndex(i))).map(|a| AtomicPtr::new(a as *mut u8)))
-            .collect::<Result<_, _>>()?;
+        let table = jit.lookup(FUNCTION_TABLE)? as *const *mut u8;
+        let got = (0..info.num_defined_funcs() as usize)
+            // SAFETY: the object defines the table with one linked address per defined function
+            // (`compile_object`), and the module it was made for has that many functions (the
+            // serialized form keeps the module's bytes with the code, checked together).
+            .map(|i| AtomicPtr::new(unsafe { *table.add(i) }))
+            .collect();
         Ok(ObjectCode { level, got, object, _jit: jit })
     }
 }
