@@ -1,6 +1,8 @@
-//! Lazuli's spec test-suite runner ([`wast`]) and the pinned suite it runs ([`suite`]).
+//! Lazuli's spec test-suite runner ([`wast`]), the pinned suite it runs ([`suite`]), and
+//! differential testing against the wasmi interpreter ([`diff`]).
 //! Integration tests live in `tests/tests/`.
 
+pub mod diff;
 pub mod suite;
 pub mod wast;
 
