@@ -125,6 +125,10 @@ pub(crate) mod header {
 
     const FIELDS: [&str; 4] = ["LLVM version", "target triple", "CPU", "CPU features"];
 
+    pub(crate) fn host_description() -> String {
+        host().join(" ")
+    }
+
     pub(crate) fn write(level: OptLevel, object: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(object.len() + 256);
         out.extend_from_slice(MAGIC);

@@ -143,6 +143,22 @@ pub(crate) unsafe fn raise_trap_via(vmctx: *mut u8, code: TrapCode) -> ! {
     }
 }
 
+/// Whether the host CPU has an LLVM feature such as `"+ssse3"` (code is compiled for the host
+/// CPU, and serialized code is only loaded on a host with the same features).
+pub(crate) fn host_has_feature(feature: &str) -> bool {
+    static FEATURES: OnceLock<String> = OnceLock::new();
+    FEATURES
+        .get_or_init(|| inkwell::targets::TargetMachine::get_host_cpu_features().to_string())
+        .split(',')
+        .any(|f| f == feature)
+}
+
+/// What code made here is specific to: LLVM version, target triple, CPU and CPU features. Part
+/// of every serialized module's header; also a good cache key ingredient.
+pub fn host_description() -> String {
+    eager::header::host_description()
+}
+
 /// Our value type of a wasmparser value type (GC and typed references are not enabled).
 pub(crate) fn val_type(t: wasmparser::ValType) -> ValType {
     match t {

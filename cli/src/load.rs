@@ -58,10 +58,11 @@ pub fn load(engine: &Engine, file: &Path, cache: Option<&Path>) -> Result<Module
 
 /// The cache entry for `wasm` under this engine's configuration.
 fn entry(engine: &Engine, wasm: &[u8], dir: &Path) -> PathBuf {
-    // FNV-1a over the wasm bytes and the configuration: a cache key, not a trust anchor; every
-    // entry is checked again when loaded.
+    // FNV-1a over the wasm bytes, the configuration, the Lazuli version and what the header
+    // records about the host: a cache key, not a trust anchor; every entry is checked again
+    // when loaded.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let config = format!("{:?}", engine.config());
+    let config = format!("{:?} {}", engine.config(), lazuli_backend_llvm::host_description());
     for b in wasm.iter().chain(config.as_bytes()).chain(env!("CARGO_PKG_VERSION").as_bytes()) {
         hash ^= *b as u64;
         hash = hash.wrapping_mul(0x0100_0000_01b3);

@@ -388,19 +388,28 @@ impl<'ctx> Lowering<'ctx, '_> {
     fn swizzle(&mut self) -> Result<()> {
         let s = self.pop_vec(Shape::I8x16)?;
         let a = self.pop_vec(Shape::I8x16)?;
-        let sixteen = self.splat(self.types.i8.const_int(16, false).into(), 16)?;
-        let in_range = self.builder.build_int_compare(IntPredicate::ULT, s, sixteen, "")?;
-        // A dynamic shuffle: LLVM turns this into `pshufb` on x86 with SSSE3.
-        let mut r = self.vec_type(Shape::I8x16).const_zero();
-        for lane in 0..16u32 {
-            let i = self.i32_const(lane);
-            let idx = self.builder.build_extract_element(s, i, "")?.into_int_value();
-            let idx = self.builder.build_and(idx, self.types.i8.const_int(15, false), "")?;
-            let byte = self.builder.build_extract_element(a, idx, "")?;
-            r = self.builder.build_insert_element(r, byte, i, "")?;
-        }
-        let zero = self.vec_type(Shape::I8x16).const_zero();
-        let r = self.builder.build_select(in_range, r, zero, "")?.into_vector_value();
+        let r = if crate::host_has_feature("+ssse3") {
+            // `pshufb` zeroes lanes whose index has the top bit set and otherwise uses the low
+            // four bits; adding 0x70 with unsigned saturation maps 0..15 to 0x70..0x7f and
+            // everything from 16 up to 0x80 or more.
+            let bias = self.splat(self.types.i8.const_int(0x70, false).into(), 16)?;
+            let index = self.vec_intrinsic("llvm.uadd.sat", &[s, bias])?;
+            self.intrinsic("llvm.x86.ssse3.pshuf.b.128", &[], &[a.into(), index.into()])?.into_vector_value()
+        } else {
+            // Without a byte shuffle instruction: pick each lane by its index.
+            let sixteen = self.splat(self.types.i8.const_int(16, false).into(), 16)?;
+            let in_range = self.builder.build_int_compare(IntPredicate::ULT, s, sixteen, "")?;
+            let mut r = self.vec_type(Shape::I8x16).const_zero();
+            for lane in 0..16u32 {
+                let i = self.i32_const(lane);
+                let idx = self.builder.build_extract_element(s, i, "")?.into_int_value();
+                let idx = self.builder.build_and(idx, self.types.i8.const_int(15, false), "")?;
+                let byte = self.builder.build_extract_element(a, idx, "")?;
+                r = self.builder.build_insert_element(r, byte, i, "")?;
+            }
+            let zero = self.vec_type(Shape::I8x16).const_zero();
+            self.builder.build_select(in_range, r, zero, "")?.into_vector_value()
+        };
         self.push_vec(r)
     }
 
