@@ -73,6 +73,30 @@ impl fmt::Display for CompileError {
     }
 }
 
+/// Runs background work for a backend (speculative compilation) on worker threads. The
+/// runtime core defines no threads itself; a platform crate provides them.
+pub trait TaskRunner: Send + Sync {
+    /// Run `task` on a worker some time later. Never blocks the caller.
+    fn spawn(&self, task: Box<dyn FnOnce() + Send>);
+    /// How many workers there are; 0 means background work is off.
+    fn workers(&self) -> usize;
+}
+
+/// What a module's code has cost so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CompileStats {
+    /// Functions compiled at the baseline tier.
+    pub baseline: u32,
+    /// Functions compiled at the optimized tier.
+    pub optimized: u32,
+    /// Of those, how many were compiled by background workers ahead of their first call.
+    pub speculative: u32,
+    /// Time spent compiling, summed over threads, in nanoseconds.
+    pub compile_nanos: u64,
+    /// Time callers spent waiting for a function another thread was compiling, in nanoseconds.
+    pub wait_nanos: u64,
+}
+
 /// A code generator. One instance serves every module of an engine, possibly from several
 /// threads at once.
 pub trait CodeBackend: Send + Sync {
@@ -127,6 +151,15 @@ pub trait CompiledCode: Send + Sync {
 
     /// Whether defined function `f` has been compiled (rather than still being a stub).
     fn is_compiled(&self, f: DefinedFuncIndex) -> bool;
+
+    /// Compile defined function `f` ahead of its first call, in the background if the backend
+    /// has workers (speculation: the runtime calls this for start functions and exports).
+    fn prefetch(&self, f: DefinedFuncIndex) {
+        let _ = f;
+    }
+
+    /// What compiling this module's code has cost so far.
+    fn stats(&self) -> CompileStats;
 
     /// The most recent compilation failure, if any (a failure on a lazy call raises a
     /// `CompileError` trap; this says why).

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use inkwell::context::Context;
 use inkwell::targets::FileType;
-use lazuli_backend_api::{CodePtr, CompileError, CompiledCode, DefinedFuncIndex, ModuleInfo, OptLevel};
+use lazuli_backend_api::{CodePtr, CompileError, CompileStats, CompiledCode, DefinedFuncIndex, ModuleInfo, OptLevel};
 
 use crate::jit::{host_target_machine, Jit};
 use crate::lower::lower_function;
@@ -86,6 +86,15 @@ impl CompiledCode for ObjectCode {
 
     fn last_error(&self) -> Option<CompileError> {
         None
+    }
+
+    fn stats(&self) -> CompileStats {
+        let n = self.got.len() as u32;
+        let (baseline, optimized) = match self.level {
+            OptLevel::Baseline => (n, 0),
+            OptLevel::Optimized => (0, n),
+        };
+        CompileStats { baseline, optimized, ..CompileStats::default() }
     }
 
     fn compiled_count(&self) -> usize {

@@ -4,11 +4,18 @@
 //! stub; the first call through the stub compiles the function (exactly once, whichever thread
 //! gets there first; others wait for that result), stores the code address in the GOT and
 //! continues into it. Later calls load the GOT entry and go straight to the code.
+//!
+//! With workers, compiling a function queues its direct callees for compilation in the
+//! background (speculation), so that their first call usually finds them ready. Queued work
+//! holds only a weak reference: dropping the module cancels what has not started.
 
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Instant;
 
-use lazuli_backend_api::{CodePtr, CompileError, CompiledCode, DefinedFuncIndex, ModuleInfo, OptLevel};
+use lazuli_backend_api::{
+    CodePtr, CompileError, CompileStats, CompiledCode, DefinedFuncIndex, ModuleInfo, OptLevel, TaskRunner,
+};
 
 use crate::jit::{Jit, ThreadSafeContext};
 use crate::lower::{func_symbol, lower_function};
@@ -16,59 +23,118 @@ use crate::stubs::StubTable;
 
 /// Code for one module, compiled lazily into its own JIT.
 pub(crate) struct LazyCode {
+    shared: Arc<Shared>,
+}
+
+/// The part background workers share with the module (through weak references).
+pub(crate) struct Shared {
     info: Arc<ModuleInfo>,
     level: OptLevel,
     got: Box<[AtomicPtr<u8>]>,
     compiled: Box<[OnceLock<Result<usize, CompileError>>]>,
+    /// Whether a function has been queued for speculative compilation.
+    queued: Box<[AtomicBool]>,
     stubs: OnceLock<StubTable>,
     jit: OnceLock<Result<Jit, CompileError>>,
-    compile_count: AtomicUsize,
+    /// Held while the JIT generates machine code: LLJIT's compiler, made without concurrent
+    /// compilation support, shares one target machine. Lowering and IR passes run outside it.
+    codegen: Mutex<()>,
+    tasks: Option<Arc<dyn TaskRunner>>,
     last_error: Mutex<Option<CompileError>>,
+    compiled_count: AtomicU32,
+    speculative: AtomicU32,
+    compile_nanos: AtomicU64,
+    wait_nanos: AtomicU64,
 }
 
 impl LazyCode {
-    /// Code for `info` whose functions all start as stubs.
-    pub(crate) fn new(info: Arc<ModuleInfo>, level: OptLevel) -> Result<Box<LazyCode>, CompileError> {
+    /// Code for `info` whose functions all start as stubs; `tasks` runs speculation.
+    pub(crate) fn new(info: Arc<ModuleInfo>, level: OptLevel, tasks: Option<Arc<dyn TaskRunner>>) -> Result<LazyCode, CompileError> {
         let n = info.bodies.len();
-        let code = Box::new(LazyCode {
+        let shared = Arc::new(Shared {
             info,
             level,
             got: (0..n).map(|_| AtomicPtr::new(std::ptr::null_mut())).collect(),
             compiled: (0..n).map(|_| OnceLock::new()).collect(),
+            queued: (0..n).map(|_| AtomicBool::new(false)).collect(),
             stubs: OnceLock::new(),
             jit: OnceLock::new(),
-            compile_count: AtomicUsize::new(0),
+            codegen: Mutex::new(()),
+            tasks: tasks.filter(|t| t.workers() > 0),
             last_error: Mutex::new(None),
+            compiled_count: AtomicU32::new(0),
+            speculative: AtomicU32::new(0),
+            compile_nanos: AtomicU64::new(0),
+            wait_nanos: AtomicU64::new(0),
         });
-        // The stubs embed the address of the boxed `LazyCode`, which never moves.
-        let stubs = StubTable::new(n, &*code as *const LazyCode as *const u8)?;
-        for (i, entry) in code.got.iter().enumerate() {
+        // The stubs embed the address of the shared state, which never moves.
+        let stubs = StubTable::new(n, Arc::as_ptr(&shared) as *const u8)?;
+        for (i, entry) in shared.got.iter().enumerate() {
             entry.store(stubs.stub(i) as *mut u8, Ordering::Relaxed);
         }
-        let _ = code.stubs.set(stubs);
-        Ok(code)
+        let _ = shared.stubs.set(stubs);
+        Ok(LazyCode { shared })
     }
+}
 
-    /// How many functions have been compiled so far.
-    pub(crate) fn compile_count(&self) -> usize {
-        self.compile_count.load(Ordering::Relaxed)
-    }
-
+impl Shared {
     /// Compile defined function `index` if needed, publish it in the GOT, return its code.
-    pub(crate) fn resolve_index(&self, index: u32) -> Result<*const u8, CompileError> {
+    /// A caller that finds another thread compiling it waits for that result.
+    pub(crate) fn resolve_index(self: &Arc<Self>, index: u32) -> Result<*const u8, CompileError> {
+        self.resolve(index, false)
+    }
+
+    fn resolve(self: &Arc<Self>, index: u32, speculative: bool) -> Result<*const u8, CompileError> {
         let cell = self
             .compiled
             .get(index as usize)
             .ok_or_else(|| CompileError::new(format!("no defined function {index}")))?;
+        if let Some(done) = cell.get() {
+            return done.clone().map(|a| a as *const u8);
+        }
+        let started = Instant::now();
+        let mut compiled_here = false;
         let result = cell.get_or_init(|| {
+            compiled_here = true;
             let code = self.compile_one(DefinedFuncIndex(index)).inspect_err(|e| {
                 *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone());
             })?;
             self.got[index as usize].store(code as *mut u8, Ordering::Release);
-            self.compile_count.fetch_add(1, Ordering::Relaxed);
+            self.compiled_count.fetch_add(1, Ordering::Relaxed);
+            if speculative {
+                self.speculative.fetch_add(1, Ordering::Relaxed);
+            }
+            self.compile_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
             Ok(code as usize)
         });
-        result.clone().map(|a| a as *const u8)
+        if !compiled_here && !speculative {
+            self.wait_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        }
+        let result = result.clone().map(|a| a as *const u8);
+        if compiled_here && result.is_ok() {
+            for callee in self.info.bodies[index as usize].callees.iter() {
+                if let Some(defined) = self.info.defined_func_index(*callee) {
+                    self.speculate(defined.0);
+                }
+            }
+        }
+        result
+    }
+
+    /// Queue `index` for compilation on a worker, once, unless it is compiled already.
+    fn speculate(self: &Arc<Self>, index: u32) {
+        let Some(tasks) = &self.tasks else { return };
+        let Some(queued) = self.queued.get(index as usize) else { return };
+        if self.compiled[index as usize].get().is_some() || queued.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let weak: Weak<Shared> = Arc::downgrade(self);
+        tasks.spawn(Box::new(move || {
+            // A module dropped in the meantime has cancelled this work.
+            if let Some(shared) = weak.upgrade() {
+                let _ = shared.resolve(index, true);
+            }
+        }));
     }
 
     fn jit(&self) -> Result<&Jit, CompileError> {
@@ -86,6 +152,7 @@ impl LazyCode {
             crate::optimize(&module, self.level)?;
             tsc.module(module)
         };
+        let _codegen = self.codegen.lock().unwrap_or_else(|p| p.into_inner());
         jit.add_module(module)?;
         jit.lookup(&func_symbol(index))
     }
@@ -94,28 +161,48 @@ impl LazyCode {
 impl CompiledCode for LazyCode {
     fn got(&self) -> *const CodePtr {
         // `AtomicPtr<u8>` has the layout of `*mut u8`, and `CodePtr` is a transparent `*const u8`.
-        self.got.as_ptr() as *const CodePtr
+        self.shared.got.as_ptr() as *const CodePtr
     }
 
     fn resolve(&self, f: DefinedFuncIndex) -> Result<CodePtr, CompileError> {
-        self.resolve_index(f.0).map(CodePtr)
+        self.shared.resolve_index(f.0).map(CodePtr)
     }
 
     fn is_compiled(&self, f: DefinedFuncIndex) -> bool {
-        self.compiled.get(f.index()).is_some_and(|c| matches!(c.get(), Some(Ok(_))))
+        self.shared.compiled.get(f.index()).is_some_and(|c| matches!(c.get(), Some(Ok(_))))
+    }
+
+    fn prefetch(&self, f: DefinedFuncIndex) {
+        self.shared.speculate(f.0);
+    }
+
+    fn stats(&self) -> CompileStats {
+        let s = &self.shared;
+        let compiled = s.compiled_count.load(Ordering::Relaxed);
+        let (baseline, optimized) = match s.level {
+            OptLevel::Baseline => (compiled, 0),
+            OptLevel::Optimized => (0, compiled),
+        };
+        CompileStats {
+            baseline,
+            optimized,
+            speculative: s.speculative.load(Ordering::Relaxed),
+            compile_nanos: s.compile_nanos.load(Ordering::Relaxed),
+            wait_nanos: s.wait_nanos.load(Ordering::Relaxed),
+        }
     }
 
     fn last_error(&self) -> Option<CompileError> {
-        self.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.shared.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     fn compiled_count(&self) -> usize {
-        self.compile_count()
+        self.shared.compiled_count.load(Ordering::Relaxed) as usize
     }
 
     /// A lazy module is serialized as eager code: every function is compiled into one object.
     fn serialize(&self) -> Result<Vec<u8>, CompileError> {
-        let object = crate::eager::compile_object(&self.info, self.level, &|_, _| {})?;
-        Ok(crate::eager::header::write(self.level, &object))
+        let object = crate::eager::compile_object(&self.shared.info, self.shared.level, &|_, _| {})?;
+        Ok(crate::eager::header::write(self.shared.level, &object))
     }
 }

@@ -30,6 +30,8 @@ use crate::jit::{Jit, ThreadSafeContext};
 
 /// The LLVM backend. One serves a whole engine.
 pub struct LlvmBackend {
+    /// Workers for speculative compilation, if any.
+    tasks: Option<Arc<dyn TaskRunner>>,
     /// JIT for trampolines, shared by every module.
     trampolines: OnceLock<Result<Jit, CompileError>>,
     /// Trampolines made so far: `(kind, signature) -> address`.
@@ -46,7 +48,14 @@ impl LlvmBackend {
     /// A backend for the host CPU. Fails if LLVM cannot target the host.
     pub fn new() -> Result<LlvmBackend, CompileError> {
         jit::init_native_target()?;
-        Ok(LlvmBackend { trampolines: OnceLock::new(), cache: Mutex::new(HashMap::new()) })
+        Ok(LlvmBackend { tasks: None, trampolines: OnceLock::new(), cache: Mutex::new(HashMap::new()) })
+    }
+
+    /// Compile speculatively on `tasks`' workers: when a function is compiled, its direct
+    /// callees are queued for compilation in the background.
+    pub fn with_workers(mut self, tasks: Arc<dyn TaskRunner>) -> LlvmBackend {
+        self.tasks = Some(tasks);
+        self
     }
 
     fn trampoline(&self, kind: TrampolineKind, ty: &FuncType) -> Result<CodePtr, CompileError> {
@@ -88,7 +97,7 @@ impl CodeBackend for LlvmBackend {
         progress: &dyn Fn(u32, u32),
     ) -> Result<Box<dyn CompiledCode>, CompileError> {
         match opts.strategy {
-            Strategy::Lazy => Ok(lazy::LazyCode::new(module, opts.opt_level)?),
+            Strategy::Lazy => Ok(Box::new(lazy::LazyCode::new(module, opts.opt_level, self.tasks.clone())?)),
             Strategy::Eager => {
                 let object = eager::compile_object(&module, opts.opt_level, progress)?;
                 Ok(Box::new(eager::ObjectCode::load(&module, opts.opt_level, object)?))

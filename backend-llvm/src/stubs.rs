@@ -16,6 +16,7 @@
 //! vector-register count of variadic calls, which wasm never makes).
 
 use std::arch::global_asm;
+use std::sync::Arc;
 
 use lazuli_backend_api::CompileError;
 
@@ -89,12 +90,20 @@ impl Drop for StubTable {
 /// a `CompileError` trap through the caller's VMContext and does not return.
 ///
 /// # Safety
-/// `lazy` is the `LazyCode` the stub was made for (alive while its code runs); `vmctx` is the
+/// `lazy` is the `Arc<Shared>` pointer the stub was made for (alive while its code runs); `vmctx` is the
 /// VMContext the function was called with.
 unsafe extern "C" fn resolve_from_stub(lazy: *const u8, index: u32, vmctx: *mut u8) -> *const u8 {
-    // SAFETY: per the contract, `lazy` points to a live `LazyCode`.
-    let lazy = unsafe { &*(lazy as *const crate::lazy::LazyCode) };
-    match lazy.resolve_index(index) {
+    // SAFETY: per the contract, `lazy` points into a live `Arc<Shared>` (the module's code is
+    // alive while its functions run); taking another strong reference keeps it so.
+    let shared = unsafe {
+        let ptr = lazy as *const crate::lazy::Shared;
+        Arc::increment_strong_count(ptr);
+        Arc::from_raw(ptr)
+    };
+    let result = shared.resolve_index(index);
+    // Released before a possible raise, which would skip its destructor.
+    drop(shared);
+    match result {
         Ok(code) => code,
         // SAFETY: `vmctx` is a live VMContext whose libcall table holds `RaiseTrap`.
         Err(_) => unsafe { crate::raise_trap_via(vmctx, lazuli_backend_api::TrapCode::CompileError) },

@@ -20,6 +20,12 @@ pub struct RunArgs {
     /// Keep compiled code in this directory and reuse it on later runs (implies --eager).
     #[arg(long, value_name = "DIR")]
     cache: Option<PathBuf>,
+    /// Worker threads for speculative compilation (default: available cores minus one; 0: off).
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+    /// Print compile statistics to stderr at exit.
+    #[arg(long)]
+    stats: bool,
     /// Arguments for the function, parsed by its parameter types.
     #[arg(allow_hyphen_values = true, trailing_var_arg = true)]
     args: Vec<String>,
@@ -33,6 +39,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
         // A serialized module was compiled eagerly (with the default level of `compile`).
         config = config.strategy(lazuli_core::backend::Strategy::Eager);
     }
+    config.workers = args.workers;
     let engine = lazuli_tests::llvm_engine(config);
     let module = crate::load::load(&engine, &args.file, args.cache.as_deref())?;
     let mut store = Store::new(&engine);
@@ -57,7 +64,20 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
         return Err(format!("`{name}` has type {ty}: expected {} arguments, got {}", ty.params().len(), args.args.len()));
     }
     let params = ty.params().iter().zip(&args.args).map(|(t, a)| parse_arg(*t, a)).collect::<Result<Vec<_>, _>>()?;
-    match func.call(&mut store, &params) {
+    let outcome = func.call(&mut store, &params);
+    if args.stats {
+        let s = module.stats();
+        eprintln!(
+            "stats: {} functions defined; compiled {} baseline, {} optimized ({} speculatively); compiling took {:.2} ms; callers waited {:.2} ms",
+            module.info().bodies.len(),
+            s.baseline,
+            s.optimized,
+            s.speculative,
+            s.compile_nanos as f64 / 1e6,
+            s.wait_nanos as f64 / 1e6
+        );
+    }
+    match outcome {
         Ok(results) => {
             for r in results {
                 println!("{}", show(&r));

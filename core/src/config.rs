@@ -82,6 +82,9 @@ pub struct Config {
     /// Optimization level; by default baseline for lazy compilation and optimized (like
     /// `-O2`) for eager compilation.
     pub opt_level: Option<OptLevel>,
+    /// Worker threads for speculative compilation; `None` leaves the choice to the embedder
+    /// (the `lazuli` command uses available cores minus one), 0 turns speculation off.
+    pub workers: Option<usize>,
 }
 
 impl Config {
@@ -100,6 +103,12 @@ impl Config {
     /// Sets the optimization level.
     pub fn opt_level(mut self, opt_level: OptLevel) -> Self {
         self.opt_level = Some(opt_level);
+        self
+    }
+
+    /// Sets the number of worker threads for speculative compilation (0: off).
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = Some(workers);
         self
     }
 

@@ -132,6 +132,17 @@ impl Instance {
         }
         let resolved = resolve_imports(store, module, imports)?;
         let instance = allocate(store, module, &resolved)?;
+        // Likely entry points: compile them in the background, if the backend has workers.
+        let info = module.info();
+        let code = module.code()?;
+        for f in info.start.into_iter().chain(info.exports.iter().filter_map(|e| match e.index {
+            EntityIndex::Func(f) => Some(f),
+            _ => None,
+        })) {
+            if let Some(defined) = info.defined_func_index(f) {
+                code.prefetch(defined);
+            }
+        }
         initialize(store, instance)?;
         Ok(instance)
     }

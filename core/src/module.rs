@@ -144,6 +144,12 @@ impl Module {
         self.inner.code.get().and_then(|c| c.as_ref().ok()).map_or(0, |c| c.compiled_count())
     }
 
+    /// What compiling this module has cost so far: functions per tier, how many speculatively,
+    /// compile time and time callers waited for compilation.
+    pub fn stats(&self) -> crate::backend::CompileStats {
+        self.inner.code.get().and_then(|c| c.as_ref().ok()).map(|c| c.stats()).unwrap_or_default()
+    }
+
     pub(crate) fn type_ids(&self) -> &[u32] {
         &self.inner.type_ids
     }

@@ -1,6 +1,11 @@
 //! Operating-system services for the Lazuli runtime, which `lazuli-core` (no_std) reaches
-//! through its [`Platform`] trait: trap unwinding (sigsetjmp/siglongjmp in a small C helper)
-//! and the current thread's stack bounds.
+//! through its traits: trap unwinding (sigsetjmp/siglongjmp in a small C helper) and the
+//! current thread's stack bounds ([`StdPlatform`], a `Platform`), and worker threads for
+//! speculative compilation ([`Workers`], a `TaskRunner`).
+
+mod workers;
+
+pub use workers::Workers;
 
 use lazuli_core::Platform;
 

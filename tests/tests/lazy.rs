@@ -19,7 +19,8 @@ const CHAIN: &str = r#"(module
 
 #[test]
 fn many_threads_compile_each_function_once() {
-    let engine = llvm_engine(Config::default());
+    // No speculation here: it would compile uncalled functions in the background.
+    let engine = llvm_engine(Config::default().workers(0));
     let module = Module::from_wat(&engine, CHAIN).unwrap();
     let threads = 8;
     let barrier = Arc::new(Barrier::new(threads));
@@ -53,7 +54,7 @@ fn many_threads_compile_each_function_once() {
 
 #[test]
 fn host_calls_reach_lazily_compiled_functions_through_the_same_stubs() {
-    let engine = llvm_engine(Config::default());
+    let engine = llvm_engine(Config::default().workers(0));
     let module = Module::from_wat(&engine, CHAIN).unwrap();
     let mut store = Store::new(&engine);
     let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
@@ -66,4 +67,40 @@ fn host_calls_reach_lazily_compiled_functions_through_the_same_stubs() {
     let middle2: Func = instance2.get_func(&store2, "middle").unwrap();
     assert_eq!(middle2.call(&mut store2, &[Val::I32(5)]).unwrap(), vec![Val::I32(7)]);
     assert_eq!(module.compiled_count(), before);
+}
+
+#[test]
+fn with_workers_a_call_chain_finds_its_callees_compiled() {
+    let engine = llvm_engine(Config::default().workers(1));
+    let module = Module::from_wat(
+        &engine,
+        r#"(module
+            (func $a (export "a") (param i32) (result i32)
+                local.get 0 if (result i32) local.get 0 call $b else i32.const 0 end)
+            (func $b (param i32) (result i32) local.get 0 call $c i32.const 1 i32.add)
+            (func $c (param i32) (result i32) local.get 0 call $d i32.const 1 i32.add)
+            (func $d (param i32) (result i32) local.get 0 i32.const 1 i32.add))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine);
+    let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
+    let a = instance.get_typed_func::<i32, i32>(&store, "a").unwrap();
+    // The first call runs only `a`; compiling `a` queues `b`, whose compilation queues `c`...
+    assert_eq!(a.call(&mut store, 0).unwrap(), 0);
+    let code = module.code().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !(1..4).all(|i| code.is_compiled(DefinedFuncIndex(i))) {
+        assert!(std::time::Instant::now() < deadline, "speculation did not compile the chain");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let before = module.stats();
+    // b, c and d were compiled by the worker (and `a` too, if the worker got to the export
+    // queued at instantiation before the first call did).
+    assert!(before.speculative >= 3, "{before:?}");
+    assert_eq!(before.baseline, 4, "each function compiled once: {before:?}");
+    // Now the chain runs with nothing left to compile on the caller's thread.
+    assert_eq!(a.call(&mut store, 5).unwrap(), 8);
+    let after = module.stats();
+    assert_eq!(after.baseline, 4);
+    assert_eq!(after.compile_nanos, before.compile_nanos, "no compilation on the calling thread");
 }

@@ -92,7 +92,7 @@ fn host_functions_are_called_and_their_errors_reach_the_caller() {
 
 #[test]
 fn functions_are_compiled_on_first_call_only() {
-    let engine = llvm_engine(Config::default());
+    let engine = llvm_engine(Config::default().workers(0));
     let module = Module::from_wat(
         &engine,
         r#"(module
