@@ -8,8 +8,8 @@ use lazuli_bench::{many_functions, median};
 use lazuli_core::backend::Strategy;
 use lazuli_core::{Config, Imports, Instance, Module, Store};
 
-fn first_result(bytes: &[u8], strategy: Strategy) -> (Duration, i32, usize) {
-    let engine = lazuli_tests::llvm_engine(Config::default().strategy(strategy));
+fn first_result(bytes: &[u8], strategy: Strategy, workers: usize) -> (Duration, i32, usize) {
+    let engine = lazuli_tests::llvm_engine(Config::default().strategy(strategy).workers(workers));
     let start = Instant::now();
     let module = Module::new(&engine, bytes.to_vec()).expect("valid module");
     let mut store = Store::new(&engine);
@@ -25,9 +25,12 @@ fn main() {
     let bytes = wat::parse_str(many_functions(count, called)).expect("generated module parses");
     println!("module: {count} functions, {called} called, {} bytes", bytes.len());
 
-    let (lazy, lazy_result, lazy_compiled) = first_result(&bytes, Strategy::Lazy);
-    let (eager, eager_result, eager_compiled) = first_result(&bytes, Strategy::Eager);
+    let workers = lazuli_std_shim::Workers::default_count();
+    let (lazy, lazy_result, lazy_compiled) = first_result(&bytes, Strategy::Lazy, 0);
+    let (spec, spec_result, spec_compiled) = first_result(&bytes, Strategy::Lazy, workers);
+    let (eager, eager_result, eager_compiled) = first_result(&bytes, Strategy::Eager, 0);
     assert_eq!(lazy_result, eager_result, "both modes compute the same result");
+    assert_eq!(lazy_result, spec_result, "speculation computes the same result");
 
     let engine = lazuli_tests::llvm_engine(Config::default());
     let start = Instant::now();
@@ -47,11 +50,12 @@ fn main() {
     });
 
     println!();
-    println!("| measurement | lazy | eager (compile all first) | eager / lazy |");
-    println!("|---|---:|---:|---:|");
+    println!("| measurement | lazy | lazy + speculation ({workers} workers) | eager (compile all first) | eager / lazy |");
+    println!("|---|---:|---:|---:|---:|");
     println!(
-        "| bytes to first result | {:.1} ms ({lazy_compiled} compiled) | {:.1} ms ({eager_compiled} compiled) | {:.0}x |",
+        "| bytes to first result | {:.1} ms ({lazy_compiled} compiled) | {:.1} ms ({spec_compiled} compiled by then) | {:.1} ms ({eager_compiled} compiled) | {:.0}x |",
         lazy.as_secs_f64() * 1e3,
+        spec.as_secs_f64() * 1e3,
         eager.as_secs_f64() * 1e3,
         eager.as_secs_f64() / lazy.as_secs_f64()
     );
