@@ -10,6 +10,10 @@ use crate::error::Error;
 use crate::store::Store;
 use crate::val::{from_raw, to_raw, Val};
 
+/// Most elements a table may grow to: the spec allows `table.grow` to fail, and a hostile
+/// module must not exhaust the host's memory with one instruction (8 bytes per element).
+pub const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
+
 /// A table in a store: a handle, cheap to copy, valid only with its store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Table {
@@ -38,7 +42,7 @@ impl TableData {
     pub(crate) fn grow(&mut self, delta: u64, init: usize) -> Option<u64> {
         let old = self.elements.len() as u64;
         let new = old.checked_add(delta)?;
-        if new > self.ty.limits.max.unwrap_or(u32::MAX as u64).min(u32::MAX as u64) {
+        if new > self.ty.limits.max.unwrap_or(u32::MAX as u64).min(MAX_TABLE_ELEMENTS) {
             return None;
         }
         self.elements.try_reserve_exact(delta as usize).ok()?;

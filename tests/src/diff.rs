@@ -46,7 +46,10 @@ pub fn generate(data: &[u8]) -> Option<Vec<u8>> {
         allow_start_export: true,
         canonicalize_nans: true,
         max_memories: 1,
+        // Declared maximums keep memory.grow and table.grow from exhausting the machine.
         max_memory32_bytes: 4 << 16,
+        memory_max_size_required: true,
+        table_max_size_required: true,
         memory64_enabled: false,
         max_tables: 2,
         max_table_elements: 64,
