@@ -21,5 +21,8 @@ echo "== spec suite, eager (one optimized object per module) =="
 echo "== spec suite, eager through serialize -> deserialize =="
 ./target/release/lazuli wast "${suites[@]}" --round-trip | tail -n 1
 
-echo "== spec suite through lazuli wast (LLVM backend, lazy) =="
+echo "== spec suite, lazy with tier-up forced on every function (optimized code swapped in) =="
+./target/release/lazuli wast "${suites[@]}" --tier-up 1 | tail -n 1
+
+echo "== spec suite through lazuli wast (LLVM backend, lazy, speculation on) =="
 ./target/release/lazuli wast --suite wasm-v1 --suite wasm-v2 --suite proposals/simd --suite proposals/multi-memory --table | tail -n 10

@@ -50,6 +50,10 @@ pub struct CompileOptions {
     pub strategy: Strategy,
     /// Optimization level of the first compile of each function.
     pub opt_level: OptLevel,
+    /// Lazy baseline code counts calls and loop iterations per function; a function whose
+    /// count reaches this is recompiled optimized in the background and its GOT entry switched
+    /// to the new code. 0 turns tier-up off (it also needs background workers).
+    pub tier_up_threshold: u32,
 }
 
 /// Why compilation failed. Lowering a validated module should not fail; this reports code

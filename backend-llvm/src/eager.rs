@@ -27,7 +27,7 @@ pub(crate) fn compile_object(info: &ModuleInfo, level: OptLevel, progress: &dyn 
     let total = info.num_defined_funcs();
     let mut functions = Vec::with_capacity(total as usize);
     for i in 0..total {
-        let f = lower_function(&ctx, &module, info, DefinedFuncIndex(i))?;
+        let f = lower_function(&ctx, &module, info, DefinedFuncIndex(i), None)?;
         functions.push(f.as_global_value().as_pointer_value());
         progress(i + 1, total);
     }

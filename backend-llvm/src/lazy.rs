@@ -18,7 +18,7 @@ use lazuli_backend_api::{
 };
 
 use crate::jit::{Jit, ThreadSafeContext};
-use crate::lower::{func_symbol, lower_function};
+use crate::lower::{func_symbol, lower_function, Profile};
 use crate::stubs::StubTable;
 
 /// Code for one module, compiled lazily into its own JIT.
@@ -34,6 +34,16 @@ pub(crate) struct Shared {
     compiled: Box<[OnceLock<Result<usize, CompileError>>]>,
     /// Whether a function has been queued for speculative compilation.
     queued: Box<[AtomicBool]>,
+    /// Per function: calls and loop iterations counted by baseline code (tier-up).
+    counters: Box<[AtomicU32]>,
+    /// Calls plus iterations after which a function is recompiled optimized; 0: never.
+    tier_up_threshold: u32,
+    /// Optimized code of functions that tiered up.
+    optimized: Box<[OnceLock<Result<usize, CompileError>>]>,
+    /// The JIT for optimized code, and its codegen lock.
+    jit_optimized: OnceLock<Result<Jit, CompileError>>,
+    codegen_optimized: Mutex<()>,
+    optimized_count: AtomicU32,
     stubs: OnceLock<StubTable>,
     jit: OnceLock<Result<Jit, CompileError>>,
     /// Held while the JIT generates machine code: LLJIT's compiler, made without concurrent
@@ -49,18 +59,32 @@ pub(crate) struct Shared {
 
 impl LazyCode {
     /// Code for `info` whose functions all start as stubs; `tasks` runs speculation.
-    pub(crate) fn new(info: Arc<ModuleInfo>, level: OptLevel, tasks: Option<Arc<dyn TaskRunner>>) -> Result<LazyCode, CompileError> {
+    pub(crate) fn new(
+        info: Arc<ModuleInfo>,
+        level: OptLevel,
+        tier_up_threshold: u32,
+        tasks: Option<Arc<dyn TaskRunner>>,
+    ) -> Result<LazyCode, CompileError> {
         let n = info.bodies.len();
+        let tasks = tasks.filter(|t| t.workers() > 0);
+        // Tier-up recompiles on workers, and only baseline code has something to gain.
+        let tier_up_threshold = if tasks.is_some() && level == OptLevel::Baseline { tier_up_threshold } else { 0 };
         let shared = Arc::new(Shared {
             info,
             level,
             got: (0..n).map(|_| AtomicPtr::new(std::ptr::null_mut())).collect(),
             compiled: (0..n).map(|_| OnceLock::new()).collect(),
             queued: (0..n).map(|_| AtomicBool::new(false)).collect(),
+            counters: (0..n).map(|_| AtomicU32::new(0)).collect(),
+            tier_up_threshold,
+            optimized: (0..n).map(|_| OnceLock::new()).collect(),
+            jit_optimized: OnceLock::new(),
+            codegen_optimized: Mutex::new(()),
+            optimized_count: AtomicU32::new(0),
             stubs: OnceLock::new(),
             jit: OnceLock::new(),
             codegen: Mutex::new(()),
-            tasks: tasks.filter(|t| t.workers() > 0),
+            tasks,
             last_error: Mutex::new(None),
             compiled_count: AtomicU32::new(0),
             speculative: AtomicU32::new(0),
@@ -137,25 +161,67 @@ impl Shared {
         }));
     }
 
-    fn jit(&self) -> Result<&Jit, CompileError> {
-        self.jit.get_or_init(|| Jit::new(self.level)).as_ref().map_err(Clone::clone)
+    /// Baseline code asks for tier-up here, once, when function `index` gets hot: queue an
+    /// optimized recompile on a worker; when done, the GOT entry switches to the new code.
+    fn request_tier_up(self: &Arc<Self>, index: u32) {
+        let Some(tasks) = &self.tasks else { return };
+        let weak: Weak<Shared> = Arc::downgrade(self);
+        tasks.spawn(Box::new(move || {
+            let Some(shared) = weak.upgrade() else { return };
+            let Some(cell) = shared.optimized.get(index as usize) else { return };
+            cell.get_or_init(|| {
+                let started = Instant::now();
+                let code = shared.compile_at(DefinedFuncIndex(index), OptLevel::Optimized)?;
+                shared.got[index as usize].store(code as *mut u8, Ordering::Release);
+                shared.optimized_count.fetch_add(1, Ordering::Relaxed);
+                shared.compile_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                Ok(code as usize)
+            });
+        }));
     }
 
     fn compile_one(&self, index: DefinedFuncIndex) -> Result<*const u8, CompileError> {
-        let jit = self.jit()?;
+        self.compile_at(index, self.level)
+    }
+
+    fn compile_at(&self, index: DefinedFuncIndex, level: OptLevel) -> Result<*const u8, CompileError> {
+        let tiered = level != self.level;
+        let (jit_cell, codegen) = if tiered { (&self.jit_optimized, &self.codegen_optimized) } else { (&self.jit, &self.codegen) };
+        let jit = jit_cell.get_or_init(|| Jit::new(level)).as_ref().map_err(Clone::clone)?;
+        let profile = (!tiered && self.tier_up_threshold > 0).then(|| Profile {
+            counter: &self.counters[index.index()] as *const AtomicU32 as usize,
+            threshold: self.tier_up_threshold,
+            request: tier_up_request as *const () as usize,
+            context: self as *const Shared as usize,
+        });
         let tsc = ThreadSafeContext::new();
         let module = {
             let ctx = tsc.context();
             let module = ctx.create_module(&func_symbol(index));
             jit.prepare(&module);
-            lower_function(&ctx, &module, &self.info, index)?;
-            crate::optimize(&module, self.level)?;
+            lower_function(&ctx, &module, &self.info, index, profile)?;
+            crate::optimize(&module, level)?;
             tsc.module(module)
         };
-        let _codegen = self.codegen.lock().unwrap_or_else(|p| p.into_inner());
+        let _codegen = codegen.lock().unwrap_or_else(|p| p.into_inner());
         jit.add_module(module)?;
         jit.lookup(&func_symbol(index))
     }
+}
+
+/// Called by baseline code when a function gets hot (see `Profile`).
+///
+/// # Safety
+/// `context` is the address of the `Shared` whose code is running (alive while it runs).
+unsafe extern "C" fn tier_up_request(context: usize, index: u32) {
+    // SAFETY: per the contract, `context` points into a live `Arc<Shared>`; taking a strong
+    // reference keeps it alive for the request.
+    let shared = unsafe {
+        let ptr = context as *const Shared;
+        Arc::increment_strong_count(ptr);
+        Arc::from_raw(ptr)
+    };
+    shared.request_tier_up(index);
 }
 
 impl CompiledCode for LazyCode {
@@ -180,7 +246,7 @@ impl CompiledCode for LazyCode {
         let s = &self.shared;
         let compiled = s.compiled_count.load(Ordering::Relaxed);
         let (baseline, optimized) = match s.level {
-            OptLevel::Baseline => (compiled, 0),
+            OptLevel::Baseline => (compiled, s.optimized_count.load(Ordering::Relaxed)),
             OptLevel::Optimized => (0, compiled),
         };
         CompileStats {

@@ -97,7 +97,9 @@ impl CodeBackend for LlvmBackend {
         progress: &dyn Fn(u32, u32),
     ) -> Result<Box<dyn CompiledCode>, CompileError> {
         match opts.strategy {
-            Strategy::Lazy => Ok(Box::new(lazy::LazyCode::new(module, opts.opt_level, self.tasks.clone())?)),
+            Strategy::Lazy => {
+                Ok(Box::new(lazy::LazyCode::new(module, opts.opt_level, opts.tier_up_threshold, self.tasks.clone())?))
+            }
             Strategy::Eager => {
                 let object = eager::compile_object(&module, opts.opt_level, progress)?;
                 Ok(Box::new(eager::ObjectCode::load(&module, opts.opt_level, object)?))

@@ -34,6 +34,10 @@ pub struct WastArgs {
     /// Optimization level: 0 (baseline) or 2 (optimized); default 0 lazy, 2 eager.
     #[arg(long, value_name = "N")]
     opt_level: Option<u8>,
+    /// Tier-up threshold (calls plus loop iterations); 1 recompiles every function optimized
+    /// right after its first call, which exercises optimized code.
+    #[arg(long, value_name = "N")]
+    tier_up: Option<u32>,
 }
 
 struct Script {
@@ -68,6 +72,9 @@ pub fn run(args: WastArgs) -> Result<ExitCode, String> {
     let engine_for = |config: Config| {
         let mut config = config.strategy(strategy);
         config.opt_level = opt_level;
+        if let Some(threshold) = args.tier_up {
+            config = config.tier_up(threshold);
+        }
         if args.validate_only { Engine::new(config) } else { lazuli_tests::llvm_engine(config) }
     };
     let mut total = Tally::default();

@@ -73,7 +73,7 @@ impl Default for Features {
 }
 
 /// Engine settings: which features modules may use and how code is generated.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Config {
     /// Enabled WebAssembly features (default: WebAssembly 2.0).
     pub features: Features,
@@ -85,6 +85,21 @@ pub struct Config {
     /// Worker threads for speculative compilation; `None` leaves the choice to the embedder
     /// (the `lazuli` command uses available cores minus one), 0 turns speculation off.
     pub workers: Option<usize>,
+    /// Calls plus loop iterations after which lazily compiled baseline code is recompiled
+    /// optimized in the background (tier-up); 0 turns tier-up off. Default 10,000.
+    pub tier_up_threshold: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            features: Features::default(),
+            strategy: Strategy::default(),
+            opt_level: None,
+            workers: None,
+            tier_up_threshold: 10_000,
+        }
+    }
 }
 
 impl Config {
@@ -106,6 +121,13 @@ impl Config {
         self
     }
 
+    /// Sets the tier-up threshold (0: off; 1: every function is recompiled optimized right
+    /// after its first call, a test mode that exercises optimized code).
+    pub fn tier_up(mut self, threshold: u32) -> Self {
+        self.tier_up_threshold = threshold;
+        self
+    }
+
     /// Sets the number of worker threads for speculative compilation (0: off).
     pub fn workers(mut self, workers: usize) -> Self {
         self.workers = Some(workers);
@@ -121,6 +143,10 @@ impl Config {
     }
 
     pub(crate) fn compile_options(&self) -> CompileOptions {
-        CompileOptions { strategy: self.strategy, opt_level: self.effective_opt_level() }
+        CompileOptions {
+            strategy: self.strategy,
+            opt_level: self.effective_opt_level(),
+            tier_up_threshold: self.tier_up_threshold,
+        }
     }
 }

@@ -104,3 +104,38 @@ fn with_workers_a_call_chain_finds_its_callees_compiled() {
     assert_eq!(after.baseline, 4);
     assert_eq!(after.compile_nanos, before.compile_nanos, "no compilation on the calling thread");
 }
+
+#[test]
+fn hot_functions_tier_up_to_optimized_code_while_running() {
+    let engine = llvm_engine(Config::default().workers(1).tier_up(1000));
+    let module = Module::from_wat(
+        &engine,
+        r#"(module
+            (func $sum (export "sum") (param i32) (result i64) (local i64)
+                block loop local.get 0 i32.eqz br_if 1
+                local.get 1 local.get 0 i64.extend_i32_u i64.add local.set 1
+                local.get 0 i32.const 1 i32.sub local.set 0 br 0 end end local.get 1)
+            (func (export "cold") (result i32) i32.const 1))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine);
+    let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
+    let sum = instance.get_typed_func::<i32, i64>(&store, "sum").unwrap();
+    let cold = instance.get_typed_func::<(), i32>(&store, "cold").unwrap();
+    assert_eq!(cold.call(&mut store, ()).unwrap(), 1);
+    // 5000 loop iterations pass the threshold of 1000: `sum` is queued for optimization.
+    assert_eq!(sum.call(&mut store, 5000).unwrap(), 12_502_500);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while module.stats().optimized < 1 {
+        assert!(std::time::Instant::now() < deadline, "no tier-up: {:?}", module.stats());
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // The optimized code now runs through the same GOT entry and computes the same.
+    for n in [0, 1, 10, 100_000] {
+        let expected = (n as i64) * (n as i64 + 1) / 2;
+        assert_eq!(sum.call(&mut store, n).unwrap(), expected);
+    }
+    let stats = module.stats();
+    assert_eq!(stats.optimized, 1, "only the hot function: {stats:?}");
+    assert_eq!(stats.baseline, 2);
+}

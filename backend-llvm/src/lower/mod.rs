@@ -65,6 +65,19 @@ pub(crate) fn func_symbol(f: DefinedFuncIndex) -> String {
     format!("wasm_func_{}", f.0)
 }
 
+/// Where baseline code counts its hotness, and whom it tells when the function is hot.
+#[derive(Clone, Copy)]
+pub(crate) struct Profile {
+    /// Address of the function's `u32` counter.
+    pub counter: usize,
+    /// The count at which to call `request`.
+    pub threshold: u32,
+    /// `extern "C" fn(context: usize, function: u32)`, called once when hot.
+    pub request: usize,
+    /// First argument of `request`.
+    pub context: usize,
+}
+
 /// What kind of construct a control frame is.
 enum FrameKind<'ctx> {
     /// The function body; its end returns.
@@ -119,6 +132,9 @@ pub(crate) struct Lowering<'ctx, 'a> {
     dead_depth: u32,
     /// One block per trap code that raises it, made on first use.
     trap_blocks: Vec<(TrapCode, BasicBlock<'ctx>)>,
+    /// Hotness counting, in baseline code that may tier up.
+    profile: Option<Profile>,
+    index: DefinedFuncIndex,
 }
 
 /// Lower defined function `index` into `module` as `func_symbol(index)`.
@@ -127,15 +143,22 @@ pub(crate) fn lower_function<'ctx>(
     module: &Module<'ctx>,
     info: &ModuleInfo,
     index: DefinedFuncIndex,
+    profile: Option<Profile>,
 ) -> std::result::Result<FunctionValue<'ctx>, CompileError> {
     let what = match info.func_name(info.func_index(index)) {
         Some(name) => format!("function {} ({name})", info.func_index(index)),
         None => format!("function {}", info.func_index(index)),
     };
-    lower(ctx, module, info, index).map_err(|e| e.into_compile_error(&what))
+    lower(ctx, module, info, index, profile).map_err(|e| e.into_compile_error(&what))
 }
 
-fn lower<'ctx>(ctx: &'ctx Context, module: &Module<'ctx>, info: &ModuleInfo, index: DefinedFuncIndex) -> Result<FunctionValue<'ctx>> {
+fn lower<'ctx>(
+    ctx: &'ctx Context,
+    module: &Module<'ctx>,
+    info: &ModuleInfo,
+    index: DefinedFuncIndex,
+    profile: Option<Profile>,
+) -> Result<FunctionValue<'ctx>> {
     let types = Types::new(ctx);
     let func_index = info.func_index(index);
     let ty = info.func_type(func_index).clone();
@@ -160,6 +183,8 @@ fn lower<'ctx>(ctx: &'ctx Context, module: &Module<'ctx>, info: &ModuleInfo, ind
         reachable: true,
         dead_depth: 0,
         trap_blocks: Vec::new(),
+        profile,
+        index,
     };
 
     // Parameters and declared locals live in allocas.
@@ -183,6 +208,7 @@ fn lower<'ctx>(ctx: &'ctx Context, module: &Module<'ctx>, info: &ModuleInfo, ind
         }
     }
     l.stack_check()?;
+    l.count_hotness()?;
 
     let end_block = ctx.append_basic_block(function, "return");
     let end_phis = l.phis_at(end_block, ty.results())?;
@@ -398,6 +424,27 @@ impl<'ctx> Lowering<'ctx, '_> {
         let sp = self.builder.build_ptr_to_int(sp, self.types.i64, "sp")?;
         let low = self.builder.build_int_compare(inkwell::IntPredicate::ULT, sp, limit, "stack_low")?;
         self.trap_if(low, TrapCode::StackOverflow)
+    }
+
+    /// Add one to the function's hotness counter; on reaching the threshold, ask for an
+    /// optimized recompile (once: later counts pass the threshold without equalling it).
+    pub(crate) fn count_hotness(&mut self) -> Result<()> {
+        let Some(p) = self.profile else { return Ok(()) };
+        let counter = self.builder.build_int_to_ptr(self.i64_const(p.counter as u64), self.types.ptr, "counter")?;
+        let old = self
+            .builder
+            .build_atomicrmw(inkwell::AtomicRMWBinOp::Add, counter, self.i32_const(1), inkwell::AtomicOrdering::Monotonic)?;
+        let hot = self.builder.build_int_compare(inkwell::IntPredicate::EQ, old, self.i32_const(p.threshold.saturating_sub(1)), "hot")?;
+        let request_block = self.ctx.append_basic_block(self.function, "tier_up");
+        let cont = self.ctx.append_basic_block(self.function, "counted");
+        self.builder.build_conditional_branch(hot, request_block, cont)?;
+        self.builder.position_at_end(request_block);
+        let fn_ty = self.ctx.void_type().fn_type(&[self.types.i64.into(), self.types.i32.into()], false);
+        let request = self.builder.build_int_to_ptr(self.i64_const(p.request as u64), self.types.ptr, "request")?;
+        self.builder.build_indirect_call(fn_ty, request, &[self.i64_const(p.context as u64).into(), self.i32_const(self.index.0).into()], "")?;
+        self.builder.build_unconditional_branch(cont)?;
+        self.builder.position_at_end(cont);
+        Ok(())
     }
 
     /// One phi per type at the start of `block` (the builder returns where it was).
