@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Steady-state benchmark: C kernels (integer, float, memory-heavy, call-heavy) built to wasm32
+# and natively from one source, run side by side in Lazuli (baseline only, tiered, eager),
+# Wasmtime (PyPI package) and node (V8), and natively. Prints a markdown table of times and
+# ratios. Installs what it needs on first use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+python3 -c "import wasmtime" 2>/dev/null || python3 -m pip install -q wasmtime
+command -v node >/dev/null || { echo "node is required (the peer V8 runs in it)" >&2; exit 1; }
+cargo build --release -q -p lazuli-bench
+
+out=target/bench; mkdir -p "$out"
+clang-19 --target=wasm32 -O2 -mbulk-memory -nostdlib -Wl,--no-entry -o "$out/kernels.wasm" bench/kernels/kernels.c
+clang-19 -O2 -o "$out/kernels-native" bench/kernels/native.c bench/kernels/kernels.c
+
+kernels=("sieve 10" "nbody 100000" "matmul 2" "fibonacci 30")
+echo "| kernel | native | lazuli baseline | lazuli tiered | lazuli eager | wasmtime | node (V8) | tiered / wasmtime | tiered / native | tiered / baseline |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for k in "${kernels[@]}"; do
+  set -- $k
+  name=$1; n=$2
+  native=$("$out/kernels-native" "$name" "$n" | cut -d' ' -f2)
+  base=$(./target/release/steady "$out/kernels.wasm" "$name" "$n" baseline | cut -d' ' -f2)
+  tier=$(./target/release/steady "$out/kernels.wasm" "$name" "$n" tiered | cut -d' ' -f2)
+  eager=$(./target/release/steady "$out/kernels.wasm" "$name" "$n" eager | cut -d' ' -f2)
+  wt=$(python3 bench/kernels/wasmtime_run.py "$out/kernels.wasm" "$name" "$n" | cut -d' ' -f2)
+  v8=$(node bench/kernels/node.mjs "$out/kernels.wasm" "$name" "$n" | cut -d' ' -f2)
+  ratios=$(python3 -c "print(f'{$tier/$wt:.2f}x | {$tier/$native:.2f}x | {$tier/$base:.2f}x')")
+  echo "| $name($n) | $native ms | $base ms | $tier ms | $eager ms | $wt ms | $v8 ms | $ratios |"
+done
+echo
+echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(uname -m); times are medians of 5 calls after a warm-up (ms)."
