@@ -146,7 +146,8 @@ impl Caller<'_> {
 impl Func {
     /// A host function of type `ty`. The closure gets the arguments and fills the results
     /// (pre-set to zeros of the right types); an `Err` it returns reaches the caller of the wasm
-    /// code that called it, as that code's result.
+    /// code that called it, as that code's result. Host functions must not panic: compiled
+    /// code cannot be unwound through, so a panic aborts the process; return an `Err` instead.
     pub fn new(
         store: &mut Store,
         ty: FuncType,
