@@ -29,5 +29,26 @@ for k in "${kernels[@]}"; do
   ratios=$(python3 -c "print(f'{$tier/$wt:.2f}x | {$tier/$native:.2f}x | {$tier/$base:.2f}x')")
   echo "| $name($n) | $native ms | $base ms | $tier ms | $eager ms | $wt ms | $v8 ms | $ratios |"
 done
+
+# Time to first result (compilation included): the kernels, and a large module of 10,000
+# functions of which 10 run (the start-up workload).
+./target/release/first --write-startup-module "$out/startup.wasm"
 echo
-echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(uname -m); times are medians of 5 calls after a warm-up (ms)."
+echo "| workload: time to first result | lazuli lazy | lazuli lazy + speculation | lazuli eager | wasmtime | node (V8) | speculation / lazy |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+for k in "${kernels[@]}" "f0 100 startup"; do
+  set -- $k
+  name=$1; n=$2; file="$out/kernels.wasm"
+  label="$name($n)"
+  if [[ "${3:-}" == startup ]]; then file="$out/startup.wasm"; label="10,000 functions, 10 called"; fi
+  lazy=$(./target/release/first "$file" "$name" "$n" lazy | cut -d' ' -f2)
+  spec=$(./target/release/first "$file" "$name" "$n" speculative | cut -d' ' -f2)
+  eager=$(./target/release/first "$file" "$name" "$n" eager | cut -d' ' -f2)
+  wt=$(python3 bench/kernels/wasmtime_first.py "$file" "$name" "$n" | cut -d' ' -f2)
+  v8=$(node bench/kernels/node_first.mjs "$file" "$name" "$n" | cut -d' ' -f2)
+  ratio=$(python3 -c "print(f'{$spec/$lazy:.2f}x')")
+  echo "| $label | $lazy ms | $spec ms | $eager ms | $wt ms | $v8 ms | $ratio |"
+done
+
+echo
+echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(uname -m). Steady state: medians of 5 calls after a warm-up; first result: one run, compilation included."
