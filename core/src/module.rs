@@ -159,8 +159,7 @@ impl Module {
         &self.inner.engine
     }
 
-    /// The names of the module's custom sections are not kept; this lists the functions that
-    /// have a name in the `name` section.
+    /// The functions that have a name in the module's `name` section, as (index, name).
     pub fn function_names(&self) -> Vec<(u32, &str)> {
         self.inner.info.func_names.iter().map(|(f, n)| (f.0, n.as_str())).collect()
     }
