@@ -38,3 +38,19 @@ fn a_divergence_is_detected() {
     tampered.calls[0].1 = Outcome::Returned(vec![8]);
     assert_ne!(tampered, reference);
 }
+
+#[test]
+fn regression_where_wasmi_is_unstable_lazuli_is_stable_in_every_mode() {
+    // Found by a campaign (seed 2030618): wasmi's final value of global "7" changes from run to
+    // run (3013272364, 1607262012, 866098008, ...) while every Lazuli mode gives 3013272364.
+    let wasm = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/regressions/wasmi-unstable-seed-2030618.wasm")).unwrap();
+    let first = run_lazuli(&wasm, Strategy::Lazy, false).unwrap();
+    let global_7 = first.state.iter().find(|(name, _)| name == "7").map(|(_, v)| *v);
+    assert_eq!(global_7, Some(3013272364));
+    for _ in 0..3 {
+        assert_eq!(run_lazuli(&wasm, Strategy::Lazy, false).unwrap(), first);
+    }
+    assert_eq!(run_lazuli(&wasm, Strategy::Eager, false).unwrap(), first);
+    assert_eq!(run_lazuli(&wasm, Strategy::Eager, true).unwrap(), first);
+    lazuli_tests::diff::check_module(&wasm).unwrap();
+}
