@@ -1,5 +1,8 @@
 //! Builds the small C helper that implements trap unwinding with sigsetjmp/siglongjmp.
 fn main() {
     println!("cargo:rerun-if-changed=src/trap.c");
-    cc::Build::new().file("src/trap.c").opt_level(2).compile("lazuli_trap");
+    cc::Build::new()
+        .file("src/trap.c")
+        .opt_level(2)
+        .compile("lazuli_trap");
 }

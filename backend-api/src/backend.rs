@@ -67,7 +67,9 @@ pub struct CompileError {
 impl CompileError {
     /// An error with this message.
     pub fn new(message: impl Into<String>) -> Self {
-        CompileError { message: message.into() }
+        CompileError {
+            message: message.into(),
+        }
     }
 }
 
@@ -109,7 +111,11 @@ pub trait CodeBackend: Send + Sync {
 
     /// Prepare code for a validated module. Lazy: return at once with a stub per function;
     /// eager: compile every function before returning.
-    fn compile(&self, module: Arc<ModuleInfo>, opts: &CompileOptions) -> Result<Box<dyn CompiledCode>, CompileError> {
+    fn compile(
+        &self,
+        module: Arc<ModuleInfo>,
+        opts: &CompileOptions,
+    ) -> Result<Box<dyn CompiledCode>, CompileError> {
         self.compile_with_progress(module, opts, &|_, _| {})
     }
 
@@ -124,7 +130,11 @@ pub trait CodeBackend: Send + Sync {
 
     /// Rebuild code from [`CompiledCode::serialize`] output, compiling nothing. Rejects a blob
     /// made by another version, target or configuration, or a damaged one.
-    fn deserialize(&self, module: Arc<ModuleInfo>, bytes: &[u8]) -> Result<Box<dyn CompiledCode>, CompileError>;
+    fn deserialize(
+        &self,
+        module: Arc<ModuleInfo>,
+        bytes: &[u8],
+    ) -> Result<Box<dyn CompiledCode>, CompileError>;
 
     /// An adapter for host-to-wasm calls of signature `ty`:
     /// `extern "C" fn(code: *const u8, callee_vmctx: *mut u8, values: *mut ValRaw)`.

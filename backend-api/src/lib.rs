@@ -20,7 +20,10 @@ mod types;
 mod val;
 pub mod vmcontext;
 
-pub use backend::{CodeBackend, CodePtr, CompileError, CompileOptions, CompileStats, CompiledCode, OptLevel, Strategy, TaskRunner};
+pub use backend::{
+    CodeBackend, CodePtr, CompileError, CompileOptions, CompileStats, CompiledCode, OptLevel,
+    Strategy, TaskRunner,
+};
 pub use index::*;
 pub use module_info::*;
 pub use trap::TrapCode;

@@ -67,7 +67,8 @@ impl ModuleInfo {
 
     /// The defined index of `f`, or `None` if `f` is imported.
     pub fn defined_func_index(&self, f: FuncIndex) -> Option<DefinedFuncIndex> {
-        f.0.checked_sub(self.num_imported_funcs).map(DefinedFuncIndex)
+        f.0.checked_sub(self.num_imported_funcs)
+            .map(DefinedFuncIndex)
     }
 
     /// The function index of a defined function.

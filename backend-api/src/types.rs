@@ -70,7 +70,10 @@ pub struct FuncType {
 impl FuncType {
     /// A signature with the given parameters and results.
     pub fn new(params: impl Into<Box<[ValType]>>, results: impl Into<Box<[ValType]>>) -> Self {
-        FuncType { params: params.into(), results: results.into() }
+        FuncType {
+            params: params.into(),
+            results: results.into(),
+        }
     }
 
     /// The parameter types, in order.

@@ -157,7 +157,12 @@ impl VMOffsets {
     }
 
     /// The layout for the given entity counts.
-    pub fn from_counts(num_imported_funcs: u32, num_memories: u32, num_tables: u32, num_globals: u32) -> VMOffsets {
+    pub fn from_counts(
+        num_imported_funcs: u32,
+        num_memories: u32,
+        num_tables: u32,
+        num_globals: u32,
+    ) -> VMOffsets {
         let imported_funcs = Self::FIXED_END;
         let memories = imported_funcs + num_imported_funcs * 2 * POINTER_SIZE;
         let tables = memories + num_memories * POINTER_SIZE;
@@ -220,7 +225,10 @@ mod tests {
         assert_eq!(o.table(2), 120);
         assert_eq!(o.global(0), 128);
         assert_eq!(o.size(), 160);
-        assert_eq!(core::mem::size_of::<VMFuncImport>() as u32, 2 * POINTER_SIZE);
+        assert_eq!(
+            core::mem::size_of::<VMFuncImport>() as u32,
+            2 * POINTER_SIZE
+        );
         assert_eq!(core::mem::size_of::<VMFuncRef>(), 24);
     }
 }

@@ -8,7 +8,10 @@
 //! `v128` is `i128`; references are pointers.
 
 use inkwell::context::Context;
-use inkwell::types::{BasicMetadataTypeEnum, BasicType, BasicTypeEnum, FloatType, FunctionType, IntType, PointerType, StructType};
+use inkwell::types::{
+    BasicMetadataTypeEnum, BasicType, BasicTypeEnum, FloatType, FunctionType, IntType, PointerType,
+    StructType,
+};
 use inkwell::AddressSpace;
 use lazuli_backend_api::{FuncType, ValType};
 
@@ -60,7 +63,11 @@ impl<'ctx> Types<'ctx> {
     /// The LLVM signature of a compiled wasm function.
     pub(crate) fn func(&self, ty: &FuncType) -> FunctionType<'ctx> {
         let mut params: Vec<BasicMetadataTypeEnum<'ctx>> = vec![self.ptr.into()];
-        params.extend(ty.params().iter().map(|t| BasicMetadataTypeEnum::from(self.val(*t))));
+        params.extend(
+            ty.params()
+                .iter()
+                .map(|t| BasicMetadataTypeEnum::from(self.val(*t))),
+        );
         match ty.results() {
             [] => self.ctx.void_type().fn_type(&params, false),
             [one] => self.val(*one).fn_type(&params, false),

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use inkwell::context::Context;
 use inkwell::targets::FileType;
-use lazuli_backend_api::{CodePtr, CompileError, CompileStats, CompiledCode, DefinedFuncIndex, ModuleInfo, OptLevel};
+use lazuli_backend_api::{
+    CodePtr, CompileError, CompileStats, CompiledCode, DefinedFuncIndex, ModuleInfo, OptLevel,
+};
 
 use crate::jit::{host_target_machine, Jit};
 use crate::lower::lower_function;
@@ -18,7 +20,11 @@ const FUNCTION_TABLE: &str = "lazuli_function_table";
 
 /// Lower and compile every function of `info` into one relocatable object. `progress` is told
 /// how many functions are lowered, out of how many.
-pub(crate) fn compile_object(info: &ModuleInfo, level: OptLevel, progress: &dyn Fn(u32, u32)) -> Result<Vec<u8>, CompileError> {
+pub(crate) fn compile_object(
+    info: &ModuleInfo,
+    level: OptLevel,
+    progress: &dyn Fn(u32, u32),
+) -> Result<Vec<u8>, CompileError> {
     let tm = host_target_machine(level)?;
     let ctx = Context::create();
     let module = ctx.create_module("lazuli_eager");
@@ -54,7 +60,11 @@ pub(crate) struct ObjectCode {
 
 impl ObjectCode {
     /// Load `object` (made by [`compile_object`] for `info`) and resolve every function.
-    pub(crate) fn load(info: &Arc<ModuleInfo>, level: OptLevel, object: Vec<u8>) -> Result<ObjectCode, CompileError> {
+    pub(crate) fn load(
+        info: &Arc<ModuleInfo>,
+        level: OptLevel,
+        object: Vec<u8>,
+    ) -> Result<ObjectCode, CompileError> {
         let jit = Jit::new(level)?;
         jit.add_object(&object)?;
         let table = jit.lookup(FUNCTION_TABLE)? as *const *mut u8;
@@ -64,7 +74,12 @@ impl ObjectCode {
             // serialized form keeps the module's bytes with the code, checked together).
             .map(|i| AtomicPtr::new(unsafe { *table.add(i) }))
             .collect();
-        Ok(ObjectCode { level, got, object, _jit: jit })
+        Ok(ObjectCode {
+            level,
+            got,
+            object,
+            _jit: jit,
+        })
     }
 }
 
@@ -94,7 +109,11 @@ impl CompiledCode for ObjectCode {
             OptLevel::Baseline => (n, 0),
             OptLevel::Optimized => (0, n),
         };
-        CompileStats { baseline, optimized, ..CompileStats::default() }
+        CompileStats {
+            baseline,
+            optimized,
+            ..CompileStats::default()
+        }
     }
 
     fn compiled_count(&self) -> usize {
@@ -126,7 +145,10 @@ pub(crate) mod header {
     fn host() -> [String; 4] {
         [
             llvm_version(),
-            TargetMachine::get_default_triple().as_str().to_string_lossy().into_owned(),
+            TargetMachine::get_default_triple()
+                .as_str()
+                .to_string_lossy()
+                .into_owned(),
             TargetMachine::get_host_cpu_name().to_string(),
             TargetMachine::get_host_cpu_features().to_string(),
         ]
@@ -170,13 +192,17 @@ pub(crate) mod header {
         };
         let version = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes"));
         if version != VERSION {
-            return Err(CompileError::new(format!("code format version {version}, this build reads version {VERSION}")));
+            return Err(CompileError::new(format!(
+                "code format version {version}, this build reads version {VERSION}"
+            )));
         }
         for (name, here) in FIELDS.iter().zip(host()) {
             let len = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes")) as usize;
             let there = String::from_utf8_lossy(take(len)?).into_owned();
             if there != here {
-                return Err(CompileError::new(format!("code was made for {name} `{there}`, this host has `{here}`")));
+                return Err(CompileError::new(format!(
+                    "code was made for {name} `{there}`, this host has `{here}`"
+                )));
             }
         }
         let level = match take(1)?[0] {

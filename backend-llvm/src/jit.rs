@@ -39,7 +39,9 @@ pub(crate) fn init_native_target() -> Result<(), CompileError> {
     });
     // SAFETY: `call_once` has completed, so `RESULT` is no longer written.
     match unsafe { (*std::ptr::addr_of!(RESULT)).clone() } {
-        Some(e) => Err(CompileError::new(format!("cannot initialize LLVM's native target: {e}"))),
+        Some(e) => Err(CompileError::new(format!(
+            "cannot initialize LLVM's native target: {e}"
+        ))),
         None => Ok(()),
     }
 }
@@ -48,7 +50,8 @@ pub(crate) fn init_native_target() -> Result<(), CompileError> {
 pub(crate) fn host_target_machine(level: OptLevel) -> Result<TargetMachine, CompileError> {
     init_native_target()?;
     let triple = TargetMachine::get_default_triple();
-    let target = Target::from_triple(&triple).map_err(|e| CompileError::new(format!("unsupported host target: {e}")))?;
+    let target = Target::from_triple(&triple)
+        .map_err(|e| CompileError::new(format!("unsupported host target: {e}")))?;
     let cpu = TargetMachine::get_host_cpu_name();
     let features = TargetMachine::get_host_cpu_features();
     let level = match level {
@@ -91,7 +94,10 @@ impl Jit {
             let builder = LLVMOrcCreateLLJITBuilder();
             LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(builder, jtmb);
             let mut raw = std::ptr::null_mut();
-            check(LLVMOrcCreateLLJIT(&mut raw, builder), "cannot create an LLVM JIT")?;
+            check(
+                LLVMOrcCreateLLJIT(&mut raw, builder),
+                "cannot create an LLVM JIT",
+            )?;
             let jit = Jit { raw };
             let mut generator = std::ptr::null_mut();
             check(
@@ -116,7 +122,10 @@ impl Jit {
             let dylib = LLVMOrcLLJITGetMainJITDylib(self.raw);
             let raw = module.raw;
             std::mem::forget(module);
-            check(LLVMOrcLLJITAddLLVMIRModule(self.raw, dylib, raw), "cannot add code to the JIT")
+            check(
+                LLVMOrcLLJITAddLLVMIRModule(self.raw, dylib, raw),
+                "cannot add code to the JIT",
+            )
         }
     }
 
@@ -125,31 +134,47 @@ impl Jit {
     pub(crate) fn prepare(&self, module: &inkwell::module::Module<'_>) {
         // SAFETY: both strings are owned by the live JIT and NUL-terminated; LLVM copies them.
         unsafe {
-            llvm_sys::core::LLVMSetTarget(module.as_mut_ptr(), LLVMOrcLLJITGetTripleString(self.raw));
-            llvm_sys::core::LLVMSetDataLayout(module.as_mut_ptr(), LLVMOrcLLJITGetDataLayoutStr(self.raw));
+            llvm_sys::core::LLVMSetTarget(
+                module.as_mut_ptr(),
+                LLVMOrcLLJITGetTripleString(self.raw),
+            );
+            llvm_sys::core::LLVMSetDataLayout(
+                module.as_mut_ptr(),
+                LLVMOrcLLJITGetDataLayoutStr(self.raw),
+            );
         }
     }
 
     /// Add a relocatable object file (as made by eager compilation); it is linked on the first
     /// lookup of one of its symbols.
     pub(crate) fn add_object(&self, object: &[u8]) -> Result<(), CompileError> {
-        let buffer = inkwell::memory_buffer::MemoryBuffer::create_from_memory_range_copy(object, "lazuli-object");
+        let buffer = inkwell::memory_buffer::MemoryBuffer::create_from_memory_range_copy(
+            object,
+            "lazuli-object",
+        );
         let raw = buffer.as_mut_ptr();
         // The JIT takes ownership of the buffer, on success and on failure alike.
         std::mem::forget(buffer);
         // SAFETY: `self.raw` is live and `raw` is a memory buffer we own and hand over.
         unsafe {
             let dylib = LLVMOrcLLJITGetMainJITDylib(self.raw);
-            check(LLVMOrcLLJITAddObjectFile(self.raw, dylib, raw), "cannot load compiled code")
+            check(
+                LLVMOrcLLJITAddObjectFile(self.raw, dylib, raw),
+                "cannot load compiled code",
+            )
         }
     }
 
     /// Address of a defined symbol, compiling its module if not yet done.
     pub(crate) fn lookup(&self, name: &str) -> Result<*const u8, CompileError> {
-        let cname = CString::new(name).map_err(|_| CompileError::new("symbol name contains NUL"))?;
+        let cname =
+            CString::new(name).map_err(|_| CompileError::new("symbol name contains NUL"))?;
         let mut addr = 0;
         // SAFETY: `self.raw` is live; `cname` outlives the call.
-        check(unsafe { LLVMOrcLLJITLookup(self.raw, &mut addr, cname.as_ptr()) }, "JIT compilation failed")?;
+        check(
+            unsafe { LLVMOrcLLJITLookup(self.raw, &mut addr, cname.as_ptr()) },
+            "JIT compilation failed",
+        )?;
         Ok(addr as *const u8)
     }
 }
@@ -170,7 +195,9 @@ pub(crate) struct ThreadSafeContext {
 impl ThreadSafeContext {
     pub(crate) fn new() -> ThreadSafeContext {
         // SAFETY: creates a fresh context owned by the returned handle.
-        ThreadSafeContext { raw: unsafe { LLVMOrcCreateNewThreadSafeContext() } }
+        ThreadSafeContext {
+            raw: unsafe { LLVMOrcCreateNewThreadSafeContext() },
+        }
     }
 
     /// An inkwell view of the context. It must never be dropped as an inkwell `Context`
@@ -178,7 +205,9 @@ impl ThreadSafeContext {
     pub(crate) fn context(&self) -> std::mem::ManuallyDrop<inkwell::context::Context> {
         // SAFETY: the raw context lives as long as `self` (and any module made from it, since a
         // thread-safe module keeps its context alive).
-        std::mem::ManuallyDrop::new(unsafe { inkwell::context::Context::new(LLVMOrcThreadSafeContextGetContext(self.raw)) })
+        std::mem::ManuallyDrop::new(unsafe {
+            inkwell::context::Context::new(LLVMOrcThreadSafeContextGetContext(self.raw))
+        })
     }
 
     /// Wrap a module built in this context for handing to the JIT.
@@ -186,7 +215,9 @@ impl ThreadSafeContext {
         let raw_module = module.as_mut_ptr();
         std::mem::forget(module);
         // SAFETY: the module was built in this context; ORC takes ownership of it.
-        ThreadSafeModule { raw: unsafe { LLVMOrcCreateNewThreadSafeModule(raw_module, self.raw) } }
+        ThreadSafeModule {
+            raw: unsafe { LLVMOrcCreateNewThreadSafeModule(raw_module, self.raw) },
+        }
     }
 }
 

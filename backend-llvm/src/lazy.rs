@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Instant;
 
 use lazuli_backend_api::{
-    CodePtr, CompileError, CompileStats, CompiledCode, DefinedFuncIndex, ModuleInfo, OptLevel, TaskRunner,
+    CodePtr, CompileError, CompileStats, CompiledCode, DefinedFuncIndex, ModuleInfo, OptLevel,
+    TaskRunner,
 };
 
 use crate::jit::{Jit, ThreadSafeContext};
@@ -68,11 +69,17 @@ impl LazyCode {
         let n = info.bodies.len();
         let tasks = tasks.filter(|t| t.workers() > 0);
         // Tier-up recompiles on workers, and only baseline code has something to gain.
-        let tier_up_threshold = if tasks.is_some() && level == OptLevel::Baseline { tier_up_threshold } else { 0 };
+        let tier_up_threshold = if tasks.is_some() && level == OptLevel::Baseline {
+            tier_up_threshold
+        } else {
+            0
+        };
         let shared = Arc::new(Shared {
             info,
             level,
-            got: (0..n).map(|_| AtomicPtr::new(std::ptr::null_mut())).collect(),
+            got: (0..n)
+                .map(|_| AtomicPtr::new(std::ptr::null_mut()))
+                .collect(),
             compiled: (0..n).map(|_| OnceLock::new()).collect(),
             queued: (0..n).map(|_| AtomicBool::new(false)).collect(),
             counters: (0..n).map(|_| AtomicU32::new(0)).collect(),
@@ -128,11 +135,13 @@ impl Shared {
             if speculative {
                 self.speculative.fetch_add(1, Ordering::Relaxed);
             }
-            self.compile_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            self.compile_nanos
+                .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
             Ok(code as usize)
         });
         if !compiled_here && !speculative {
-            self.wait_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            self.wait_nanos
+                .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         }
         let result = result.clone().map(|a| a as *const u8);
         if compiled_here && result.is_ok() {
@@ -148,7 +157,9 @@ impl Shared {
     /// Queue `index` for compilation on a worker, once, unless it is compiled already.
     fn speculate(self: &Arc<Self>, index: u32) {
         let Some(tasks) = &self.tasks else { return };
-        let Some(queued) = self.queued.get(index as usize) else { return };
+        let Some(queued) = self.queued.get(index as usize) else {
+            return;
+        };
         if self.compiled[index as usize].get().is_some() || queued.swap(true, Ordering::Relaxed) {
             return;
         }
@@ -168,13 +179,17 @@ impl Shared {
         let weak: Weak<Shared> = Arc::downgrade(self);
         tasks.spawn(Box::new(move || {
             let Some(shared) = weak.upgrade() else { return };
-            let Some(cell) = shared.optimized.get(index as usize) else { return };
+            let Some(cell) = shared.optimized.get(index as usize) else {
+                return;
+            };
             cell.get_or_init(|| {
                 let started = Instant::now();
                 let code = shared.compile_at(DefinedFuncIndex(index), OptLevel::Optimized)?;
                 shared.got[index as usize].store(code as *mut u8, Ordering::Release);
                 shared.optimized_count.fetch_add(1, Ordering::Relaxed);
-                shared.compile_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                shared
+                    .compile_nanos
+                    .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
                 Ok(code as usize)
             });
         }));
@@ -184,10 +199,21 @@ impl Shared {
         self.compile_at(index, self.level)
     }
 
-    fn compile_at(&self, index: DefinedFuncIndex, level: OptLevel) -> Result<*const u8, CompileError> {
+    fn compile_at(
+        &self,
+        index: DefinedFuncIndex,
+        level: OptLevel,
+    ) -> Result<*const u8, CompileError> {
         let tiered = level != self.level;
-        let (jit_cell, codegen) = if tiered { (&self.jit_optimized, &self.codegen_optimized) } else { (&self.jit, &self.codegen) };
-        let jit = jit_cell.get_or_init(|| Jit::new(level)).as_ref().map_err(Clone::clone)?;
+        let (jit_cell, codegen) = if tiered {
+            (&self.jit_optimized, &self.codegen_optimized)
+        } else {
+            (&self.jit, &self.codegen)
+        };
+        let jit = jit_cell
+            .get_or_init(|| Jit::new(level))
+            .as_ref()
+            .map_err(Clone::clone)?;
         let profile = (!tiered && self.tier_up_threshold > 0).then(|| Profile {
             counter: &self.counters[index.index()] as *const AtomicU32 as usize,
             threshold: self.tier_up_threshold,
@@ -235,7 +261,10 @@ impl CompiledCode for LazyCode {
     }
 
     fn is_compiled(&self, f: DefinedFuncIndex) -> bool {
-        self.shared.compiled.get(f.index()).is_some_and(|c| matches!(c.get(), Some(Ok(_))))
+        self.shared
+            .compiled
+            .get(f.index())
+            .is_some_and(|c| matches!(c.get(), Some(Ok(_))))
     }
 
     fn prefetch(&self, f: DefinedFuncIndex) {
@@ -259,7 +288,11 @@ impl CompiledCode for LazyCode {
     }
 
     fn last_error(&self) -> Option<CompileError> {
-        self.shared.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.shared
+            .last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn compiled_count(&self) -> usize {
@@ -268,7 +301,8 @@ impl CompiledCode for LazyCode {
 
     /// A lazy module is serialized as eager code: every function is compiled into one object.
     fn serialize(&self) -> Result<Vec<u8>, CompileError> {
-        let object = crate::eager::compile_object(&self.shared.info, self.shared.level, &|_, _| {})?;
+        let object =
+            crate::eager::compile_object(&self.shared.info, self.shared.level, &|_, _| {})?;
         Ok(crate::eager::header::write(self.shared.level, &object))
     }
 }

@@ -48,7 +48,11 @@ impl LlvmBackend {
     /// A backend for the host CPU. Fails if LLVM cannot target the host.
     pub fn new() -> Result<LlvmBackend, CompileError> {
         jit::init_native_target()?;
-        Ok(LlvmBackend { tasks: None, trampolines: OnceLock::new(), cache: Mutex::new(HashMap::new()) })
+        Ok(LlvmBackend {
+            tasks: None,
+            trampolines: OnceLock::new(),
+            cache: Mutex::new(HashMap::new()),
+        })
     }
 
     /// Compile speculatively on `tasks`' workers: when a function is compiled, its direct
@@ -63,8 +67,20 @@ impl LlvmBackend {
         if let Some(addr) = cache.get(&(kind, ty.clone())) {
             return Ok(CodePtr(*addr as *const u8));
         }
-        let jit = self.trampolines.get_or_init(|| Jit::new(OptLevel::Baseline)).as_ref().map_err(Clone::clone)?;
-        let name = trampoline::symbol(if kind == TrampolineKind::Array { "array" } else { "host" }, ty, cache.len());
+        let jit = self
+            .trampolines
+            .get_or_init(|| Jit::new(OptLevel::Baseline))
+            .as_ref()
+            .map_err(Clone::clone)?;
+        let name = trampoline::symbol(
+            if kind == TrampolineKind::Array {
+                "array"
+            } else {
+                "host"
+            },
+            ty,
+            cache.len(),
+        );
         let tsc = ThreadSafeContext::new();
         let module = {
             let ctx = tsc.context();
@@ -97,19 +113,34 @@ impl CodeBackend for LlvmBackend {
         progress: &dyn Fn(u32, u32),
     ) -> Result<Box<dyn CompiledCode>, CompileError> {
         match opts.strategy {
-            Strategy::Lazy => {
-                Ok(Box::new(lazy::LazyCode::new(module, opts.opt_level, opts.tier_up_threshold, self.tasks.clone())?))
-            }
+            Strategy::Lazy => Ok(Box::new(lazy::LazyCode::new(
+                module,
+                opts.opt_level,
+                opts.tier_up_threshold,
+                self.tasks.clone(),
+            )?)),
             Strategy::Eager => {
                 let object = eager::compile_object(&module, opts.opt_level, progress)?;
-                Ok(Box::new(eager::ObjectCode::load(&module, opts.opt_level, object)?))
+                Ok(Box::new(eager::ObjectCode::load(
+                    &module,
+                    opts.opt_level,
+                    object,
+                )?))
             }
         }
     }
 
-    fn deserialize(&self, module: Arc<ModuleInfo>, bytes: &[u8]) -> Result<Box<dyn CompiledCode>, CompileError> {
+    fn deserialize(
+        &self,
+        module: Arc<ModuleInfo>,
+        bytes: &[u8],
+    ) -> Result<Box<dyn CompiledCode>, CompileError> {
         let (level, object) = eager::header::read(bytes)?;
-        Ok(Box::new(eager::ObjectCode::load(&module, level, object.to_vec())?))
+        Ok(Box::new(eager::ObjectCode::load(
+            &module,
+            level,
+            object.to_vec(),
+        )?))
     }
 
     fn array_trampoline(&self, ty: &FuncType) -> Result<CodePtr, CompileError> {
@@ -122,9 +153,14 @@ impl CodeBackend for LlvmBackend {
 }
 
 /// Verify a freshly lowered module and run the IR passes of its tier.
-pub(crate) fn optimize(module: &inkwell::module::Module<'_>, level: OptLevel) -> Result<(), CompileError> {
+pub(crate) fn optimize(
+    module: &inkwell::module::Module<'_>,
+    level: OptLevel,
+) -> Result<(), CompileError> {
     if cfg!(debug_assertions) {
-        module.verify().map_err(|e| CompileError::new(format!("internal error: invalid IR: {}", e.to_string())))?;
+        module.verify().map_err(|e| {
+            CompileError::new(format!("internal error: invalid IR: {}", e.to_string()))
+        })?;
     }
     let passes = match level {
         OptLevel::Baseline => "mem2reg",
@@ -134,7 +170,12 @@ pub(crate) fn optimize(module: &inkwell::module::Module<'_>, level: OptLevel) ->
     // SAFETY: the module is live and not shared; the options are created and disposed here.
     unsafe {
         let options = llvm_sys::transforms::pass_builder::LLVMCreatePassBuilderOptions();
-        let err = llvm_sys::transforms::pass_builder::LLVMRunPasses(module.as_mut_ptr(), passes.as_ptr(), std::ptr::null_mut(), options);
+        let err = llvm_sys::transforms::pass_builder::LLVMRunPasses(
+            module.as_mut_ptr(),
+            passes.as_ptr(),
+            std::ptr::null_mut(),
+            options,
+        );
         llvm_sys::transforms::pass_builder::LLVMDisposePassBuilderOptions(options);
         jit::check(err, "running LLVM passes")
     }
@@ -149,7 +190,8 @@ pub(crate) unsafe fn raise_trap_via(vmctx: *mut u8, code: TrapCode) -> ! {
     // `RaiseTrap` entry has the documented signature and never returns.
     unsafe {
         let table = *(vmctx.add(VMOffsets::LIBCALLS as usize) as *const *const usize);
-        let raise: unsafe extern "C" fn(*mut u8, u32) -> ! = std::mem::transmute(*table.add(Libcall::RaiseTrap as usize));
+        let raise: unsafe extern "C" fn(*mut u8, u32) -> ! =
+            std::mem::transmute(*table.add(Libcall::RaiseTrap as usize));
         raise(vmctx, code as u32)
     }
 }
@@ -178,7 +220,9 @@ pub(crate) fn val_type(t: wasmparser::ValType) -> ValType {
         wasmparser::ValType::F32 => ValType::F32,
         wasmparser::ValType::F64 => ValType::F64,
         wasmparser::ValType::V128 => ValType::V128,
-        wasmparser::ValType::Ref(r) if r.heap_type() == wasmparser::HeapType::EXTERN => ValType::ExternRef,
+        wasmparser::ValType::Ref(r) if r.heap_type() == wasmparser::HeapType::EXTERN => {
+            ValType::ExternRef
+        }
         wasmparser::ValType::Ref(_) => ValType::FuncRef,
     }
 }

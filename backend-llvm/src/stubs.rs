@@ -39,15 +39,26 @@ impl StubTable {
     /// Stubs for `count` functions that resolve through `lazy` (a `*const LazyCode`).
     pub(crate) fn new(count: usize, lazy: *const u8) -> Result<StubTable, CompileError> {
         if !cfg!(all(target_arch = "x86_64", target_os = "linux")) {
-            return Err(CompileError::new("lazy compilation stubs exist only for x86-64 Linux; use eager mode"));
+            return Err(CompileError::new(
+                "lazy compilation stubs exist only for x86-64 Linux; use eager mode",
+            ));
         }
         let len = (count * STUB_SIZE).max(1).next_multiple_of(4096);
         // SAFETY: an anonymous private mapping; no existing memory is affected.
         let base = unsafe {
-            libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
         };
         if base == libc::MAP_FAILED {
-            return Err(CompileError::new(format!("cannot map {len} bytes for lazy stubs")));
+            return Err(CompileError::new(format!(
+                "cannot map {len} bytes for lazy stubs"
+            )));
         }
         let base = base as *mut u8;
         let common = resolve_common_address() as u64;
@@ -61,10 +72,19 @@ impl StubTable {
             stub[17..25].copy_from_slice(&common.to_le_bytes());
             stub[25..28].copy_from_slice(&[0x41, 0xff, 0xe2]);
             // SAFETY: stub `i` lies inside the mapping, which is writable until protected below.
-            unsafe { std::ptr::copy_nonoverlapping(stub.as_ptr(), base.add(i * STUB_SIZE), STUB_SIZE) };
+            unsafe {
+                std::ptr::copy_nonoverlapping(stub.as_ptr(), base.add(i * STUB_SIZE), STUB_SIZE)
+            };
         }
         // SAFETY: the mapping is ours; from now on it is only executed.
-        if unsafe { libc::mprotect(base as *mut libc::c_void, len, libc::PROT_READ | libc::PROT_EXEC) } != 0 {
+        if unsafe {
+            libc::mprotect(
+                base as *mut libc::c_void,
+                len,
+                libc::PROT_READ | libc::PROT_EXEC,
+            )
+        } != 0
+        {
             // SAFETY: unmapping our own mapping.
             unsafe { libc::munmap(base as *mut libc::c_void, len) };
             return Err(CompileError::new("cannot make lazy stubs executable"));
@@ -106,7 +126,9 @@ unsafe extern "C" fn resolve_from_stub(lazy: *const u8, index: u32, vmctx: *mut 
     match result {
         Ok(code) => code,
         // SAFETY: `vmctx` is a live VMContext whose libcall table holds `RaiseTrap`.
-        Err(_) => unsafe { crate::raise_trap_via(vmctx, lazuli_backend_api::TrapCode::CompileError) },
+        Err(_) => unsafe {
+            crate::raise_trap_via(vmctx, lazuli_backend_api::TrapCode::CompileError)
+        },
     }
 }
 

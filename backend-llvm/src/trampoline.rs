@@ -16,16 +16,28 @@ use crate::lower::{LowerError, Result};
 
 const VAL_RAW_SIZE: u64 = 16;
 
-fn slot<'ctx>(t: &Types<'ctx>, b: &inkwell::builder::Builder<'ctx>, values: PointerValue<'ctx>, i: usize) -> Result<PointerValue<'ctx>> {
+fn slot<'ctx>(
+    t: &Types<'ctx>,
+    b: &inkwell::builder::Builder<'ctx>,
+    values: PointerValue<'ctx>,
+    i: usize,
+) -> Result<PointerValue<'ctx>> {
     let offset = t.i64.const_int(i as u64 * VAL_RAW_SIZE, false);
     // SAFETY: builds a GEP instruction; nothing is dereferenced at compile time.
     Ok(unsafe { b.build_gep(t.i8, values, &[offset], "slot")? })
 }
 
 /// Build `name` as the array trampoline of `ty`.
-pub(crate) fn build_array<'ctx>(ctx: &'ctx Context, module: &Module<'ctx>, name: &str, ty: &FuncType) -> Result<FunctionValue<'ctx>> {
+pub(crate) fn build_array<'ctx>(
+    ctx: &'ctx Context,
+    module: &Module<'ctx>,
+    name: &str,
+    ty: &FuncType,
+) -> Result<FunctionValue<'ctx>> {
     let t = Types::new(ctx);
-    let fn_ty = ctx.void_type().fn_type(&[t.ptr.into(), t.ptr.into(), t.ptr.into()], false);
+    let fn_ty = ctx
+        .void_type()
+        .fn_type(&[t.ptr.into(), t.ptr.into(), t.ptr.into()], false);
     let f = module.add_function(name, fn_ty, None);
     let b = ctx.create_builder();
     b.position_at_end(ctx.append_basic_block(f, "entry"));
@@ -67,12 +79,20 @@ pub(crate) fn build_array<'ctx>(ctx: &'ctx Context, module: &Module<'ctx>, name:
 }
 
 /// Build `name` as the host trampoline of `ty`.
-pub(crate) fn build_host<'ctx>(ctx: &'ctx Context, module: &Module<'ctx>, name: &str, ty: &FuncType) -> Result<FunctionValue<'ctx>> {
+pub(crate) fn build_host<'ctx>(
+    ctx: &'ctx Context,
+    module: &Module<'ctx>,
+    name: &str,
+    ty: &FuncType,
+) -> Result<FunctionValue<'ctx>> {
     let t = Types::new(ctx);
     let f = module.add_function(name, t.func(ty), None);
     let b = ctx.create_builder();
     b.position_at_end(ctx.append_basic_block(f, "entry"));
-    let host_ctx = f.get_nth_param(0).expect("host context").into_pointer_value();
+    let host_ctx = f
+        .get_nth_param(0)
+        .expect("host context")
+        .into_pointer_value();
     let n = ty.params().len().max(ty.results().len()).max(1);
     let array_ty = t.i128.array_type(n as u32);
     let values = b.build_alloca(array_ty, "values")?;
@@ -93,7 +113,12 @@ pub(crate) fn build_host<'ctx>(ctx: &'ctx Context, module: &Module<'ctx>, name: 
     let call_fn = load_field(8, "call")?;
     let call_ty = t.i32.fn_type(&[t.ptr.into(), t.ptr.into()], false);
     let status = b
-        .build_indirect_call(call_ty, call_fn, &[host_ctx.into(), values.into()], "status")?
+        .build_indirect_call(
+            call_ty,
+            call_fn,
+            &[host_ctx.into(), values.into()],
+            "status",
+        )?
         .try_as_basic_value()
         .basic()
         .ok_or_else(|| LowerError::Unsupported("host call returns nothing".into()))?
@@ -106,7 +131,9 @@ pub(crate) fn build_host<'ctx>(ctx: &'ctx Context, module: &Module<'ctx>, name: 
     b.position_at_end(fail_block);
     let raise = load_field(16, "raise_trap")?;
     let code = b.build_int_sub(status, t.i32.const_int(1, false), "code")?;
-    let raise_ty = ctx.void_type().fn_type(&[t.ptr.into(), t.i32.into()], false);
+    let raise_ty = ctx
+        .void_type()
+        .fn_type(&[t.ptr.into(), t.i32.into()], false);
     b.build_indirect_call(raise_ty, raise, &[host_ctx.into(), code.into()], "")?;
     b.build_unreachable()?;
 
@@ -125,7 +152,10 @@ pub(crate) fn build_host<'ctx>(ctx: &'ctx Context, module: &Module<'ctx>, name: 
             b.build_return(Some(one))?;
         }
         many => {
-            let out = f.get_last_param().expect("results pointer").into_pointer_value();
+            let out = f
+                .get_last_param()
+                .expect("results pointer")
+                .into_pointer_value();
             let st = t.results_struct(results);
             for (i, v) in many.iter().enumerate() {
                 let field = b.build_struct_gep(st, out, i as u32, "")?;

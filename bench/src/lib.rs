@@ -22,7 +22,14 @@ pub fn many_functions(count: usize, called: usize) -> String {
     let mut text = String::from("(module\n  (memory 1)\n");
     for i in 0..count {
         let addr = (i * 4) % 65532;
-        let call_next = if i + 1 < called { format!("i32.const 50 call $f{} local.get $acc i32.add local.set $acc", i + 1) } else { String::new() };
+        let call_next = if i + 1 < called {
+            format!(
+                "i32.const 50 call $f{} local.get $acc i32.add local.set $acc",
+                i + 1
+            )
+        } else {
+            String::new()
+        };
         text.push_str(&format!(
             "  (func $f{i} (param $n i32) (result i32) (local $acc i32)
     local.get $n i32.const {i} i32.add local.set $acc

@@ -27,20 +27,27 @@ pub fn opt_level(n: u8) -> Result<OptLevel, String> {
     match n {
         0 => Ok(OptLevel::Baseline),
         2 => Ok(OptLevel::Optimized),
-        n => Err(format!("unsupported --opt-level {n}: use 0 (baseline) or 2 (optimized)")),
+        n => Err(format!(
+            "unsupported --opt-level {n}: use 0 (baseline) or 2 (optimized)"
+        )),
     }
 }
 
 /// Compile and write.
 pub fn run(args: CompileArgs) -> Result<ExitCode, String> {
-    let config = Config::default().strategy(Strategy::Eager).opt_level(opt_level(args.opt_level)?);
+    let config = Config::default()
+        .strategy(Strategy::Eager)
+        .opt_level(opt_level(args.opt_level)?);
     let engine = lazuli_tests::llvm_engine(config);
     let wasm = match read(&args.file)? {
         Contents::Wasm(w) => w,
-        Contents::Serialized(_) => return Err(format!("{} is already compiled", args.file.display())),
+        Contents::Serialized(_) => {
+            return Err(format!("{} is already compiled", args.file.display()))
+        }
     };
     let start = std::time::Instant::now();
-    let module = Module::with_progress(&engine, wasm, &progress()).map_err(|e| format!("{}: {e}", args.file.display()))?;
+    let module = Module::with_progress(&engine, wasm, &progress())
+        .map_err(|e| format!("{}: {e}", args.file.display()))?;
     let blob = module.serialize().map_err(|e| e.to_string())?;
     std::fs::write(&args.output, &blob).map_err(|e| format!("{}: {e}", args.output.display()))?;
     eprintln!(

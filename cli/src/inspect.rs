@@ -18,7 +18,8 @@ pub fn load_module(engine: &Engine, file: &PathBuf) -> Result<Module, String> {
     let module = if bytes.starts_with(b"\0asm") {
         Module::new(engine, bytes)
     } else {
-        let text = String::from_utf8(bytes).map_err(|_| format!("{}: neither a wasm binary nor UTF-8 text", file.display()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| format!("{}: neither a wasm binary nor UTF-8 text", file.display()))?;
         Module::from_wat(engine, &text)
     };
     module.map_err(|e| format!("{}: {e}", file.display()))
@@ -31,7 +32,12 @@ pub fn run(args: InspectArgs) -> Result<ExitCode, String> {
     let module = load_module(&engine, &args.file)?;
     let elapsed = start.elapsed();
     let info = module.info();
-    println!("{}: valid module, {} bytes, decoded and validated in {:.3} ms", args.file.display(), info.bytes.len(), elapsed.as_secs_f64() * 1e3);
+    println!(
+        "{}: valid module, {} bytes, decoded and validated in {:.3} ms",
+        args.file.display(),
+        info.bytes.len(),
+        elapsed.as_secs_f64() * 1e3
+    );
     println!(
         "functions: {} imported, {} defined; tables: {}; memories: {}; globals: {}; data segments: {}; element segments: {}",
         info.num_imported_funcs,

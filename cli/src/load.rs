@@ -22,8 +22,15 @@ pub fn read(file: &Path) -> Result<Contents, String> {
     } else if bytes.starts_with(b"\0asm") {
         Ok(Contents::Wasm(bytes))
     } else {
-        let text = std::str::from_utf8(&bytes).map_err(|_| format!("{}: neither wasm, text format, nor a serialized module", file.display()))?;
-        wat::parse_str(text).map(Contents::Wasm).map_err(|e| format!("{}: {e}", file.display()))
+        let text = std::str::from_utf8(&bytes).map_err(|_| {
+            format!(
+                "{}: neither wasm, text format, nor a serialized module",
+                file.display()
+            )
+        })?;
+        wat::parse_str(text)
+            .map(Contents::Wasm)
+            .map_err(|e| format!("{}: {e}", file.display()))
     }
 }
 
@@ -48,9 +55,11 @@ pub fn load(engine: &Engine, file: &Path, cache: Option<&Path>) -> Result<Module
     match read(file)? {
         // SAFETY: running a serialized module means running its machine code; the user asked
         // for exactly that, as with running any native binary. Damaged files are rejected.
-        Contents::Serialized(bytes) => unsafe { Module::deserialize(engine, &bytes) }.map_err(|e| format!("{}: {e}", file.display())),
+        Contents::Serialized(bytes) => unsafe { Module::deserialize(engine, &bytes) }
+            .map_err(|e| format!("{}: {e}", file.display())),
         Contents::Wasm(bytes) => match cache {
-            None => Module::with_progress(engine, bytes, &progress()).map_err(|e| format!("{}: {e}", file.display())),
+            None => Module::with_progress(engine, bytes, &progress())
+                .map_err(|e| format!("{}: {e}", file.display())),
             Some(dir) => cached(engine, bytes, dir).map_err(|e| format!("{}: {e}", file.display())),
         },
     }
@@ -62,8 +71,16 @@ fn entry(engine: &Engine, wasm: &[u8], dir: &Path) -> PathBuf {
     // records about the host: a cache key, not a trust anchor; every entry is checked again
     // when loaded.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let config = format!("{:?} {}", engine.config(), lazuli_backend_llvm::host_description());
-    for b in wasm.iter().chain(config.as_bytes()).chain(env!("CARGO_PKG_VERSION").as_bytes()) {
+    let config = format!(
+        "{:?} {}",
+        engine.config(),
+        lazuli_backend_llvm::host_description()
+    );
+    for b in wasm
+        .iter()
+        .chain(config.as_bytes())
+        .chain(env!("CARGO_PKG_VERSION").as_bytes())
+    {
         hash ^= *b as u64;
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
@@ -78,7 +95,10 @@ fn cached(engine: &Engine, wasm: Vec<u8>, dir: &Path) -> Result<Module, lazuli_c
         match unsafe { Module::deserialize(engine, &bytes) } {
             // The entry must hold these very wasm bytes, not another module with the same key.
             Ok(module) if *module.info().bytes == *wasm => return Ok(module),
-            Ok(_) => eprintln!("cache: {} holds another module; recompiling", path.display()),
+            Ok(_) => eprintln!(
+                "cache: {} holds another module; recompiling",
+                path.display()
+            ),
             Err(e) => eprintln!("cache: {} rejected ({e}); recompiling", path.display()),
         }
     }

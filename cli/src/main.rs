@@ -36,7 +36,11 @@ const STACK_SIZE: usize = 256 << 20;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match std::thread::Builder::new().stack_size(STACK_SIZE).spawn(move || run(cli)).map(|t| t.join()) {
+    match std::thread::Builder::new()
+        .stack_size(STACK_SIZE)
+        .spawn(move || run(cli))
+        .map(|t| t.join())
+    {
         Ok(Ok(code)) => code,
         Ok(Err(_)) => ExitCode::from(101),
         Err(e) => {

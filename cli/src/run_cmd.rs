@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use lazuli_core::{Config, Error, Imports, Instance, Store, Val, ValType};
 
-
 /// Arguments of `lazuli run`.
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -34,7 +33,10 @@ pub struct RunArgs {
 /// Run the function; exit status 0, or 1 on a trap, 2 on other errors.
 pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     let mut config = Config::default();
-    let serialized = matches!(crate::load::read(&args.file)?, crate::load::Contents::Serialized(_));
+    let serialized = matches!(
+        crate::load::read(&args.file)?,
+        crate::load::Contents::Serialized(_)
+    );
     if args.eager || args.cache.is_some() || serialized {
         // A serialized module was compiled eagerly (with the default level of `compile`).
         config = config.strategy(lazuli_core::backend::Strategy::Eager);
@@ -44,7 +46,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     let module = crate::load::load(&engine, &args.file, args.cache.as_deref())?;
     let mut store = Store::new(&engine);
     if let Some((m, n, ty)) = module.imports().next() {
-        return Err(format!("the module imports `{m}`.`{n}` ({ty}); `lazuli run` provides no imports yet"));
+        return Err(format!(
+            "the module imports `{m}`.`{n}` ({ty}); `lazuli run` provides no imports yet"
+        ));
     }
     let instance = match Instance::new(&mut store, &module, &Imports::new()) {
         Ok(i) => i,
@@ -56,14 +60,30 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     };
     let name = args.invoke.as_deref().unwrap_or("_start");
     let func = instance.get_func(&store, name).map_err(|_| {
-        let exports: Vec<String> = module.exports().filter(|(_, t)| matches!(t, lazuli_core::ExternType::Func(_))).map(|(n, _)| n.to_string()).collect();
-        format!("no exported function `{name}`; exported functions: {}", exports.join(", "))
+        let exports: Vec<String> = module
+            .exports()
+            .filter(|(_, t)| matches!(t, lazuli_core::ExternType::Func(_)))
+            .map(|(n, _)| n.to_string())
+            .collect();
+        format!(
+            "no exported function `{name}`; exported functions: {}",
+            exports.join(", ")
+        )
     })?;
     let ty = func.ty(&store).map_err(|e| e.to_string())?;
     if ty.params().len() != args.args.len() {
-        return Err(format!("`{name}` has type {ty}: expected {} arguments, got {}", ty.params().len(), args.args.len()));
+        return Err(format!(
+            "`{name}` has type {ty}: expected {} arguments, got {}",
+            ty.params().len(),
+            args.args.len()
+        ));
     }
-    let params = ty.params().iter().zip(&args.args).map(|(t, a)| parse_arg(*t, a)).collect::<Result<Vec<_>, _>>()?;
+    let params = ty
+        .params()
+        .iter()
+        .zip(&args.args)
+        .map(|(t, a)| parse_arg(*t, a))
+        .collect::<Result<Vec<_>, _>>()?;
     let outcome = func.call(&mut store, &params);
     if args.stats {
         let s = module.stats();
@@ -108,16 +128,24 @@ fn parse_arg(ty: ValType, text: &str) -> Result<Val, String> {
     let bad = || format!("`{text}` is not a valid {ty}");
     Ok(match ty {
         ValType::I32 => {
-            let v = parse_int(text).filter(|v| *v >= i32::MIN as i128 && *v <= u32::MAX as i128).ok_or_else(bad)?;
+            let v = parse_int(text)
+                .filter(|v| *v >= i32::MIN as i128 && *v <= u32::MAX as i128)
+                .ok_or_else(bad)?;
             Val::I32(v as u32 as i32)
         }
         ValType::I64 => {
-            let v = parse_int(text).filter(|v| *v >= i64::MIN as i128 && *v <= u64::MAX as i128).ok_or_else(bad)?;
+            let v = parse_int(text)
+                .filter(|v| *v >= i64::MIN as i128 && *v <= u64::MAX as i128)
+                .ok_or_else(bad)?;
             Val::I64(v as u64 as i64)
         }
         ValType::F32 => Val::from(text.parse::<f32>().map_err(|_| bad())?),
         ValType::F64 => Val::from(text.parse::<f64>().map_err(|_| bad())?),
-        other => return Err(format!("arguments of type {other} cannot be given on the command line")),
+        other => {
+            return Err(format!(
+                "arguments of type {other} cannot be given on the command line"
+            ))
+        }
     })
 }
 

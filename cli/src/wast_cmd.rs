@@ -48,13 +48,29 @@ struct Script {
 /// Run the scripts; exit status 1 if any directive failed.
 pub fn run(args: WastArgs) -> Result<ExitCode, String> {
     if args.paths.is_empty() && args.suites.is_empty() {
-        return Err(format!("nothing to run: give .wast paths or --suite FOLDER (one of {})", suite::FOLDERS.join(", ")));
+        return Err(format!(
+            "nothing to run: give .wast paths or --suite FOLDER (one of {})",
+            suite::FOLDERS.join(", ")
+        ));
     }
     let mut groups: Vec<(String, Vec<Script>)> = Vec::new();
     for name in &args.suites {
-        let files = suite::folder(name)
-            .ok_or_else(|| format!("unknown suite folder `{name}`; known: {}", suite::FOLDERS.join(", ")))?;
-        groups.push((name.clone(), files.into_iter().map(|f| Script { name: f.path, text: f.text.to_string() }).collect()));
+        let files = suite::folder(name).ok_or_else(|| {
+            format!(
+                "unknown suite folder `{name}`; known: {}",
+                suite::FOLDERS.join(", ")
+            )
+        })?;
+        groups.push((
+            name.clone(),
+            files
+                .into_iter()
+                .map(|f| Script {
+                    name: f.path,
+                    text: f.text.to_string(),
+                })
+                .collect(),
+        ));
     }
     for path in &args.paths {
         let mut scripts = Vec::new();
@@ -62,7 +78,11 @@ pub fn run(args: WastArgs) -> Result<ExitCode, String> {
         groups.push((path.display().to_string(), scripts));
     }
 
-    let strategy = if args.eager || args.round_trip { Strategy::Eager } else { Strategy::Lazy };
+    let strategy = if args.eager || args.round_trip {
+        Strategy::Eager
+    } else {
+        Strategy::Lazy
+    };
     let opt_level = match args.opt_level {
         None => None,
         Some(0) => Some(OptLevel::Baseline),
@@ -75,18 +95,29 @@ pub fn run(args: WastArgs) -> Result<ExitCode, String> {
         if let Some(threshold) = args.tier_up {
             config = config.tier_up(threshold);
         }
-        if args.validate_only { Engine::new(config) } else { lazuli_tests::llvm_engine(config) }
+        if args.validate_only {
+            Engine::new(config)
+        } else {
+            lazuli_tests::llvm_engine(config)
+        }
     };
     let mut total = Tally::default();
     let mut rows = Vec::new();
     for (group, scripts) in &groups {
         // A suite folder runs with the features it is written for; other paths with the defaults.
         let engine = engine_for(Config::default().features(suite::features(group)));
-        let runner = if args.round_trip { WastRunner::round_trip(engine) } else { WastRunner::new(engine) };
+        let runner = if args.round_trip {
+            WastRunner::round_trip(engine)
+        } else {
+            WastRunner::new(engine)
+        };
         let mut group_tally = Tally::default();
         for script in scripts {
             let tally = runner.run_script(&script.text);
-            println!("{}: {} passed, {} failed, {} skipped", script.name, tally.passed, tally.failed, tally.skipped);
+            println!(
+                "{}: {} passed, {} failed, {} skipped",
+                script.name, tally.passed, tally.failed, tally.skipped
+            );
             if args.verbose {
                 for f in &tally.failures {
                     println!("    FAIL {f}");
@@ -112,8 +143,15 @@ pub fn run(args: WastArgs) -> Result<ExitCode, String> {
         }
         println!();
     }
-    println!("{} passed, {} failed, {} skipped", total.passed, total.failed, total.skipped);
-    Ok(if total.failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    println!(
+        "{} passed, {} failed, {} skipped",
+        total.passed, total.failed, total.skipped
+    );
+    Ok(if total.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn collect(path: &Path, out: &mut Vec<Script>) -> Result<(), String> {
@@ -132,7 +170,10 @@ fn collect(path: &Path, out: &mut Vec<Script>) -> Result<(), String> {
         Ok(())
     } else {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        out.push(Script { name: path.display().to_string(), text });
+        out.push(Script {
+            name: path.display().to_string(),
+            text,
+        });
         Ok(())
     }
 }

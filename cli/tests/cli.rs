@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn lazuli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lazuli")).args(args).output().expect("lazuli runs")
+    Command::new(env!("CARGO_BIN_EXE_lazuli"))
+        .args(args)
+        .output()
+        .expect("lazuli runs")
 }
 
 fn example() -> String {
@@ -22,7 +25,10 @@ fn temp(name: &str) -> PathBuf {
 fn run_prints_results() {
     let out = lazuli(&["run", &example(), "--invoke", "fac", "20"]);
     assert!(out.status.success(), "{out:?}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "2432902008176640000\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "2432902008176640000\n"
+    );
     let out = lazuli(&["run", &example(), "--invoke", "greeting"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "16\n18\n");
 }
@@ -33,7 +39,10 @@ fn a_trap_prints_its_kind_and_exits_nonzero() {
     std::fs::write(&wat, r#"(module (func (export "div") (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_s))"#).unwrap();
     let out = lazuli(&["run", wat.to_str().unwrap(), "--invoke", "div", "1", "0"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("integer divide by zero"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("integer divide by zero"),
+        "{out:?}"
+    );
     let out = lazuli(&["run", wat.to_str().unwrap(), "--invoke", "div", "-7", "2"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "-3\n");
 }
@@ -58,26 +67,48 @@ fn compiled_modules_run_whatever_their_name() {
     std::fs::write(&bad, damaged).unwrap();
     let out = lazuli(&["run", bad.to_str().unwrap(), "--invoke", "fac", "3"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("checksum"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("checksum"),
+        "{out:?}"
+    );
 }
 
 #[test]
 fn the_cache_reuses_good_entries_and_recompiles_damaged_ones() {
     let dir = temp("cache");
-    let run = || lazuli(&["run", &example(), "--cache", dir.to_str().unwrap(), "--invoke", "fac", "5"]);
+    let run = || {
+        lazuli(&[
+            "run",
+            &example(),
+            "--cache",
+            dir.to_str().unwrap(),
+            "--invoke",
+            "fac",
+            "5",
+        ])
+    };
     assert_eq!(String::from_utf8_lossy(&run().stdout), "120\n");
-    let entries: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(entries.len(), 1);
     let out = run();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "120\n");
-    assert!(out.stderr.is_empty(), "a good entry is used silently: {out:?}");
+    assert!(
+        out.stderr.is_empty(),
+        "a good entry is used silently: {out:?}"
+    );
     let mut bytes = std::fs::read(&entries[0]).unwrap();
     let at = bytes.len() - 10;
     bytes[at] ^= 1;
     std::fs::write(&entries[0], bytes).unwrap();
     let out = run();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "120\n");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("recompiling"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("recompiling"),
+        "{out:?}"
+    );
     let out = run();
     assert!(out.stderr.is_empty(), "the entry was rewritten: {out:?}");
 }

@@ -27,7 +27,10 @@ impl core::fmt::Debug for Engine {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Engine")
             .field("config", &self.inner.config)
-            .field("backend", &self.inner.runner.as_ref().map(|(b, _)| b.name()))
+            .field(
+                "backend",
+                &self.inner.runner.as_ref().map(|(b, _)| b.name()),
+            )
             .finish()
     }
 }
@@ -40,12 +43,22 @@ impl Engine {
     }
 
     /// An engine that compiles with `backend` and runs code with `platform`'s services.
-    pub fn with_backend(config: Config, backend: Arc<dyn CodeBackend>, platform: Arc<dyn Platform>) -> Engine {
+    pub fn with_backend(
+        config: Config,
+        backend: Arc<dyn CodeBackend>,
+        platform: Arc<dyn Platform>,
+    ) -> Engine {
         Engine::build(config, Some((backend, platform)))
     }
 
     fn build(config: Config, runner: Option<(Arc<dyn CodeBackend>, Arc<dyn Platform>)>) -> Engine {
-        Engine { inner: Arc::new(EngineInner { config, runner, type_ids: spin::Mutex::new(HashMap::new()) }) }
+        Engine {
+            inner: Arc::new(EngineInner {
+                config,
+                runner,
+                type_ids: spin::Mutex::new(HashMap::new()),
+            }),
+        }
     }
 
     /// The engine's settings.
@@ -58,8 +71,14 @@ impl Engine {
         self.inner.runner.as_ref().map(|(b, _)| b)
     }
 
-    pub(crate) fn runner(&self) -> Result<(&Arc<dyn CodeBackend>, &Arc<dyn Platform>), crate::Error> {
-        self.inner.runner.as_ref().map(|(b, p)| (b, p)).ok_or(crate::Error::NoBackend)
+    pub(crate) fn runner(
+        &self,
+    ) -> Result<(&Arc<dyn CodeBackend>, &Arc<dyn Platform>), crate::Error> {
+        self.inner
+            .runner
+            .as_ref()
+            .map(|(b, p)| (b, p))
+            .ok_or(crate::Error::NoBackend)
     }
 
     /// Whether two handles refer to the same engine.

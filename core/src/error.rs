@@ -38,7 +38,10 @@ pub enum Error {
 
 impl From<wasmparser::BinaryReaderError> for Error {
     fn from(e: wasmparser::BinaryReaderError) -> Error {
-        Error::InvalidModule { offset: e.offset() as usize, message: e.message().into() }
+        Error::InvalidModule {
+            offset: e.offset() as usize,
+            message: e.message().into(),
+        }
     }
 }
 
@@ -50,7 +53,9 @@ impl fmt::Display for Error {
             }
             Error::Text(message) => write!(f, "cannot parse text format: {message}"),
             Error::Compile(e) => write!(f, "compilation failed: {e}"),
-            Error::NoBackend => f.write_str("this engine has no code backend; it can only decode and validate"),
+            Error::NoBackend => {
+                f.write_str("this engine has no code backend; it can only decode and validate")
+            }
             Error::Link(m) => write!(f, "cannot link: {m}"),
             Error::Trap(code) => write!(f, "wasm trap: {code}"),
             Error::Host(m) => write!(f, "host function failed: {m}"),

@@ -32,7 +32,8 @@ pub(crate) struct FuncData {
 }
 
 /// A host function's closure.
-pub(crate) type HostFn = dyn Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync;
+pub(crate) type HostFn =
+    dyn Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync;
 
 /// The context a host function is called with: the ABI header, then what the runtime needs.
 #[repr(C)]
@@ -61,14 +62,23 @@ impl HostFuncData {
         let code = backend.host_trampoline(&ty)?.0;
         let type_id = store.engine.type_id(&ty);
         let mut data = Box::new(HostFuncData {
-            header: VMHostContext { magic: VMHOST_MAGIC, call: host_call, raise_trap: platform.raise_trap() },
+            header: VMHostContext {
+                magic: VMHOST_MAGIC,
+                call: host_call,
+                raise_trap: platform.raise_trap(),
+            },
             store: &mut *store as *mut StoreInner,
             caller,
             func,
             ty,
             code,
             funcref: FuncRefBox {
-                vm: VMFuncRef { code_slot: core::ptr::null(), type_id, _pad: 0, vmctx: core::ptr::null_mut() },
+                vm: VMFuncRef {
+                    code_slot: core::ptr::null(),
+                    type_id,
+                    _pad: 0,
+                    vmctx: core::ptr::null_mut(),
+                },
                 func: index,
             },
         });
@@ -91,14 +101,32 @@ unsafe extern "C" fn host_call(ctx: *mut VMHostContext, values: *mut ValRaw) -> 
     let n = data.ty.params().len().max(data.ty.results().len());
     // SAFETY: the trampoline passes an array of at least `n` slots.
     let values = unsafe { core::slice::from_raw_parts_mut(values, n) };
-    let params: Vec<Val> = data.ty.params().iter().zip(values.iter()).map(|(t, r)| from_raw(&store.inner, *t, *r)).collect();
-    let mut results: Vec<Val> = data.ty.results().iter().map(|t| Val::default_for(*t)).collect();
+    let params: Vec<Val> = data
+        .ty
+        .params()
+        .iter()
+        .zip(values.iter())
+        .map(|(t, r)| from_raw(&store.inner, *t, *r))
+        .collect();
+    let mut results: Vec<Val> = data
+        .ty
+        .results()
+        .iter()
+        .map(|t| Val::default_for(*t))
+        .collect();
     let func = data.func.clone();
-    let mut caller = Caller { store, instance: data.caller };
+    let mut caller = Caller {
+        store,
+        instance: data.caller,
+    };
     let outcome = func(&mut caller, &params, &mut results).and_then(|()| {
         for (r, t) in results.iter().zip(data.ty.results()) {
             if r.ty() != *t {
-                return Err(Error::Usage(format!("host function returned {} where {} was declared", r.ty(), t)));
+                return Err(Error::Usage(format!(
+                    "host function returned {} where {} was declared",
+                    r.ty(),
+                    t
+                )));
             }
         }
         Ok(())
@@ -156,17 +184,28 @@ impl Func {
         Self::from_arc(store, ty, Arc::new(func))
     }
 
-    pub(crate) fn from_arc(store: &mut Store, ty: FuncType, func: Arc<HostFn>) -> Result<Func, Error> {
+    pub(crate) fn from_arc(
+        store: &mut Store,
+        ty: FuncType,
+        func: Arc<HostFn>,
+    ) -> Result<Func, Error> {
         let inner = &mut *store.inner;
         let index = inner.funcs.len() as u32;
         let data = HostFuncData::new(inner, ty.clone(), func, index, None)?;
         let funcref = &data.funcref as *const FuncRefBox;
-        Ok(inner.push_func(FuncData { ty, funcref, _host: Some(data) }))
+        Ok(inner.push_func(FuncData {
+            ty,
+            funcref,
+            _host: Some(data),
+        }))
     }
 
     /// A host function from a Rust closure with typed parameters and results, e.g.
     /// `|a: i32, b: i32| a + b` or `|x: f64| -> Result<f64, Error> { .. }`.
-    pub fn wrap<Params, Results>(store: &mut Store, func: impl IntoFunc<Params, Results>) -> Result<Func, Error> {
+    pub fn wrap<Params, Results>(
+        store: &mut Store,
+        func: impl IntoFunc<Params, Results>,
+    ) -> Result<Func, Error> {
         let (ty, f) = func.into_func();
         Self::from_arc(store, ty, f)
     }
@@ -183,26 +222,43 @@ impl Func {
         store.inner.check(self.store, "function")?;
         let ty = store.inner.func_type(*self).clone();
         if params.len() != ty.params().len() {
-            return Err(Error::Usage(format!("function expects {} arguments, got {}", ty.params().len(), params.len())));
+            return Err(Error::Usage(format!(
+                "function expects {} arguments, got {}",
+                ty.params().len(),
+                params.len()
+            )));
         }
         let mut values = vec![ValRaw::default(); ty.params().len().max(ty.results().len())];
         for (i, (p, t)) in params.iter().zip(ty.params()).enumerate() {
             if p.ty() != *t {
-                return Err(Error::Usage(format!("argument {i} must be {t}, got {}", p.ty())));
+                return Err(Error::Usage(format!(
+                    "argument {i} must be {t}, got {}",
+                    p.ty()
+                )));
             }
             match p {
-                Val::FuncRef(Some(f)) => store.inner.check(f.store, "function reference argument")?,
+                Val::FuncRef(Some(f)) => {
+                    store.inner.check(f.store, "function reference argument")?
+                }
                 Val::ExternRef(Some(e)) => store.inner.check(e.store, "externref argument")?,
                 _ => {}
             }
             values[i] = to_raw(&store.inner, p);
         }
         invoke(store, *self, &mut values)?;
-        Ok(ty.results().iter().zip(values).map(|(t, raw)| from_raw(&store.inner, *t, raw)).collect())
+        Ok(ty
+            .results()
+            .iter()
+            .zip(values)
+            .map(|(t, raw)| from_raw(&store.inner, *t, raw))
+            .collect())
     }
 
     /// A typed view of the function, checked against its signature.
-    pub fn typed<Params: WasmParams, Results: WasmResults>(&self, store: &Store) -> Result<TypedFunc<Params, Results>, Error> {
+    pub fn typed<Params: WasmParams, Results: WasmResults>(
+        &self,
+        store: &Store,
+    ) -> Result<TypedFunc<Params, Results>, Error> {
         let ty = self.ty(store)?;
         let want_params = Params::types();
         let want_results = Results::types();
@@ -212,7 +268,10 @@ impl Func {
                 FuncType::new(want_params, want_results)
             )));
         }
-        Ok(TypedFunc { func: *self, _marker: PhantomData })
+        Ok(TypedFunc {
+            func: *self,
+            _marker: PhantomData,
+        })
     }
 }
 
@@ -240,11 +299,17 @@ pub(crate) fn invoke(store: &mut Store, f: Func, values: &mut [ValRaw]) -> Resul
         let call = unsafe { &*(call as *const Call) };
         // SAFETY: the trampoline was made by the backend for this signature, with the array
         // convention it documents.
-        let trampoline: unsafe extern "C" fn(*const u8, *mut u8, *mut ValRaw) = unsafe { core::mem::transmute(call.trampoline) };
+        let trampoline: unsafe extern "C" fn(*const u8, *mut u8, *mut ValRaw) =
+            unsafe { core::mem::transmute(call.trampoline) };
         // SAFETY: code, context and value array match the function's signature.
         unsafe { trampoline(call.code, call.vmctx, call.values) }
     }
-    let mut call = Call { trampoline, code, vmctx, values: values.as_mut_ptr() };
+    let mut call = Call {
+        trampoline,
+        code,
+        vmctx,
+        values: values.as_mut_ptr(),
+    };
 
     let store_ptr = store as *mut Store;
     let inner = &mut *store.inner;
@@ -264,14 +329,22 @@ pub(crate) fn invoke(store: &mut Store, f: Func, values: &mut [ValRaw]) -> Resul
     match trapped {
         None => Ok(()),
         Some(code) => match TrapCode::from_u32(code) {
-            Some(TrapCode::HostError) => Err(inner.host_error.take().unwrap_or(Error::Trap(TrapCode::HostError))),
+            Some(TrapCode::HostError) => Err(inner
+                .host_error
+                .take()
+                .unwrap_or(Error::Trap(TrapCode::HostError))),
             Some(TrapCode::CompileError) => {
                 // Say why: the failure is recorded by the code of one of the store's modules.
-                let why = inner.instances.iter().find_map(|i| i.module.code().ok().and_then(|c| c.last_error()));
+                let why = inner
+                    .instances
+                    .iter()
+                    .find_map(|i| i.module.code().ok().and_then(|c| c.last_error()));
                 Err(why.map_or(Error::Trap(TrapCode::CompileError), Error::Compile))
             }
             Some(code) => Err(Error::Trap(code)),
-            None => Err(Error::Usage(format!("compiled code raised unknown trap code {code}"))),
+            None => Err(Error::Usage(format!(
+                "compiled code raised unknown trap code {code}"
+            ))),
         },
     }
 }
@@ -331,11 +404,25 @@ macro_rules! wasm_ty {
     };
 }
 wasm_ty!(i32, I32, ValRaw::i32, |r: ValRaw| r.get_i32());
-wasm_ty!(u32, I32, |v: u32| ValRaw::i32(v as i32), |r: ValRaw| r.get_i32() as u32);
+wasm_ty!(
+    u32,
+    I32,
+    |v: u32| ValRaw::i32(v as i32),
+    |r: ValRaw| r.get_i32() as u32
+);
 wasm_ty!(i64, I64, ValRaw::i64, |r: ValRaw| r.get_i64());
-wasm_ty!(u64, I64, |v: u64| ValRaw::i64(v as i64), |r: ValRaw| r.get_i64() as u64);
-wasm_ty!(f32, F32, |v: f32| ValRaw::f32(v.to_bits()), |r: ValRaw| f32::from_bits(r.get_f32()));
-wasm_ty!(f64, F64, |v: f64| ValRaw::f64(v.to_bits()), |r: ValRaw| f64::from_bits(r.get_f64()));
+wasm_ty!(
+    u64,
+    I64,
+    |v: u64| ValRaw::i64(v as i64),
+    |r: ValRaw| r.get_i64() as u64
+);
+wasm_ty!(f32, F32, |v: f32| ValRaw::f32(v.to_bits()), |r: ValRaw| {
+    f32::from_bits(r.get_f32())
+});
+wasm_ty!(f64, F64, |v: f64| ValRaw::f64(v.to_bits()), |r: ValRaw| {
+    f64::from_bits(r.get_f64())
+});
 wasm_ty!(u128, V128, ValRaw::v128, |r: ValRaw| r.get_v128());
 
 /// Parameters of a typed function: `()`, one [`WasmTy`], or a tuple of them.

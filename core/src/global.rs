@@ -25,11 +25,21 @@ impl Global {
     /// A new global of type `ty` holding `value` (the spec's `global_alloc`).
     pub fn new(store: &mut Store, ty: GlobalType, value: Val) -> Result<Global, Error> {
         if value.ty() != ty.content {
-            return Err(Error::Usage(format!("global of type {} cannot hold {}", ty.content, value.ty())));
+            return Err(Error::Usage(format!(
+                "global of type {} cannot hold {}",
+                ty.content,
+                value.ty()
+            )));
         }
         let raw = to_raw(&store.inner, &value);
-        store.inner.globals.push(Box::new(GlobalData { ty, value: raw }));
-        Ok(Global { store: store.inner.id, index: store.inner.globals.len() as u32 - 1 })
+        store
+            .inner
+            .globals
+            .push(Box::new(GlobalData { ty, value: raw }));
+        Ok(Global {
+            store: store.inner.id,
+            index: store.inner.globals.len() as u32 - 1,
+        })
     }
 
     /// The global's type (the spec's `global_type`).
@@ -52,7 +62,11 @@ impl Global {
             return Err(Error::Usage("cannot set an immutable global".into()));
         }
         if value.ty() != ty.content {
-            return Err(Error::Usage(format!("global of type {} cannot hold {}", ty.content, value.ty())));
+            return Err(Error::Usage(format!(
+                "global of type {} cannot hold {}",
+                ty.content,
+                value.ty()
+            )));
         }
         let raw = to_raw(&store.inner, &value);
         store.inner.globals[self.index as usize].value = raw;

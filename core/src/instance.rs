@@ -34,19 +34,35 @@ pub enum Extern {
 impl Extern {
     /// The function, if this is one.
     pub fn into_func(self) -> Option<Func> {
-        if let Extern::Func(f) = self { Some(f) } else { None }
+        if let Extern::Func(f) = self {
+            Some(f)
+        } else {
+            None
+        }
     }
     /// The table, if this is one.
     pub fn into_table(self) -> Option<Table> {
-        if let Extern::Table(t) = self { Some(t) } else { None }
+        if let Extern::Table(t) = self {
+            Some(t)
+        } else {
+            None
+        }
     }
     /// The memory, if this is one.
     pub fn into_memory(self) -> Option<Memory> {
-        if let Extern::Memory(m) = self { Some(m) } else { None }
+        if let Extern::Memory(m) = self {
+            Some(m)
+        } else {
+            None
+        }
     }
     /// The global, if this is one.
     pub fn into_global(self) -> Option<Global> {
-        if let Extern::Global(g) = self { Some(g) } else { None }
+        if let Extern::Global(g) = self {
+            Some(g)
+        } else {
+            None
+        }
     }
 
     /// Its type (the spec's `extern_type`).
@@ -86,7 +102,10 @@ impl Imports {
 
     /// The item provided as `module`.`name`.
     pub fn get(&self, module: &str, name: &str) -> Option<Extern> {
-        self.items.iter().find(|(m, n, _)| m == module && n == name).map(|(_, _, e)| *e)
+        self.items
+            .iter()
+            .find(|(m, n, _)| m == module && n == name)
+            .map(|(_, _, e)| *e)
     }
 }
 
@@ -128,17 +147,23 @@ impl Instance {
     /// stays done.
     pub fn new(store: &mut Store, module: &Module, imports: &Imports) -> Result<Instance, Error> {
         if !crate::Engine::same(store.engine(), module.engine()) {
-            return Err(Error::Usage("the module and the store belong to different engines".into()));
+            return Err(Error::Usage(
+                "the module and the store belong to different engines".into(),
+            ));
         }
         let resolved = resolve_imports(store, module, imports)?;
         let instance = allocate(store, module, &resolved)?;
         // Likely entry points: compile them in the background, if the backend has workers.
         let info = module.info();
         let code = module.code()?;
-        for f in info.start.into_iter().chain(info.exports.iter().filter_map(|e| match e.index {
-            EntityIndex::Func(f) => Some(f),
-            _ => None,
-        })) {
+        for f in info
+            .start
+            .into_iter()
+            .chain(info.exports.iter().filter_map(|e| match e.index {
+                EntityIndex::Func(f) => Some(f),
+                _ => None,
+            }))
+        {
             if let Some(defined) = info.defined_func_index(f) {
                 code.prefetch(defined);
             }
@@ -162,7 +187,13 @@ impl Instance {
     /// Every export, in the module's order.
     pub fn exports(&self, store: &Store) -> Result<Vec<(String, Extern)>, Error> {
         let data = self.data(store)?;
-        Ok(data.module.info().exports.iter().map(|e| (e.name.clone(), entity(data, e.index))).collect())
+        Ok(data
+            .module
+            .info()
+            .exports
+            .iter()
+            .map(|e| (e.name.clone(), entity(data, e.index)))
+            .collect())
     }
 
     /// The exported function `name`.
@@ -202,7 +233,11 @@ fn entity(data: &InstanceData, index: EntityIndex) -> Extern {
 }
 
 /// Find and type-check every import.
-fn resolve_imports(store: &Store, module: &Module, imports: &Imports) -> Result<Vec<Extern>, Error> {
+fn resolve_imports(
+    store: &Store,
+    module: &Module,
+    imports: &Imports,
+) -> Result<Vec<Extern>, Error> {
     let mut resolved = Vec::with_capacity(module.info().imports.len());
     for (module_name, name, expected) in module.imports() {
         let item = imports
@@ -212,7 +247,9 @@ fn resolve_imports(store: &Store, module: &Module, imports: &Imports) -> Result<
         let ok = match (&expected, &actual) {
             (ExternType::Func(e), ExternType::Func(a)) => e == a,
             (ExternType::Global(e), ExternType::Global(a)) => e == a,
-            (ExternType::Table(e), ExternType::Table(a)) => e.element == a.element && a.limits.matches(&e.limits),
+            (ExternType::Table(e), ExternType::Table(a)) => {
+                e.element == a.element && a.limits.matches(&e.limits)
+            }
             (ExternType::Memory(e), ExternType::Memory(a)) => a.limits.matches(&e.limits),
             _ => false,
         };
@@ -231,7 +268,10 @@ fn allocate(store: &mut Store, module: &Module, resolved: &[Extern]) -> Result<I
     let code = module.code()?;
     let info = module.info();
     let type_ids: Box<[u32]> = module.type_ids().into();
-    let id = Instance { store: store.inner.id, index: store.inner.instances.len() as u32 };
+    let id = Instance {
+        store: store.inner.id,
+        index: store.inner.instances.len() as u32,
+    };
     let inner = &mut *store.inner;
 
     let mut data = Box::new(InstanceData {
@@ -283,8 +323,14 @@ fn allocate(store: &mut Store, module: &Module, resolved: &[Extern]) -> Result<I
         })
         .collect();
     for (i, r) in data.defined_refs.iter().enumerate() {
-        let ty = info.func_type(info.func_index(DefinedFuncIndex(i as u32))).clone();
-        let f = inner.push_func(FuncData { ty, funcref: r as *const FuncRefBox, _host: None });
+        let ty = info
+            .func_type(info.func_index(DefinedFuncIndex(i as u32)))
+            .clone();
+        let f = inner.push_func(FuncData {
+            ty,
+            funcref: r as *const FuncRefBox,
+            _host: None,
+        });
         data.funcs.push(f);
     }
     data.func_refs = data.funcs.iter().map(|f| inner.func_ref(*f)).collect();
@@ -294,8 +340,17 @@ fn allocate(store: &mut Store, module: &Module, resolved: &[Extern]) -> Result<I
         let fd = &inner.funcs[f.index as usize];
         let import = match &fd._host {
             Some(host) => {
-                let ctx = HostFuncData::new(inner, host.ty.clone(), host.func.clone(), f.index, Some(id))?;
-                let import = VMFuncImport { code: ctx.code, vmctx: &*ctx as *const HostFuncData as *mut u8 };
+                let ctx = HostFuncData::new(
+                    inner,
+                    host.ty.clone(),
+                    host.func.clone(),
+                    f.index,
+                    Some(id),
+                )?;
+                let import = VMFuncImport {
+                    code: ctx.code,
+                    vmctx: &*ctx as *const HostFuncData as *mut u8,
+                };
                 data.host_imports.push(ctx);
                 import
             }
@@ -303,40 +358,84 @@ fn allocate(store: &mut Store, module: &Module, resolved: &[Extern]) -> Result<I
                 // SAFETY: the funcref of a wasm function points into its live instance.
                 let vm = unsafe { &(*fd.funcref).vm };
                 // SAFETY: the code slot is a GOT entry of a live module.
-                VMFuncImport { code: unsafe { *vm.code_slot }, vmctx: vm.vmctx }
+                VMFuncImport {
+                    code: unsafe { *vm.code_slot },
+                    vmctx: vm.vmctx,
+                }
             }
         };
         // A GOT entry may still be a stub; it stays valid (the stub resolves and continues).
-        write_words(&mut data.vmctx, offsets.imported_func(i as u32), &[import.code as u64, import.vmctx as u64]);
+        write_words(
+            &mut data.vmctx,
+            offsets.imported_func(i as u32),
+            &[import.code as u64, import.vmctx as u64],
+        );
     }
 
     // Defined tables, memories, globals.
     for ty in &info.tables[info.num_imported_tables as usize..] {
         inner.tables.push(TableData::new(*ty, 0)?);
-        data.tables.push(Table { store: inner.id, index: inner.tables.len() as u32 - 1 });
+        data.tables.push(Table {
+            store: inner.id,
+            index: inner.tables.len() as u32 - 1,
+        });
     }
     for ty in &info.memories[info.num_imported_memories as usize..] {
         inner.memories.push(MemoryData::new(*ty)?);
-        data.memories.push(Memory { store: inner.id, index: inner.memories.len() as u32 - 1 });
+        data.memories.push(Memory {
+            store: inner.id,
+            index: inner.memories.len() as u32 - 1,
+        });
     }
-    for (ty, init) in info.globals[info.num_imported_globals as usize..].iter().zip(&info.global_inits) {
+    for (ty, init) in info.globals[info.num_imported_globals as usize..]
+        .iter()
+        .zip(&info.global_inits)
+    {
         let value = eval_const(inner, &data, *init);
         inner.globals.push(Box::new(GlobalData { ty: *ty, value }));
-        data.globals.push(Global { store: inner.id, index: inner.globals.len() as u32 - 1 });
+        data.globals.push(Global {
+            store: inner.id,
+            index: inner.globals.len() as u32 - 1,
+        });
     }
 
     // Element segments are evaluated now; active and declared ones are dropped after init.
-    data.elements = info.elements.iter().map(|seg| seg.items.iter().map(|e| eval_const(inner, &data, *e).get_reference()).collect()).collect();
+    data.elements = info
+        .elements
+        .iter()
+        .map(|seg| {
+            seg.items
+                .iter()
+                .map(|e| eval_const(inner, &data, *e).get_reference())
+                .collect()
+        })
+        .collect();
 
     // The VMContext.
     let words = &mut data.vmctx;
     write_words(words, VMOffsets::MAGIC, &[VMCONTEXT_MAGIC]);
-    write_words(words, VMOffsets::LIBCALLS, &[inner.libcalls.as_ptr() as u64]);
+    write_words(
+        words,
+        VMOffsets::LIBCALLS,
+        &[inner.libcalls.as_ptr() as u64],
+    );
     write_words(words, VMOffsets::GOT, &[got as u64]);
     write_words(words, VMOffsets::TYPE_IDS, &[data.type_ids.as_ptr() as u64]);
-    write_words(words, VMOffsets::RUNTIME_LIMITS, &[&*inner.limits as *const _ as u64]);
-    write_words(words, VMOffsets::FUNC_REFS, &[data.func_refs.as_ptr() as u64]);
-    write_words(words, VMOffsets::RUNTIME, &[inner as *mut StoreInner as u64]);
+    write_words(
+        words,
+        VMOffsets::RUNTIME_LIMITS,
+        &[&*inner.limits as *const _ as u64],
+    );
+    write_words(
+        words,
+        VMOffsets::FUNC_REFS,
+        &[data.func_refs.as_ptr() as u64],
+    );
+    write_words(
+        words,
+        VMOffsets::RUNTIME,
+        &[inner as *mut StoreInner as u64],
+    );
     write_words(words, VMOffsets::INSTANCE_ID, &[id.index as u64]);
     for (i, m) in data.memories.iter().enumerate() {
         let def = &inner.memories[m.index as usize].def as *const _ as u64;
@@ -392,7 +491,9 @@ fn initialize(store: &mut Store, instance: Instance) -> Result<(), Error> {
                 td.elements_mut()[range].copy_from_slice(&items);
                 inner.instances[instance.index as usize].elements[i] = Box::new([]);
             }
-            ElementMode::Declared => inner.instances[instance.index as usize].elements[i] = Box::new([]),
+            ElementMode::Declared => {
+                inner.instances[instance.index as usize].elements[i] = Box::new([])
+            }
             ElementMode::Passive => {}
         }
     }

@@ -38,7 +38,9 @@ mod val;
 /// backend author see one API.
 pub use lazuli_backend_api as backend;
 
-pub use backend::{ExternType, FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType};
+pub use backend::{
+    ExternType, FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType,
+};
 pub use config::{Config, Features};
 pub use engine::Engine;
 pub use error::Error;

@@ -74,7 +74,11 @@ fn instance(store: &StoreInner, index: usize) -> &InstanceData {
 unsafe extern "C" fn resolve_func(vmctx: *mut u8, f: u32) -> *const u8 {
     // SAFETY: called by compiled code with its own VMContext.
     let (store, i) = unsafe { context(vmctx) };
-    let result = instance(store, i).module.code().ok().and_then(|c| c.resolve(DefinedFuncIndex(f)).ok());
+    let result = instance(store, i)
+        .module
+        .code()
+        .ok()
+        .and_then(|c| c.resolve(DefinedFuncIndex(f)).ok());
     let result = result.map(|p| p.0).ok_or(TrapCode::CompileError);
     // SAFETY: nothing is held across the raise.
     unsafe { finish(vmctx, result) }
@@ -84,14 +88,18 @@ unsafe extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u32) -> i32
     // SAFETY: called by compiled code with its own VMContext.
     let (store, i) = unsafe { context(vmctx) };
     let m = instance(store, i).memories[memory as usize];
-    store.memories[m.index as usize].grow(delta as u64).map_or(-1, |old| old as i32)
+    store.memories[m.index as usize]
+        .grow(delta as u64)
+        .map_or(-1, |old| old as i32)
 }
 
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: usize, delta: u32) -> i32 {
     // SAFETY: called by compiled code with its own VMContext.
     let (store, i) = unsafe { context(vmctx) };
     let t = instance(store, i).tables[table as usize];
-    store.tables[t.index as usize].grow(delta as u64, init).map_or(-1, |old| old as i32)
+    store.tables[t.index as usize]
+        .grow(delta as u64, init)
+        .map_or(-1, |old| old as i32)
 }
 
 unsafe extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u32, val: u32, len: u32) {
@@ -99,27 +107,46 @@ unsafe extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u32, val: u32
     let (store, i) = unsafe { context(vmctx) };
     let m = instance(store, i).memories[memory as usize];
     let md = &mut store.memories[m.index as usize];
-    let result = md.range(dst as u64, len as u64).map(|r| md.bytes_mut()[r].fill(val as u8)).map_err(trap_of);
+    let result = md
+        .range(dst as u64, len as u64)
+        .map(|r| md.bytes_mut()[r].fill(val as u8))
+        .map_err(trap_of);
     // SAFETY: nothing is held across the raise.
     unsafe { finish(vmctx, result) }
 }
 
-unsafe extern "C" fn memory_copy(vmctx: *mut u8, dst_mem: u32, src_mem: u32, dst: u32, src: u32, len: u32) {
+unsafe extern "C" fn memory_copy(
+    vmctx: *mut u8,
+    dst_mem: u32,
+    src_mem: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) {
     // SAFETY: called by compiled code with its own VMContext.
     let (store, i) = unsafe { context(vmctx) };
     let inst = instance(store, i);
-    let (dm, sm) = (inst.memories[dst_mem as usize], inst.memories[src_mem as usize]);
+    let (dm, sm) = (
+        inst.memories[dst_mem as usize],
+        inst.memories[src_mem as usize],
+    );
     let result = if dm == sm {
         let md = &mut store.memories[dm.index as usize];
         md.range(src as u64, len as u64)
-            .and_then(|s| md.range(dst as u64, len as u64).map(|d| md.bytes_mut().copy_within(s, d.start)))
+            .and_then(|s| {
+                md.range(dst as u64, len as u64)
+                    .map(|d| md.bytes_mut().copy_within(s, d.start))
+            })
             .map_err(trap_of)
     } else {
-        let source = store.memories[sm.index as usize].range(src as u64, len as u64).map(|r| store.memories[sm.index as usize].bytes()[r].to_vec());
+        let source = store.memories[sm.index as usize]
+            .range(src as u64, len as u64)
+            .map(|r| store.memories[sm.index as usize].bytes()[r].to_vec());
         source
             .and_then(|bytes| {
                 let md = &mut store.memories[dm.index as usize];
-                md.range(dst as u64, len as u64).map(|d| md.bytes_mut()[d].copy_from_slice(&bytes))
+                md.range(dst as u64, len as u64)
+                    .map(|d| md.bytes_mut()[d].copy_from_slice(&bytes))
             })
             .map_err(trap_of)
     };
@@ -127,15 +154,29 @@ unsafe extern "C" fn memory_copy(vmctx: *mut u8, dst_mem: u32, src_mem: u32, dst
     unsafe { finish(vmctx, result) }
 }
 
-unsafe extern "C" fn memory_init(vmctx: *mut u8, memory: u32, data: u32, dst: u32, src: u32, len: u32) {
+unsafe extern "C" fn memory_init(
+    vmctx: *mut u8,
+    memory: u32,
+    data: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) {
     // SAFETY: called by compiled code with its own VMContext.
     let (store, i) = unsafe { context(vmctx) };
     let inst = instance(store, i);
     let m = inst.memories[memory as usize];
     let module = inst.module.clone();
-    let segment = if inst.data_dropped[data as usize] { &[][..] } else { &module.info().bytes[module.info().data[data as usize].range.clone()] };
+    let segment = if inst.data_dropped[data as usize] {
+        &[][..]
+    } else {
+        &module.info().bytes[module.info().data[data as usize].range.clone()]
+    };
     let result = (|| {
-        let end = (src as u64).checked_add(len as u64).filter(|e| *e <= segment.len() as u64).ok_or(TrapCode::MemoryOutOfBounds)?;
+        let end = (src as u64)
+            .checked_add(len as u64)
+            .filter(|e| *e <= segment.len() as u64)
+            .ok_or(TrapCode::MemoryOutOfBounds)?;
         let md = &mut store.memories[m.index as usize];
         let d = md.range(dst as u64, len as u64).map_err(trap_of)?;
         md.bytes_mut()[d].copy_from_slice(&segment[src as usize..end as usize]);
@@ -152,13 +193,25 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
     store.instances[i].data_dropped[data as usize] = true;
 }
 
-unsafe extern "C" fn table_copy(vmctx: *mut u8, dst_table: u32, src_table: u32, dst: u32, src: u32, len: u32) {
+unsafe extern "C" fn table_copy(
+    vmctx: *mut u8,
+    dst_table: u32,
+    src_table: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) {
     // SAFETY: called by compiled code with its own VMContext.
     let (store, i) = unsafe { context(vmctx) };
     let inst = instance(store, i);
-    let (dt, st) = (inst.tables[dst_table as usize], inst.tables[src_table as usize]);
+    let (dt, st) = (
+        inst.tables[dst_table as usize],
+        inst.tables[src_table as usize],
+    );
     let result = (|| {
-        let s = store.tables[st.index as usize].range(src as u64, len as u64).map_err(trap_of)?;
+        let s = store.tables[st.index as usize]
+            .range(src as u64, len as u64)
+            .map_err(trap_of)?;
         let items: alloc::vec::Vec<usize> = store.tables[st.index as usize].elements()[s].to_vec();
         let td = &mut store.tables[dt.index as usize];
         let d = td.range(dst as u64, len as u64).map_err(trap_of)?;
@@ -169,7 +222,14 @@ unsafe extern "C" fn table_copy(vmctx: *mut u8, dst_table: u32, src_table: u32, 
     unsafe { finish(vmctx, result) }
 }
 
-unsafe extern "C" fn table_init(vmctx: *mut u8, table: u32, elem: u32, dst: u32, src: u32, len: u32) {
+unsafe extern "C" fn table_init(
+    vmctx: *mut u8,
+    table: u32,
+    elem: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) {
     // SAFETY: called by compiled code with its own VMContext.
     let (store, i) = unsafe { context(vmctx) };
     let inst = instance(store, i);
@@ -201,7 +261,10 @@ unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, val: usize
     let (store, i) = unsafe { context(vmctx) };
     let t = instance(store, i).tables[table as usize];
     let td = &mut store.tables[t.index as usize];
-    let result = td.range(dst as u64, len as u64).map(|r| td.elements_mut()[r].fill(val)).map_err(trap_of);
+    let result = td
+        .range(dst as u64, len as u64)
+        .map(|r| td.elements_mut()[r].fill(val))
+        .map_err(trap_of);
     // SAFETY: nothing is held across the raise.
     unsafe { finish(vmctx, result) }
 }

@@ -31,15 +31,23 @@ pub(crate) struct MemoryData {
 impl MemoryData {
     pub(crate) fn new(ty: MemoryType) -> Result<Box<MemoryData>, Error> {
         if ty.memory64 || ty.shared {
-            return Err(Error::Usage("64-bit and shared memories are not supported".into()));
+            return Err(Error::Usage(
+                "64-bit and shared memories are not supported".into(),
+            ));
         }
         let mut data = Box::new(MemoryData {
             ty,
-            def: VMMemoryDefinition { base: core::ptr::null_mut(), length: 0 },
+            def: VMMemoryDefinition {
+                base: core::ptr::null_mut(),
+                length: 0,
+            },
             bytes: Vec::new(),
         });
         if data.grow(ty.limits.min).is_none() {
-            return Err(Error::Usage(format!("cannot allocate a memory of {} pages", ty.limits.min)));
+            return Err(Error::Usage(format!(
+                "cannot allocate a memory of {} pages",
+                ty.limits.min
+            )));
         }
         Ok(data)
     }
@@ -57,9 +65,14 @@ impl MemoryData {
             return None;
         }
         let new_len = usize::try_from(new).ok()?.checked_mul(PAGE_SIZE)?;
-        self.bytes.try_reserve_exact(new_len - self.bytes.len()).ok()?;
+        self.bytes
+            .try_reserve_exact(new_len - self.bytes.len())
+            .ok()?;
         self.bytes.resize(new_len, 0);
-        self.def = VMMemoryDefinition { base: self.bytes.as_mut_ptr(), length: self.bytes.len() };
+        self.def = VMMemoryDefinition {
+            base: self.bytes.as_mut_ptr(),
+            length: self.bytes.len(),
+        };
         Some(old)
     }
 
@@ -73,7 +86,9 @@ impl MemoryData {
 
     /// The byte range `[offset, offset + len)`, or a memory-out-of-bounds trap.
     pub(crate) fn range(&self, offset: u64, len: u64) -> Result<core::ops::Range<usize>, Error> {
-        let end = offset.checked_add(len).ok_or(Error::Trap(TrapCode::MemoryOutOfBounds))?;
+        let end = offset
+            .checked_add(len)
+            .ok_or(Error::Trap(TrapCode::MemoryOutOfBounds))?;
         if end > self.bytes.len() as u64 {
             return Err(Error::Trap(TrapCode::MemoryOutOfBounds));
         }
@@ -86,7 +101,10 @@ impl Memory {
     pub fn new(store: &mut Store, ty: MemoryType) -> Result<Memory, Error> {
         let data = MemoryData::new(ty)?;
         store.inner.memories.push(data);
-        Ok(Memory { store: store.inner.id, index: store.inner.memories.len() as u32 - 1 })
+        Ok(Memory {
+            store: store.inner.id,
+            index: store.inner.memories.len() as u32 - 1,
+        })
     }
 
     fn data<'s>(&self, store: &'s Store) -> Result<&'s MemoryData, Error> {

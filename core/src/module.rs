@@ -44,10 +44,21 @@ impl Module {
 
     /// As [`Module::new`]; with an eager engine, `progress(done, total)` hears how many
     /// functions are compiled as compilation goes.
-    pub fn with_progress(engine: &Engine, bytes: impl Into<Arc<[u8]>>, progress: &dyn Fn(u32, u32)) -> Result<Module, Error> {
+    pub fn with_progress(
+        engine: &Engine,
+        bytes: impl Into<Arc<[u8]>>,
+        progress: &dyn Fn(u32, u32),
+    ) -> Result<Module, Error> {
         let info = Arc::new(translate(bytes.into(), engine.config().features)?);
         let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
-        let module = Module { inner: Arc::new(ModuleInner { engine: engine.clone(), info, type_ids, code: spin::Once::new() }) };
+        let module = Module {
+            inner: Arc::new(ModuleInner {
+                engine: engine.clone(),
+                info,
+                type_ids,
+                code: spin::Once::new(),
+            }),
+        };
         if engine.config().strategy == Strategy::Eager && engine.backend().is_some() {
             module.code_with_progress(progress)?;
         }
@@ -68,7 +79,12 @@ impl Module {
     pub fn serialize(&self) -> Result<Vec<u8>, Error> {
         let (backend, _) = self.inner.engine.runner()?;
         let code = self.code()?.serialize()?;
-        Ok(crate::serialize::write(self.inner.engine.config(), backend.name(), &self.inner.info.bytes, &code))
+        Ok(crate::serialize::write(
+            self.inner.engine.config(),
+            backend.name(),
+            &self.inner.info.bytes,
+            &code,
+        ))
     }
 
     /// Load a module from [`Module::serialize`] output: it decodes the module's description and
@@ -83,11 +99,20 @@ impl Module {
         let (backend, _) = engine.runner()?;
         let parts = crate::serialize::read(engine.config(), backend.name(), bytes)?;
         let info = Arc::new(translate(Arc::from(parts.wasm), engine.config().features)?);
-        let code = backend.deserialize(info.clone(), parts.code).map_err(|e| Error::Deserialize(e.message))?;
+        let code = backend
+            .deserialize(info.clone(), parts.code)
+            .map_err(|e| Error::Deserialize(e.message))?;
         let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
         let once = spin::Once::new();
         once.call_once(|| Ok(code));
-        Ok(Module { inner: Arc::new(ModuleInner { engine: engine.clone(), info, type_ids, code: once }) })
+        Ok(Module {
+            inner: Arc::new(ModuleInner {
+                engine: engine.clone(),
+                info,
+                type_ids,
+                code: once,
+            }),
+        })
     }
 
     /// Whether `bytes` look like [`Module::serialize`] output (rather than wasm or text).
@@ -103,13 +128,21 @@ impl Module {
     /// The module's imports as `(module, name, type)`, in order (the spec's `module_imports`).
     pub fn imports(&self) -> impl ExactSizeIterator<Item = (&str, &str, ExternType)> + '_ {
         let info = &self.inner.info;
-        info.imports.iter().map(move |i| (i.module.as_str(), i.name.as_str(), info.entity_type(i.index)))
+        info.imports.iter().map(move |i| {
+            (
+                i.module.as_str(),
+                i.name.as_str(),
+                info.entity_type(i.index),
+            )
+        })
     }
 
     /// The module's exports as `(name, type)`, in order (the spec's `module_exports`).
     pub fn exports(&self) -> impl ExactSizeIterator<Item = (&str, ExternType)> + '_ {
         let info = &self.inner.info;
-        info.exports.iter().map(move |e| (e.name.as_str(), info.entity_type(e.index)))
+        info.exports
+            .iter()
+            .map(move |e| (e.name.as_str(), info.entity_type(e.index)))
     }
 
     /// The type of the export called `name`, if there is one.
@@ -131,7 +164,9 @@ impl Module {
     fn code_with_progress(&self, progress: &dyn Fn(u32, u32)) -> Result<&dyn CompiledCode, Error> {
         let (backend, _) = self.inner.engine.runner()?;
         let options = self.inner.engine.config().compile_options();
-        let code = self.inner.code.call_once(|| backend.compile_with_progress(self.inner.info.clone(), &options, progress));
+        let code = self.inner.code.call_once(|| {
+            backend.compile_with_progress(self.inner.info.clone(), &options, progress)
+        });
         match code {
             Ok(code) => Ok(&**code),
             Err(e) => Err(Error::Compile(e.clone())),
@@ -141,13 +176,22 @@ impl Module {
     /// How many of the module's functions have been compiled so far (0 before the first
     /// instantiation in lazy mode).
     pub fn compiled_count(&self) -> usize {
-        self.inner.code.get().and_then(|c| c.as_ref().ok()).map_or(0, |c| c.compiled_count())
+        self.inner
+            .code
+            .get()
+            .and_then(|c| c.as_ref().ok())
+            .map_or(0, |c| c.compiled_count())
     }
 
     /// What compiling this module has cost so far: functions per tier, how many speculatively,
     /// compile time and time callers waited for compilation.
     pub fn stats(&self) -> crate::backend::CompileStats {
-        self.inner.code.get().and_then(|c| c.as_ref().ok()).map(|c| c.stats()).unwrap_or_default()
+        self.inner
+            .code
+            .get()
+            .and_then(|c| c.as_ref().ok())
+            .map(|c| c.stats())
+            .unwrap_or_default()
     }
 
     pub(crate) fn type_ids(&self) -> &[u32] {
@@ -161,7 +205,12 @@ impl Module {
 
     /// The functions that have a name in the module's `name` section, as (index, name).
     pub fn function_names(&self) -> Vec<(u32, &str)> {
-        self.inner.info.func_names.iter().map(|(f, n)| (f.0, n.as_str())).collect()
+        self.inner
+            .info
+            .func_names
+            .iter()
+            .map(|(f, n)| (f.0, n.as_str()))
+            .collect()
     }
 }
 
@@ -190,27 +239,37 @@ mod tests {
         assert_eq!(info.num_imported_funcs, 1);
         assert_eq!(info.bodies.len(), 2);
         assert_eq!(info.func_index(crate::backend::DefinedFuncIndex(1)).0, 2);
-        assert_eq!(&*info.bodies[1].callees, &[crate::backend::FuncIndex(0), crate::backend::FuncIndex(1)]);
+        assert_eq!(
+            &*info.bodies[1].callees,
+            &[crate::backend::FuncIndex(0), crate::backend::FuncIndex(1)]
+        );
         // Each body range points at the body's own bytes in the shared module bytes.
         let body = info.body_bytes(crate::backend::DefinedFuncIndex(0));
         assert_eq!(body, &[0x00, 0x10, 0x02, 0x0b]);
         let (module, name, ty) = m.imports().next().unwrap();
         assert_eq!((module, name), ("env", "a"));
         assert_eq!(ty, ExternType::Func(FuncType::new([ValType::I32], [])));
-        assert_eq!(m.export_type("c"), Some(ExternType::Func(FuncType::default())));
+        assert_eq!(
+            m.export_type("c"),
+            Some(ExternType::Func(FuncType::default()))
+        );
     }
 
     #[test]
     fn errors_name_offset_and_reason() {
         let err = Module::new(&engine(), &b"\0asm\x01\0\0\0\x01\x05"[..]).unwrap_err();
         match err {
-            Error::InvalidModule { offset, ref message } => {
+            Error::InvalidModule {
+                offset,
+                ref message,
+            } => {
                 assert_eq!(offset, 10);
                 assert!(message.contains("unexpected end"), "{message}");
             }
             other => panic!("unexpected {other:?}"),
         }
-        let err = Module::from_wat(&engine(), "(module (func (result i32) i64.const 0))").unwrap_err();
+        let err =
+            Module::from_wat(&engine(), "(module (func (result i32) i64.const 0))").unwrap_err();
         assert!(matches!(err, Error::InvalidModule { .. }));
         assert!(err.to_string().contains("type mismatch"), "{err}");
     }
@@ -218,7 +277,11 @@ mod tests {
     #[test]
     fn disabled_features_are_named() {
         let e = Engine::new(Config::default().features(crate::Features::WASM1));
-        let err = Module::from_wat(&e, "(module (func (result i32 i32) i32.const 0 i32.const 1))").unwrap_err();
+        let err = Module::from_wat(
+            &e,
+            "(module (func (result i32 i32) i32.const 0 i32.const 1))",
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("multi-value"), "{err}");
     }
 

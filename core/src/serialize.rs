@@ -35,10 +35,19 @@ pub(crate) fn is_serialized(bytes: &[u8]) -> bool {
 /// The bytes of `config` that affect generated code.
 fn config_bytes(config: &Config) -> Vec<u8> {
     let f = config.features;
-    let mut out: Vec<u8> = [f.mutable_global, f.multi_value, f.sign_extension, f.saturating_float_to_int, f.bulk_memory, f.reference_types, f.simd, f.multi_memory]
-        .iter()
-        .map(|b| *b as u8)
-        .collect();
+    let mut out: Vec<u8> = [
+        f.mutable_global,
+        f.multi_value,
+        f.sign_extension,
+        f.saturating_float_to_int,
+        f.bulk_memory,
+        f.reference_types,
+        f.simd,
+        f.multi_memory,
+    ]
+    .iter()
+    .map(|b| *b as u8)
+    .collect();
     out.push(match config.effective_opt_level() {
         OptLevel::Baseline => 0,
         OptLevel::Optimized => 1,
@@ -47,7 +56,11 @@ fn config_bytes(config: &Config) -> Vec<u8> {
 }
 
 fn describe_config(bytes: &[u8]) -> String {
-    format!("features {:?}, opt level {}", &bytes[..bytes.len().saturating_sub(1)], bytes.last().copied().unwrap_or(0))
+    format!(
+        "features {:?}, opt level {}",
+        &bytes[..bytes.len().saturating_sub(1)],
+        bytes.last().copied().unwrap_or(0)
+    )
 }
 
 fn put(out: &mut Vec<u8>, field: &[u8], wide: bool) {
@@ -85,9 +98,15 @@ fn bad(message: impl Into<String>) -> Error {
 }
 
 /// Check a serialized module against this build and `config`, and split it.
-pub(crate) fn read<'a>(config: &Config, backend: &str, bytes: &'a [u8]) -> Result<Parts<'a>, Error> {
+pub(crate) fn read<'a>(
+    config: &Config,
+    backend: &str,
+    bytes: &'a [u8],
+) -> Result<Parts<'a>, Error> {
     if bytes.starts_with(b"\0asm") {
-        return Err(bad("these are WebAssembly bytes, not a serialized Lazuli module: use Module::new"));
+        return Err(bad(
+            "these are WebAssembly bytes, not a serialized Lazuli module: use Module::new",
+        ));
     }
     if !bytes.starts_with(MAGIC) {
         return Err(bad("not a serialized Lazuli module (wrong magic)"));
@@ -98,18 +117,25 @@ pub(crate) fn read<'a>(config: &Config, backend: &str, bytes: &'a [u8]) -> Resul
     let (body, checksum) = bytes.split_at(bytes.len() - 4);
     let checksum = u32::from_le_bytes(checksum.try_into().expect("4 bytes"));
     if crc32fast::hash(body) != checksum {
-        return Err(bad("serialized module is damaged or truncated (checksum mismatch)"));
+        return Err(bad(
+            "serialized module is damaged or truncated (checksum mismatch)",
+        ));
     }
     let mut rest = &body[MAGIC.len()..];
     let mut take = |n: u64| -> Result<&'a [u8], Error> {
-        let n = usize::try_from(n).ok().filter(|n| *n <= rest.len()).ok_or_else(|| bad("serialized module is truncated"))?;
+        let n = usize::try_from(n)
+            .ok()
+            .filter(|n| *n <= rest.len())
+            .ok_or_else(|| bad("serialized module is truncated"))?;
         let (head, tail) = rest.split_at(n);
         rest = tail;
         Ok(head)
     };
     let version = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes"));
     if version != FORMAT_VERSION {
-        return Err(bad(format!("serialized format version {version}; this build reads version {FORMAT_VERSION}")));
+        return Err(bad(format!(
+            "serialized format version {version}; this build reads version {FORMAT_VERSION}"
+        )));
     }
     let mut field = |wide: bool| -> Result<&'a [u8], Error> {
         let len = if wide {
@@ -128,7 +154,10 @@ pub(crate) fn read<'a>(config: &Config, backend: &str, bytes: &'a [u8]) -> Resul
     }
     let made_by = field(false)?;
     if made_by != backend.as_bytes() {
-        return Err(bad(format!("made by the `{}` backend, this engine uses `{backend}`", String::from_utf8_lossy(made_by))));
+        return Err(bad(format!(
+            "made by the `{}` backend, this engine uses `{backend}`",
+            String::from_utf8_lossy(made_by)
+        )));
     }
     let made_with = field(false)?;
     let here = config_bytes(config);

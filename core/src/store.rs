@@ -103,7 +103,10 @@ impl Store {
     /// Keep a host value in the store and return a reference wasm can hold as `externref`.
     pub fn extern_ref(&mut self, value: impl Any + Send) -> ExternRef {
         self.inner.externs.push(Box::new(value));
-        ExternRef { store: self.inner.id, index: self.inner.externs.len() as u32 - 1 }
+        ExternRef {
+            store: self.inner.id,
+            index: self.inner.externs.len() as u32 - 1,
+        }
     }
 
     /// The host value behind an `externref`.
@@ -136,13 +139,19 @@ impl StoreInner {
         // SAFETY: every non-null funcref compiled code can hold was made by this store and points
         // at a live `FuncRefBox` (boxed in a `FuncData` or an instance).
         let index = unsafe { (*(raw as *const FuncRefBox)).func };
-        Some(Func { store: self.id, index })
+        Some(Func {
+            store: self.id,
+            index,
+        })
     }
 
     /// Register a function and return its handle.
     pub fn push_func(&mut self, data: FuncData) -> Func {
         self.funcs.push(data);
-        Func { store: self.id, index: self.funcs.len() as u32 - 1 }
+        Func {
+            store: self.id,
+            index: self.funcs.len() as u32 - 1,
+        }
     }
 
     /// The signature of a function of this store.

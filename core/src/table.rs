@@ -31,10 +31,20 @@ pub(crate) struct TableData {
 
 impl TableData {
     pub(crate) fn new(ty: TableType, init: usize) -> Result<Box<TableData>, Error> {
-        let mut data =
-            Box::new(TableData { ty, def: VMTableDefinition { base: core::ptr::null_mut(), length: 0 }, elements: Vec::new() });
-        data.grow(ty.limits.min, init)
-            .ok_or_else(|| Error::Usage(format!("cannot allocate a table of {} elements", ty.limits.min)))?;
+        let mut data = Box::new(TableData {
+            ty,
+            def: VMTableDefinition {
+                base: core::ptr::null_mut(),
+                length: 0,
+            },
+            elements: Vec::new(),
+        });
+        data.grow(ty.limits.min, init).ok_or_else(|| {
+            Error::Usage(format!(
+                "cannot allocate a table of {} elements",
+                ty.limits.min
+            ))
+        })?;
         Ok(data)
     }
 
@@ -42,12 +52,22 @@ impl TableData {
     pub(crate) fn grow(&mut self, delta: u64, init: usize) -> Option<u64> {
         let old = self.elements.len() as u64;
         let new = old.checked_add(delta)?;
-        if new > self.ty.limits.max.unwrap_or(u32::MAX as u64).min(MAX_TABLE_ELEMENTS) {
+        if new
+            > self
+                .ty
+                .limits
+                .max
+                .unwrap_or(u32::MAX as u64)
+                .min(MAX_TABLE_ELEMENTS)
+        {
             return None;
         }
         self.elements.try_reserve_exact(delta as usize).ok()?;
         self.elements.resize(new as usize, init);
-        self.def = VMTableDefinition { base: self.elements.as_mut_ptr(), length: self.elements.len() };
+        self.def = VMTableDefinition {
+            base: self.elements.as_mut_ptr(),
+            length: self.elements.len(),
+        };
         Some(old)
     }
 
@@ -61,7 +81,9 @@ impl TableData {
 
     /// The element range `[offset, offset + len)`, or a table-out-of-bounds trap.
     pub(crate) fn range(&self, offset: u64, len: u64) -> Result<core::ops::Range<usize>, Error> {
-        let end = offset.checked_add(len).ok_or(Error::Trap(TrapCode::TableOutOfBounds))?;
+        let end = offset
+            .checked_add(len)
+            .ok_or(Error::Trap(TrapCode::TableOutOfBounds))?;
         if end > self.elements.len() as u64 {
             return Err(Error::Trap(TrapCode::TableOutOfBounds));
         }
@@ -75,7 +97,10 @@ impl Table {
         let raw = check_ref(store, ValType::from(ty.element), &init)?;
         let data = TableData::new(ty, raw)?;
         store.inner.tables.push(data);
-        Ok(Table { store: store.inner.id, index: store.inner.tables.len() as u32 - 1 })
+        Ok(Table {
+            store: store.inner.id,
+            index: store.inner.tables.len() as u32 - 1,
+        })
     }
 
     fn data<'s>(&self, store: &'s Store) -> Result<&'s TableData, Error> {
@@ -101,7 +126,11 @@ impl Table {
         let d = self.data(store)?;
         let range = d.range(index, 1)?;
         let raw = d.elements()[range.start];
-        Ok(from_raw(&store.inner, ValType::from(d.ty.element), crate::backend::ValRaw::reference(raw)))
+        Ok(from_raw(
+            &store.inner,
+            ValType::from(d.ty.element),
+            crate::backend::ValRaw::reference(raw),
+        ))
     }
 
     /// Set element `index` (the spec's `table_write`).
@@ -127,7 +156,10 @@ impl Table {
 /// The raw form of a reference value meant for a table of element type `ty`.
 fn check_ref(store: &Store, ty: ValType, v: &Val) -> Result<usize, Error> {
     if v.ty() != ty {
-        return Err(Error::Usage(format!("table element must be {ty}, got {}", v.ty())));
+        return Err(Error::Usage(format!(
+            "table element must be {ty}, got {}",
+            v.ty()
+        )));
     }
     match v {
         Val::FuncRef(Some(f)) => store.inner.check(f.store, "function reference")?,

@@ -12,8 +12,7 @@ use alloc::vec::Vec;
 
 use hashbrown::HashSet;
 use wasmparser::{
-    FuncValidatorAllocations, KnownCustom, Name, Operator, Parser, Payload, ValidPayload,
-    Validator,
+    FuncValidatorAllocations, KnownCustom, Name, Operator, Parser, Payload, ValidPayload, Validator,
 };
 
 use crate::backend::*;
@@ -23,13 +22,26 @@ use crate::error::Error;
 type Result<T> = core::result::Result<T, Error>;
 
 fn unsupported(message: &str, offset: usize) -> Error {
-    Error::InvalidModule { offset, message: message.into() }
+    Error::InvalidModule {
+        offset,
+        message: message.into(),
+    }
 }
 
 /// Decode and validate `bytes`, returning the module's description.
-pub(crate) fn translate(bytes: Arc<[u8]>, features: Features) -> core::result::Result<ModuleInfo, Error> {
-    let mut info = ModuleInfo { bytes: bytes.clone(), ..ModuleInfo::default() };
-    Translator { info: &mut info, validator: Validator::new_with_features(features.to_wasmparser()) }.run(&bytes)?;
+pub(crate) fn translate(
+    bytes: Arc<[u8]>,
+    features: Features,
+) -> core::result::Result<ModuleInfo, Error> {
+    let mut info = ModuleInfo {
+        bytes: bytes.clone(),
+        ..ModuleInfo::default()
+    };
+    Translator {
+        info: &mut info,
+        validator: Validator::new_with_features(features.to_wasmparser()),
+    }
+    .run(&bytes)?;
     Ok(info)
 }
 
@@ -48,7 +60,10 @@ impl Translator<'_> {
                 let callees = validate_body(&mut validator, &body)?;
                 allocs = validator.into_allocations();
                 let range = body.range();
-                self.info.bodies.push(FunctionBody { range: range.start as usize..range.end as usize, callees });
+                self.info.bodies.push(FunctionBody {
+                    range: range.start as usize..range.end as usize,
+                    callees,
+                });
                 continue;
             }
             self.section(bytes, payload)?;
@@ -66,7 +81,10 @@ impl Translator<'_> {
                     let ty = ty?;
                     info.types.push(FuncType::new(
                         ty.params().iter().map(|t| val_type(*t)).collect::<Vec<_>>(),
-                        ty.results().iter().map(|t| val_type(*t)).collect::<Vec<_>>(),
+                        ty.results()
+                            .iter()
+                            .map(|t| val_type(*t))
+                            .collect::<Vec<_>>(),
                     ));
                 }
             }
@@ -98,7 +116,11 @@ impl Translator<'_> {
                             unreachable!("rejected by the validator: exceptions and custom descriptors are disabled")
                         }
                     };
-                    info.imports.push(Import { module: import.module.into(), name: import.name.into(), index });
+                    info.imports.push(Import {
+                        module: import.module.into(),
+                        name: import.name.into(),
+                        index,
+                    });
                 }
             }
             Payload::FunctionSection(reader) => {
@@ -115,7 +137,10 @@ impl Translator<'_> {
                         let offset = e.get_binary_reader().original_position() as usize;
                         let init = const_expr(&e)?;
                         if !matches!(init, ConstExpr::RefNull(_)) {
-                            return Err(unsupported("table initializer expressions are not supported", offset));
+                            return Err(unsupported(
+                                "table initializer expressions are not supported",
+                                offset,
+                            ));
                         }
                     }
                     info.tables.push(table_type(table.ty));
@@ -123,7 +148,10 @@ impl Translator<'_> {
             }
             Payload::MemorySection(reader) => {
                 let range = reader.range();
-                check_memory_limits_encoding(&bytes[range.start as usize..range.end as usize], range.start as usize)?;
+                check_memory_limits_encoding(
+                    &bytes[range.start as usize..range.end as usize],
+                    range.start as usize,
+                )?;
                 for memory in reader {
                     info.memories.push(memory_type(memory?));
                 }
@@ -142,12 +170,23 @@ impl Translator<'_> {
                         wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact => {
                             EntityIndex::Func(FuncIndex(export.index))
                         }
-                        wasmparser::ExternalKind::Table => EntityIndex::Table(TableIndex(export.index)),
-                        wasmparser::ExternalKind::Memory => EntityIndex::Memory(MemoryIndex(export.index)),
-                        wasmparser::ExternalKind::Global => EntityIndex::Global(GlobalIndex(export.index)),
-                        wasmparser::ExternalKind::Tag => unreachable!("rejected by the validator: exceptions are disabled"),
+                        wasmparser::ExternalKind::Table => {
+                            EntityIndex::Table(TableIndex(export.index))
+                        }
+                        wasmparser::ExternalKind::Memory => {
+                            EntityIndex::Memory(MemoryIndex(export.index))
+                        }
+                        wasmparser::ExternalKind::Global => {
+                            EntityIndex::Global(GlobalIndex(export.index))
+                        }
+                        wasmparser::ExternalKind::Tag => {
+                            unreachable!("rejected by the validator: exceptions are disabled")
+                        }
                     };
-                    info.exports.push(Export { name: export.name.into(), index });
+                    info.exports.push(Export {
+                        name: export.name.into(),
+                        index,
+                    });
                 }
             }
             Payload::StartSection { func, .. } => info.start = Some(FuncIndex(func)),
@@ -162,11 +201,18 @@ impl Translator<'_> {
                     let start = data.data.as_ptr() as usize - bytes.as_ptr() as usize;
                     let mode = match data.kind {
                         wasmparser::DataKind::Passive => DataMode::Passive,
-                        wasmparser::DataKind::Active { memory_index, offset_expr } => {
-                            DataMode::Active { memory: MemoryIndex(memory_index), offset: const_expr(&offset_expr)? }
-                        }
+                        wasmparser::DataKind::Active {
+                            memory_index,
+                            offset_expr,
+                        } => DataMode::Active {
+                            memory: MemoryIndex(memory_index),
+                            offset: const_expr(&offset_expr)?,
+                        },
                     };
-                    info.data.push(DataSegment { mode, range: start..start + data.data.len() });
+                    info.data.push(DataSegment {
+                        mode,
+                        range: start..start + data.data.len(),
+                    });
                 }
             }
             Payload::CustomSection(reader) => {
@@ -187,7 +233,9 @@ fn check_memory_limits_encoding(section: &[u8], base: usize) -> Result<()> {
     let leb = |pos: &mut usize| -> Result<()> {
         let start = *pos;
         loop {
-            let byte = *section.get(*pos).ok_or_else(|| unsupported("unexpected end of memory section", base + *pos))?;
+            let byte = *section
+                .get(*pos)
+                .ok_or_else(|| unsupported("unexpected end of memory section", base + *pos))?;
             *pos += 1;
             if byte & 0x80 == 0 {
                 return Ok(());
@@ -199,10 +247,15 @@ fn check_memory_limits_encoding(section: &[u8], base: usize) -> Result<()> {
     };
     let mut count_pos = 0;
     leb(&mut count_pos)?;
-    let count = section[..count_pos].iter().rev().fold(0u64, |acc, b| (acc << 7) | u64::from(b & 0x7f));
+    let count = section[..count_pos]
+        .iter()
+        .rev()
+        .fold(0u64, |acc, b| (acc << 7) | u64::from(b & 0x7f));
     let mut pos = count_pos;
     for _ in 0..count {
-        let Some(&flags) = section.get(pos) else { break };
+        let Some(&flags) = section.get(pos) else {
+            break;
+        };
         pos += 1;
         if flags & 0x04 != 0 {
             // memory64: the validator rejects it with a feature error.
@@ -244,7 +297,10 @@ fn validate_body(
     Ok(callees.into_boxed_slice())
 }
 
-fn read_function_names(names: wasmparser::NameSectionReader<'_>, out: &mut Vec<(FuncIndex, String)>) -> Result<()> {
+fn read_function_names(
+    names: wasmparser::NameSectionReader<'_>,
+    out: &mut Vec<(FuncIndex, String)>,
+) -> Result<()> {
     for name in names {
         if let Name::Function(map) = name? {
             for naming in map {
@@ -260,7 +316,10 @@ fn element_segment(element: wasmparser::Element<'_>) -> Result<ElementSegment> {
     let mode = match element.kind {
         wasmparser::ElementKind::Passive => ElementMode::Passive,
         wasmparser::ElementKind::Declared => ElementMode::Declared,
-        wasmparser::ElementKind::Active { table_index, offset_expr } => ElementMode::Active {
+        wasmparser::ElementKind::Active {
+            table_index,
+            offset_expr,
+        } => ElementMode::Active {
             table: TableIndex(table_index.unwrap_or(0)),
             offset: const_expr(&offset_expr)?,
         },
@@ -268,13 +327,24 @@ fn element_segment(element: wasmparser::Element<'_>) -> Result<ElementSegment> {
     let (element_type, items) = match element.items {
         wasmparser::ElementItems::Functions(funcs) => (
             RefType::FuncRef,
-            funcs.into_iter().map(|f| Ok(ConstExpr::RefFunc(FuncIndex(f?)))).collect::<Result<Vec<_>>>()?,
+            funcs
+                .into_iter()
+                .map(|f| Ok(ConstExpr::RefFunc(FuncIndex(f?))))
+                .collect::<Result<Vec<_>>>()?,
         ),
-        wasmparser::ElementItems::Expressions(ty, exprs) => {
-            (ref_type(ty), exprs.into_iter().map(|e| const_expr(&e?)).collect::<Result<Vec<_>>>()?)
-        }
+        wasmparser::ElementItems::Expressions(ty, exprs) => (
+            ref_type(ty),
+            exprs
+                .into_iter()
+                .map(|e| const_expr(&e?))
+                .collect::<Result<Vec<_>>>()?,
+        ),
     };
-    Ok(ElementSegment { mode, element_type, items: items.into_boxed_slice() })
+    Ok(ElementSegment {
+        mode,
+        element_type,
+        items: items.into_boxed_slice(),
+    })
 }
 
 /// Read a validated constant expression. Without extended-const, it is one instruction.
@@ -294,7 +364,10 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
     };
     match reader.read()? {
         Operator::End => Ok(value),
-        _ => Err(unsupported("unsupported constant expression: more than one instruction", offset)),
+        _ => Err(unsupported(
+            "unsupported constant expression: more than one instruction",
+            offset,
+        )),
     }
 }
 
@@ -316,19 +389,38 @@ fn ref_type(r: wasmparser::RefType) -> RefType {
 
 fn heap_ref_type(h: wasmparser::HeapType) -> RefType {
     match h {
-        wasmparser::HeapType::Abstract { ty: wasmparser::AbstractHeapType::Extern, .. } => RefType::ExternRef,
+        wasmparser::HeapType::Abstract {
+            ty: wasmparser::AbstractHeapType::Extern,
+            ..
+        } => RefType::ExternRef,
         _ => RefType::FuncRef,
     }
 }
 
 fn table_type(t: wasmparser::TableType) -> TableType {
-    TableType { element: ref_type(t.element_type), limits: Limits { min: t.initial, max: t.maximum } }
+    TableType {
+        element: ref_type(t.element_type),
+        limits: Limits {
+            min: t.initial,
+            max: t.maximum,
+        },
+    }
 }
 
 fn memory_type(m: wasmparser::MemoryType) -> MemoryType {
-    MemoryType { limits: Limits { min: m.initial, max: m.maximum }, shared: m.shared, memory64: m.memory64 }
+    MemoryType {
+        limits: Limits {
+            min: m.initial,
+            max: m.maximum,
+        },
+        shared: m.shared,
+        memory64: m.memory64,
+    }
 }
 
 fn global_type(g: wasmparser::GlobalType) -> GlobalType {
-    GlobalType { content: val_type(g.content_type), mutable: g.mutable }
+    GlobalType {
+        content: val_type(g.content_type),
+        mutable: g.mutable,
+    }
 }

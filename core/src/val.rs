@@ -52,22 +52,38 @@ impl Val {
 
     /// The `i32`, if this is one.
     pub fn i32(&self) -> Option<i32> {
-        if let Val::I32(v) = self { Some(*v) } else { None }
+        if let Val::I32(v) = self {
+            Some(*v)
+        } else {
+            None
+        }
     }
 
     /// The `i64`, if this is one.
     pub fn i64(&self) -> Option<i64> {
-        if let Val::I64(v) = self { Some(*v) } else { None }
+        if let Val::I64(v) = self {
+            Some(*v)
+        } else {
+            None
+        }
     }
 
     /// The `f32`, if this is one.
     pub fn f32(&self) -> Option<f32> {
-        if let Val::F32(v) = self { Some(f32::from_bits(*v)) } else { None }
+        if let Val::F32(v) = self {
+            Some(f32::from_bits(*v))
+        } else {
+            None
+        }
     }
 
     /// The `f64`, if this is one.
     pub fn f64(&self) -> Option<f64> {
-        if let Val::F64(v) = self { Some(f64::from_bits(*v)) } else { None }
+        if let Val::F64(v) = self {
+            Some(f64::from_bits(*v))
+        } else {
+            None
+        }
     }
 }
 
@@ -126,7 +142,10 @@ pub(crate) fn from_raw(store: &crate::store::StoreInner, ty: ValType, raw: ValRa
         ValType::FuncRef => Val::FuncRef(store.func_from_ref(raw.get_reference())),
         ValType::ExternRef => Val::ExternRef(match raw.get_reference() {
             0 => None,
-            n => Some(ExternRef { store: store.id, index: (n - 1) as u32 }),
+            n => Some(ExternRef {
+                store: store.id,
+                index: (n - 1) as u32,
+            }),
         }),
     }
 }

@@ -87,10 +87,19 @@ mod tests {
         let mut x = 0u32;
         // SAFETY: both callbacks are safe with these arguments and hold nothing to drop.
         unsafe {
-            assert_eq!(StdPlatform.catch_traps(returns, &mut x as *mut u32 as *mut u8), None);
+            assert_eq!(
+                StdPlatform.catch_traps(returns, &mut x as *mut u32 as *mut u8),
+                None
+            );
             assert_eq!(x, 42);
-            assert_eq!(StdPlatform.catch_traps(raises, std::ptr::null_mut()), Some(7));
-            assert_eq!(StdPlatform.catch_traps(raises, std::ptr::null_mut()), Some(7));
+            assert_eq!(
+                StdPlatform.catch_traps(raises, std::ptr::null_mut()),
+                Some(7)
+            );
+            assert_eq!(
+                StdPlatform.catch_traps(raises, std::ptr::null_mut()),
+                Some(7)
+            );
         }
     }
 
@@ -99,6 +108,9 @@ mod tests {
         let local = std::hint::black_box(0u8);
         let here = std::hint::black_box(&local) as *const u8 as usize;
         let limit = StdPlatform.stack_limit();
-        assert!(limit > 0 && limit < here, "limit {limit:#x}, frame {here:#x}");
+        assert!(
+            limit > 0 && limit < here,
+            "limit {limit:#x}, frame {here:#x}"
+        );
     }
 }

@@ -38,12 +38,17 @@ impl Workers {
                     .ok()
             })
             .collect();
-        Workers { queue: Mutex::new(Some(send)), threads }
+        Workers {
+            queue: Mutex::new(Some(send)),
+            threads,
+        }
     }
 
     /// The default size: one thread per available core but one (left to the program).
     pub fn default_count() -> usize {
-        std::thread::available_parallelism().map_or(1, |n| n.get()).saturating_sub(1)
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .saturating_sub(1)
     }
 }
 
@@ -52,7 +57,12 @@ impl TaskRunner for Workers {
         if self.threads.is_empty() {
             return;
         }
-        if let Some(queue) = self.queue.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        if let Some(queue) = self
+            .queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
             let _ = queue.send(task);
         }
     }
@@ -78,6 +88,8 @@ impl Drop for Workers {
 
 impl std::fmt::Debug for Workers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Workers").field("threads", &self.threads.len()).finish()
+        f.debug_struct("Workers")
+            .field("threads", &self.threads.len())
+            .finish()
     }
 }

@@ -93,9 +93,14 @@ fn hash(bytes: &[u8]) -> u128 {
 }
 
 /// Run `wasm` in Lazuli with `strategy`, optionally through serialize -> deserialize.
-pub fn run_lazuli(wasm: &[u8], strategy: Strategy, round_trip: bool) -> Result<Observation, String> {
+pub fn run_lazuli(
+    wasm: &[u8],
+    strategy: Strategy,
+    round_trip: bool,
+) -> Result<Observation, String> {
     let engine = crate::llvm_engine(Config::default().strategy(strategy));
-    let mut module = Module::new(&engine, wasm.to_vec()).map_err(|e| format!("lazuli rejected the module: {e}"))?;
+    let mut module = Module::new(&engine, wasm.to_vec())
+        .map_err(|e| format!("lazuli rejected the module: {e}"))?;
     if round_trip {
         let blob = module.serialize().map_err(|e| e.to_string())?;
         // SAFETY: made just above by this process.
@@ -104,11 +109,22 @@ pub fn run_lazuli(wasm: &[u8], strategy: Strategy, round_trip: bool) -> Result<O
     let mut store = Store::new(&engine);
     let instance = match Instance::new(&mut store, &module, &Imports::new()) {
         Ok(i) => i,
-        Err(Error::Trap(code)) => return Ok(Observation { instantiate: Err(trap(code)), calls: Vec::new(), state: Vec::new() }),
+        Err(Error::Trap(code)) => {
+            return Ok(Observation {
+                instantiate: Err(trap(code)),
+                calls: Vec::new(),
+                state: Vec::new(),
+            })
+        }
         Err(e) => return Err(format!("lazuli failed to instantiate: {e}")),
     };
     let mut calls = Vec::new();
-    for (k, (name, ext)) in instance.exports(&store).map_err(|e| e.to_string())?.into_iter().enumerate() {
+    for (k, (name, ext)) in instance
+        .exports(&store)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .enumerate()
+    {
         let Extern::Func(f) = ext else { continue };
         let ty = f.ty(&store).map_err(|e| e.to_string())?;
         let args: Vec<Val> = ty
@@ -136,18 +152,31 @@ pub fn run_lazuli(wasm: &[u8], strategy: Strategy, round_trip: bool) -> Result<O
         let stop = outcome == Outcome::Exhausted;
         calls.push((name, outcome));
         if stop {
-            return Ok(Observation { instantiate: Ok(()), calls, state: Vec::new() });
+            return Ok(Observation {
+                instantiate: Ok(()),
+                calls,
+                state: Vec::new(),
+            });
         }
     }
     let mut state = Vec::new();
     for (name, ext) in instance.exports(&store).map_err(|e| e.to_string())? {
         match ext {
-            Extern::Memory(m) => state.push((name, hash(m.bytes(&store).map_err(|e| e.to_string())?))),
-            Extern::Global(g) => state.push((name, lazuli_bits(&g.get(&store).map_err(|e| e.to_string())?))),
+            Extern::Memory(m) => {
+                state.push((name, hash(m.bytes(&store).map_err(|e| e.to_string())?)))
+            }
+            Extern::Global(g) => state.push((
+                name,
+                lazuli_bits(&g.get(&store).map_err(|e| e.to_string())?),
+            )),
             _ => {}
         }
     }
-    Ok(Observation { instantiate: Ok(()), calls, state })
+    Ok(Observation {
+        instantiate: Ok(()),
+        calls,
+        state,
+    })
 }
 
 fn trap(code: TrapCode) -> Outcome {
@@ -173,9 +202,15 @@ fn lazuli_bits(v: &Val) -> u128 {
 /// Run `wasm` in wasmi.
 pub fn run_wasmi(wasm: &[u8]) -> Result<Observation, String> {
     let mut config = wasmi::Config::default();
-    config.wasm_simd(true).wasm_multi_memory(false).wasm_tail_call(false).wasm_extended_const(false).wasm_memory64(false);
+    config
+        .wasm_simd(true)
+        .wasm_multi_memory(false)
+        .wasm_tail_call(false)
+        .wasm_extended_const(false)
+        .wasm_memory64(false);
     let engine = wasmi::Engine::new(&config);
-    let module = wasmi::Module::new(&engine, wasm).map_err(|e| format!("wasmi rejected the module: {e}"))?;
+    let module =
+        wasmi::Module::new(&engine, wasm).map_err(|e| format!("wasmi rejected the module: {e}"))?;
     let mut store = wasmi::Store::new(&engine, ());
     let linker = wasmi::Linker::<()>::new(&engine);
     let instance = match linker.instantiate_and_start(&mut store, &module) {
@@ -185,22 +220,37 @@ pub fn run_wasmi(wasm: &[u8]) -> Result<Observation, String> {
             let text = e.to_string();
             let code = match e.as_trap_code() {
                 Some(code) => wasmi_trap(code),
-                None if text.contains("out of bounds table access") => Outcome::Trapped(TrapCode::TableOutOfBounds),
-                None if text.contains("out of bounds memory access") => Outcome::Trapped(TrapCode::MemoryOutOfBounds),
+                None if text.contains("out of bounds table access") => {
+                    Outcome::Trapped(TrapCode::TableOutOfBounds)
+                }
+                None if text.contains("out of bounds memory access") => {
+                    Outcome::Trapped(TrapCode::MemoryOutOfBounds)
+                }
                 None => return Err(format!("wasmi failed to instantiate: {e}")),
             };
-            return Ok(Observation { instantiate: Err(code), calls: Vec::new(), state: Vec::new() });
+            return Ok(Observation {
+                instantiate: Err(code),
+                calls: Vec::new(),
+                state: Vec::new(),
+            });
         }
     };
     // The module's export order (wasmi's own iteration order differs), as the decoder reads it.
-    let names = Module::new(&lazuli_core::Engine::new(Config::default()), wasm.to_vec()).map_err(|e| e.to_string())?;
+    let names = Module::new(&lazuli_core::Engine::new(Config::default()), wasm.to_vec())
+        .map_err(|e| e.to_string())?;
     let exports: Vec<(String, wasmi::Extern)> = names
         .exports()
-        .filter_map(|(name, _)| instance.get_export(&store, name).map(|e| (name.to_string(), e)))
+        .filter_map(|(name, _)| {
+            instance
+                .get_export(&store, name)
+                .map(|e| (name.to_string(), e))
+        })
         .collect();
     let mut calls = Vec::new();
     for (k, (name, ext)) in exports.iter().enumerate() {
-        let wasmi::Extern::Func(f) = ext else { continue };
+        let wasmi::Extern::Func(f) = ext else {
+            continue;
+        };
         let ty = f.ty(&store);
         let args: Vec<wasmi::Val> = ty
             .params()
@@ -215,11 +265,17 @@ pub fn run_wasmi(wasm: &[u8]) -> Result<Observation, String> {
                     wasmi::ValType::F64 => wasmi::Val::F64(wasmi::F64::from_bits(b as u64)),
                     wasmi::ValType::V128 => wasmi::Val::V128(wasmi::V128::from(b | (b << 64))),
                     wasmi::ValType::FuncRef => wasmi::Val::default_for_ty(wasmi::ValType::FuncRef),
-                    wasmi::ValType::ExternRef => wasmi::Val::default_for_ty(wasmi::ValType::ExternRef),
+                    wasmi::ValType::ExternRef => {
+                        wasmi::Val::default_for_ty(wasmi::ValType::ExternRef)
+                    }
                 }
             })
             .collect();
-        let mut results: Vec<wasmi::Val> = ty.results().iter().map(|t| wasmi::Val::default_for_ty(*t)).collect();
+        let mut results: Vec<wasmi::Val> = ty
+            .results()
+            .iter()
+            .map(|t| wasmi::Val::default_for_ty(*t))
+            .collect();
         let outcome = match f.call(&mut store, &args, &mut results) {
             Ok(()) => Outcome::Returned(results.iter().map(wasmi_bits).collect()),
             Err(e) => match e.as_trap_code() {
@@ -232,7 +288,11 @@ pub fn run_wasmi(wasm: &[u8]) -> Result<Observation, String> {
         let stop = outcome == Outcome::Exhausted;
         calls.push((name.clone(), outcome));
         if stop {
-            return Ok(Observation { instantiate: Ok(()), calls, state: Vec::new() });
+            return Ok(Observation {
+                instantiate: Ok(()),
+                calls,
+                state: Vec::new(),
+            });
         }
     }
     let mut state = Vec::new();
@@ -243,7 +303,11 @@ pub fn run_wasmi(wasm: &[u8]) -> Result<Observation, String> {
             _ => {}
         }
     }
-    Ok(Observation { instantiate: Ok(()), calls, state })
+    Ok(Observation {
+        instantiate: Ok(()),
+        calls,
+        state,
+    })
 }
 
 fn wasmi_bits(v: &wasmi::Val) -> u128 {
@@ -302,7 +366,9 @@ fn agree(a: &Observation, b: &Observation) -> bool {
 /// `Ok(Some(calls))` with the number of export calls compared, `Ok(None)` when the data makes
 /// no module; `Err` describes a divergence.
 pub fn check(data: &[u8]) -> Result<Option<usize>, String> {
-    let Some(wasm) = generate(data) else { return Ok(None) };
+    let Some(wasm) = generate(data) else {
+        return Ok(None);
+    };
     check_module(&wasm).map(Some)
 }
 
@@ -312,13 +378,24 @@ pub fn check(data: &[u8]) -> Result<Option<usize>, String> {
 pub fn check_module(wasm: &[u8]) -> Result<usize, String> {
     let wasmi = run_wasmi(wasm)?;
     let wasmi_stable = run_wasmi(wasm)? == wasmi;
-    let (reference, name) = if wasmi_stable { (wasmi, "wasmi") } else { (run_lazuli(wasm, Strategy::Lazy, false)?, "lazy mode (wasmi is unstable here)") };
-    for (mode, strategy, round_trip) in
-        [("lazy", Strategy::Lazy, false), ("eager", Strategy::Eager, false), ("eager+round-trip", Strategy::Eager, true)]
-    {
+    let (reference, name) = if wasmi_stable {
+        (wasmi, "wasmi")
+    } else {
+        (
+            run_lazuli(wasm, Strategy::Lazy, false)?,
+            "lazy mode (wasmi is unstable here)",
+        )
+    };
+    for (mode, strategy, round_trip) in [
+        ("lazy", Strategy::Lazy, false),
+        ("eager", Strategy::Eager, false),
+        ("eager+round-trip", Strategy::Eager, true),
+    ] {
         let seen = run_lazuli(wasm, strategy, round_trip)?;
         if !agree(&seen, &reference) {
-            return Err(format!("{mode} diverges from {name}\n  lazuli: {seen:?}\n  {name}: {reference:?}"));
+            return Err(format!(
+                "{mode} diverges from {name}\n  lazuli: {seen:?}\n  {name}: {reference:?}"
+            ));
         }
     }
     Ok(reference.calls.len())

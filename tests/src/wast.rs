@@ -92,12 +92,18 @@ struct Script {
 impl WastRunner {
     /// A runner that compiles with `engine`.
     pub fn new(engine: Engine) -> WastRunner {
-        WastRunner { engine, round_trip: false }
+        WastRunner {
+            engine,
+            round_trip: false,
+        }
     }
 
     /// A runner that passes every module through `serialize` and `deserialize` before use.
     pub fn round_trip(engine: Engine) -> WastRunner {
-        WastRunner { engine, round_trip: true }
+        WastRunner {
+            engine,
+            round_trip: true,
+        }
     }
 
     /// Run one script. A script that does not parse counts as one failure.
@@ -124,7 +130,10 @@ impl WastRunner {
             Some(_) => match self.new_script() {
                 Ok(s) => Some(s),
                 Err(e) => {
-                    tally.record(0, Outcome::Fail(format!("cannot set up the spectest module: {e}")));
+                    tally.record(
+                        0,
+                        Outcome::Fail(format!("cannot set up the spectest module: {e}")),
+                    );
                     return tally;
                 }
             },
@@ -187,34 +196,51 @@ impl WastRunner {
     /// Assertions about modules that need no execution.
     fn static_assertion(&self, directive: WastDirective<'_>) -> Outcome {
         match directive {
-            WastDirective::AssertMalformed { mut module, message, .. } => {
+            WastDirective::AssertMalformed {
+                mut module,
+                message,
+                ..
+            } => {
                 if let QuoteWat::QuoteComponent(..) = module {
                     return Outcome::Skip("component model is not supported");
                 }
                 // Malformed text is rejected by the text parser; malformed binary by our decoder.
-                let Ok(bytes) = module.encode() else { return Outcome::Pass };
+                let Ok(bytes) = module.encode() else {
+                    return Outcome::Pass;
+                };
                 match Module::new(&self.engine, bytes) {
-                    Ok(_) => Outcome::Fail(format!("malformed module accepted (expected \"{message}\")")),
+                    Ok(_) => Outcome::Fail(format!(
+                        "malformed module accepted (expected \"{message}\")"
+                    )),
                     Err(_) => Outcome::Pass,
                 }
             }
-            WastDirective::AssertInvalid { mut module, message, .. } => {
+            WastDirective::AssertInvalid {
+                mut module,
+                message,
+                ..
+            } => {
                 let bytes = match module.encode() {
                     Ok(bytes) => bytes,
                     Err(e) => return Outcome::Fail(format!("invalid module does not encode: {e}")),
                 };
                 match Module::new(&self.engine, bytes) {
-                    Ok(_) => Outcome::Fail(format!("invalid module accepted (expected \"{message}\")")),
+                    Ok(_) => {
+                        Outcome::Fail(format!("invalid module accepted (expected \"{message}\")"))
+                    }
                     Err(_) => Outcome::Pass,
                 }
             }
-            WastDirective::AssertInvalidCustom { .. } | WastDirective::AssertMalformedCustom { .. } => {
+            WastDirective::AssertInvalidCustom { .. }
+            | WastDirective::AssertMalformedCustom { .. } => {
                 Outcome::Skip("custom-section assertions are not supported")
             }
             WastDirective::AssertException { .. } | WastDirective::AssertSuspension { .. } => {
                 Outcome::Skip("exceptions and stack switching are not supported")
             }
-            WastDirective::Thread(..) | WastDirective::Wait { .. } => Outcome::Skip("threads are not supported"),
+            WastDirective::Thread(..) | WastDirective::Wait { .. } => {
+                Outcome::Skip("threads are not supported")
+            }
             _ => Outcome::Fail("internal: not a static assertion".into()),
         }
     }
@@ -226,7 +252,9 @@ impl WastRunner {
         }
         let bytes = module.encode().map_err(|e| e.to_string())?;
         let module = Module::new(&self.engine, bytes).map_err(|e| e.to_string())?;
-        self.maybe_round_trip(module).map(Some).map_err(|e| e.to_string())
+        self.maybe_round_trip(module)
+            .map(Some)
+            .map_err(|e| e.to_string())
     }
 
     fn maybe_round_trip(&self, module: Module) -> Result<Module, Error> {
@@ -271,7 +299,9 @@ impl WastRunner {
                     Err(e) => Outcome::Fail(format!("module definition failed to compile: {e}")),
                 }
             }
-            WastDirective::ModuleInstance { instance, module, .. } => {
+            WastDirective::ModuleInstance {
+                instance, module, ..
+            } => {
                 let Some(m) = module.and_then(|m| s.definitions.get(m.name()).cloned()) else {
                     return Outcome::Fail("module instance of an unknown definition".into());
                 };
@@ -286,13 +316,15 @@ impl WastRunner {
                     Err(e) => Outcome::Fail(format!("instantiation failed: {e}")),
                 }
             }
-            WastDirective::Register { name, module, .. } => match instance_of(s, module.map(|m| m.name())) {
-                Some(i) => {
-                    s.registered.insert(name.to_string(), i);
-                    Outcome::Pass
+            WastDirective::Register { name, module, .. } => {
+                match instance_of(s, module.map(|m| m.name())) {
+                    Some(i) => {
+                        s.registered.insert(name.to_string(), i);
+                        Outcome::Pass
+                    }
+                    None => Outcome::Fail("register of an unknown instance".into()),
                 }
-                None => Outcome::Fail("register of an unknown instance".into()),
-            },
+            }
             WastDirective::Invoke(invoke) => match self.invoke(s, &invoke) {
                 Ok(_) => Outcome::Pass,
                 Err(e) => Outcome::Fail(format!("invoke `{}` failed: {e}", invoke.name)),
@@ -312,9 +344,15 @@ impl WastRunner {
             WastDirective::AssertExhaustion { call, message, .. } => match self.invoke(s, &call) {
                 Err(Error::Trap(TrapCode::StackOverflow)) => Outcome::Pass,
                 Ok(v) => Outcome::Fail(format!("expected exhaustion \"{message}\", got {v:?}")),
-                Err(e) => Outcome::Fail(format!("expected exhaustion \"{message}\", got error: {e}")),
+                Err(e) => {
+                    Outcome::Fail(format!("expected exhaustion \"{message}\", got error: {e}"))
+                }
             },
-            WastDirective::AssertUnlinkable { mut module, message, .. } => {
+            WastDirective::AssertUnlinkable {
+                mut module,
+                message,
+                ..
+            } => {
                 let bytes = match module.encode() {
                     Ok(b) => b,
                     Err(e) => return Outcome::Fail(format!("module does not encode: {e}")),
@@ -322,8 +360,12 @@ impl WastRunner {
                 match Module::new(&self.engine, bytes).and_then(|m| self.maybe_round_trip(m)) {
                     Ok(m) => match self.instantiate(s, &m) {
                         Err(Error::Link(_)) => Outcome::Pass,
-                        Err(e) => Outcome::Fail(format!("expected link error \"{message}\", got: {e}")),
-                        Ok(_) => Outcome::Fail(format!("expected link error \"{message}\", but it linked")),
+                        Err(e) => {
+                            Outcome::Fail(format!("expected link error \"{message}\", got: {e}"))
+                        }
+                        Ok(_) => Outcome::Fail(format!(
+                            "expected link error \"{message}\", but it linked"
+                        )),
                     },
                     Err(e) => Outcome::Fail(format!("module to link failed to compile: {e}")),
                 }
@@ -336,7 +378,11 @@ impl WastRunner {
     fn instantiate(&self, s: &mut Script, module: &Module) -> Result<Instance, Error> {
         let mut imports = Imports::new();
         for (module_name, name, _) in module.imports() {
-            if let Some(item) = s.registered.get(module_name).and_then(|i| i.get_export(&s.store, name)) {
+            if let Some(item) = s
+                .registered
+                .get(module_name)
+                .and_then(|i| i.get_export(&s.store, name))
+            {
                 imports.insert(module_name, name, item);
             }
         }
@@ -347,7 +393,8 @@ impl WastRunner {
         match exec {
             WastExecute::Invoke(invoke) => self.invoke(s, &invoke),
             WastExecute::Get { module, global, .. } => {
-                let instance = instance_of(s, module.map(|m| m.name())).ok_or_else(|| Error::Usage("unknown instance".into()))?;
+                let instance = instance_of(s, module.map(|m| m.name()))
+                    .ok_or_else(|| Error::Usage("unknown instance".into()))?;
                 match instance.get_export(&s.store, global) {
                     Some(Extern::Global(g)) => Ok(vec![g.get(&s.store)?]),
                     _ => Err(Error::Usage(format!("no exported global `{global}`"))),
@@ -362,9 +409,14 @@ impl WastRunner {
     }
 
     fn invoke(&self, s: &mut Script, invoke: &WastInvoke<'_>) -> Result<Vec<Val>, Error> {
-        let instance = instance_of(s, invoke.module.map(|m| m.name())).ok_or_else(|| Error::Usage("unknown instance".into()))?;
+        let instance = instance_of(s, invoke.module.map(|m| m.name()))
+            .ok_or_else(|| Error::Usage("unknown instance".into()))?;
         let func = instance.get_func(&s.store, invoke.name)?;
-        let args = invoke.args.iter().map(|a| arg(s, a)).collect::<Result<Vec<_>, _>>()?;
+        let args = invoke
+            .args
+            .iter()
+            .map(|a| arg(s, a))
+            .collect::<Result<Vec<_>, _>>()?;
         func.call(&mut s.store, &args)
     }
 }
@@ -384,17 +436,24 @@ fn instance_of(s: &Script, id: Option<&str>) -> Option<Instance> {
 }
 
 fn arg(s: &mut Script, a: &WastArg<'_>) -> Result<Val, Error> {
-    let WastArg::Core(a) = a else { return Err(Error::Usage("component arguments are not supported".into())) };
+    let WastArg::Core(a) = a else {
+        return Err(Error::Usage("component arguments are not supported".into()));
+    };
     Ok(match a {
         WastArgCore::I32(v) => Val::I32(*v),
         WastArgCore::I64(v) => Val::I64(*v),
         WastArgCore::F32(v) => Val::F32(v.bits),
         WastArgCore::F64(v) => Val::F64(v.bits),
         WastArgCore::V128(v) => Val::V128(u128::from_le_bytes(v.to_le_bytes())),
-        WastArgCore::RefNull(wast::core::HeapType::Abstract { ty: wast::core::AbstractHeapType::Extern, .. }) => Val::ExternRef(None),
+        WastArgCore::RefNull(wast::core::HeapType::Abstract {
+            ty: wast::core::AbstractHeapType::Extern,
+            ..
+        }) => Val::ExternRef(None),
         WastArgCore::RefNull(_) => Val::FuncRef(None),
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(extern_ref(s, *n))),
-        WastArgCore::RefHost(_) => return Err(Error::Usage("ref.host arguments are not supported".into())),
+        WastArgCore::RefHost(_) => {
+            return Err(Error::Usage("ref.host arguments are not supported".into()))
+        }
     })
 }
 
@@ -409,10 +468,15 @@ fn extern_ref(s: &mut Script, n: u32) -> ExternRef {
 
 fn check_results(s: &Script, actual: &[Val], expected: &[WastRet<'_>]) -> Result<(), String> {
     if actual.len() != expected.len() {
-        return Err(format!("expected {} results, got {actual:?}", expected.len()));
+        return Err(format!(
+            "expected {} results, got {actual:?}",
+            expected.len()
+        ));
     }
     for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
-        let WastRet::Core(e) = e else { return Err("component results are not supported".into()) };
+        let WastRet::Core(e) = e else {
+            return Err("component results are not supported".into());
+        };
         if !matches_ret(s, a, e) {
             return Err(format!("result {i}: expected {e:?}, got {a:?}"));
         }
@@ -429,9 +493,12 @@ fn matches_ret(s: &Script, a: &Val, e: &WastRetCore<'_>) -> bool {
         (WastRetCore::V128(e), Val::V128(a)) => v128_matches(e, *a),
         (WastRetCore::RefNull(_), Val::FuncRef(None) | Val::ExternRef(None)) => true,
         (WastRetCore::RefExtern(None), Val::ExternRef(Some(_))) => true,
-        (WastRetCore::RefExtern(Some(n)), Val::ExternRef(Some(r))) => {
-            s.store.extern_data(*r).ok().and_then(|d| d.downcast_ref::<u32>()).is_some_and(|v| v == n)
-        }
+        (WastRetCore::RefExtern(Some(n)), Val::ExternRef(Some(r))) => s
+            .store
+            .extern_data(*r)
+            .ok()
+            .and_then(|d| d.downcast_ref::<u32>())
+            .is_some_and(|v| v == n),
         (WastRetCore::RefFunc(None), Val::FuncRef(Some(_))) => true,
         (WastRetCore::RefFunc(Some(_)), Val::FuncRef(Some(_))) => true,
         (WastRetCore::Either(options), a) => options.iter().any(|o| matches_ret(s, a, o)),
@@ -459,11 +526,30 @@ fn v128_matches(e: &V128Pattern, v: u128) -> bool {
     let b = v.to_le_bytes();
     match e {
         V128Pattern::I8x16(l) => l.iter().enumerate().all(|(i, x)| b[i] as i8 == *x),
-        V128Pattern::I16x8(l) => l.iter().enumerate().all(|(i, x)| i16::from_le_bytes([b[2 * i], b[2 * i + 1]]) == *x),
-        V128Pattern::I32x4(l) => l.iter().enumerate().all(|(i, x)| i32::from_le_bytes(b[4 * i..4 * i + 4].try_into().unwrap()) == *x),
-        V128Pattern::I64x2(l) => l.iter().enumerate().all(|(i, x)| i64::from_le_bytes(b[8 * i..8 * i + 8].try_into().unwrap()) == *x),
-        V128Pattern::F32x4(l) => l.iter().enumerate().all(|(i, x)| f32_matches(x, u32::from_le_bytes(b[4 * i..4 * i + 4].try_into().unwrap()))),
-        V128Pattern::F64x2(l) => l.iter().enumerate().all(|(i, x)| f64_matches(x, u64::from_le_bytes(b[8 * i..8 * i + 8].try_into().unwrap()))),
+        V128Pattern::I16x8(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, x)| i16::from_le_bytes([b[2 * i], b[2 * i + 1]]) == *x),
+        V128Pattern::I32x4(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, x)| i32::from_le_bytes(b[4 * i..4 * i + 4].try_into().unwrap()) == *x),
+        V128Pattern::I64x2(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, x)| i64::from_le_bytes(b[8 * i..8 * i + 8].try_into().unwrap()) == *x),
+        V128Pattern::F32x4(l) => l.iter().enumerate().all(|(i, x)| {
+            f32_matches(
+                x,
+                u32::from_le_bytes(b[4 * i..4 * i + 4].try_into().unwrap()),
+            )
+        }),
+        V128Pattern::F64x2(l) => l.iter().enumerate().all(|(i, x)| {
+            f64_matches(
+                x,
+                u64::from_le_bytes(b[8 * i..8 * i + 8].try_into().unwrap()),
+            )
+        }),
     }
 }
 
@@ -509,15 +595,43 @@ fn spectest(engine: &Engine, store: &mut Store) -> Result<Instance, Error> {
     // The print functions accept their arguments and print nothing: output is not asserted.
     let host = Imports::new()
         .define("host", "print", Extern::Func(Func::wrap(store, || {})?))
-        .define("host", "print_i32", Extern::Func(Func::wrap(store, |_: i32| {})?))
-        .define("host", "print_i64", Extern::Func(Func::wrap(store, |_: i64| {})?))
-        .define("host", "print_f32", Extern::Func(Func::wrap(store, |_: f32| {})?))
-        .define("host", "print_f64", Extern::Func(Func::wrap(store, |_: f64| {})?))
-        .define("host", "print_i32_f32", Extern::Func(Func::wrap(store, |_: i32, _: f32| {})?))
-        .define("host", "print_f64_f64", Extern::Func(Func::wrap(store, |_: f64, _: f64| {})?));
+        .define(
+            "host",
+            "print_i32",
+            Extern::Func(Func::wrap(store, |_: i32| {})?),
+        )
+        .define(
+            "host",
+            "print_i64",
+            Extern::Func(Func::wrap(store, |_: i64| {})?),
+        )
+        .define(
+            "host",
+            "print_f32",
+            Extern::Func(Func::wrap(store, |_: f32| {})?),
+        )
+        .define(
+            "host",
+            "print_f64",
+            Extern::Func(Func::wrap(store, |_: f64| {})?),
+        )
+        .define(
+            "host",
+            "print_i32_f32",
+            Extern::Func(Func::wrap(store, |_: i32, _: f32| {})?),
+        )
+        .define(
+            "host",
+            "print_f64_f64",
+            Extern::Func(Func::wrap(store, |_: f64, _: f64| {})?),
+        );
     Instance::new(store, &module, &host)
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|b| *b == b'\n')
+        .count()
+        + 1
 }

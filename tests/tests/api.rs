@@ -2,8 +2,8 @@
 //! features that are not implemented, handles used with the wrong store.
 
 use lazuli_core::{
-    Config, Engine, Error, Extern, Func, Global, GlobalType, Imports, Instance, Limits, Memory, MemoryType, Module, RefType, Store,
-    Table, TableType, Val, ValType,
+    Config, Engine, Error, Extern, Func, Global, GlobalType, Imports, Instance, Limits, Memory,
+    MemoryType, Module, RefType, Store, Table, TableType, Val, ValType,
 };
 use lazuli_tests::llvm_engine;
 
@@ -26,28 +26,54 @@ fn externrefs_and_funcrefs_cross_the_host_boundary() {
     let hello = store.extern_ref(String::from("hello"));
     let id = instance.get_func(&store, "id").unwrap();
     let out = id.call(&mut store, &[Val::ExternRef(Some(hello))]).unwrap();
-    let Val::ExternRef(Some(back)) = out[0] else { panic!("expected a reference, got {out:?}") };
-    assert_eq!(store.extern_data(back).unwrap().downcast_ref::<String>().unwrap(), "hello");
+    let Val::ExternRef(Some(back)) = out[0] else {
+        panic!("expected a reference, got {out:?}")
+    };
+    assert_eq!(
+        store
+            .extern_data(back)
+            .unwrap()
+            .downcast_ref::<String>()
+            .unwrap(),
+        "hello"
+    );
 
     // wasm writes the table, the host reads it; the host writes, wasm reads.
     let store_fn = instance.get_func(&store, "store").unwrap();
-    store_fn.call(&mut store, &[Val::I32(1), Val::ExternRef(Some(hello))]).unwrap();
-    let e = instance.get_export(&store, "e").and_then(Extern::into_table).unwrap();
+    store_fn
+        .call(&mut store, &[Val::I32(1), Val::ExternRef(Some(hello))])
+        .unwrap();
+    let e = instance
+        .get_export(&store, "e")
+        .and_then(Extern::into_table)
+        .unwrap();
     assert_eq!(e.get(&store, 1).unwrap(), Val::ExternRef(Some(hello)));
     let other = store.extern_ref(7u32);
     e.set(&mut store, 0, Val::ExternRef(Some(other))).unwrap();
     let load = instance.get_func(&store, "load").unwrap();
-    assert_eq!(load.call(&mut store, &[Val::I32(0)]).unwrap(), vec![Val::ExternRef(Some(other))]);
+    assert_eq!(
+        load.call(&mut store, &[Val::I32(0)]).unwrap(),
+        vec![Val::ExternRef(Some(other))]
+    );
 
     // A host function placed in a table by the host is called indirectly by wasm.
-    let t = instance.get_export(&store, "t").and_then(Extern::into_table).unwrap();
+    let t = instance
+        .get_export(&store, "t")
+        .and_then(Extern::into_table)
+        .unwrap();
     let forty_two = Func::wrap(&mut store, || 42i32).unwrap();
     t.set(&mut store, 2, Val::FuncRef(Some(forty_two))).unwrap();
     assert_eq!(t.get(&store, 2).unwrap(), Val::FuncRef(Some(forty_two)));
     let call = instance.get_typed_func::<i32, i32>(&store, "call").unwrap();
     assert_eq!(call.call(&mut store, 2).unwrap(), 42);
-    assert_eq!(call.call(&mut store, 3).unwrap_err(), Error::Trap(lazuli_core::backend::TrapCode::IndirectCallToNull));
-    assert!(t.set(&mut store, 9, Val::FuncRef(None)).is_err(), "out of range");
+    assert_eq!(
+        call.call(&mut store, 3).unwrap_err(),
+        Error::Trap(lazuli_core::backend::TrapCode::IndirectCallToNull)
+    );
+    assert!(
+        t.set(&mut store, 9, Val::FuncRef(None)).is_err(),
+        "out of range"
+    );
     assert!(t.set(&mut store, 0, Val::I32(1)).is_err(), "wrong type");
 }
 
@@ -55,9 +81,36 @@ fn externrefs_and_funcrefs_cross_the_host_boundary() {
 fn host_made_memories_tables_and_globals_link_and_are_shared() {
     let engine = llvm_engine(Config::default());
     let mut store = Store::new(&engine);
-    let memory = Memory::new(&mut store, MemoryType { limits: Limits { min: 1, max: Some(3) }, shared: false, memory64: false }).unwrap();
-    let table = Table::new(&mut store, TableType { element: RefType::FuncRef, limits: Limits { min: 2, max: None } }, Val::FuncRef(None)).unwrap();
-    let global = Global::new(&mut store, GlobalType { content: ValType::I32, mutable: true }, Val::I32(5)).unwrap();
+    let memory = Memory::new(
+        &mut store,
+        MemoryType {
+            limits: Limits {
+                min: 1,
+                max: Some(3),
+            },
+            shared: false,
+            memory64: false,
+        },
+    )
+    .unwrap();
+    let table = Table::new(
+        &mut store,
+        TableType {
+            element: RefType::FuncRef,
+            limits: Limits { min: 2, max: None },
+        },
+        Val::FuncRef(None),
+    )
+    .unwrap();
+    let global = Global::new(
+        &mut store,
+        GlobalType {
+            content: ValType::I32,
+            mutable: true,
+        },
+        Val::I32(5),
+    )
+    .unwrap();
     let module = Module::from_wat(
         &engine,
         r#"(module
@@ -83,7 +136,11 @@ fn host_made_memories_tables_and_globals_link_and_are_shared() {
     assert_eq!(i32::from_le_bytes(word), 6);
     assert_eq!(memory.size(&store).unwrap(), 2);
     assert_eq!(bump.call(&mut store, ()).unwrap(), 2);
-    assert_eq!(bump.call(&mut store, ()).unwrap(), -1, "the maximum is 3 pages");
+    assert_eq!(
+        bump.call(&mut store, ()).unwrap(),
+        -1,
+        "the maximum is 3 pages"
+    );
     assert_eq!(memory.grow(&mut store, 0).unwrap(), 3);
     assert!(memory.grow(&mut store, 1).is_err());
     assert_eq!(table.grow(&mut store, 3, Val::FuncRef(None)).unwrap(), 2);
@@ -92,15 +149,29 @@ fn host_made_memories_tables_and_globals_link_and_are_shared() {
     assert_eq!(global.get(&store).unwrap(), Val::I32(101));
 
     // Imports that do not match are link errors naming the import.
-    let small = Memory::new(&mut store, MemoryType { limits: Limits { min: 0, max: None }, shared: false, memory64: false }).unwrap();
+    let small = Memory::new(
+        &mut store,
+        MemoryType {
+            limits: Limits { min: 0, max: None },
+            shared: false,
+            memory64: false,
+        },
+    )
+    .unwrap();
     let bad = Imports::new()
         .define("host", "m", Extern::Memory(small))
         .define("host", "t", Extern::Table(table))
         .define("host", "g", Extern::Global(global));
     let err = Instance::new(&mut store, &module, &bad).unwrap_err();
-    assert!(matches!(&err, Error::Link(m) if m.contains("host") && m.contains("`m`")), "{err}");
+    assert!(
+        matches!(&err, Error::Link(m) if m.contains("host") && m.contains("`m`")),
+        "{err}"
+    );
     let err = Instance::new(&mut store, &module, &Imports::new()).unwrap_err();
-    assert!(matches!(&err, Error::Link(m) if m.contains("unknown import")), "{err}");
+    assert!(
+        matches!(&err, Error::Link(m) if m.contains("unknown import")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -113,7 +184,10 @@ fn unimplemented_proposals_are_rejected_by_name() {
         ("(module (memory 1) (memory 1))", "multiple memories"),
     ] {
         let err = Module::from_wat(&engine, text).unwrap_err();
-        assert!(err.to_string().contains(feature), "{text}: `{err}` does not name {feature}");
+        assert!(
+            err.to_string().contains(feature),
+            "{text}: `{err}` does not name {feature}"
+        );
     }
 }
 
@@ -123,9 +197,26 @@ fn handles_from_another_store_are_errors() {
     let mut a = Store::new(&engine);
     let mut b = Store::new(&engine);
     let f = Func::wrap(&mut a, |x: i32| x).unwrap();
-    assert!(matches!(f.call(&mut b, &[Val::I32(1)]), Err(Error::Usage(_))));
-    let g = Global::new(&mut a, GlobalType { content: ValType::I64, mutable: false }, Val::I64(1)).unwrap();
+    assert!(matches!(
+        f.call(&mut b, &[Val::I32(1)]),
+        Err(Error::Usage(_))
+    ));
+    let g = Global::new(
+        &mut a,
+        GlobalType {
+            content: ValType::I64,
+            mutable: false,
+        },
+        Val::I64(1),
+    )
+    .unwrap();
     assert!(matches!(g.get(&b), Err(Error::Usage(_))));
-    assert!(matches!(g.set(&mut a, Val::I64(2)), Err(Error::Usage(_))), "immutable");
-    assert!(matches!(f.call(&mut a, &[Val::I64(1)]), Err(Error::Usage(_))), "wrong argument type");
+    assert!(
+        matches!(g.set(&mut a, Val::I64(2)), Err(Error::Usage(_))),
+        "immutable"
+    );
+    assert!(
+        matches!(f.call(&mut a, &[Val::I64(1)]), Err(Error::Usage(_))),
+        "wrong argument type"
+    );
 }

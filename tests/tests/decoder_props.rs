@@ -57,7 +57,9 @@ fn check(bytes: Vec<u8>) -> Result<(), TestCaseError> {
             prop_assert!(!message.is_empty());
             Ok(())
         }
-        Err(other) => Err(TestCaseError::fail(format!("unexpected error kind {other:?}"))),
+        Err(other) => Err(TestCaseError::fail(format!(
+            "unexpected error kind {other:?}"
+        ))),
     }
 }
 

@@ -28,7 +28,10 @@ fn generated_modules_agree_in_every_mode() {
 #[test]
 fn a_divergence_is_detected() {
     // The same module observed by Lazuli and wasmi must agree; a tampered observation must not.
-    let wasm = wat::parse_str(r#"(module (func (export "f") (result i32) i32.const 7) (func (export "t") unreachable))"#).unwrap();
+    let wasm = wat::parse_str(
+        r#"(module (func (export "f") (result i32) i32.const 7) (func (export "t") unreachable))"#,
+    )
+    .unwrap();
     let reference = run_wasmi(&wasm).unwrap();
     let seen = run_lazuli(&wasm, Strategy::Lazy, false).unwrap();
     assert_eq!(seen, reference);
@@ -43,9 +46,17 @@ fn a_divergence_is_detected() {
 fn regression_where_wasmi_is_unstable_lazuli_is_stable_in_every_mode() {
     // Found by a campaign (seed 2030618): wasmi's final value of global "7" changes from run to
     // run (3013272364, 1607262012, 866098008, ...) while every Lazuli mode gives 3013272364.
-    let wasm = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/regressions/wasmi-unstable-seed-2030618.wasm")).unwrap();
+    let wasm = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/regressions/wasmi-unstable-seed-2030618.wasm"
+    ))
+    .unwrap();
     let first = run_lazuli(&wasm, Strategy::Lazy, false).unwrap();
-    let global_7 = first.state.iter().find(|(name, _)| name == "7").map(|(_, v)| *v);
+    let global_7 = first
+        .state
+        .iter()
+        .find(|(name, _)| name == "7")
+        .map(|(_, v)| *v);
     assert_eq!(global_7, Some(3013272364));
     for _ in 0..3 {
         assert_eq!(run_lazuli(&wasm, Strategy::Lazy, false).unwrap(), first);

@@ -45,16 +45,34 @@ fn rebuild(module: &Module) -> String {
             ExternType::Func(f) => {
                 let sig = ExternType::Func(f).to_string();
                 // `(func (param ..) (result ..))` -> `(func (export ..) (param ..) (result ..) unreachable)`
-                writeln!(text, "  (func {export}{} unreachable)", &sig[5..sig.len() - 1]).unwrap();
+                writeln!(
+                    text,
+                    "  (func {export}{} unreachable)",
+                    &sig[5..sig.len() - 1]
+                )
+                .unwrap();
             }
             ExternType::Table(t) => {
-                let elem = if t.element == RefType::FuncRef { "funcref" } else { "externref" };
+                let elem = if t.element == RefType::FuncRef {
+                    "funcref"
+                } else {
+                    "externref"
+                };
                 writeln!(text, "  (table {export} {} {elem})", t.limits).unwrap();
             }
             ExternType::Memory(m) => writeln!(text, "  (memory {export} {})", m.limits).unwrap(),
             ExternType::Global(g) => {
-                let ty = if g.mutable { format!("(mut {})", g.content) } else { g.content.to_string() };
-                writeln!(text, "  (global {export} {ty} ({}))", default_value(g.content)).unwrap();
+                let ty = if g.mutable {
+                    format!("(mut {})", g.content)
+                } else {
+                    g.content.to_string()
+                };
+                writeln!(
+                    text,
+                    "  (global {export} {ty} ({}))",
+                    default_value(g.content)
+                )
+                .unwrap();
             }
         }
     }
@@ -66,27 +84,58 @@ fn rebuild(module: &Module) -> String {
 fn imports_and_exports_round_trip_over_the_spec_suite() {
     let engine = Engine::new(Config::default());
     let mut checked = 0;
-    for name in ["imports.wast", "exports.wast", "linking.wast", "names.wast", "memory.wast", "global.wast", "table.wast"] {
-        let file = suite::folder("wasm-v2").unwrap().into_iter().find(|f| f.path.ends_with(name)).unwrap();
+    for name in [
+        "imports.wast",
+        "exports.wast",
+        "linking.wast",
+        "names.wast",
+        "memory.wast",
+        "global.wast",
+        "table.wast",
+    ] {
+        let file = suite::folder("wasm-v2")
+            .unwrap()
+            .into_iter()
+            .find(|f| f.path.ends_with(name))
+            .unwrap();
         let mut lexer = wast::lexer::Lexer::new(file.text);
         lexer.allow_confusing_unicode(true);
         let buf = wast::parser::ParseBuffer::new_with_lexer(lexer).unwrap();
         let script = wast::parser::parse::<Wast<'_>>(&buf).unwrap();
         for directive in script.directives {
-            let WastDirective::Module(mut module @ QuoteWat::Wat(_)) = directive else { continue };
-            let Ok(module) = Module::new(&engine, module.encode().unwrap()) else { continue };
+            let WastDirective::Module(mut module @ QuoteWat::Wat(_)) = directive else {
+                continue;
+            };
+            let Ok(module) = Module::new(&engine, module.encode().unwrap()) else {
+                continue;
+            };
             // Two exported memories or tables of one entity would be rebuilt as two definitions,
             // which WebAssembly 2.0 allows for tables but not for memories.
-            if module.exports().filter(|(_, t)| matches!(t, ExternType::Memory(_))).count()
-                + module.imports().filter(|(_, _, t)| matches!(t, ExternType::Memory(_))).count()
+            if module
+                .exports()
+                .filter(|(_, t)| matches!(t, ExternType::Memory(_)))
+                .count()
+                + module
+                    .imports()
+                    .filter(|(_, _, t)| matches!(t, ExternType::Memory(_)))
+                    .count()
                 > 1
             {
                 continue;
             }
             let text = rebuild(&module);
-            let again = Module::from_wat(&engine, &text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", file.path));
-            assert_eq!(module.imports().collect::<Vec<_>>(), again.imports().collect::<Vec<_>>(), "{text}");
-            assert_eq!(module.exports().collect::<Vec<_>>(), again.exports().collect::<Vec<_>>(), "{text}");
+            let again = Module::from_wat(&engine, &text)
+                .unwrap_or_else(|e| panic!("{}: {e}\n{text}", file.path));
+            assert_eq!(
+                module.imports().collect::<Vec<_>>(),
+                again.imports().collect::<Vec<_>>(),
+                "{text}"
+            );
+            assert_eq!(
+                module.exports().collect::<Vec<_>>(),
+                again.exports().collect::<Vec<_>>(),
+                "{text}"
+            );
             checked += 1;
         }
     }

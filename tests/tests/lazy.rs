@@ -32,11 +32,18 @@ fn many_threads_compile_each_function_once() {
             std::thread::spawn(move || {
                 let mut store = Store::new(&engine);
                 let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
-                let middle = instance.get_typed_func::<i32, i32>(&store, "middle").unwrap();
-                let indirect = instance.get_typed_func::<i32, i32>(&store, "indirect").unwrap();
+                let middle = instance
+                    .get_typed_func::<i32, i32>(&store, "middle")
+                    .unwrap();
+                let indirect = instance
+                    .get_typed_func::<i32, i32>(&store, "indirect")
+                    .unwrap();
                 barrier.wait();
                 for i in 0..200 {
-                    assert_eq!(middle.call(&mut store, i + t as i32).unwrap(), i + t as i32 + 2);
+                    assert_eq!(
+                        middle.call(&mut store, i + t as i32).unwrap(),
+                        i + t as i32 + 2
+                    );
                     assert_eq!(indirect.call(&mut store, i).unwrap(), i * 10);
                 }
             })
@@ -46,10 +53,16 @@ fn many_threads_compile_each_function_once() {
         h.join().unwrap();
     }
     let code = module.code().unwrap();
-    let compiled: Vec<bool> = (0..6).map(|i| code.is_compiled(DefinedFuncIndex(i))).collect();
+    let compiled: Vec<bool> = (0..6)
+        .map(|i| code.is_compiled(DefinedFuncIndex(i)))
+        .collect();
     // leaf, middle, via_table and indirect were called; unused_in_table and never were not.
     assert_eq!(compiled, [true, true, true, false, false, true]);
-    assert_eq!(module.compiled_count(), 4, "each called function compiled exactly once");
+    assert_eq!(
+        module.compiled_count(),
+        4,
+        "each called function compiled exactly once"
+    );
 }
 
 #[test]
@@ -58,14 +71,24 @@ fn host_calls_reach_lazily_compiled_functions_through_the_same_stubs() {
     let module = Module::from_wat(&engine, CHAIN).unwrap();
     let mut store = Store::new(&engine);
     let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
-    let table = instance.get_export(&store, "middle").unwrap().into_func().unwrap();
-    assert_eq!(table.call(&mut store, &[Val::I32(1)]).unwrap(), vec![Val::I32(3)]);
+    let table = instance
+        .get_export(&store, "middle")
+        .unwrap()
+        .into_func()
+        .unwrap();
+    assert_eq!(
+        table.call(&mut store, &[Val::I32(1)]).unwrap(),
+        vec![Val::I32(3)]
+    );
     // A second instance shares the compiled code: nothing new is compiled.
     let mut store2 = Store::new(&engine);
     let instance2 = Instance::new(&mut store2, &module, &Imports::new()).unwrap();
     let before = module.compiled_count();
     let middle2: Func = instance2.get_func(&store2, "middle").unwrap();
-    assert_eq!(middle2.call(&mut store2, &[Val::I32(5)]).unwrap(), vec![Val::I32(7)]);
+    assert_eq!(
+        middle2.call(&mut store2, &[Val::I32(5)]).unwrap(),
+        vec![Val::I32(7)]
+    );
     assert_eq!(module.compiled_count(), before);
 }
 
@@ -90,19 +113,28 @@ fn with_workers_a_call_chain_finds_its_callees_compiled() {
     let code = module.code().unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !(1..4).all(|i| code.is_compiled(DefinedFuncIndex(i))) {
-        assert!(std::time::Instant::now() < deadline, "speculation did not compile the chain");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "speculation did not compile the chain"
+        );
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     let before = module.stats();
     // b, c and d were compiled by the worker (and `a` too, if the worker got to the export
     // queued at instantiation before the first call did).
     assert!(before.speculative >= 3, "{before:?}");
-    assert_eq!(before.baseline, 4, "each function compiled once: {before:?}");
+    assert_eq!(
+        before.baseline, 4,
+        "each function compiled once: {before:?}"
+    );
     // Now the chain runs with nothing left to compile on the caller's thread.
     assert_eq!(a.call(&mut store, 5).unwrap(), 8);
     let after = module.stats();
     assert_eq!(after.baseline, 4);
-    assert_eq!(after.compile_nanos, before.compile_nanos, "no compilation on the calling thread");
+    assert_eq!(
+        after.compile_nanos, before.compile_nanos,
+        "no compilation on the calling thread"
+    );
 }
 
 #[test]
@@ -127,7 +159,11 @@ fn hot_functions_tier_up_to_optimized_code_while_running() {
     assert_eq!(sum.call(&mut store, 5000).unwrap(), 12_502_500);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while module.stats().optimized < 1 {
-        assert!(std::time::Instant::now() < deadline, "no tier-up: {:?}", module.stats());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no tier-up: {:?}",
+            module.stats()
+        );
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     // The optimized code now runs through the same GOT entry and computes the same.

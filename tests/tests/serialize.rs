@@ -35,12 +35,18 @@ fn run(module: &Module) -> (i64, i32) {
     let instance = Instance::new(&mut store, module, &Imports::new()).unwrap();
     let fib = instance.get_typed_func::<i64, i64>(&store, "fib").unwrap();
     let sum = instance.get_typed_func::<i32, i32>(&store, "sum").unwrap();
-    (fib.call(&mut store, 20).unwrap(), sum.call(&mut store, 100).unwrap())
+    (
+        fib.call(&mut store, 20).unwrap(),
+        sum.call(&mut store, 100).unwrap(),
+    )
 }
 
 fn rejected(result: Result<Module, Error>, expect: &str) {
     match result {
-        Err(Error::Deserialize(message)) => assert!(message.contains(expect), "`{message}` does not mention `{expect}`"),
+        Err(Error::Deserialize(message)) => assert!(
+            message.contains(expect),
+            "`{message}` does not mention `{expect}`"
+        ),
         Err(other) => panic!("expected a deserialize error mentioning `{expect}`, got {other}"),
         Ok(_) => panic!("a bad blob was loaded (expected `{expect}`)"),
     }
@@ -59,7 +65,11 @@ fn crc32fast_hash(bytes: &[u8]) -> u32 {
     for b in bytes {
         crc ^= *b as u32;
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -72,13 +82,20 @@ fn eager_lazy_and_reloaded_modules_agree() {
     assert_eq!(expected, (6765, 5050));
     let engine = eager();
     let module = Module::from_wat(&engine, WAT).unwrap();
-    assert_eq!(module.compiled_count(), 2, "eager compiles every function up front");
+    assert_eq!(
+        module.compiled_count(),
+        2,
+        "eager compiles every function up front"
+    );
     assert_eq!(run(&module), expected);
     let reloaded = load(&engine, &module.serialize().unwrap()).unwrap();
     assert_eq!(run(&reloaded), expected);
     // A lazy module serializes too (compiling what is missing), for a lazy engine.
     let lazy_module = Module::from_wat(&lazy, WAT).unwrap();
-    assert_eq!(run(&load(&lazy, &lazy_module.serialize().unwrap()).unwrap()), expected);
+    assert_eq!(
+        run(&load(&lazy, &lazy_module.serialize().unwrap()).unwrap()),
+        expected
+    );
 }
 
 #[test]
@@ -87,7 +104,10 @@ fn truncated_blobs_are_rejected() {
     let bytes = blob(&engine);
     for len in [0, 4, 8, 12, 40, bytes.len() / 2, bytes.len() - 1] {
         let r = load(&engine, &bytes[..len]);
-        assert!(matches!(r, Err(Error::Deserialize(_))), "length {len} was not rejected");
+        assert!(
+            matches!(r, Err(Error::Deserialize(_))),
+            "length {len} was not rejected"
+        );
     }
 }
 
@@ -99,9 +119,20 @@ fn any_flipped_byte_is_rejected() {
     for at in (0..bytes.len()).step_by(step).chain([bytes.len() - 1]) {
         let mut bad = bytes.clone();
         bad[at] ^= 0x10;
-        assert!(matches!(load(&engine, &bad), Err(Error::Deserialize(_))), "flip at {at} was not rejected");
+        assert!(
+            matches!(load(&engine, &bad), Err(Error::Deserialize(_))),
+            "flip at {at} was not rejected"
+        );
     }
-    rejected(load(&engine, &{ let mut b = bytes.clone(); let n = b.len() / 2; b[n] ^= 1; b }), "checksum");
+    rejected(
+        load(&engine, &{
+            let mut b = bytes.clone();
+            let n = b.len() / 2;
+            b[n] ^= 1;
+            b
+        }),
+        "checksum",
+    );
 }
 
 #[test]
@@ -115,7 +146,9 @@ fn another_format_version_is_rejected() {
 
 /// The position of `needle` in `hay`.
 fn find(hay: &[u8], needle: &[u8]) -> usize {
-    hay.windows(needle.len()).position(|w| w == needle).expect("present")
+    hay.windows(needle.len())
+        .position(|w| w == needle)
+        .expect("present")
 }
 
 #[test]
@@ -140,9 +173,17 @@ fn another_target_or_cpu_is_rejected() {
 #[test]
 fn another_code_affecting_config_is_rejected() {
     let bytes = blob(&eager());
-    let baseline = llvm_engine(Config::default().strategy(Strategy::Eager).opt_level(OptLevel::Baseline));
+    let baseline = llvm_engine(
+        Config::default()
+            .strategy(Strategy::Eager)
+            .opt_level(OptLevel::Baseline),
+    );
     rejected(load(&baseline, &bytes), "configuration");
-    let wasm1 = llvm_engine(Config::default().strategy(Strategy::Eager).features(Features::WASM1));
+    let wasm1 = llvm_engine(
+        Config::default()
+            .strategy(Strategy::Eager)
+            .features(Features::WASM1),
+    );
     rejected(load(&wasm1, &bytes), "configuration");
 }
 

@@ -5,11 +5,16 @@ use lazuli_tests::wast::{Tally, WastRunner};
 use lazuli_tests::{llvm_engine, suite};
 
 fn run_folder(name: &str) -> Tally {
-    let runner = WastRunner::new(llvm_engine(Config::default().features(suite::features(name))));
+    let runner = WastRunner::new(llvm_engine(
+        Config::default().features(suite::features(name)),
+    ));
     let mut total = Tally::default();
     for file in suite::folder(name).expect("folder of the pinned suite") {
         let mut tally = runner.run_script(file.text);
-        tally.failures.iter_mut().for_each(|f| *f = format!("{}: {f}", file.path));
+        tally
+            .failures
+            .iter_mut()
+            .for_each(|f| *f = format!("{}: {f}", file.path));
         total.add(&tally);
     }
     total
@@ -17,9 +22,18 @@ fn run_folder(name: &str) -> Tally {
 
 fn assert_clean(name: &str) {
     let t = run_folder(name);
-    assert!(t.failures.is_empty(), "{name}: {} failed:\n{}", t.failed, t.failures.join("\n"));
+    assert!(
+        t.failures.is_empty(),
+        "{name}: {} failed:\n{}",
+        t.failed,
+        t.failures.join("\n")
+    );
     assert_eq!(t.skipped, 0, "{name}: skipped because {:?}", t.skip_reasons);
-    assert!(t.passed > 1000, "{name}: only {} directives passed", t.passed);
+    assert!(
+        t.passed > 1000,
+        "{name}: only {} directives passed",
+        t.passed
+    );
 }
 
 #[test]
@@ -40,7 +54,12 @@ fn simd_has_no_failures() {
 #[test]
 fn multi_memory_has_no_failures() {
     let t = run_folder("proposals/multi-memory");
-    assert!(t.failures.is_empty(), "{} failed:\n{}", t.failed, t.failures.join("\n"));
+    assert!(
+        t.failures.is_empty(),
+        "{} failed:\n{}",
+        t.failed,
+        t.failures.join("\n")
+    );
     assert_eq!(t.skipped, 0);
     assert!(t.passed > 500);
 }
@@ -53,7 +72,12 @@ fn validation_only_engine_skips_execution_and_never_passes_it() {
            (assert_return (invoke "f") (i32.const 1))
            (assert_invalid (module (func (result i32))) "type mismatch")"#,
     );
-    assert_eq!((t.passed, t.failed, t.skipped), (1, 0, 2), "{:?}", t.failures);
+    assert_eq!(
+        (t.passed, t.failed, t.skipped),
+        (1, 0, 2),
+        "{:?}",
+        t.failures
+    );
 }
 
 #[test]
@@ -66,7 +90,12 @@ fn runner_counts_wrong_results_and_traps_as_failed() {
            (assert_trap (invoke "u") "integer overflow")
            (assert_trap (invoke "u") "unreachable")"#,
     );
-    assert_eq!((t.passed, t.failed, t.skipped), (2, 3, 0), "{:?}", t.failures);
+    assert_eq!(
+        (t.passed, t.failed, t.skipped),
+        (2, 3, 0),
+        "{:?}",
+        t.failures
+    );
 }
 
 #[test]
@@ -78,5 +107,10 @@ fn runner_counts_a_wrong_assertion_as_failed() {
            (module definition (func (result i32) i64.const 1))
            (assert_malformed (module binary "\00asm\01\00\00\00") "fine")"#,
     );
-    assert_eq!((t.passed, t.failed, t.skipped), (0, 3, 0), "{:?}", t.failures);
+    assert_eq!(
+        (t.passed, t.failed, t.skipped),
+        (0, 3, 0),
+        "{:?}",
+        t.failures
+    );
 }

@@ -19,7 +19,10 @@ impl<'ctx> Lowering<'ctx, '_> {
                 let (code, callee_vmctx) = match self.info.defined_func_index(f) {
                     None => {
                         let at = self.offsets.imported_func(function_index);
-                        (self.load_ptr_field(self.vmctx, at, "import_code")?, self.load_ptr_field(self.vmctx, at + 8, "import_vmctx")?)
+                        (
+                            self.load_ptr_field(self.vmctx, at, "import_code")?,
+                            self.load_ptr_field(self.vmctx, at + 8, "import_vmctx")?,
+                        )
                     }
                     Some(defined) => {
                         let got = self.load_ptr_field(self.vmctx, VMOffsets::GOT, "got")?;
@@ -28,16 +31,25 @@ impl<'ctx> Lowering<'ctx, '_> {
                 };
                 self.call_code(&ty, code, callee_vmctx)?;
             }
-            Operator::CallIndirect { type_index, table_index } => {
+            Operator::CallIndirect {
+                type_index,
+                table_index,
+            } => {
                 let ty = self.info.types[type_index as usize].clone();
                 let index = self.pop_int();
                 let funcref = self.table_element(table_index, index, TrapCode::TableOutOfBounds)?;
                 let is_null = self.builder.build_is_null(funcref, "")?;
                 self.trap_if(is_null, TrapCode::IndirectCallToNull)?;
-                let actual = self.load_field(self.types.i32, funcref, 8, "type_id")?.into_int_value();
+                let actual = self
+                    .load_field(self.types.i32, funcref, 8, "type_id")?
+                    .into_int_value();
                 let ids = self.load_ptr_field(self.vmctx, VMOffsets::TYPE_IDS, "type_ids")?;
-                let expected = self.load_field(self.types.i32, ids, type_index * 4, "expected_id")?.into_int_value();
-                let mismatch = self.builder.build_int_compare(IntPredicate::NE, actual, expected, "")?;
+                let expected = self
+                    .load_field(self.types.i32, ids, type_index * 4, "expected_id")?
+                    .into_int_value();
+                let mismatch =
+                    self.builder
+                        .build_int_compare(IntPredicate::NE, actual, expected, "")?;
                 self.trap_if(mismatch, TrapCode::BadSignature)?;
                 let slot = self.load_ptr_field(funcref, 0, "code_slot")?;
                 let code = self.load_ptr_field(slot, 0, "code")?;
@@ -50,7 +62,12 @@ impl<'ctx> Lowering<'ctx, '_> {
     }
 
     /// Pop the arguments of `ty`, call `code` with `callee_vmctx`, push the results.
-    fn call_code(&mut self, ty: &FuncType, code: PointerValue<'ctx>, callee_vmctx: PointerValue<'ctx>) -> Result<()> {
+    fn call_code(
+        &mut self,
+        ty: &FuncType,
+        code: PointerValue<'ctx>,
+        callee_vmctx: PointerValue<'ctx>,
+    ) -> Result<()> {
         let args = self.pop_n(ty.params().len());
         let results = ty.results();
         let mut call_args: Vec<BasicMetadataValueEnum<'ctx>> = vec![callee_vmctx.into()];
@@ -62,7 +79,9 @@ impl<'ctx> Lowering<'ctx, '_> {
         } else {
             None
         };
-        let call = self.builder.build_indirect_call(self.types.func(ty), code, &call_args, "call")?;
+        let call =
+            self.builder
+                .build_indirect_call(self.types.func(ty), code, &call_args, "call")?;
         // Every wasm call takes a stack frame, so that unbounded recursion reaches the stack
         // limit and traps instead of becoming a loop through tail-call optimization.
         call.set_tail_call_kind(llvm_sys::LLVMTailCallKind::LLVMTailCallKindNoTail);
@@ -76,7 +95,9 @@ impl<'ctx> Lowering<'ctx, '_> {
                 let st = self.types.results_struct(results);
                 for i in 0..results.len() {
                     let field = self.builder.build_struct_gep(st, slot, i as u32, "")?;
-                    let v: BasicValueEnum<'ctx> = self.builder.build_load(self.types.val(results[i]), field, "result")?;
+                    let v: BasicValueEnum<'ctx> =
+                        self.builder
+                            .build_load(self.types.val(results[i]), field, "result")?;
                     self.push(v);
                 }
             }
@@ -93,7 +114,10 @@ impl<'ctx> Lowering<'ctx, '_> {
         oob: TrapCode,
     ) -> Result<PointerValue<'ctx>> {
         let slot = self.table_slot(table, index, oob)?;
-        Ok(self.builder.build_load(self.types.ptr, slot, "elem")?.into_pointer_value())
+        Ok(self
+            .builder
+            .build_load(self.types.ptr, slot, "elem")?
+            .into_pointer_value())
     }
 
     /// Address of element `index` of table `table`, trapping with `oob` when out of bounds.
@@ -105,9 +129,13 @@ impl<'ctx> Lowering<'ctx, '_> {
     ) -> Result<PointerValue<'ctx>> {
         let def = self.load_ptr_field(self.vmctx, self.offsets.table(table), "table")?;
         let base = self.load_ptr_field(def, 0, "table_base")?;
-        let len = self.load_field(self.types.i64, def, 8, "table_len")?.into_int_value();
+        let len = self
+            .load_field(self.types.i64, def, 8, "table_len")?
+            .into_int_value();
         let index = self.builder.build_int_z_extend(index, self.types.i64, "")?;
-        let out = self.builder.build_int_compare(IntPredicate::UGE, index, len, "")?;
+        let out = self
+            .builder
+            .build_int_compare(IntPredicate::UGE, index, len, "")?;
         self.trap_if(out, oob)?;
         let offset = self.builder.build_int_mul(index, self.i64_const(8), "")?;
         self.byte_offset(base, offset)

@@ -20,7 +20,9 @@ impl<'ctx> Lowering<'ctx, '_> {
                 let b = self.pop();
                 let a = self.pop();
                 let zero = self.i32_const(0);
-                let is_true = self.builder.build_int_compare(inkwell::IntPredicate::NE, cond, zero, "")?;
+                let is_true =
+                    self.builder
+                        .build_int_compare(inkwell::IntPredicate::NE, cond, zero, "")?;
                 let v = self.builder.build_select(is_true, a, b, "select")?;
                 self.push(v);
             }
@@ -76,13 +78,20 @@ impl<'ctx> Lowering<'ctx, '_> {
                 let end = self.ctx.append_basic_block(self.function, "if_end");
                 let end_phis = self.phis_at(end, &results)?;
                 let zero = self.i32_const(0);
-                let is_true = self.builder.build_int_compare(inkwell::IntPredicate::NE, cond, zero, "")?;
-                self.builder.build_conditional_branch(is_true, then_block, else_block)?;
+                let is_true =
+                    self.builder
+                        .build_int_compare(inkwell::IntPredicate::NE, cond, zero, "")?;
+                self.builder
+                    .build_conditional_branch(is_true, then_block, else_block)?;
                 self.builder.position_at_end(then_block);
                 let height = self.stack.len() - params.len();
                 let saved = self.peek_n(params.len()).to_vec();
                 self.control.push(Frame {
-                    kind: FrameKind::If { else_block: Some(else_block), params: saved, entry_reachable: true },
+                    kind: FrameKind::If {
+                        else_block: Some(else_block),
+                        params: saved,
+                        entry_reachable: true,
+                    },
                     height,
                     param_types: params,
                     result_types: results,
@@ -94,7 +103,12 @@ impl<'ctx> Lowering<'ctx, '_> {
             Operator::Else => {
                 self.fall_through_to_end()?;
                 let frame = self.control.last_mut().expect("else inside an if");
-                let FrameKind::If { else_block, params, entry_reachable } = &mut frame.kind else {
+                let FrameKind::If {
+                    else_block,
+                    params,
+                    entry_reachable,
+                } = &mut frame.kind
+                else {
                     unreachable!("validated: else follows if")
                 };
                 let else_block = else_block.take().expect("one else per if");
@@ -109,22 +123,31 @@ impl<'ctx> Lowering<'ctx, '_> {
             Operator::End => self.end()?,
             Operator::Br { relative_depth } => {
                 self.branch(relative_depth)?;
-                self.builder.build_unconditional_branch(self.target(relative_depth))?;
+                self.builder
+                    .build_unconditional_branch(self.target(relative_depth))?;
                 self.reachable = false;
             }
             Operator::BrIf { relative_depth } => {
                 let cond = self.pop_int();
                 let zero = self.i32_const(0);
-                let is_true = self.builder.build_int_compare(inkwell::IntPredicate::NE, cond, zero, "")?;
+                let is_true =
+                    self.builder
+                        .build_int_compare(inkwell::IntPredicate::NE, cond, zero, "")?;
                 self.branch(relative_depth)?;
                 let cont = self.ctx.append_basic_block(self.function, "br_if_cont");
-                self.builder.build_conditional_branch(is_true, self.target(relative_depth), cont)?;
+                self.builder.build_conditional_branch(
+                    is_true,
+                    self.target(relative_depth),
+                    cont,
+                )?;
                 self.builder.position_at_end(cont);
             }
             Operator::BrTable { ref targets } => {
                 let index = self.pop_int();
                 let default = targets.default();
-                let depths = targets.targets().collect::<std::result::Result<Vec<u32>, _>>()?;
+                let depths = targets
+                    .targets()
+                    .collect::<std::result::Result<Vec<u32>, _>>()?;
                 // LLVM wants one phi entry per edge, so a target named twice gets two entries.
                 for depth in depths.iter().copied().chain([default]) {
                     self.branch(depth)?;
@@ -134,13 +157,15 @@ impl<'ctx> Lowering<'ctx, '_> {
                     .enumerate()
                     .map(|(i, d)| (self.types.i32.const_int(i as u64, false), self.target(*d)))
                     .collect();
-                self.builder.build_switch(index, self.target(default), &cases)?;
+                self.builder
+                    .build_switch(index, self.target(default), &cases)?;
                 self.reachable = false;
             }
             Operator::Return => {
                 let depth = self.control.len() as u32 - 1;
                 self.branch(depth)?;
-                self.builder.build_unconditional_branch(self.target(depth))?;
+                self.builder
+                    .build_unconditional_branch(self.target(depth))?;
                 self.reachable = false;
             }
             _ => return Ok(false),
@@ -186,7 +211,12 @@ impl<'ctx> Lowering<'ctx, '_> {
         self.fall_through_to_end()?;
         let frame = self.control.pop().expect("end closes a frame");
         // An `if` without `else`: the false edge passes the parameters through as results.
-        if let FrameKind::If { else_block: Some(else_block), params, entry_reachable } = &frame.kind {
+        if let FrameKind::If {
+            else_block: Some(else_block),
+            params,
+            entry_reachable,
+        } = &frame.kind
+        {
             self.builder.position_at_end(*else_block);
             if *entry_reachable {
                 for (phi, v) in frame.end_phis.iter().zip(params) {
@@ -226,7 +256,11 @@ impl<'ctx> Lowering<'ctx, '_> {
             [one] => self.builder.build_return(Some(one))?,
             many => {
                 // Several results go to the caller's struct, passed as the last parameter.
-                let out = self.function.get_last_param().expect("results pointer").into_pointer_value();
+                let out = self
+                    .function
+                    .get_last_param()
+                    .expect("results pointer")
+                    .into_pointer_value();
                 let st = self.types.results_struct(&frame.result_types);
                 for (i, v) in many.iter().enumerate() {
                     let field = self.builder.build_struct_gep(st, out, i as u32, "")?;

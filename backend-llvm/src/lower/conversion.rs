@@ -68,7 +68,11 @@ impl<'ctx> Lowering<'ctx, '_> {
     /// Sign- or zero-extend the low `from` bits of the top value to `to`.
     fn extend(&mut self, from: IntType<'ctx>, to: IntType<'ctx>, signed: bool) -> Result<()> {
         let v = self.pop_int();
-        let narrow = if v.get_type() == from { v } else { self.builder.build_int_truncate(v, from, "")? };
+        let narrow = if v.get_type() == from {
+            v
+        } else {
+            self.builder.build_int_truncate(v, from, "")?
+        };
         let r = if signed {
             self.builder.build_int_s_extend(narrow, to, "")?
         } else {
@@ -81,7 +85,9 @@ impl<'ctx> Lowering<'ctx, '_> {
     /// Trapping truncation: NaN is an invalid conversion, out of range an integer overflow.
     fn trunc(&mut self, from: FloatType<'ctx>, to: IntType<'ctx>, signed: bool) -> Result<()> {
         let v = self.pop().into_float_value();
-        let is_nan = self.builder.build_float_compare(FloatPredicate::UNO, v, v, "")?;
+        let is_nan = self
+            .builder
+            .build_float_compare(FloatPredicate::UNO, v, v, "")?;
         self.trap_if(is_nan, TrapCode::BadConversionToInteger)?;
         // Exclusive bounds: the nearest values of `from` outside the target range.
         let is_f32 = from == self.types.f32;
@@ -93,8 +99,12 @@ impl<'ctx> Lowering<'ctx, '_> {
             (64, true, false) => (-9223372036854777856.0, 9223372036854775808.0),
             _ => (-1.0, 18446744073709551616.0),
         };
-        let above = self.builder.build_float_compare(FloatPredicate::OGT, v, from.const_float(low), "")?;
-        let below = self.builder.build_float_compare(FloatPredicate::OLT, v, from.const_float(high), "")?;
+        let above =
+            self.builder
+                .build_float_compare(FloatPredicate::OGT, v, from.const_float(low), "")?;
+        let below =
+            self.builder
+                .build_float_compare(FloatPredicate::OLT, v, from.const_float(high), "")?;
         let in_range = self.builder.build_and(above, below, "")?;
         let out = self.builder.build_not(in_range, "")?;
         self.trap_if(out, TrapCode::IntegerOverflow)?;
@@ -109,7 +119,11 @@ impl<'ctx> Lowering<'ctx, '_> {
 
     fn trunc_sat(&mut self, to: IntType<'ctx>, signed: bool) -> Result<()> {
         let v = self.pop().into_float_value();
-        let name = if signed { "llvm.fptosi.sat" } else { "llvm.fptoui.sat" };
+        let name = if signed {
+            "llvm.fptosi.sat"
+        } else {
+            "llvm.fptoui.sat"
+        };
         let r = self.intrinsic(name, &[to.into(), v.get_type().into()], &[v.into()])?;
         self.push(r);
         Ok(())

@@ -30,41 +30,74 @@ impl<'ctx> Lowering<'ctx, '_> {
             O::I64Load16U { memarg } => self.load_extend(memarg, i16, t.i64, false)?,
             O::I64Load32S { memarg } => self.load_extend(memarg, t.i32, t.i64, true)?,
             O::I64Load32U { memarg } => self.load_extend(memarg, t.i32, t.i64, false)?,
-            O::I32Store { memarg } | O::I64Store { memarg } | O::F32Store { memarg } | O::F64Store { memarg } => {
+            O::I32Store { memarg }
+            | O::I64Store { memarg }
+            | O::F32Store { memarg }
+            | O::F64Store { memarg } => {
                 let v = self.pop();
                 self.store(memarg, v)?;
             }
             O::I32Store8 { memarg } | O::I64Store8 { memarg } => self.store_narrow(memarg, t.i8)?,
-            O::I32Store16 { memarg } | O::I64Store16 { memarg } => self.store_narrow(memarg, i16)?,
+            O::I32Store16 { memarg } | O::I64Store16 { memarg } => {
+                self.store_narrow(memarg, i16)?
+            }
             O::I64Store32 { memarg } => self.store_narrow(memarg, t.i32)?,
             O::MemorySize { mem } => {
                 let def = self.memory_definition(mem)?;
                 let len = self.load_field(t.i64, def, 8, "mem_len")?.into_int_value();
-                let pages = self.builder.build_right_shift(len, self.i64_const(16), false, "")?;
+                let pages = self
+                    .builder
+                    .build_right_shift(len, self.i64_const(16), false, "")?;
                 let pages = self.builder.build_int_truncate(pages, t.i32, "")?;
                 self.push(pages);
             }
             O::MemoryGrow { mem } => {
                 let delta = self.pop();
-                let r = self.libcall(Libcall::MemoryGrow, Some(t.i32.into()), &[self.i32_const(mem).into(), delta])?;
+                let r = self.libcall(
+                    Libcall::MemoryGrow,
+                    Some(t.i32.into()),
+                    &[self.i32_const(mem).into(), delta],
+                )?;
                 self.push(r.expect("memory.grow returns"));
             }
             O::MemoryFill { mem } => {
                 let args = self.pop_n(3);
-                self.libcall(Libcall::MemoryFill, None, &[self.i32_const(mem).into(), args[0], args[1], args[2]])?;
+                self.libcall(
+                    Libcall::MemoryFill,
+                    None,
+                    &[self.i32_const(mem).into(), args[0], args[1], args[2]],
+                )?;
             }
             O::MemoryCopy { dst_mem, src_mem } => {
                 let args = self.pop_n(3);
-                let (d, s) = (self.i32_const(dst_mem).into(), self.i32_const(src_mem).into());
-                self.libcall(Libcall::MemoryCopy, None, &[d, s, args[0], args[1], args[2]])?;
+                let (d, s) = (
+                    self.i32_const(dst_mem).into(),
+                    self.i32_const(src_mem).into(),
+                );
+                self.libcall(
+                    Libcall::MemoryCopy,
+                    None,
+                    &[d, s, args[0], args[1], args[2]],
+                )?;
             }
             O::MemoryInit { data_index, mem } => {
                 let args = self.pop_n(3);
-                let (m, d) = (self.i32_const(mem).into(), self.i32_const(data_index).into());
-                self.libcall(Libcall::MemoryInit, None, &[m, d, args[0], args[1], args[2]])?;
+                let (m, d) = (
+                    self.i32_const(mem).into(),
+                    self.i32_const(data_index).into(),
+                );
+                self.libcall(
+                    Libcall::MemoryInit,
+                    None,
+                    &[m, d, args[0], args[1], args[2]],
+                )?;
             }
             O::DataDrop { data_index } => {
-                self.libcall(Libcall::DataDrop, None, &[self.i32_const(data_index).into()])?;
+                self.libcall(
+                    Libcall::DataDrop,
+                    None,
+                    &[self.i32_const(data_index).into()],
+                )?;
             }
             _ => return Ok(false),
         }
@@ -78,21 +111,39 @@ impl<'ctx> Lowering<'ctx, '_> {
 
     /// Pop an address and return a pointer to `size` bytes at address + offset, trapping when
     /// they are not all inside the memory.
-    pub(super) fn effective_address(&mut self, memarg: MemArg, size: u64) -> Result<PointerValue<'ctx>> {
+    pub(super) fn effective_address(
+        &mut self,
+        memarg: MemArg,
+        size: u64,
+    ) -> Result<PointerValue<'ctx>> {
         let addr = self.pop_int();
-        let addr = self.builder.build_int_z_extend(addr, self.types.i64, "addr")?;
+        let addr = self
+            .builder
+            .build_int_z_extend(addr, self.types.i64, "addr")?;
         let memory = match memarg.target {
             wasmparser::MemArgTarget::Memory(m) => m,
-            wasmparser::MemArgTarget::Array(_) => return Err(super::LowerError::Unsupported("GC array accesses are not supported".into())),
+            wasmparser::MemArgTarget::Array(_) => {
+                return Err(super::LowerError::Unsupported(
+                    "GC array accesses are not supported".into(),
+                ))
+            }
         };
         let def = self.memory_definition(memory)?;
         let base = self.load_ptr_field(def, 0, "mem_base")?;
-        let len = self.load_field(self.types.i64, def, 8, "mem_len")?.into_int_value();
+        let len = self
+            .load_field(self.types.i64, def, 8, "mem_len")?
+            .into_int_value();
         // addr < 2^32 and offset < 2^32 (32-bit memory), so the sum cannot wrap.
-        let end = self.builder.build_int_add(addr, self.i64_const(memarg.offset + size), "end")?;
-        let out = self.builder.build_int_compare(IntPredicate::UGT, end, len, "oob")?;
+        let end = self
+            .builder
+            .build_int_add(addr, self.i64_const(memarg.offset + size), "end")?;
+        let out = self
+            .builder
+            .build_int_compare(IntPredicate::UGT, end, len, "oob")?;
         self.trap_if(out, TrapCode::MemoryOutOfBounds)?;
-        let addr = self.builder.build_int_add(addr, self.i64_const(memarg.offset), "")?;
+        let addr = self
+            .builder
+            .build_int_add(addr, self.i64_const(memarg.offset), "")?;
         self.byte_offset(base, addr)
     }
 
@@ -102,7 +153,11 @@ impl<'ctx> Lowering<'ctx, '_> {
         Ok(())
     }
 
-    fn load_value(&mut self, memarg: MemArg, ty: BasicTypeEnum<'ctx>) -> Result<BasicValueEnum<'ctx>> {
+    fn load_value(
+        &mut self,
+        memarg: MemArg,
+        ty: BasicTypeEnum<'ctx>,
+    ) -> Result<BasicValueEnum<'ctx>> {
         let size = self.size_of(ty);
         let ptr = self.effective_address(memarg, size)?;
         let v = self.builder.build_load(ty, ptr, "load")?;
@@ -113,9 +168,19 @@ impl<'ctx> Lowering<'ctx, '_> {
         Ok(v)
     }
 
-    fn load_extend(&mut self, memarg: MemArg, narrow: IntType<'ctx>, to: IntType<'ctx>, signed: bool) -> Result<()> {
+    fn load_extend(
+        &mut self,
+        memarg: MemArg,
+        narrow: IntType<'ctx>,
+        to: IntType<'ctx>,
+        signed: bool,
+    ) -> Result<()> {
         let v = self.load_value(memarg, narrow.into())?.into_int_value();
-        let r = if signed { self.builder.build_int_s_extend(v, to, "")? } else { self.builder.build_int_z_extend(v, to, "")? };
+        let r = if signed {
+            self.builder.build_int_s_extend(v, to, "")?
+        } else {
+            self.builder.build_int_z_extend(v, to, "")?
+        };
         self.push(r);
         Ok(())
     }

@@ -20,7 +20,9 @@ use inkwell::context::Context;
 use inkwell::intrinsics::Intrinsic;
 use inkwell::module::Module;
 use inkwell::types::{BasicType, BasicTypeEnum};
-use inkwell::values::{BasicMetadataValueEnum, BasicValueEnum, FunctionValue, IntValue, PhiValue, PointerValue};
+use inkwell::values::{
+    BasicMetadataValueEnum, BasicValueEnum, FunctionValue, IntValue, PhiValue, PointerValue,
+};
 use lazuli_backend_api::libcall::Libcall;
 use lazuli_backend_api::vmcontext::VMOffsets;
 use lazuli_backend_api::{CompileError, DefinedFuncIndex, ModuleInfo, TrapCode, ValType};
@@ -84,10 +86,16 @@ enum FrameKind<'ctx> {
     Function,
     Block,
     /// Branches go back to the header, whose phis hold the loop parameters.
-    Loop { header_phis: Vec<PhiValue<'ctx>> },
+    Loop {
+        header_phis: Vec<PhiValue<'ctx>>,
+    },
     /// `else_block` is where the false edge goes; `params` are the values the else arm starts
     /// with; `entry_reachable` says whether the `if` itself was reachable.
-    If { else_block: Option<BasicBlock<'ctx>>, params: Vec<BasicValueEnum<'ctx>>, entry_reachable: bool },
+    If {
+        else_block: Option<BasicBlock<'ctx>>,
+        params: Vec<BasicValueEnum<'ctx>>,
+        entry_reachable: bool,
+    },
 }
 
 /// One entry of the control stack.
@@ -166,7 +174,10 @@ fn lower<'ctx>(
     let builder = ctx.create_builder();
     let entry = ctx.append_basic_block(function, "entry");
     builder.position_at_end(entry);
-    let vmctx = function.get_nth_param(0).expect("vmctx parameter").into_pointer_value();
+    let vmctx = function
+        .get_nth_param(0)
+        .expect("vmctx parameter")
+        .into_pointer_value();
 
     let mut l = Lowering {
         ctx,
@@ -191,11 +202,14 @@ fn lower<'ctx>(
     for (i, t) in ty.params().iter().enumerate() {
         let llty = l.types.val(*t);
         let slot = l.builder.build_alloca(llty, "param")?;
-        let value = function.get_nth_param(i as u32 + 1).expect("declared parameter");
+        let value = function
+            .get_nth_param(i as u32 + 1)
+            .expect("declared parameter");
         l.builder.build_store(slot, value)?;
         l.locals.push((slot, llty));
     }
-    let body = wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(info.body_bytes(index), 0));
+    let body =
+        wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(info.body_bytes(index), 0));
     for local in body.get_locals_reader()? {
         let (count, t) = local?;
         let t = crate::val_type(t);
@@ -266,7 +280,9 @@ impl<'ctx> Lowering<'ctx, '_> {
         {
             Ok(())
         } else {
-            Err(LowerError::Unsupported(format!("operator {op:?} is not supported by the LLVM backend")))
+            Err(LowerError::Unsupported(format!(
+                "operator {op:?} is not supported by the LLVM backend"
+            )))
         }
     }
 
@@ -277,7 +293,9 @@ impl<'ctx> Lowering<'ctx, '_> {
     }
 
     pub(crate) fn pop(&mut self) -> BasicValueEnum<'ctx> {
-        self.stack.pop().expect("validated code never pops an empty stack")
+        self.stack
+            .pop()
+            .expect("validated code never pops an empty stack")
     }
 
     pub(crate) fn pop_int(&mut self) -> IntValue<'ctx> {
@@ -316,19 +334,40 @@ impl<'ctx> Lowering<'ctx, '_> {
     }
 
     /// `base + offset` bytes, as a pointer.
-    pub(crate) fn byte_offset(&self, base: PointerValue<'ctx>, offset: IntValue<'ctx>) -> Result<PointerValue<'ctx>> {
+    pub(crate) fn byte_offset(
+        &self,
+        base: PointerValue<'ctx>,
+        offset: IntValue<'ctx>,
+    ) -> Result<PointerValue<'ctx>> {
         // SAFETY: this only builds a GEP instruction in the IR; nothing is dereferenced here.
-        Ok(unsafe { self.builder.build_gep(self.types.i8, base, &[offset], "addr")? })
+        Ok(unsafe {
+            self.builder
+                .build_gep(self.types.i8, base, &[offset], "addr")?
+        })
     }
 
     /// Load a pointer-sized field at a constant offset from `base`.
-    pub(crate) fn load_ptr_field(&self, base: PointerValue<'ctx>, offset: u32, name: &str) -> Result<PointerValue<'ctx>> {
+    pub(crate) fn load_ptr_field(
+        &self,
+        base: PointerValue<'ctx>,
+        offset: u32,
+        name: &str,
+    ) -> Result<PointerValue<'ctx>> {
         let addr = self.byte_offset(base, self.i64_const(offset as u64))?;
-        Ok(self.builder.build_load(self.types.ptr, addr, name)?.into_pointer_value())
+        Ok(self
+            .builder
+            .build_load(self.types.ptr, addr, name)?
+            .into_pointer_value())
     }
 
     /// Load a field of type `ty` at a constant offset from `base`.
-    pub(crate) fn load_field(&self, ty: impl BasicType<'ctx>, base: PointerValue<'ctx>, offset: u32, name: &str) -> Result<BasicValueEnum<'ctx>> {
+    pub(crate) fn load_field(
+        &self,
+        ty: impl BasicType<'ctx>,
+        base: PointerValue<'ctx>,
+        offset: u32,
+        name: &str,
+    ) -> Result<BasicValueEnum<'ctx>> {
         let addr = self.byte_offset(base, self.i64_const(offset as u64))?;
         Ok(self.builder.build_load(ty, addr, name)?)
     }
@@ -354,15 +393,32 @@ impl<'ctx> Lowering<'ctx, '_> {
     /// `demote(promote(x))` to `x`, which would hand the signaling NaN back unchanged. Float
     /// constants and promotions pass through an empty inline-asm move, which folds nothing
     /// and costs nothing (producers of wasm have already folded their constants).
-    pub(crate) fn opaque_float(&self, v: inkwell::values::FloatValue<'ctx>) -> Result<inkwell::values::FloatValue<'ctx>> {
+    pub(crate) fn opaque_float(
+        &self,
+        v: inkwell::values::FloatValue<'ctx>,
+    ) -> Result<inkwell::values::FloatValue<'ctx>> {
         if !cfg!(target_arch = "x86_64") {
             return Ok(v);
         }
         let ty = v.get_type();
         let fn_ty = ty.fn_type(&[ty.into()], false);
-        let asm = self.ctx.create_inline_asm(fn_ty, String::new(), "=x,0".into(), false, false, None, false);
-        let call = self.builder.build_indirect_call(fn_ty, asm, &[v.into()], "opaque")?;
-        Ok(call.try_as_basic_value().basic().expect("asm returns the value").into_float_value())
+        let asm = self.ctx.create_inline_asm(
+            fn_ty,
+            String::new(),
+            "=x,0".into(),
+            false,
+            false,
+            None,
+            false,
+        );
+        let call = self
+            .builder
+            .build_indirect_call(fn_ty, asm, &[v.into()], "opaque")?;
+        Ok(call
+            .try_as_basic_value()
+            .basic()
+            .expect("asm returns the value")
+            .into_float_value())
     }
 
     /// Call libcall `which` with the given LLVM signature.
@@ -406,10 +462,17 @@ impl<'ctx> Lowering<'ctx, '_> {
         if let Some((_, b)) = self.trap_blocks.iter().find(|(c, _)| *c == code) {
             return Ok(*b);
         }
-        let current = self.builder.get_insert_block().expect("builder is positioned");
+        let current = self
+            .builder
+            .get_insert_block()
+            .expect("builder is positioned");
         let block = self.ctx.append_basic_block(self.function, "trap");
         self.builder.position_at_end(block);
-        self.libcall(Libcall::RaiseTrap, None, &[self.i32_const(code as u32).into()])?;
+        self.libcall(
+            Libcall::RaiseTrap,
+            None,
+            &[self.i32_const(code as u32).into()],
+        )?;
         self.builder.build_unreachable()?;
         self.builder.position_at_end(current);
         self.trap_blocks.push((code, block));
@@ -419,10 +482,16 @@ impl<'ctx> Lowering<'ctx, '_> {
     /// Trap with `StackOverflow` if the stack pointer is below the store's stack limit.
     fn stack_check(&mut self) -> Result<()> {
         let limits = self.load_ptr_field(self.vmctx, VMOffsets::RUNTIME_LIMITS, "limits")?;
-        let limit = self.load_field(self.types.i64, limits, 0, "stack_limit")?.into_int_value();
-        let sp = self.intrinsic("llvm.stacksave", &[self.types.ptr.into()], &[])?.into_pointer_value();
+        let limit = self
+            .load_field(self.types.i64, limits, 0, "stack_limit")?
+            .into_int_value();
+        let sp = self
+            .intrinsic("llvm.stacksave", &[self.types.ptr.into()], &[])?
+            .into_pointer_value();
         let sp = self.builder.build_ptr_to_int(sp, self.types.i64, "sp")?;
-        let low = self.builder.build_int_compare(inkwell::IntPredicate::ULT, sp, limit, "stack_low")?;
+        let low =
+            self.builder
+                .build_int_compare(inkwell::IntPredicate::ULT, sp, limit, "stack_low")?;
         self.trap_if(low, TrapCode::StackOverflow)
     }
 
@@ -430,18 +499,46 @@ impl<'ctx> Lowering<'ctx, '_> {
     /// optimized recompile (once: later counts pass the threshold without equalling it).
     pub(crate) fn count_hotness(&mut self) -> Result<()> {
         let Some(p) = self.profile else { return Ok(()) };
-        let counter = self.builder.build_int_to_ptr(self.i64_const(p.counter as u64), self.types.ptr, "counter")?;
-        let old = self
-            .builder
-            .build_atomicrmw(inkwell::AtomicRMWBinOp::Add, counter, self.i32_const(1), inkwell::AtomicOrdering::Monotonic)?;
-        let hot = self.builder.build_int_compare(inkwell::IntPredicate::EQ, old, self.i32_const(p.threshold.saturating_sub(1)), "hot")?;
+        let counter = self.builder.build_int_to_ptr(
+            self.i64_const(p.counter as u64),
+            self.types.ptr,
+            "counter",
+        )?;
+        let old = self.builder.build_atomicrmw(
+            inkwell::AtomicRMWBinOp::Add,
+            counter,
+            self.i32_const(1),
+            inkwell::AtomicOrdering::Monotonic,
+        )?;
+        let hot = self.builder.build_int_compare(
+            inkwell::IntPredicate::EQ,
+            old,
+            self.i32_const(p.threshold.saturating_sub(1)),
+            "hot",
+        )?;
         let request_block = self.ctx.append_basic_block(self.function, "tier_up");
         let cont = self.ctx.append_basic_block(self.function, "counted");
-        self.builder.build_conditional_branch(hot, request_block, cont)?;
+        self.builder
+            .build_conditional_branch(hot, request_block, cont)?;
         self.builder.position_at_end(request_block);
-        let fn_ty = self.ctx.void_type().fn_type(&[self.types.i64.into(), self.types.i32.into()], false);
-        let request = self.builder.build_int_to_ptr(self.i64_const(p.request as u64), self.types.ptr, "request")?;
-        self.builder.build_indirect_call(fn_ty, request, &[self.i64_const(p.context as u64).into(), self.i32_const(self.index.0).into()], "")?;
+        let fn_ty = self
+            .ctx
+            .void_type()
+            .fn_type(&[self.types.i64.into(), self.types.i32.into()], false);
+        let request = self.builder.build_int_to_ptr(
+            self.i64_const(p.request as u64),
+            self.types.ptr,
+            "request",
+        )?;
+        self.builder.build_indirect_call(
+            fn_ty,
+            request,
+            &[
+                self.i64_const(p.context as u64).into(),
+                self.i32_const(self.index.0).into(),
+            ],
+            "",
+        )?;
         self.builder.build_unconditional_branch(cont)?;
         self.builder.position_at_end(cont);
         Ok(())
@@ -451,7 +548,10 @@ impl<'ctx> Lowering<'ctx, '_> {
     fn phis_at(&self, block: BasicBlock<'ctx>, types: &[ValType]) -> Result<Vec<PhiValue<'ctx>>> {
         let current = self.builder.get_insert_block();
         self.builder.position_at_end(block);
-        let phis = types.iter().map(|t| self.builder.build_phi(self.types.val(*t), "")).collect::<std::result::Result<Vec<_>, _>>()?;
+        let phis = types
+            .iter()
+            .map(|t| self.builder.build_phi(self.types.val(*t), ""))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         if let Some(b) = current {
             self.builder.position_at_end(b);
         }

@@ -46,12 +46,18 @@ impl<'ctx> Lowering<'ctx, '_> {
             O::I32Const { value } => self.push(self.i32_const(value as u32)),
             O::I64Const { value } => self.push(self.i64_const(value as u64)),
             O::F32Const { value } => {
-                let v = self.builder.build_bit_cast(self.i32_const(value.bits()), self.types.f32, "")?.into_float_value();
+                let v = self
+                    .builder
+                    .build_bit_cast(self.i32_const(value.bits()), self.types.f32, "")?
+                    .into_float_value();
                 let v = self.opaque_float(v)?;
                 self.push(v)
             }
             O::F64Const { value } => {
-                let v = self.builder.build_bit_cast(self.i64_const(value.bits()), self.types.f64, "")?.into_float_value();
+                let v = self
+                    .builder
+                    .build_bit_cast(self.i64_const(value.bits()), self.types.f64, "")?
+                    .into_float_value();
                 let v = self.opaque_float(v)?;
                 self.push(v)
             }
@@ -59,7 +65,9 @@ impl<'ctx> Lowering<'ctx, '_> {
             O::I32Eqz | O::I64Eqz => {
                 let v = self.pop_int();
                 let zero = v.get_type().const_zero();
-                let c = self.builder.build_int_compare(IntPredicate::EQ, v, zero, "")?;
+                let c = self
+                    .builder
+                    .build_int_compare(IntPredicate::EQ, v, zero, "")?;
                 self.push_bool(c)?;
             }
             O::I32Eq | O::I64Eq => self.int_cmp(IntPredicate::EQ)?,
@@ -188,8 +196,13 @@ impl<'ctx> Lowering<'ctx, '_> {
             }
             IntBin::Rotl | IntBin::Rotr => {
                 // Funnel shifts take the amount modulo the width, as wasm rotates do.
-                let name = if matches!(op, IntBin::Rotl) { "llvm.fshl" } else { "llvm.fshr" };
-                self.intrinsic(name, &[ty.into()], &[a.into(), a.into(), b.into()])?.into_int_value()
+                let name = if matches!(op, IntBin::Rotl) {
+                    "llvm.fshl"
+                } else {
+                    "llvm.fshr"
+                };
+                self.intrinsic(name, &[ty.into()], &[a.into(), a.into(), b.into()])?
+                    .into_int_value()
             }
             IntBin::DivU | IntBin::RemU => {
                 let zero = b_builder.build_int_compare(IntPredicate::EQ, b, ty.const_zero(), "")?;
@@ -204,15 +217,22 @@ impl<'ctx> Lowering<'ctx, '_> {
                 let zero = b_builder.build_int_compare(IntPredicate::EQ, b, ty.const_zero(), "")?;
                 self.trap_if(zero, TrapCode::IntegerDivisionByZero)?;
                 let min = ty.const_int(1u64 << (bits - 1), false);
-                let a_is_min = self.builder.build_int_compare(IntPredicate::EQ, a, min, "")?;
-                let b_is_neg1 = self.builder.build_int_compare(IntPredicate::EQ, b, ty.const_all_ones(), "")?;
+                let a_is_min = self
+                    .builder
+                    .build_int_compare(IntPredicate::EQ, a, min, "")?;
+                let b_is_neg1 =
+                    self.builder
+                        .build_int_compare(IntPredicate::EQ, b, ty.const_all_ones(), "")?;
                 let overflow = self.builder.build_and(a_is_min, b_is_neg1, "")?;
                 if matches!(op, IntBin::DivS) {
                     self.trap_if(overflow, TrapCode::IntegerOverflow)?;
                     self.builder.build_int_signed_div(a, b, "")?
                 } else {
                     // INT_MIN % -1 is 0 in wasm but undefined in LLVM: divide by 1 instead.
-                    let divisor = self.builder.build_select(overflow, ty.const_int(1, false), b, "")?.into_int_value();
+                    let divisor = self
+                        .builder
+                        .build_select(overflow, ty.const_int(1, false), b, "")?
+                        .into_int_value();
                     self.builder.build_int_signed_rem(a, divisor, "")?
                 }
             }
@@ -239,22 +259,56 @@ impl<'ctx> Lowering<'ctx, '_> {
 
     /// Wasm `min`/`max`: a NaN operand gives a quiet NaN (`a + b` quiets it), equal operands
     /// combine their bits so that -0 is below +0, otherwise the smaller/larger one.
-    fn float_min_max(&self, a: FloatValue<'ctx>, b: FloatValue<'ctx>, min: bool) -> Result<BasicValueEnum<'ctx>> {
+    fn float_min_max(
+        &self,
+        a: FloatValue<'ctx>,
+        b: FloatValue<'ctx>,
+        min: bool,
+    ) -> Result<BasicValueEnum<'ctx>> {
         let b_ = &self.builder;
-        let int_ty = if a.get_type() == self.types.f32 { self.types.i32 } else { self.types.i64 };
+        let int_ty = if a.get_type() == self.types.f32 {
+            self.types.i32
+        } else {
+            self.types.i64
+        };
         let any_nan = b_.build_float_compare(FloatPredicate::UNO, a, b, "")?;
         let nan = b_.build_float_add(a, b, "")?;
         let equal = b_.build_float_compare(FloatPredicate::OEQ, a, b, "")?;
-        let (ai, bi) = (b_.build_bit_cast(a, int_ty, "")?.into_int_value(), b_.build_bit_cast(b, int_ty, "")?.into_int_value());
-        let merged = if min { b_.build_or(ai, bi, "")? } else { b_.build_and(ai, bi, "")? };
-        let merged = b_.build_bit_cast(merged, a.get_type(), "")?.into_float_value();
-        let pick_a = b_.build_float_compare(if min { FloatPredicate::OLT } else { FloatPredicate::OGT }, a, b, "")?;
+        let (ai, bi) = (
+            b_.build_bit_cast(a, int_ty, "")?.into_int_value(),
+            b_.build_bit_cast(b, int_ty, "")?.into_int_value(),
+        );
+        let merged = if min {
+            b_.build_or(ai, bi, "")?
+        } else {
+            b_.build_and(ai, bi, "")?
+        };
+        let merged = b_
+            .build_bit_cast(merged, a.get_type(), "")?
+            .into_float_value();
+        let pick_a = b_.build_float_compare(
+            if min {
+                FloatPredicate::OLT
+            } else {
+                FloatPredicate::OGT
+            },
+            a,
+            b,
+            "",
+        )?;
         let ordered = b_.build_select(pick_a, a, b, "")?.into_float_value();
-        let ordered = b_.build_select(equal, merged, ordered, "")?.into_float_value();
+        let ordered = b_
+            .build_select(equal, merged, ordered, "")?
+            .into_float_value();
         Ok(b_.build_select(any_nan, nan, ordered, "")?)
     }
 
-    fn float_intrinsic2(&self, name: &str, a: FloatValue<'ctx>, b: FloatValue<'ctx>) -> Result<BasicValueEnum<'ctx>> {
+    fn float_intrinsic2(
+        &self,
+        name: &str,
+        a: FloatValue<'ctx>,
+        b: FloatValue<'ctx>,
+    ) -> Result<BasicValueEnum<'ctx>> {
         self.intrinsic(name, &[a.get_type().into()], &[a.into(), b.into()])
     }
 }

@@ -68,7 +68,10 @@ impl<'ctx> Lowering<'ctx, '_> {
 
     /// The integer type of `bits` bits (8 to 128, or a lane count for bitmasks).
     fn int_type(&self, bits: u32) -> IntType<'ctx> {
-        self.types.ctx.custom_width_int_type(std::num::NonZeroU32::new(bits).expect("nonzero width")).expect("valid width")
+        self.types
+            .ctx
+            .custom_width_int_type(std::num::NonZeroU32::new(bits).expect("nonzero width"))
+            .expect("valid width")
     }
 
     fn lane_int_type(&self, s: Shape) -> IntType<'ctx> {
@@ -83,7 +86,10 @@ impl<'ctx> Lowering<'ctx, '_> {
     /// Pop a v128 as a vector of shape `s`.
     fn pop_vec(&mut self, s: Shape) -> Result<VectorValue<'ctx>> {
         let v = self.pop();
-        Ok(self.builder.build_bit_cast(v, self.vec_type(s), "")?.into_vector_value())
+        Ok(self
+            .builder
+            .build_bit_cast(v, self.vec_type(s), "")?
+            .into_vector_value())
     }
 
     /// Push a 128-bit vector as a v128.
@@ -106,36 +112,66 @@ impl<'ctx> Lowering<'ctx, '_> {
             _ => unreachable!("lanes are numbers"),
         };
         let zero = self.types.i32.const_zero();
-        let one = self.builder.build_insert_element(vty.get_undef(), v, zero, "")?;
+        let one = self
+            .builder
+            .build_insert_element(vty.get_undef(), v, zero, "")?;
         let mask = self.types.i32.vec_type(lanes).const_zero();
-        Ok(self.builder.build_shuffle_vector(one, vty.get_undef(), mask, "splat")?)
+        Ok(self
+            .builder
+            .build_shuffle_vector(one, vty.get_undef(), mask, "splat")?)
     }
 
     /// Select lanes `indices` from the concatenation of `a` and `b`.
-    fn shuffle(&self, a: VectorValue<'ctx>, b: VectorValue<'ctx>, indices: &[u64]) -> Result<VectorValue<'ctx>> {
+    fn shuffle(
+        &self,
+        a: VectorValue<'ctx>,
+        b: VectorValue<'ctx>,
+        indices: &[u64],
+    ) -> Result<VectorValue<'ctx>> {
         let mask = self.const_lanes(self.types.i32, indices);
         Ok(self.builder.build_shuffle_vector(a, b, mask, "")?)
     }
 
     /// The low or high half of the lanes of `v`, extended to twice the width.
-    fn extend_half(&self, v: VectorValue<'ctx>, s: Shape, high: bool, signed: bool) -> Result<VectorValue<'ctx>> {
+    fn extend_half(
+        &self,
+        v: VectorValue<'ctx>,
+        s: Shape,
+        high: bool,
+        signed: bool,
+    ) -> Result<VectorValue<'ctx>> {
         let half = s.lanes() as u64 / 2;
         let start = if high { half } else { 0 };
         let indices: Vec<u64> = (start..start + half).collect();
         let part = self.shuffle(v, v, &indices)?;
         let to = self.int_vec_of(s.wider());
-        Ok(if signed { self.builder.build_int_s_extend(part, to, "")? } else { self.builder.build_int_z_extend(part, to, "")? })
+        Ok(if signed {
+            self.builder.build_int_s_extend(part, to, "")?
+        } else {
+            self.builder.build_int_z_extend(part, to, "")?
+        })
     }
 
     /// Every lane of `v` extended to twice the width (a vector of twice the bits).
-    fn extend_all(&self, v: VectorValue<'ctx>, s: Shape, signed: bool) -> Result<VectorValue<'ctx>> {
+    fn extend_all(
+        &self,
+        v: VectorValue<'ctx>,
+        s: Shape,
+        signed: bool,
+    ) -> Result<VectorValue<'ctx>> {
         let to = self.int_type(s.lane_bits() * 2).vec_type(s.lanes());
-        Ok(if signed { self.builder.build_int_s_extend(v, to, "")? } else { self.builder.build_int_z_extend(v, to, "")? })
+        Ok(if signed {
+            self.builder.build_int_s_extend(v, to, "")?
+        } else {
+            self.builder.build_int_z_extend(v, to, "")?
+        })
     }
 
     fn vec_intrinsic(&self, name: &str, v: &[VectorValue<'ctx>]) -> Result<VectorValue<'ctx>> {
         let args: Vec<_> = v.iter().map(|x| (*x).into()).collect();
-        Ok(self.intrinsic(name, &[v[0].get_type().into()], &args)?.into_vector_value())
+        Ok(self
+            .intrinsic(name, &[v[0].get_type().into()], &args)?
+            .into_vector_value())
     }
 
     fn int_binary(&mut self, s: Shape, op: IntBinOp) -> Result<()> {
@@ -169,7 +205,9 @@ impl<'ctx> Lowering<'ctx, '_> {
     fn shift(&mut self, s: Shape, kind: u8) -> Result<()> {
         let amount = self.pop_int();
         let v = self.pop_vec(s)?;
-        let masked = self.builder.build_and(amount, self.i32_const(s.lane_bits() - 1), "")?;
+        let masked = self
+            .builder
+            .build_and(amount, self.i32_const(s.lane_bits() - 1), "")?;
         let lane_ty = self.lane_int_type(s);
         let lane_amount = if s.lane_bits() < 32 {
             self.builder.build_int_truncate(masked, lane_ty, "")?
@@ -190,16 +228,29 @@ impl<'ctx> Lowering<'ctx, '_> {
     fn all_true(&mut self, s: Shape) -> Result<()> {
         let v = self.pop_vec(s)?;
         let zero = self.int_vec_of(s).const_zero();
-        let nonzero = self.builder.build_int_compare(IntPredicate::NE, v, zero, "")?;
-        let all = self.intrinsic("llvm.vector.reduce.and", &[nonzero.get_type().into()], &[nonzero.into()])?.into_int_value();
+        let nonzero = self
+            .builder
+            .build_int_compare(IntPredicate::NE, v, zero, "")?;
+        let all = self
+            .intrinsic(
+                "llvm.vector.reduce.and",
+                &[nonzero.get_type().into()],
+                &[nonzero.into()],
+            )?
+            .into_int_value();
         self.push_bool(all)
     }
 
     fn bitmask(&mut self, s: Shape) -> Result<()> {
         let v = self.pop_vec(s)?;
         let zero = self.int_vec_of(s).const_zero();
-        let negative = self.builder.build_int_compare(IntPredicate::SLT, v, zero, "")?;
-        let bits = self.builder.build_bit_cast(negative, self.int_type(s.lanes()), "")?.into_int_value();
+        let negative = self
+            .builder
+            .build_int_compare(IntPredicate::SLT, v, zero, "")?;
+        let bits = self
+            .builder
+            .build_bit_cast(negative, self.int_type(s.lanes()), "")?
+            .into_int_value();
         let r = self.builder.build_int_z_extend(bits, self.types.i32, "")?;
         self.push(r);
         Ok(())
@@ -214,7 +265,10 @@ impl<'ctx> Lowering<'ctx, '_> {
         let wide = self.lane_int_type(from);
         let narrow_bits = from.lane_bits() / 2;
         let (lo, hi) = if signed {
-            (-(1i64 << (narrow_bits - 1)) as u64, ((1i64 << (narrow_bits - 1)) - 1) as u64)
+            (
+                -(1i64 << (narrow_bits - 1)) as u64,
+                ((1i64 << (narrow_bits - 1)) - 1) as u64,
+            )
         } else {
             (0, (1u64 << narrow_bits) - 1)
         };
@@ -242,7 +296,11 @@ impl<'ctx> Lowering<'ctx, '_> {
         let wide = self.extend_all(v, s, signed)?;
         let n = s.lanes() as u64;
         let even = self.shuffle(wide, wide, &(0..n / 2).map(|i| 2 * i).collect::<Vec<_>>())?;
-        let odd = self.shuffle(wide, wide, &(0..n / 2).map(|i| 2 * i + 1).collect::<Vec<_>>())?;
+        let odd = self.shuffle(
+            wide,
+            wide,
+            &(0..n / 2).map(|i| 2 * i + 1).collect::<Vec<_>>(),
+        )?;
         let r = self.builder.build_int_add(even, odd, "")?;
         self.push_vec(r)
     }
@@ -274,13 +332,35 @@ impl<'ctx> Lowering<'ctx, '_> {
         let any_nan = bd.build_float_compare(FloatPredicate::UNO, a, b, "")?;
         let nan = bd.build_float_add(a, b, "")?;
         let equal = bd.build_float_compare(FloatPredicate::OEQ, a, b, "")?;
-        let (ai, bi) = (bd.build_bit_cast(a, ity, "")?.into_vector_value(), bd.build_bit_cast(b, ity, "")?.into_vector_value());
-        let merged = if min { bd.build_or(ai, bi, "")? } else { bd.build_and(ai, bi, "")? };
-        let merged = bd.build_bit_cast(merged, a.get_type(), "")?.into_vector_value();
-        let pick_a = bd.build_float_compare(if min { FloatPredicate::OLT } else { FloatPredicate::OGT }, a, b, "")?;
+        let (ai, bi) = (
+            bd.build_bit_cast(a, ity, "")?.into_vector_value(),
+            bd.build_bit_cast(b, ity, "")?.into_vector_value(),
+        );
+        let merged = if min {
+            bd.build_or(ai, bi, "")?
+        } else {
+            bd.build_and(ai, bi, "")?
+        };
+        let merged = bd
+            .build_bit_cast(merged, a.get_type(), "")?
+            .into_vector_value();
+        let pick_a = bd.build_float_compare(
+            if min {
+                FloatPredicate::OLT
+            } else {
+                FloatPredicate::OGT
+            },
+            a,
+            b,
+            "",
+        )?;
         let ordered = bd.build_select(pick_a, a, b, "")?.into_vector_value();
-        let ordered = bd.build_select(equal, merged, ordered, "")?.into_vector_value();
-        let r = bd.build_select(any_nan, nan, ordered, "")?.into_vector_value();
+        let ordered = bd
+            .build_select(equal, merged, ordered, "")?
+            .into_vector_value();
+        let r = bd
+            .build_select(any_nan, nan, ordered, "")?
+            .into_vector_value();
         self.push_vec(r)
     }
 
@@ -289,24 +369,35 @@ impl<'ctx> Lowering<'ctx, '_> {
         let b = self.pop_vec(s)?;
         let a = self.pop_vec(s)?;
         let take_b = if min {
-            self.builder.build_float_compare(FloatPredicate::OLT, b, a, "")?
+            self.builder
+                .build_float_compare(FloatPredicate::OLT, b, a, "")?
         } else {
-            self.builder.build_float_compare(FloatPredicate::OLT, a, b, "")?
+            self.builder
+                .build_float_compare(FloatPredicate::OLT, a, b, "")?
         };
-        let r = self.builder.build_select(take_b, b, a, "")?.into_vector_value();
+        let r = self
+            .builder
+            .build_select(take_b, b, a, "")?
+            .into_vector_value();
         self.push_vec(r)
     }
 
     fn extract_lane(&mut self, s: Shape, lane: u8, signed: bool) -> Result<()> {
         let v = self.pop_vec(s)?;
-        let x = self.builder.build_extract_element(v, self.i32_const(lane as u32), "")?;
+        let x = self
+            .builder
+            .build_extract_element(v, self.i32_const(lane as u32), "")?;
         let x: BasicValueEnum<'ctx> = match s {
             Shape::I8x16 | Shape::I16x8 => {
                 let x = x.into_int_value();
                 if signed {
-                    self.builder.build_int_s_extend(x, self.types.i32, "")?.into()
+                    self.builder
+                        .build_int_s_extend(x, self.types.i32, "")?
+                        .into()
                 } else {
-                    self.builder.build_int_z_extend(x, self.types.i32, "")?.into()
+                    self.builder
+                        .build_int_z_extend(x, self.types.i32, "")?
+                        .into()
                 }
             }
             _ => x,
@@ -319,24 +410,37 @@ impl<'ctx> Lowering<'ctx, '_> {
         let x = self.pop();
         let v = self.pop_vec(s)?;
         let x: BasicValueEnum<'ctx> = match s {
-            Shape::I8x16 | Shape::I16x8 => self.builder.build_int_truncate(x.into_int_value(), self.lane_int_type(s), "")?.into(),
+            Shape::I8x16 | Shape::I16x8 => self
+                .builder
+                .build_int_truncate(x.into_int_value(), self.lane_int_type(s), "")?
+                .into(),
             _ => x,
         };
-        let r = self.builder.build_insert_element(v, x, self.i32_const(lane as u32), "")?;
+        let r = self
+            .builder
+            .build_insert_element(v, x, self.i32_const(lane as u32), "")?;
         self.push_vec(r)
     }
 
     fn splat_op(&mut self, s: Shape) -> Result<()> {
         let x = self.pop();
         let x: BasicValueEnum<'ctx> = match s {
-            Shape::I8x16 | Shape::I16x8 => self.builder.build_int_truncate(x.into_int_value(), self.lane_int_type(s), "")?.into(),
+            Shape::I8x16 | Shape::I16x8 => self
+                .builder
+                .build_int_truncate(x.into_int_value(), self.lane_int_type(s), "")?
+                .into(),
             _ => x,
         };
         let r = self.splat(x, s.lanes())?;
         self.push_vec(r)
     }
 
-    fn load_bytes(&mut self, memarg: MemArg, ty: BasicTypeEnum<'ctx>, size: u64) -> Result<BasicValueEnum<'ctx>> {
+    fn load_bytes(
+        &mut self,
+        memarg: MemArg,
+        ty: BasicTypeEnum<'ctx>,
+        size: u64,
+    ) -> Result<BasicValueEnum<'ctx>> {
         let ptr = self.effective_address(memarg, size)?;
         let v = self.builder.build_load(ty, ptr, "load")?;
         if let Some(i) = v.as_instruction_value() {
@@ -349,7 +453,11 @@ impl<'ctx> Lowering<'ctx, '_> {
         let half = self.lane_int_type(s).vec_type(s.lanes() / 2);
         let v = self.load_bytes(memarg, half.into(), 8)?.into_vector_value();
         let to = self.int_vec_of(s.wider());
-        let r = if signed { self.builder.build_int_s_extend(v, to, "")? } else { self.builder.build_int_z_extend(v, to, "")? };
+        let r = if signed {
+            self.builder.build_int_s_extend(v, to, "")?
+        } else {
+            self.builder.build_int_z_extend(v, to, "")?
+        };
         self.push_vec(r)
     }
 
@@ -363,7 +471,12 @@ impl<'ctx> Lowering<'ctx, '_> {
     fn load_zero(&mut self, memarg: MemArg, s: Shape) -> Result<()> {
         let ty = self.lane_int_type(s);
         let x = self.load_bytes(memarg, ty.into(), s.lane_bits() as u64 / 8)?;
-        let r = self.builder.build_insert_element(self.int_vec_of(s).const_zero(), x, self.i32_const(0), "")?;
+        let r = self.builder.build_insert_element(
+            self.int_vec_of(s).const_zero(),
+            x,
+            self.i32_const(0),
+            "",
+        )?;
         self.push_vec(r)
     }
 
@@ -371,13 +484,17 @@ impl<'ctx> Lowering<'ctx, '_> {
         let v = self.pop_vec(s)?;
         let ty = self.lane_int_type(s);
         let x = self.load_bytes(memarg, ty.into(), s.lane_bits() as u64 / 8)?;
-        let r = self.builder.build_insert_element(v, x, self.i32_const(lane as u32), "")?;
+        let r = self
+            .builder
+            .build_insert_element(v, x, self.i32_const(lane as u32), "")?;
         self.push_vec(r)
     }
 
     fn store_lane(&mut self, memarg: MemArg, s: Shape, lane: u8) -> Result<()> {
         let v = self.pop_vec(s)?;
-        let x = self.builder.build_extract_element(v, self.i32_const(lane as u32), "")?;
+        let x = self
+            .builder
+            .build_extract_element(v, self.i32_const(lane as u32), "")?;
         let ptr = self.effective_address(memarg, s.lane_bits() as u64 / 8)?;
         let st = self.builder.build_store(ptr, x)?;
         let _ = st.set_alignment(1);
@@ -394,21 +511,31 @@ impl<'ctx> Lowering<'ctx, '_> {
             // everything from 16 up to 0x80 or more.
             let bias = self.splat(self.types.i8.const_int(0x70, false).into(), 16)?;
             let index = self.vec_intrinsic("llvm.uadd.sat", &[s, bias])?;
-            self.intrinsic("llvm.x86.ssse3.pshuf.b.128", &[], &[a.into(), index.into()])?.into_vector_value()
+            self.intrinsic("llvm.x86.ssse3.pshuf.b.128", &[], &[a.into(), index.into()])?
+                .into_vector_value()
         } else {
             // Without a byte shuffle instruction: pick each lane by its index.
             let sixteen = self.splat(self.types.i8.const_int(16, false).into(), 16)?;
-            let in_range = self.builder.build_int_compare(IntPredicate::ULT, s, sixteen, "")?;
+            let in_range = self
+                .builder
+                .build_int_compare(IntPredicate::ULT, s, sixteen, "")?;
             let mut r = self.vec_type(Shape::I8x16).const_zero();
             for lane in 0..16u32 {
                 let i = self.i32_const(lane);
-                let idx = self.builder.build_extract_element(s, i, "")?.into_int_value();
-                let idx = self.builder.build_and(idx, self.types.i8.const_int(15, false), "")?;
+                let idx = self
+                    .builder
+                    .build_extract_element(s, i, "")?
+                    .into_int_value();
+                let idx = self
+                    .builder
+                    .build_and(idx, self.types.i8.const_int(15, false), "")?;
                 let byte = self.builder.build_extract_element(a, idx, "")?;
                 r = self.builder.build_insert_element(r, byte, i, "")?;
             }
             let zero = self.vec_type(Shape::I8x16).const_zero();
-            self.builder.build_select(in_range, r, zero, "")?.into_vector_value()
+            self.builder
+                .build_select(in_range, r, zero, "")?
+                .into_vector_value()
         };
         self.push_vec(r)
     }
@@ -425,7 +552,9 @@ impl<'ctx> Lowering<'ctx, '_> {
         let shifted = self.builder.build_right_shift(sum, fifteen, true, "")?;
         let max = self.splat(self.types.i32.const_int(0x7fff, false).into(), 8)?;
         let clamped = self.vec_intrinsic("llvm.smin", &[shifted, max])?;
-        let r = self.builder.build_int_truncate(clamped, self.int_vec_of(Shape::I16x8), "")?;
+        let r = self
+            .builder
+            .build_int_truncate(clamped, self.int_vec_of(Shape::I16x8), "")?;
         self.push_vec(r)
     }
 
@@ -451,22 +580,38 @@ impl<'ctx> Lowering<'ctx, '_> {
         let sum = self.builder.build_int_add(a, b, "")?;
         let sum = self.builder.build_int_add(sum, one, "")?;
         let half = self.builder.build_right_shift(sum, one, false, "")?;
-        let r = self.builder.build_int_truncate(half, self.int_vec_of(s), "")?;
+        let r = self
+            .builder
+            .build_int_truncate(half, self.int_vec_of(s), "")?;
         self.push_vec(r)
     }
 
     fn lanes_trunc_sat(&mut self, from: Shape, signed: bool) -> Result<()> {
         let v = self.pop_vec(from)?;
-        let name = if signed { "llvm.fptosi.sat" } else { "llvm.fptoui.sat" };
+        let name = if signed {
+            "llvm.fptosi.sat"
+        } else {
+            "llvm.fptoui.sat"
+        };
         let to = self.types.i32.vec_type(from.lanes());
-        let r = self.intrinsic(name, &[to.into(), v.get_type().into()], &[v.into()])?.into_vector_value();
-        let r = if from == Shape::F64x2 { self.shuffle(r, to.const_zero(), &[0, 1, 2, 3])? } else { r };
+        let r = self
+            .intrinsic(name, &[to.into(), v.get_type().into()], &[v.into()])?
+            .into_vector_value();
+        let r = if from == Shape::F64x2 {
+            self.shuffle(r, to.const_zero(), &[0, 1, 2, 3])?
+        } else {
+            r
+        };
         self.push_vec(r)
     }
 
     fn lanes_convert(&mut self, to: Shape, signed: bool, low_half: bool) -> Result<()> {
         let v = self.pop_vec(Shape::I32x4)?;
-        let v = if low_half { self.shuffle(v, v, &[0, 1])? } else { v };
+        let v = if low_half {
+            self.shuffle(v, v, &[0, 1])?
+        } else {
+            v
+        };
         let to_ty = self.vec_type(to);
         let r = if signed {
             self.builder.build_signed_int_to_float(v, to_ty, "")?
@@ -484,7 +629,9 @@ impl<'ctx> Lowering<'ctx, '_> {
         match *op {
             O::V128Const { value } => {
                 let bits = u128::from_le_bytes(*value.bytes());
-                let v = t.i128.const_int_arbitrary_precision(&[bits as u64, (bits >> 64) as u64]);
+                let v = t
+                    .i128
+                    .const_int_arbitrary_precision(&[bits as u64, (bits >> 64) as u64]);
                 self.push(v);
             }
             O::V128Load { memarg } => {
@@ -627,7 +774,9 @@ impl<'ctx> Lowering<'ctx, '_> {
             }
             O::V128AnyTrue => {
                 let v = self.pop_int();
-                let c = self.builder.build_int_compare(IP::NE, v, t.i128.const_zero(), "")?;
+                let c = self
+                    .builder
+                    .build_int_compare(IP::NE, v, t.i128.const_zero(), "")?;
                 self.push_bool(c)?;
             }
 
@@ -745,7 +894,11 @@ impl<'ctx> Lowering<'ctx, '_> {
             O::F64x2Abs => self.float_unary(F64x2, "llvm.fabs")?,
             O::F64x2Sqrt => self.float_unary(F64x2, "llvm.sqrt")?,
             O::F32x4Neg | O::F64x2Neg => {
-                let s = if matches!(op, O::F32x4Neg) { F32x4 } else { F64x2 };
+                let s = if matches!(op, O::F32x4Neg) {
+                    F32x4
+                } else {
+                    F64x2
+                };
                 let v = self.pop_vec(s)?;
                 let r = self.builder.build_float_neg(v, "")?;
                 self.push_vec(r)?;
@@ -795,13 +948,21 @@ impl<'ctx> Lowering<'ctx, '_> {
     fn int_abs(&mut self, s: Shape) -> Result<()> {
         let v = self.pop_vec(s)?;
         let poison_flag = self.types.ctx.bool_type().const_zero();
-        let r = self.intrinsic("llvm.abs", &[v.get_type().into()], &[v.into(), poison_flag.into()])?.into_vector_value();
+        let r = self
+            .intrinsic(
+                "llvm.abs",
+                &[v.get_type().into()],
+                &[v.into(), poison_flag.into()],
+            )?
+            .into_vector_value();
         self.push_vec(r)
     }
 
     fn int_neg(&mut self, s: Shape) -> Result<()> {
         let v = self.pop_vec(s)?;
-        let r = self.builder.build_int_sub(self.int_vec_of(s).const_zero(), v, "")?;
+        let r = self
+            .builder
+            .build_int_sub(self.int_vec_of(s).const_zero(), v, "")?;
         self.push_vec(r)
     }
 

@@ -14,15 +14,19 @@ impl<'ctx> Lowering<'ctx, '_> {
             }
             Operator::LocalSet { local_index } => {
                 let v = self.pop();
-                self.builder.build_store(self.locals[local_index as usize].0, v)?;
+                self.builder
+                    .build_store(self.locals[local_index as usize].0, v)?;
             }
             Operator::LocalTee { local_index } => {
                 let v = *self.stack.last().expect("validated");
-                self.builder.build_store(self.locals[local_index as usize].0, v)?;
+                self.builder
+                    .build_store(self.locals[local_index as usize].0, v)?;
             }
             Operator::GlobalGet { global_index } => {
                 let slot = self.global_slot(global_index)?;
-                let ty = self.types.val(self.info.globals[global_index as usize].content);
+                let ty = self
+                    .types
+                    .val(self.info.globals[global_index as usize].content);
                 let v = self.builder.build_load(ty, slot, "global")?;
                 self.push(v);
             }

@@ -12,7 +12,8 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let [_, flag, out] = args.as_slice() {
         if flag == "--write-startup-module" {
-            let wasm = wat::parse_str(lazuli_bench::many_functions(10_000, 10)).expect("generated module parses");
+            let wasm = wat::parse_str(lazuli_bench::many_functions(10_000, 10))
+                .expect("generated module parses");
             std::fs::write(out, wasm).expect("writable");
             return;
         }

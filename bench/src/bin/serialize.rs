@@ -8,7 +8,10 @@ use lazuli_core::backend::Strategy;
 use lazuli_core::{Config, Imports, Instance, Module, Store};
 
 fn main() {
-    let count: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(2000);
+    let count: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(2000);
     let wasm = wat::parse_str(many_functions(count, 10)).expect("generated module parses");
     let engine = lazuli_tests::llvm_engine(Config::default().strategy(Strategy::Eager));
 
@@ -24,8 +27,18 @@ fn main() {
     });
     let loaded = loaded.expect("ran");
     let mut store = Store::new(&engine);
-    let a = Instance::new(&mut store, &module, &Imports::new()).unwrap().get_typed_func::<i32, i32>(&store, "f0").unwrap().call(&mut store, 100).unwrap();
-    let b = Instance::new(&mut store, &loaded, &Imports::new()).unwrap().get_typed_func::<i32, i32>(&store, "f0").unwrap().call(&mut store, 100).unwrap();
+    let a = Instance::new(&mut store, &module, &Imports::new())
+        .unwrap()
+        .get_typed_func::<i32, i32>(&store, "f0")
+        .unwrap()
+        .call(&mut store, 100)
+        .unwrap();
+    let b = Instance::new(&mut store, &loaded, &Imports::new())
+        .unwrap()
+        .get_typed_func::<i32, i32>(&store, "f0")
+        .unwrap()
+        .call(&mut store, 100)
+        .unwrap();
     assert_eq!(a, b, "the reloaded module computes the same");
 
     println!("module: {count} functions, {} bytes of wasm", wasm.len());

@@ -14,23 +14,37 @@ fn first_result(bytes: &[u8], strategy: Strategy, workers: usize) -> (Duration, 
     let module = Module::new(&engine, bytes.to_vec()).expect("valid module");
     let mut store = Store::new(&engine);
     let instance = Instance::new(&mut store, &module, &Imports::new()).expect("instantiates");
-    let f0 = instance.get_typed_func::<i32, i32>(&store, "f0").expect("exported");
+    let f0 = instance
+        .get_typed_func::<i32, i32>(&store, "f0")
+        .expect("exported");
     let result = f0.call(&mut store, 100).expect("runs");
     (start.elapsed(), result, module.compiled_count())
 }
 
 fn main() {
-    let count: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(10_000);
+    let count: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(10_000);
     let called = 10;
     let bytes = wat::parse_str(many_functions(count, called)).expect("generated module parses");
-    println!("module: {count} functions, {called} called, {} bytes", bytes.len());
+    println!(
+        "module: {count} functions, {called} called, {} bytes",
+        bytes.len()
+    );
 
     let workers = lazuli_std_shim::Workers::default_count();
     let (lazy, lazy_result, lazy_compiled) = first_result(&bytes, Strategy::Lazy, 0);
     let (spec, spec_result, spec_compiled) = first_result(&bytes, Strategy::Lazy, workers);
     let (eager, eager_result, eager_compiled) = first_result(&bytes, Strategy::Eager, 0);
-    assert_eq!(lazy_result, eager_result, "both modes compute the same result");
-    assert_eq!(lazy_result, spec_result, "speculation computes the same result");
+    assert_eq!(
+        lazy_result, eager_result,
+        "both modes compute the same result"
+    );
+    assert_eq!(
+        lazy_result, spec_result,
+        "speculation computes the same result"
+    );
 
     let engine = lazuli_tests::llvm_engine(Config::default());
     let start = Instant::now();
@@ -40,8 +54,11 @@ fn main() {
     }
     let decode = start.elapsed() / validate_runs;
 
-    let small = Module::from_wat(&engine, r#"(module (memory 1) (global (mut i32) (i32.const 0)) (table 4 funcref)
-        (func (export "f") (result i32) i32.const 1) (data (i32.const 0) "hi"))"#)
+    let small = Module::from_wat(
+        &engine,
+        r#"(module (memory 1) (global (mut i32) (i32.const 0)) (table 4 funcref)
+        (func (export "f") (result i32) i32.const 1) (data (i32.const 0) "hi"))"#,
+    )
     .expect("valid");
     let mut store = Store::new(&engine);
     Instance::new(&mut store, &small, &Imports::new()).expect("warm-up");
@@ -68,5 +85,8 @@ fn main() {
         decode.as_secs_f64() * 1e3,
         bytes.len() as f64 / decode.as_secs_f64() / 1e6
     );
-    println!("| instantiate a small module (median of 1000) | {:.1} µs |", instantiate.as_secs_f64() * 1e6);
+    println!(
+        "| instantiate a small module (median of 1000) | {:.1} µs |",
+        instantiate.as_secs_f64() * 1e6
+    );
 }

@@ -20,7 +20,8 @@ fn main() {
         other => panic!("unknown mode {other}"),
     };
     let engine = lazuli_tests::llvm_engine(config);
-    let module = Module::new(&engine, std::fs::read(file).expect("readable wasm")).expect("valid module");
+    let module =
+        Module::new(&engine, std::fs::read(file).expect("readable wasm")).expect("valid module");
     let mut store = Store::new(&engine);
     let instance = Instance::new(&mut store, &module, &Imports::new()).expect("instantiates");
     let f = instance.get_func(&store, kernel).expect("exported kernel");
@@ -38,7 +39,9 @@ fn main() {
             last = now;
         }
     }
-    let time = median(5, || result = f.call(&mut store, &[Val::I32(n)]).expect("runs"));
+    let time = median(5, || {
+        result = f.call(&mut store, &[Val::I32(n)]).expect("runs")
+    });
     let shown = match result[0] {
         Val::I32(x) => (x as u32).to_string(),
         Val::F32(b) => format!("{:.17}", f32::from_bits(b) as f64),

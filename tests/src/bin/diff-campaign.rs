@@ -11,7 +11,10 @@ use lazuli_tests::diff::{check, generate, seed_bytes};
 fn main() {
     let mut args = std::env::args().skip(1);
     let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(60);
-    let first: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let first: u64 = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let (mut modules, mut calls, mut skipped, mut seed) = (0u64, 0u64, 0u64, first);
     while Instant::now() < deadline {
