@@ -34,8 +34,8 @@ pub struct LlvmBackend {
     tasks: Option<Arc<dyn TaskRunner>>,
     /// JIT for trampolines, shared by every module.
     trampolines: OnceLock<Result<Jit, CompileError>>,
-    /// Trampolines made so far: `(kind, signature) -> address`.
-    cache: Mutex<HashMap<(TrampolineKind, FuncType), usize>>,
+    /// Trampolines made so far: signature -> address, indexed by `TrampolineKind`.
+    cache: Mutex<HashMap<FuncType, [Option<usize>; 2]>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,8 +64,9 @@ impl LlvmBackend {
 
     fn trampoline(&self, kind: TrampolineKind, ty: &FuncType) -> Result<CodePtr, CompileError> {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(addr) = cache.get(&(kind, ty.clone())) {
-            return Ok(CodePtr(*addr as *const u8));
+        // Looked up by reference: host->wasm calls come through here, and must not allocate.
+        if let Some(addr) = cache.get(ty).and_then(|slots| slots[kind as usize]) {
+            return Ok(CodePtr(addr as *const u8));
         }
         let jit = self
             .trampolines
@@ -96,7 +97,7 @@ impl LlvmBackend {
         };
         jit.add_module(module)?;
         let addr = jit.lookup(&name)?;
-        cache.insert((kind, ty.clone()), addr as usize);
+        cache.entry(ty.clone()).or_default()[kind as usize] = Some(addr as usize);
         Ok(CodePtr(addr))
     }
 }
