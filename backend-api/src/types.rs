@@ -192,3 +192,39 @@ impl fmt::Display for ExternType {
         }
     }
 }
+
+/// With GC and typed function references disabled (Lazuli enables neither), a validated module
+/// has only `funcref` and `externref`.
+#[cfg(feature = "wasmparser")]
+impl From<wasmparser::HeapType> for RefType {
+    fn from(h: wasmparser::HeapType) -> RefType {
+        match h {
+            wasmparser::HeapType::Abstract {
+                ty: wasmparser::AbstractHeapType::Extern,
+                ..
+            } => RefType::ExternRef,
+            _ => RefType::FuncRef,
+        }
+    }
+}
+
+#[cfg(feature = "wasmparser")]
+impl From<wasmparser::RefType> for RefType {
+    fn from(r: wasmparser::RefType) -> RefType {
+        r.heap_type().into()
+    }
+}
+
+#[cfg(feature = "wasmparser")]
+impl From<wasmparser::ValType> for ValType {
+    fn from(t: wasmparser::ValType) -> ValType {
+        match t {
+            wasmparser::ValType::I32 => ValType::I32,
+            wasmparser::ValType::I64 => ValType::I64,
+            wasmparser::ValType::F32 => ValType::F32,
+            wasmparser::ValType::F64 => ValType::F64,
+            wasmparser::ValType::V128 => ValType::V128,
+            wasmparser::ValType::Ref(r) => RefType::from(r).into(),
+        }
+    }
+}

@@ -213,21 +213,6 @@ pub fn host_description() -> String {
     eager::header::host_description()
 }
 
-/// Our value type of a wasmparser value type (GC and typed references are not enabled).
-pub(crate) fn val_type(t: wasmparser::ValType) -> ValType {
-    match t {
-        wasmparser::ValType::I32 => ValType::I32,
-        wasmparser::ValType::I64 => ValType::I64,
-        wasmparser::ValType::F32 => ValType::F32,
-        wasmparser::ValType::F64 => ValType::F64,
-        wasmparser::ValType::V128 => ValType::V128,
-        wasmparser::ValType::Ref(r) if r.heap_type() == wasmparser::HeapType::EXTERN => {
-            ValType::ExternRef
-        }
-        wasmparser::ValType::Ref(_) => ValType::FuncRef,
-    }
-}
-
 /// The LLVM parameter type of an argument value.
 pub(crate) fn metadata_type_of(v: BasicMetadataValueEnum<'_>) -> BasicMetadataTypeEnum<'_> {
     match v {

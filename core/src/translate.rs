@@ -80,10 +80,13 @@ impl Translator<'_> {
                 for ty in reader.into_iter_err_on_gc_types() {
                     let ty = ty?;
                     info.types.push(FuncType::new(
-                        ty.params().iter().map(|t| val_type(*t)).collect::<Vec<_>>(),
+                        ty.params()
+                            .iter()
+                            .map(|t| ValType::from(*t))
+                            .collect::<Vec<_>>(),
                         ty.results()
                             .iter()
-                            .map(|t| val_type(*t))
+                            .map(|t| ValType::from(*t))
                             .collect::<Vec<_>>(),
                     ));
                 }
@@ -333,7 +336,7 @@ fn element_segment(element: wasmparser::Element<'_>) -> Result<ElementSegment> {
                 .collect::<Result<Vec<_>>>()?,
         ),
         wasmparser::ElementItems::Expressions(ty, exprs) => (
-            ref_type(ty),
+            RefType::from(ty),
             exprs
                 .into_iter()
                 .map(|e| const_expr(&e?))
@@ -357,7 +360,7 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
         Operator::F32Const { value } => ConstExpr::F32(value.bits()),
         Operator::F64Const { value } => ConstExpr::F64(value.bits()),
         Operator::V128Const { value } => ConstExpr::V128(u128::from_le_bytes(*value.bytes())),
-        Operator::RefNull { hty } => ConstExpr::RefNull(heap_ref_type(hty)),
+        Operator::RefNull { hty } => ConstExpr::RefNull(RefType::from(hty)),
         Operator::RefFunc { function_index } => ConstExpr::RefFunc(FuncIndex(function_index)),
         Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(GlobalIndex(global_index)),
         _ => return Err(unsupported("unsupported constant expression", offset)),
@@ -371,35 +374,9 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
     }
 }
 
-fn val_type(t: wasmparser::ValType) -> ValType {
-    match t {
-        wasmparser::ValType::I32 => ValType::I32,
-        wasmparser::ValType::I64 => ValType::I64,
-        wasmparser::ValType::F32 => ValType::F32,
-        wasmparser::ValType::F64 => ValType::F64,
-        wasmparser::ValType::V128 => ValType::V128,
-        wasmparser::ValType::Ref(r) => ref_type(r).into(),
-    }
-}
-
-/// With GC and function references disabled the validator admits only `funcref` and `externref`.
-fn ref_type(r: wasmparser::RefType) -> RefType {
-    heap_ref_type(r.heap_type())
-}
-
-fn heap_ref_type(h: wasmparser::HeapType) -> RefType {
-    match h {
-        wasmparser::HeapType::Abstract {
-            ty: wasmparser::AbstractHeapType::Extern,
-            ..
-        } => RefType::ExternRef,
-        _ => RefType::FuncRef,
-    }
-}
-
 fn table_type(t: wasmparser::TableType) -> TableType {
     TableType {
-        element: ref_type(t.element_type),
+        element: RefType::from(t.element_type),
         limits: Limits {
             min: t.initial,
             max: t.maximum,
@@ -420,7 +397,7 @@ fn memory_type(m: wasmparser::MemoryType) -> MemoryType {
 
 fn global_type(g: wasmparser::GlobalType) -> GlobalType {
     GlobalType {
-        content: val_type(g.content_type),
+        content: ValType::from(g.content_type),
         mutable: g.mutable,
     }
 }

@@ -212,7 +212,7 @@ fn lower<'ctx>(
         wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(info.body_bytes(index), 0));
     for local in body.get_locals_reader()? {
         let (count, t) = local?;
-        let t = crate::val_type(t);
+        let t = ValType::from(t);
         let llty = l.types.val(t);
         let zero = l.zero(t);
         for _ in 0..count {
@@ -573,7 +573,7 @@ impl<'ctx> Lowering<'ctx, '_> {
     fn block_type(&self, bt: wasmparser::BlockType) -> (Vec<ValType>, Vec<ValType>) {
         match bt {
             wasmparser::BlockType::Empty => (Vec::new(), Vec::new()),
-            wasmparser::BlockType::Type(t) => (Vec::new(), vec![crate::val_type(t)]),
+            wasmparser::BlockType::Type(t) => (Vec::new(), vec![ValType::from(t)]),
             wasmparser::BlockType::FuncType(i) => {
                 let ft = &self.info.types[i as usize];
                 (ft.params().to_vec(), ft.results().to_vec())
