@@ -1,18 +1,27 @@
-//! `lazuli run`: instantiate a module and call one of its exports, printing the results.
+//! `lazuli run`: run a WASI command (its `_start`), or call one export of a module and print
+//! its results. WASI modules get arguments, environment, preopened directories and the
+//! process's stdin, stdout and stderr.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use lazuli_core::{Config, Error, Imports, Instance, Store, Val, ValType};
+use lazuli_core::{Config, Error, Imports, Instance, Module, Store, Val, ValType};
 
 /// Arguments of `lazuli run`.
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// The module: binary (.wasm) or text (.wat), told apart by content.
+    /// The module: binary (.wasm), text (.wat) or compiled (.lzc), told apart by content.
     file: PathBuf,
-    /// The exported function to call (default: `_start`).
+    /// Call this exported function instead of running `_start`; the arguments after the module
+    /// are its parameters. A reactor's `_initialize` runs first.
     #[arg(long)]
     invoke: Option<String>,
+    /// Give the program the host directory HOST, named GUEST inside (default: HOST's own name).
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    dirs: Vec<String>,
+    /// Set an environment variable for the program.
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    envs: Vec<String>,
     /// Compile every function before running instead of on first call.
     #[arg(long)]
     eager: bool,
@@ -25,12 +34,13 @@ pub struct RunArgs {
     /// Print compile statistics to stderr at exit.
     #[arg(long)]
     stats: bool,
-    /// Arguments for the function, parsed by its parameter types.
+    /// The program's arguments (after its name), or with --invoke the function's parameters.
     #[arg(allow_hyphen_values = true, trailing_var_arg = true)]
     args: Vec<String>,
 }
 
-/// Run the function; exit status 0, or 1 on a trap, 2 on other errors.
+/// Run the module. Exit status: the program's own (`proc_exit`, or 0 when `_start` returns),
+/// 1 on a trap, 2 when the module cannot be loaded or linked.
 pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     let mut config = Config::default();
     let serialized = matches!(
@@ -45,57 +55,25 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     let engine = lazuli_tests::llvm_engine(config);
     let module = crate::load::load(&engine, &args.file, args.cache.as_deref())?;
     let mut store = Store::new(&engine);
-    if let Some((m, n, ty)) = module.imports().next() {
-        return Err(format!(
-            "the module imports `{m}`.`{n}` ({ty}); `lazuli run` provides no imports yet"
-        ));
-    }
-    let instance = match Instance::new(&mut store, &module, &Imports::new()) {
-        Ok(i) => i,
-        Err(Error::Trap(code)) => {
-            eprintln!("trap during instantiation: {code}");
-            return Ok(ExitCode::from(1));
-        }
-        Err(e) => return Err(e.to_string()),
-    };
-    let name = args.invoke.as_deref().unwrap_or("_start");
-    let func = instance.get_func(&store, name).map_err(|_| {
-        let exports: Vec<String> = module
-            .exports()
-            .filter(|(_, t)| matches!(t, lazuli_core::ExternType::Func(_)))
-            .map(|(n, _)| n.to_string())
-            .collect();
-        format!(
-            "no exported function `{name}`; exported functions: {}",
-            exports.join(", ")
-        )
-    })?;
-    let ty = func.ty(&store).map_err(|e| e.to_string())?;
-    if ty.params().len() != args.args.len() {
-        return Err(format!(
-            "`{name}` has type {ty}: expected {} arguments, got {}",
-            ty.params().len(),
-            args.args.len()
-        ));
-    }
-    let params = ty
-        .params()
-        .iter()
-        .zip(&args.args)
-        .map(|(t, a)| parse_arg(*t, a))
-        .collect::<Result<Vec<_>, _>>()?;
-    let outcome = func.call(&mut store, &params);
+    let imports = link(&mut store, &module, &args)?;
+    let outcome =
+        Instance::new(&mut store, &module, &imports).and_then(|instance| match &args.invoke {
+            Some(name) => {
+                if instance.get_func(&store, "_initialize").is_ok() {
+                    instance
+                        .get_func(&store, "_initialize")?
+                        .call(&mut store, &[])?;
+                }
+                let func = export(&store, &module, instance, name)?;
+                invoke(&mut store, func, name, &args.args)
+            }
+            None => {
+                let start = export(&store, &module, instance, "_start")?;
+                start.call(&mut store, &[]).map(|_| Vec::new())
+            }
+        });
     if args.stats {
-        let s = module.stats();
-        eprintln!(
-            "stats: {} functions defined; compiled {} baseline, {} optimized ({} speculatively); compiling took {:.2} ms; callers waited {:.2} ms",
-            module.info().bodies.len(),
-            s.baseline,
-            s.optimized,
-            s.speculative,
-            s.compile_nanos as f64 / 1e6,
-            s.wait_nanos as f64 / 1e6
-        );
+        print_stats(&module);
     }
     match outcome {
         Ok(results) => {
@@ -104,12 +82,110 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        // Statuses outside 0-255 wrap as they do for a native process.
+        Err(Error::Exit(status)) => Ok(ExitCode::from(status as u8)),
         Err(Error::Trap(code)) => {
-            eprintln!("trap: {code}");
+            eprintln!("error: wasm trap: {code}");
             Ok(ExitCode::from(1))
         }
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// The imports for `module`: WASI when it imports `wasi_snapshot_preview1`, nothing else.
+fn link(store: &mut Store, module: &Module, args: &RunArgs) -> Result<Imports, String> {
+    let mut imports = Imports::new();
+    if let Some((m, n, ty)) = module.imports().find(|(m, _, _)| *m != lazuli_wasi::MODULE) {
+        return Err(format!(
+            "the module imports `{m}`.`{n}` ({ty}); `lazuli run` provides only {}",
+            lazuli_wasi::MODULE
+        ));
+    }
+    if module.imports().len() == 0 {
+        return Ok(imports);
+    }
+    let mut wasi = lazuli_wasi::WasiCtx::new();
+    wasi.arg(args.file.file_name().map_or_else(
+        || args.file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    ));
+    if args.invoke.is_none() {
+        for a in &args.args {
+            wasi.arg(a.as_str());
+        }
+    }
+    for var in &args.envs {
+        let (k, v) = var
+            .split_once('=')
+            .ok_or_else(|| format!("--env `{var}`: expected NAME=VALUE"))?;
+        wasi.env(k, v);
+    }
+    for dir in &args.dirs {
+        let (host, guest) = dir.split_once("::").unwrap_or((dir, dir));
+        wasi.preopen_dir(std::path::Path::new(host), guest)
+            .map_err(|e| format!("--dir {dir}: {e}"))?;
+    }
+    wasi.add_to_imports(store, &mut imports)
+        .map_err(|e| e.to_string())?;
+    Ok(imports)
+}
+
+/// The exported function `name`, or an error listing the functions there are.
+fn export(
+    store: &Store,
+    module: &Module,
+    instance: Instance,
+    name: &str,
+) -> Result<lazuli_core::Func, Error> {
+    instance.get_func(store, name).map_err(|_| {
+        let exports: Vec<String> = module
+            .exports()
+            .filter(|(_, t)| matches!(t, lazuli_core::ExternType::Func(_)))
+            .map(|(n, _)| n.to_string())
+            .collect();
+        Error::Usage(format!(
+            "no exported function `{name}`; exported functions: {}",
+            exports.join(", ")
+        ))
+    })
+}
+
+/// Call `func` with parameters parsed from the command line.
+fn invoke(
+    store: &mut Store,
+    func: lazuli_core::Func,
+    name: &str,
+    args: &[String],
+) -> Result<Vec<Val>, Error> {
+    let ty = func.ty(store)?;
+    if ty.params().len() != args.len() {
+        return Err(Error::Usage(format!(
+            "`{name}` has type {ty}: expected {} arguments, got {}",
+            ty.params().len(),
+            args.len()
+        )));
+    }
+    let params = ty
+        .params()
+        .iter()
+        .zip(args)
+        .map(|(t, a)| parse_arg(*t, a))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::Usage)?;
+    func.call(store, &params)
+}
+
+fn print_stats(module: &Module) {
+    let s = module.stats();
+    eprintln!(
+        "stats: {} functions defined; compiled {} baseline, {} optimized ({} speculatively); compiling took {:.2} ms; callers waited {:.2} ms",
+        module.info().bodies.len(),
+        s.baseline,
+        s.optimized,
+        s.speculative,
+        s.compile_nanos as f64 / 1e6,
+        s.wait_nanos as f64 / 1e6
+    );
 }
 
 fn parse_int(text: &str) -> Option<i128> {

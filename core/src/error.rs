@@ -28,6 +28,9 @@ pub enum Error {
     Trap(TrapCode),
     /// A host function failed; its message.
     Host(String),
+    /// The program ended itself with this exit status (WASI `proc_exit`): not a failure of
+    /// the runtime. A host function returns it to unwind the wasm code that called it.
+    Exit(i32),
     /// Bytes given to `Module::deserialize` are not a module this engine can load; nothing was
     /// loaded.
     Deserialize(String),
@@ -59,6 +62,7 @@ impl fmt::Display for Error {
             Error::Link(m) => write!(f, "cannot link: {m}"),
             Error::Trap(code) => write!(f, "wasm trap: {code}"),
             Error::Host(m) => write!(f, "host function failed: {m}"),
+            Error::Exit(status) => write!(f, "the program exited with status {status}"),
             Error::Usage(m) => f.write_str(m),
             Error::Deserialize(m) => write!(f, "cannot load serialized module: {m}"),
         }
