@@ -8,6 +8,8 @@ packages=(
   llvm-19-dev libpolly-19-dev libzstd-dev zlib1g-dev
   # C to wasm32 for test programs and benchmarks.
   clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32
+  # node:wasi, the reference the WASI program tests compare with.
+  nodejs
 )
 
 missing=()

@@ -1,0 +1,233 @@
+//! WASI programs nobody wrote for Lazuli's sake, end to end: C programs in `tests/wasi/`,
+//! built here with clang-19 and wasi-libc, run by `lazuli run` and by node's `node:wasi` (the
+//! reference); stdout, stderr and exit status must match. The sandbox escape program runs in
+//! Lazuli only (node's WASI is no sandbox) and every escape must fail with ENOTCAPABLE while
+//! the host file outside stays untouched.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const SOURCES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/wasi");
+
+/// Build `tests/wasi/{name}.c` for wasm32-wasi (once per test binary run).
+fn build(name: &str) -> PathBuf {
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasi");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let wasm = out_dir.join(format!("{name}.wasm"));
+    // Each test builds its own program; a per-process name keeps parallel builds apart.
+    let partial = out_dir.join(format!("{name}.{}.partial", std::process::id()));
+    let status = Command::new("clang-19")
+        .args(["--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-o"])
+        .arg(&partial)
+        .arg(Path::new(SOURCES).join(format!("{name}.c")))
+        .arg("-lm")
+        .status()
+        .expect("clang-19 runs (scripts/setup.sh installs clang-19, lld-19 and wasi-libc)");
+    assert!(status.success(), "building {name}.c failed");
+    std::fs::rename(&partial, &wasm).unwrap();
+    wasm
+}
+
+/// What a run printed and how it ended.
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    status: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(mut command: Command, stdin: &str) -> Outcome {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the runtime starts");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Outcome {
+        status: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `lazuli run [options] wasm args`.
+fn lazuli(options: &[&str], wasm: &Path, args: &[&str], stdin: &str) -> Outcome {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_lazuli"));
+    c.arg("run").args(options).arg(wasm).args(args);
+    run(c, stdin)
+}
+
+/// The same program in node's `node:wasi`.
+fn node(options: &[&str], wasm: &Path, args: &[&str], stdin: &str) -> Outcome {
+    let mut c = Command::new("node");
+    c.arg("--no-warnings")
+        .arg(Path::new(SOURCES).join("node-run.mjs"))
+        .args(options)
+        .arg(wasm)
+        .args(args);
+    run(c, stdin)
+}
+
+/// Run in both and require the same outcome; returns Lazuli's.
+fn same_as_node(options: &[&str], wasm: &Path, args: &[&str], stdin: &str) -> Outcome {
+    let ours = lazuli(options, wasm, args, stdin);
+    let reference = node(options, wasm, args, stdin);
+    assert_eq!(
+        ours, reference,
+        "Lazuli (left) and node:wasi (right) differ"
+    );
+    ours
+}
+
+/// A fresh directory with the files the programs read.
+fn sandbox(test: &str) -> PathBuf {
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("wasi-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("box")).unwrap();
+    std::fs::write(dir.join("secret.txt"), "secret\n").unwrap();
+    std::fs::write(dir.join("box/inside.txt"), "inside\n").unwrap();
+    let text = "The quick brown fox jumps over the lazy dog. The dog sleeps; the fox runs.\n";
+    std::fs::write(dir.join("box/input.txt"), text.repeat(50)).unwrap();
+    dir
+}
+
+#[test]
+fn hello_prints_and_exits_zero() {
+    let wasm = build("stdio");
+    let out = same_as_node(&[], &wasm, &[], "first\nsecond line\n");
+    assert_eq!(out.status, Some(0));
+    assert!(
+        out.stdout.starts_with("formatted -42  3.14 beef z\n"),
+        "{out:?}"
+    );
+    assert!(out.stdout.ends_with("2 lines, 18 bytes\n"), "{out:?}");
+    assert_eq!(out.stderr, "to stderr\ndone\n");
+}
+
+#[test]
+fn exit_status_is_the_programs() {
+    let wasm = build("exit");
+    for (args, status) in [
+        (&["3"][..], 3),
+        (&["0"], 0),
+        (&["7", "return"], 7),
+        (&["255"], 255),
+    ] {
+        let out = same_as_node(&[], &wasm, args, "");
+        assert_eq!(out.status, Some(status), "{out:?}");
+        assert_eq!(out.stdout, format!("exiting with {status}\n"));
+    }
+}
+
+#[test]
+fn args_and_environment() {
+    let wasm = build("args_env");
+    let options = ["--env", "GREETING=hello world", "--env", "EMPTY="];
+    let out = same_as_node(&options, &wasm, &["one", "two words", "--flag", ""], "");
+    assert!(out.stdout.contains("argv[2]=two words\n"), "{out:?}");
+    assert!(out.stdout.contains("GREETING=hello world\n"), "{out:?}");
+    assert!(out.stdout.contains("env: EMPTY=\n"), "{out:?}");
+}
+
+#[test]
+fn clocks_and_randomness() {
+    let wasm = build("clocks");
+    let out = same_as_node(&[], &wasm, &[], "");
+    assert_eq!(out.status, Some(0));
+    assert!(
+        !out.stdout.contains(": 0"),
+        "a clock property failed: {}",
+        out.stdout
+    );
+}
+
+#[test]
+fn files_and_directories() {
+    let wasm = build("files");
+    let (ours, theirs) = (sandbox("files-lazuli"), sandbox("files-node"));
+    let dir = |d: &Path| format!("{}::/sandbox", d.join("box").display());
+    let out = lazuli(&["--dir", &dir(&ours)], &wasm, &[], "");
+    let reference = node(&["--dir", &dir(&theirs)], &wasm, &[], "");
+    assert_eq!(out, reference, "Lazuli (left) and node:wasi (right) differ");
+    assert_eq!(out.status, Some(0), "{out:?}");
+    assert!(!out.stdout.contains("FAILED"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("hard link: nlink 2 size 18\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_larger_program() {
+    let wasm = build("textstats");
+    let dir = sandbox("textstats");
+    let preopen = format!("{}::/sandbox", dir.join("box").display());
+    let out = same_as_node(&["--dir", &preopen], &wasm, &["/sandbox/input.txt"], "");
+    assert_eq!(out.status, Some(0), "{out:?}");
+    assert!(
+        out.stdout
+            .starts_with("3750 bytes, 750 words, 10 distinct\n"),
+        "{}",
+        out.stdout
+    );
+    // The well-known digest of "abc".
+    assert!(out.stdout.contains(
+        "sha256(abc) ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n"
+    ));
+    // Eager compilation runs it the same way.
+    let eager = lazuli(
+        &["--eager", "--dir", &preopen],
+        &wasm,
+        &["/sandbox/input.txt"],
+        "",
+    );
+    assert_eq!(eager, out);
+}
+
+#[test]
+fn escapes_from_the_sandbox_fail() {
+    let wasm = build("escape");
+    let dir = sandbox("escape");
+    let preopen = format!("{}::/sandbox", dir.join("box").display());
+    let out = lazuli(&["--dir", &preopen], &wasm, &[], "");
+    assert_eq!(out.status, Some(0), "{out:?}");
+    const ENOTCAPABLE: &str = "76";
+    let mut checked = 0;
+    for line in out.stdout.lines() {
+        let (what, errno) = line.rsplit_once(": ").unwrap();
+        let expected = match what {
+            w if w.ends_with("(allowed)") || w.ends_with("(creating it)") => "0",
+            "bad pointer" => "21",      // EFAULT
+            "closed descriptor" => "8", // EBADF
+            _ => ENOTCAPABLE,
+        };
+        assert_eq!(errno, expected, "{what}");
+        checked += 1;
+    }
+    assert_eq!(checked, 25, "{}", out.stdout);
+    // Nothing outside the preopen changed.
+    assert_eq!(
+        std::fs::read_to_string(dir.join("secret.txt")).unwrap(),
+        "secret\n"
+    );
+    let mut outside: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    outside.sort();
+    assert_eq!(outside, ["box", "secret.txt"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("box/inside.txt")).unwrap(),
+        "inside\n"
+    );
+}
