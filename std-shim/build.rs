@@ -4,5 +4,7 @@ fn main() {
     cc::Build::new()
         .file("src/trap.c")
         .opt_level(2)
+        // lazuli_raise walks the frame-pointer chain starting at its own frame.
+        .flag("-fno-omit-frame-pointer")
         .compile("lazuli_trap");
 }

@@ -182,6 +182,10 @@ pub trait CompiledCode: Send + Sync {
     /// How many defined functions have been compiled so far.
     fn compiled_count(&self) -> usize;
 
+    /// The defined function whose machine code contains the address `pc`, if any: how a
+    /// return address found on the stack at a trap becomes a backtrace frame.
+    fn function_at(&self, pc: usize) -> Option<DefinedFuncIndex>;
+
     /// The compiled code and the metadata needed to load it again without compiling.
     fn serialize(&self) -> Result<Vec<u8>, CompileError>;
 }

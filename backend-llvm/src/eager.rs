@@ -12,6 +12,7 @@ use lazuli_backend_api::{
     CodePtr, CompileError, CompileStats, CompiledCode, DefinedFuncIndex, ModuleInfo, OptLevel,
 };
 
+use crate::code_map::{function_sizes, CodeMap};
 use crate::jit::{host_target_machine, Jit};
 use crate::lower::lower_function;
 
@@ -54,6 +55,8 @@ pub(crate) struct ObjectCode {
     level: OptLevel,
     got: Box<[AtomicPtr<u8>]>,
     object: Vec<u8>,
+    /// Where each function's code lies, for backtraces.
+    code_map: CodeMap,
     /// Owns the code the GOT points to.
     _jit: Jit,
 }
@@ -68,16 +71,23 @@ impl ObjectCode {
         let jit = Jit::new(level)?;
         jit.add_object(&object)?;
         let table = jit.lookup(FUNCTION_TABLE)? as *const *mut u8;
-        let got = (0..info.num_defined_funcs() as usize)
+        let got: Box<[AtomicPtr<u8>]> = (0..info.num_defined_funcs() as usize)
             // SAFETY: the object defines the table with one linked address per defined function
             // (`compile_object`), and the module it was made for has that many functions (the
             // serialized form keeps the module's bytes with the code, checked together).
             .map(|i| AtomicPtr::new(unsafe { *table.add(i) }))
             .collect();
+        let code_map = CodeMap::default();
+        for (f, len) in function_sizes(&object)? {
+            if let Some(start) = got.get(f.index()) {
+                code_map.insert(start.load(Ordering::Relaxed) as usize, len, f);
+            }
+        }
         Ok(ObjectCode {
             level,
             got,
             object,
+            code_map,
             _jit: jit,
         })
     }
@@ -118,6 +128,10 @@ impl CompiledCode for ObjectCode {
 
     fn compiled_count(&self) -> usize {
         self.got.len()
+    }
+
+    fn function_at(&self, pc: usize) -> Option<DefinedFuncIndex> {
+        self.code_map.lookup(pc)
     }
 
     fn serialize(&self) -> Result<Vec<u8>, CompileError> {

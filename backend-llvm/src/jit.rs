@@ -1,8 +1,9 @@
 //! A small safe wrapper over LLVM ORC's `LLJIT` (C API): create a JIT for the host with a given
-//! code-generation level, add IR modules, look up symbols.
+//! code-generation level, add IR modules (compiled to objects by the JIT's own target machine,
+//! so the caller sees the object's symbol table) or objects, look up symbols.
 
 use std::ffi::{CStr, CString};
-use std::sync::Once;
+use std::sync::{Mutex, Once};
 
 use inkwell::targets::{CodeModel, InitializationConfig, RelocMode, Target, TargetMachine};
 use inkwell::OptimizationLevel;
@@ -73,7 +74,18 @@ pub(crate) fn host_target_machine(level: OptLevel) -> Result<TargetMachine, Comp
 /// One ORC `LLJIT` instance.
 pub(crate) struct Jit {
     raw: LLVMOrcLLJITRef,
+    level: OptLevel,
+    /// The target machine that turns modules into objects for this JIT, made on first use.
+    /// LLVM's target machine serves one thread at a time: machine-code generation for one JIT
+    /// is serialized here, while lowering and IR passes run in parallel outside.
+    machine: Mutex<Option<Machine>>,
 }
+
+/// A target machine that may move between threads.
+struct Machine(TargetMachine);
+
+// SAFETY: an LLVM target machine has no thread affinity; `Jit` only uses it under its mutex.
+unsafe impl Send for Machine {}
 
 // SAFETY: LLJIT is internally synchronized: adding modules and looking up symbols may happen
 // from several threads at once.
@@ -98,7 +110,11 @@ impl Jit {
                 LLVMOrcCreateLLJIT(&mut raw, builder),
                 "cannot create an LLVM JIT",
             )?;
-            let jit = Jit { raw };
+            let jit = Jit {
+                raw,
+                level,
+                machine: Mutex::new(None),
+            };
             let mut generator = std::ptr::null_mut();
             check(
                 LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(
@@ -114,19 +130,24 @@ impl Jit {
         }
     }
 
-    /// Hand a module to the JIT. The module and its context are owned by ORC from now on.
-    pub(crate) fn add_module(&self, module: ThreadSafeModule) -> Result<(), CompileError> {
-        // SAFETY: `module.raw` is a live thread-safe module; ORC takes ownership of it on
-        // success and disposes of it on failure.
-        unsafe {
-            let dylib = LLVMOrcLLJITGetMainJITDylib(self.raw);
-            let raw = module.raw;
-            std::mem::forget(module);
-            check(
-                LLVMOrcLLJITAddLLVMIRModule(self.raw, dylib, raw),
-                "cannot add code to the JIT",
-            )
-        }
+    /// Generate machine code for `module` and add it to the JIT; returns the object file, whose
+    /// symbol table tells where each function ends.
+    pub(crate) fn add_ir(
+        &self,
+        module: &inkwell::module::Module<'_>,
+    ) -> Result<Vec<u8>, CompileError> {
+        let object = {
+            let mut machine = self.machine.lock().unwrap_or_else(|p| p.into_inner());
+            let Machine(tm) = match &mut *machine {
+                Some(m) => m,
+                empty => empty.insert(Machine(host_target_machine(self.level)?)),
+            };
+            tm.write_to_memory_buffer(module, inkwell::targets::FileType::Object)
+                .map_err(|e| CompileError::new(format!("LLVM could not emit code: {e}")))?
+        };
+        let bytes = object.as_slice().to_vec();
+        self.add_object(&bytes)?;
+        Ok(bytes)
     }
 
     /// Give `module` the JIT's target triple and data layout (so that type sizes and
@@ -171,10 +192,8 @@ impl Jit {
             CString::new(name).map_err(|_| CompileError::new("symbol name contains NUL"))?;
         let mut addr = 0;
         // SAFETY: `self.raw` is live; `cname` outlives the call.
-        check(
-            unsafe { LLVMOrcLLJITLookup(self.raw, &mut addr, cname.as_ptr()) },
-            "JIT compilation failed",
-        )?;
+        let err = unsafe { LLVMOrcLLJITLookup(self.raw, &mut addr, cname.as_ptr()) };
+        check(err, "JIT compilation failed")?;
         Ok(addr as *const u8)
     }
 }
@@ -184,58 +203,5 @@ impl Drop for Jit {
         // SAFETY: we own the JIT; nothing uses its code after the owner drops it.
         let err = unsafe { LLVMOrcDisposeLLJIT(self.raw) };
         let _ = check(err, "disposing of the JIT");
-    }
-}
-
-/// An LLVM context owned by ORC, in which one function's module is built.
-pub(crate) struct ThreadSafeContext {
-    raw: LLVMOrcThreadSafeContextRef,
-}
-
-impl ThreadSafeContext {
-    pub(crate) fn new() -> ThreadSafeContext {
-        // SAFETY: creates a fresh context owned by the returned handle.
-        ThreadSafeContext {
-            raw: unsafe { LLVMOrcCreateNewThreadSafeContext() },
-        }
-    }
-
-    /// An inkwell view of the context. It must never be dropped as an inkwell `Context`
-    /// (ORC owns the context), hence `ManuallyDrop`.
-    pub(crate) fn context(&self) -> std::mem::ManuallyDrop<inkwell::context::Context> {
-        // SAFETY: the raw context lives as long as `self` (and any module made from it, since a
-        // thread-safe module keeps its context alive).
-        std::mem::ManuallyDrop::new(unsafe {
-            inkwell::context::Context::new(LLVMOrcThreadSafeContextGetContext(self.raw))
-        })
-    }
-
-    /// Wrap a module built in this context for handing to the JIT.
-    pub(crate) fn module(&self, module: inkwell::module::Module<'_>) -> ThreadSafeModule {
-        let raw_module = module.as_mut_ptr();
-        std::mem::forget(module);
-        // SAFETY: the module was built in this context; ORC takes ownership of it.
-        ThreadSafeModule {
-            raw: unsafe { LLVMOrcCreateNewThreadSafeModule(raw_module, self.raw) },
-        }
-    }
-}
-
-impl Drop for ThreadSafeContext {
-    fn drop(&mut self) {
-        // SAFETY: releases our reference; modules made from it keep the context alive.
-        unsafe { LLVMOrcDisposeThreadSafeContext(self.raw) }
-    }
-}
-
-/// A module ready for the JIT.
-pub(crate) struct ThreadSafeModule {
-    raw: LLVMOrcThreadSafeModuleRef,
-}
-
-impl Drop for ThreadSafeModule {
-    fn drop(&mut self) {
-        // SAFETY: a module never handed to the JIT is still ours to dispose of.
-        unsafe { LLVMOrcDisposeThreadSafeModule(self.raw) }
     }
 }

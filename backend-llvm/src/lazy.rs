@@ -18,7 +18,8 @@ use lazuli_backend_api::{
     TaskRunner,
 };
 
-use crate::jit::{Jit, ThreadSafeContext};
+use crate::code_map::{function_sizes, CodeMap};
+use crate::jit::Jit;
 use crate::lower::{func_symbol, lower_function, Profile};
 use crate::stubs::StubTable;
 
@@ -41,16 +42,17 @@ pub(crate) struct Shared {
     tier_up_threshold: u32,
     /// Optimized code of functions that tiered up.
     optimized: Box<[OnceLock<Result<usize, CompileError>>]>,
-    /// The JIT for optimized code, and its codegen lock.
+    /// The JIT for optimized code.
     jit_optimized: OnceLock<Result<Jit, CompileError>>,
-    codegen_optimized: Mutex<()>,
     optimized_count: AtomicU32,
     stubs: OnceLock<StubTable>,
     jit: OnceLock<Result<Jit, CompileError>>,
-    /// Held while the JIT generates machine code: LLJIT's compiler, made without concurrent
-    /// compilation support, shares one target machine. Lowering and IR passes run outside it.
-    codegen: Mutex<()>,
-    tasks: Option<Arc<dyn TaskRunner>>,
+    /// Where the compiled functions' code lies (baseline and optimized), for backtraces.
+    code_map: CodeMap,
+    /// The workers, held weakly: the backend owns them, so that dropping the engine joins them
+    /// even while one of them is compiling for this module (and holds it alive). A process must
+    /// not exit while a worker is inside LLVM.
+    tasks: Option<Weak<dyn TaskRunner>>,
     last_error: Mutex<Option<CompileError>>,
     compiled_count: AtomicU32,
     speculative: AtomicU32,
@@ -86,12 +88,11 @@ impl LazyCode {
             tier_up_threshold,
             optimized: (0..n).map(|_| OnceLock::new()).collect(),
             jit_optimized: OnceLock::new(),
-            codegen_optimized: Mutex::new(()),
             optimized_count: AtomicU32::new(0),
             stubs: OnceLock::new(),
             jit: OnceLock::new(),
-            codegen: Mutex::new(()),
-            tasks,
+            code_map: CodeMap::default(),
+            tasks: tasks.as_ref().map(Arc::downgrade),
             last_error: Mutex::new(None),
             compiled_count: AtomicU32::new(0),
             speculative: AtomicU32::new(0),
@@ -156,7 +157,9 @@ impl Shared {
 
     /// Queue `index` for compilation on a worker, once, unless it is compiled already.
     fn speculate(self: &Arc<Self>, index: u32) {
-        let Some(tasks) = &self.tasks else { return };
+        let Some(tasks) = self.tasks.as_ref().and_then(Weak::upgrade) else {
+            return;
+        };
         let Some(queued) = self.queued.get(index as usize) else {
             return;
         };
@@ -175,7 +178,9 @@ impl Shared {
     /// Baseline code asks for tier-up here, once, when function `index` gets hot: queue an
     /// optimized recompile on a worker; when done, the GOT entry switches to the new code.
     fn request_tier_up(self: &Arc<Self>, index: u32) {
-        let Some(tasks) = &self.tasks else { return };
+        let Some(tasks) = self.tasks.as_ref().and_then(Weak::upgrade) else {
+            return;
+        };
         let weak: Weak<Shared> = Arc::downgrade(self);
         tasks.spawn(Box::new(move || {
             let Some(shared) = weak.upgrade() else { return };
@@ -205,10 +210,10 @@ impl Shared {
         level: OptLevel,
     ) -> Result<*const u8, CompileError> {
         let tiered = level != self.level;
-        let (jit_cell, codegen) = if tiered {
-            (&self.jit_optimized, &self.codegen_optimized)
+        let jit_cell = if tiered {
+            &self.jit_optimized
         } else {
-            (&self.jit, &self.codegen)
+            &self.jit
         };
         let jit = jit_cell
             .get_or_init(|| Jit::new(level))
@@ -220,18 +225,19 @@ impl Shared {
             request: tier_up_request as *const () as usize,
             context: self as *const Shared as usize,
         });
-        let tsc = ThreadSafeContext::new();
-        let module = {
-            let ctx = tsc.context();
-            let module = ctx.create_module(&func_symbol(index));
-            jit.prepare(&module);
-            lower_function(&ctx, &module, &self.info, index, profile)?;
-            crate::optimize(&module, level)?;
-            tsc.module(module)
-        };
-        let _codegen = codegen.lock().unwrap_or_else(|p| p.into_inner());
-        jit.add_module(module)?;
-        jit.lookup(&func_symbol(index))
+        let ctx = inkwell::context::Context::create();
+        let module = ctx.create_module(&func_symbol(index));
+        jit.prepare(&module);
+        lower_function(&ctx, &module, &self.info, index, profile)?;
+        crate::optimize(&module, level)?;
+        let object = jit.add_ir(&module)?;
+        let code = jit.lookup(&func_symbol(index))?;
+        for (f, len) in function_sizes(&object)? {
+            if f == index {
+                self.code_map.insert(code as usize, len, f);
+            }
+        }
+        Ok(code)
     }
 }
 
@@ -297,6 +303,10 @@ impl CompiledCode for LazyCode {
 
     fn compiled_count(&self) -> usize {
         self.shared.compiled_count.load(Ordering::Relaxed) as usize
+    }
+
+    fn function_at(&self, pc: usize) -> Option<DefinedFuncIndex> {
+        self.shared.code_map.lookup(pc)
     }
 
     /// A lazy module is serialized as eager code: every function is compiled into one object.

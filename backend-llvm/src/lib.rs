@@ -10,6 +10,7 @@
 //! - `jit`: the thin wrapper over ORC's C API.
 
 mod abi;
+mod code_map;
 mod eager;
 mod jit;
 mod lazy;
@@ -26,7 +27,7 @@ use lazuli_backend_api::libcall::Libcall;
 use lazuli_backend_api::vmcontext::VMOffsets;
 use lazuli_backend_api::*;
 
-use crate::jit::{Jit, ThreadSafeContext};
+use crate::jit::Jit;
 
 /// The LLVM backend. One serves a whole engine.
 pub struct LlvmBackend {
@@ -82,20 +83,16 @@ impl LlvmBackend {
             ty,
             cache.len(),
         );
-        let tsc = ThreadSafeContext::new();
-        let module = {
-            let ctx = tsc.context();
-            let module = ctx.create_module(&name);
-            jit.prepare(&module);
-            let built = match kind {
-                TrampolineKind::Array => trampoline::build_array(&ctx, &module, &name, ty),
-                TrampolineKind::Host => trampoline::build_host(&ctx, &module, &name, ty),
-            };
-            built.map_err(|e| e.into_compile_error("trampoline"))?;
-            optimize(&module, OptLevel::Baseline)?;
-            tsc.module(module)
+        let ctx = inkwell::context::Context::create();
+        let module = ctx.create_module(&name);
+        jit.prepare(&module);
+        let built = match kind {
+            TrampolineKind::Array => trampoline::build_array(&ctx, &module, &name, ty),
+            TrampolineKind::Host => trampoline::build_host(&ctx, &module, &name, ty),
         };
-        jit.add_module(module)?;
+        built.map_err(|e| e.into_compile_error("trampoline"))?;
+        optimize(&module, OptLevel::Baseline)?;
+        jit.add_ir(&module)?;
         let addr = jit.lookup(&name)?;
         cache.entry(ty.clone()).or_default()[kind as usize] = Some(addr as usize);
         Ok(CodePtr(addr))

@@ -39,6 +39,7 @@ pub(crate) fn build_array<'ctx>(
         .void_type()
         .fn_type(&[t.ptr.into(), t.ptr.into(), t.ptr.into()], false);
     let f = module.add_function(name, fn_ty, None);
+    crate::lower::keep_frame_pointer(ctx, f);
     let b = ctx.create_builder();
     b.position_at_end(ctx.append_basic_block(f, "entry"));
     let code = f.get_nth_param(0).expect("code").into_pointer_value();
@@ -87,6 +88,7 @@ pub(crate) fn build_host<'ctx>(
 ) -> Result<FunctionValue<'ctx>> {
     let t = Types::new(ctx);
     let f = module.add_function(name, t.func(ty), None);
+    crate::lower::keep_frame_pointer(ctx, f);
     let b = ctx.create_builder();
     b.position_at_end(ctx.append_basic_block(f, "entry"));
     let host_ctx = f

@@ -86,9 +86,25 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
         Err(Error::Exit(status)) => Ok(ExitCode::from(status as u8)),
         Err(Error::Trap(code)) => {
             eprintln!("error: wasm trap: {code}");
+            print_backtrace(&store);
             Ok(ExitCode::from(1))
         }
-        Err(e) => Err(e.to_string()),
+        Err(e) => {
+            print_backtrace(&store);
+            Err(e.to_string())
+        }
+    }
+}
+
+/// The wasm frames of the last trap, innermost first, to stderr.
+fn print_backtrace(store: &Store) {
+    let frames = store.trap_backtrace();
+    if frames.is_empty() {
+        return;
+    }
+    eprintln!("wasm backtrace:");
+    for (i, frame) in frames.iter().enumerate() {
+        eprintln!("  {i:>3}: {frame}");
     }
 }
 

@@ -231,3 +231,32 @@ fn escapes_from_the_sandbox_fail() {
         "inside\n"
     );
 }
+
+#[test]
+fn a_trap_prints_its_kind_and_a_named_backtrace() {
+    let wasm = build("trap");
+    for mode in [&[][..], &["--eager"]] {
+        let out = lazuli(mode, &wasm, &[], "");
+        assert_eq!(out.status, Some(1), "{out:?}");
+        // Output before the trap was written.
+        assert_eq!(out.stdout, "average of 4: 2\n");
+        let lines: Vec<&str> = out.stderr.lines().collect();
+        assert_eq!(
+            lines[0], "error: wasm trap: integer divide by zero",
+            "{out:?}"
+        );
+        assert_eq!(lines[1], "wasm backtrace:");
+        // Innermost first, named from the name section clang writes.
+        for (line, name) in lines[2..].iter().zip(["divide", "average", "main"]) {
+            assert!(
+                line.trim_start()
+                    .split_once(": ")
+                    .unwrap()
+                    .1
+                    .starts_with(name),
+                "{out:?}"
+            );
+        }
+        assert!(lines.last().unwrap().contains("_start"), "{out:?}");
+    }
+}

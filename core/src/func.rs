@@ -317,6 +317,7 @@ pub(crate) fn invoke(store: &mut Store, f: Func, values: &mut [ValRaw]) -> Resul
         inner.limits.stack_limit = platform.stack_limit();
         inner.host_error = None;
     }
+    inner.backtrace.clear();
     let previous = inner.entered;
     inner.depth += 1;
     inner.entered = store_ptr;
@@ -326,6 +327,11 @@ pub(crate) fn invoke(store: &mut Store, f: Func, values: &mut [ValRaw]) -> Resul
     let inner = &mut *store.inner;
     inner.depth -= 1;
     inner.entered = previous;
+    // The innermost trap keeps its frames: a host function failing because wasm it called
+    // trapped unwinds through here again with the frames of its own callers.
+    if trapped.is_some() && inner.backtrace.is_empty() {
+        inner.backtrace = crate::backtrace::frames(inner, &platform.trap_frames());
+    }
     match trapped {
         None => Ok(()),
         Some(code) => match TrapCode::from_u32(code) {

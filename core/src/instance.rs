@@ -358,8 +358,9 @@ fn allocate(store: &mut Store, module: &Module, resolved: &[Extern]) -> Result<I
                 // SAFETY: the funcref of a wasm function points into its live instance.
                 let vm = unsafe { &(*fd.funcref).vm };
                 // SAFETY: the code slot is a GOT entry of a live module.
+                let code = unsafe { *vm.code_slot };
                 VMFuncImport {
-                    code: unsafe { *vm.code_slot },
+                    code,
                     vmctx: vm.vmctx,
                 }
             }

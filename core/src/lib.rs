@@ -18,6 +18,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod backtrace;
 mod config;
 mod engine;
 mod error;
@@ -41,6 +42,7 @@ pub use lazuli_backend_api as backend;
 pub use backend::{
     ExternType, FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType,
 };
+pub use backtrace::FrameInfo;
 pub use config::{Config, Features};
 pub use engine::Engine;
 pub use error::Error;

@@ -18,4 +18,10 @@ pub trait Platform: Send + Sync {
     /// The lowest stack address compiled code may use on the current thread, leaving room
     /// below for the runtime, host functions and the compiler to run.
     fn stack_limit(&self) -> usize;
+
+    /// The return addresses on the stack when the last trap on this thread was raised,
+    /// innermost first, for backtraces. A platform that cannot walk the stack returns none.
+    fn trap_frames(&self) -> alloc::vec::Vec<usize> {
+        alloc::vec::Vec::new()
+    }
 }

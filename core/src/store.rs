@@ -22,6 +22,7 @@ use crate::instance::InstanceData;
 use crate::memory::MemoryData;
 use crate::table::TableData;
 use crate::val::ExternRef;
+use crate::FrameInfo;
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -62,6 +63,8 @@ pub(crate) struct StoreInner {
     pub libcalls: Box<[usize; LIBCALL_COUNT]>,
     /// The error of the host function whose failure is unwinding wasm right now.
     pub host_error: Option<Error>,
+    /// The wasm frames of the most recent trap, innermost first.
+    pub backtrace: Vec<FrameInfo>,
     /// How many host->wasm calls are active on the stack.
     pub depth: u32,
     /// The `Store` value that entered wasm most recently (valid while `depth > 0`).
@@ -89,6 +92,7 @@ impl Store {
                 limits: Box::new(VMRuntimeLimits::default()),
                 libcalls: Box::new(crate::libcalls::table(engine)),
                 host_error: None,
+                backtrace: Vec::new(),
                 depth: 0,
                 entered: core::ptr::null_mut(),
             }),
@@ -98,6 +102,13 @@ impl Store {
     /// The engine this store belongs to.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// The wasm functions that were on the stack when code in this store last trapped (or
+    /// called a host function that failed), innermost first. Cleared when the host calls into
+    /// wasm again. Frames of runtime functions without frame pointers may cut it short.
+    pub fn trap_backtrace(&self) -> &[FrameInfo] {
+        &self.inner.backtrace
     }
 
     /// Keep a host value in the store and return a reference wasm can hold as `externref`.

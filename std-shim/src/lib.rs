@@ -12,6 +12,7 @@ use lazuli_core::Platform;
 extern "C" {
     fn lazuli_catch(f: unsafe extern "C" fn(*mut u8), data: *mut u8) -> i32;
     fn lazuli_raise(vmctx: *mut u8, code: u32) -> !;
+    fn lazuli_trap_frames(pcs: *mut *const usize) -> usize;
 }
 
 /// Room left below the stack limit for the runtime, host functions and lazy compilation
@@ -47,6 +48,18 @@ impl Platform for StdPlatform {
 
     fn stack_limit(&self) -> usize {
         stack_low_address().map_or(0, |low| low + STACK_RESERVE)
+    }
+
+    fn trap_frames(&self) -> Vec<usize> {
+        let mut pcs = std::ptr::null();
+        // SAFETY: the helper points `pcs` at this thread's record of the last raise and returns
+        // how many entries of it are valid (at most its fixed capacity).
+        let n = unsafe { lazuli_trap_frames(&mut pcs) };
+        if pcs.is_null() {
+            return Vec::new();
+        }
+        // SAFETY: `pcs` points to `n` initialized entries owned by this thread.
+        unsafe { std::slice::from_raw_parts(pcs, n) }.to_vec()
     }
 }
 

@@ -64,7 +64,16 @@ pub(crate) type Result<T> = std::result::Result<T, LowerError>;
 
 /// The symbol name of a defined function's code.
 pub(crate) fn func_symbol(f: DefinedFuncIndex) -> String {
-    format!("wasm_func_{}", f.0)
+    format!("{FUNC_SYMBOL_PREFIX}{}", f.0)
+}
+
+/// The prefix of every wasm function's symbol; the defined index follows.
+pub(crate) const FUNC_SYMBOL_PREFIX: &str = "wasm_func_";
+
+/// Make `function` keep a frame pointer, so that a trap can walk the wasm frames above it.
+pub(crate) fn keep_frame_pointer(ctx: &Context, function: FunctionValue<'_>) {
+    let attribute = ctx.create_string_attribute("frame-pointer", "all");
+    function.add_attribute(inkwell::attributes::AttributeLoc::Function, attribute);
 }
 
 /// Where baseline code counts its hotness, and whom it tells when the function is hot.
@@ -171,6 +180,7 @@ fn lower<'ctx>(
     let func_index = info.func_index(index);
     let ty = info.func_type(func_index).clone();
     let function = module.add_function(&func_symbol(index), types.func(&ty), None);
+    keep_frame_pointer(ctx, function);
     let builder = ctx.create_builder();
     let entry = ctx.append_basic_block(function, "entry");
     builder.position_at_end(entry);
