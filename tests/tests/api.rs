@@ -5,6 +5,7 @@ use lazuli_core::{
     Config, Engine, Error, Extern, Func, Global, GlobalType, Imports, Instance, Limits, Memory,
     MemoryType, Module, RefType, Store, Table, TableType, Val, ValType,
 };
+use lazuli_core::backend::{Strategy, TrapCode};
 use lazuli_tests::llvm_engine;
 
 #[test]
@@ -219,4 +220,29 @@ fn handles_from_another_store_are_errors() {
         matches!(f.call(&mut a, &[Val::I64(1)]), Err(Error::Usage(_))),
         "wrong argument type"
     );
+}
+
+#[test]
+fn a_trap_leaves_a_backtrace_of_named_wasm_frames() {
+    let wat = r#"(module
+        (func $inner (param i32) (result i32) (i32.div_u (i32.const 1) (local.get 0)))
+        (func $middle (param i32) (result i32) (call $inner (local.get 0)))
+        (func (export "run") (param i32) (result i32) (call $middle (local.get 0))))"#;
+    for strategy in [Strategy::Lazy, Strategy::Eager] {
+        let engine = llvm_engine(Config::default().strategy(strategy));
+        let module = Module::from_wat(&engine, wat).unwrap();
+        let mut store = Store::new(&engine);
+        let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
+        let run = instance.get_typed_func::<i32, i32>(&store, "run").unwrap();
+        assert_eq!(run.call(&mut store, 0), Err(Error::Trap(TrapCode::IntegerDivisionByZero)));
+        let frames: Vec<(u32, Option<&str>)> = store
+            .trap_backtrace()
+            .iter()
+            .map(|f| (f.func_index, f.func_name.as_deref()))
+            .collect();
+        assert_eq!(frames, [(0, Some("inner")), (1, Some("middle")), (2, None)], "{strategy:?}");
+        // A call that returns normally clears it.
+        assert_eq!(run.call(&mut store, 1), Ok(1));
+        assert!(store.trap_backtrace().is_empty());
+    }
 }
