@@ -112,3 +112,29 @@ fn the_cache_reuses_good_entries_and_recompiles_damaged_ones() {
     let out = run();
     assert!(out.stderr.is_empty(), "the entry was rewritten: {out:?}");
 }
+
+#[test]
+fn a_reactor_is_initialized_before_invoke() {
+    let wat = temp("reactor.wat");
+    std::fs::write(
+        &wat,
+        r#"(module
+            (global $ready (mut i32) (i32.const 0))
+            (func (export "_initialize") (global.set $ready (i32.const 40)))
+            (func (export "answer") (param i32) (result i32) (i32.add (global.get $ready) (local.get 0))))"#,
+    )
+    .unwrap();
+    let out = lazuli(&["run", "--invoke", "answer", wat.to_str().unwrap(), "2"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "42\n");
+}
+
+#[test]
+fn a_module_importing_something_other_than_wasi_is_refused_clearly() {
+    let wat = temp("env-import.wat");
+    std::fs::write(&wat, r#"(module (import "env" "f" (func)) (func (export "_start")))"#).unwrap();
+    let out = lazuli(&["run", wat.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("`env`.`f`") && stderr.contains("wasi_snapshot_preview1"), "{stderr}");
+}

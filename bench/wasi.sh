@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# WASI run-to-exit benchmark: a large real program (SQLite's amalgamation, from the
+# libsqlite3-sys crate, with a fixed in-memory workload in bench/wasi/sqlite_bench.c) built with
+# clang-19 for wasm32-wasi, timed from process start to exit in Lazuli (lazy, lazy without
+# speculation, eager compile + run, and loading a precompiled .lzc), Wasmtime (PyPI package)
+# and node (`node:wasi`), with each one's peak resident memory. Every run's output must equal
+# the reference output (node's). Prints a markdown table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+python3 -c "import wasmtime" 2>/dev/null || python3 -m pip install -q wasmtime
+cargo build --release -q -p lazuli
+
+out=target/bench/wasi; mkdir -p "$out"
+# SQLite's source, fetched as a crate by cargo (the registry client).
+if [[ ! -f "$out/fetch/vendor/libsqlite3-sys-0.30.1/sqlite3/sqlite3.c" ]]; then
+  mkdir -p "$out/fetch/src"
+  printf '[package]\nname = "fetch-sqlite"\nversion = "0.0.0"\nedition = "2021"\n[dependencies]\nlibsqlite3-sys = { version = "=0.30.1", default-features = false }\n[workspace]\n' > "$out/fetch/Cargo.toml"
+  : > "$out/fetch/src/lib.rs"
+  (cd "$out/fetch" && cargo vendor -q --versioned-dirs vendor > /dev/null)
+fi
+sqlite="$out/fetch/vendor/libsqlite3-sys-0.30.1/sqlite3"
+app="$out/sqlite_bench.wasm"
+if [[ ! -f "$app" || bench/wasi/sqlite_bench.c -nt "$app" ]]; then
+  clang-19 --target=wasm32-wasi --sysroot=/usr -O2 -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION \
+    -I"$sqlite" bench/wasi/sqlite_bench.c "$sqlite/sqlite3.c" -o "$app"
+fi
+lazuli=./target/release/lazuli
+node --no-warnings cli/tests/wasi/node-run.mjs "$app" > "$out/expected.txt"
+rm -f "$out/sqlite_bench.lzc"
+compile_start=$(date +%s.%N)
+$lazuli compile "$app" -o "$out/sqlite_bench.lzc" 2> /dev/null
+compile_s=$(python3 -c "print(f'{$(date +%s.%N) - $compile_start:.1f}')")
+
+measure() { python3 bench/wasi/measure.py "$1" "$out/expected.txt" -- "${@:2}"; }
+funcs=$($lazuli inspect "$app" | sed -n 's/.*imported, \([0-9]*\) defined.*/\1/p')
+size=$(($(stat -c %s "$app") / 1024))
+echo "| $size KiB, SQLite + workload: run to exit | time | peak memory | time / wasmtime |"
+echo "|---|---:|---:|---:|"
+wt=$(measure 3 python3 bench/wasi/wasmtime_run.py "$app")
+row() {
+  local label=$1 result=$2
+  set -- $result
+  echo "| $label | $1 ms | $2 MiB | $(python3 -c "print(f'{$1 / ${wt%% *}:.2f}x')") |"
+}
+row "lazuli run (lazy, speculation on)" "$(measure 3 $lazuli run "$app")"
+row "lazuli run --workers 0 (lazy only)" "$(measure 3 $lazuli run --workers 0 "$app")"
+row "lazuli run --eager (compile O2, then run)" "$(measure 1 $lazuli run --eager "$app")"
+row "lazuli run app.lzc (precompiled; compiling took ${compile_s} s)" "$(measure 3 $lazuli run "$out/sqlite_bench.lzc")"
+row "wasmtime (PyPI)" "$wt"
+row "node (node:wasi)" "$(measure 3 node --no-warnings cli/tests/wasi/node-run.mjs "$app")"
+echo
+echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(uname -m); median of 3 runs (eager: 1); the wasm has $funcs functions."
