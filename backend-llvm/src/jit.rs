@@ -75,16 +75,17 @@ pub(crate) fn host_target_machine(level: OptLevel) -> Result<TargetMachine, Comp
 pub(crate) struct Jit {
     raw: LLVMOrcLLJITRef,
     level: OptLevel,
-    /// The target machine that turns modules into objects for this JIT, made on first use.
-    /// LLVM's target machine serves one thread at a time: machine-code generation for one JIT
-    /// is serialized here, while lowering and IR passes run in parallel outside.
-    machine: Mutex<Option<Machine>>,
+    /// Idle target machines that turn modules into objects for this JIT. An LLVM target
+    /// machine serves one thread at a time, so each compiling thread takes one (made when none
+    /// is idle) and puts it back: threads generate machine code in parallel.
+    machines: Mutex<Vec<Machine>>,
 }
 
 /// A target machine that may move between threads.
 struct Machine(TargetMachine);
 
-// SAFETY: an LLVM target machine has no thread affinity; `Jit` only uses it under its mutex.
+// SAFETY: an LLVM target machine has no thread affinity; `Jit` hands each one to one thread at
+// a time.
 unsafe impl Send for Machine {}
 
 // SAFETY: LLJIT is internally synchronized: adding modules and looking up symbols may happen
@@ -113,7 +114,7 @@ impl Jit {
             let jit = Jit {
                 raw,
                 level,
-                machine: Mutex::new(None),
+                machines: Mutex::new(Vec::new()),
             };
             let mut generator = std::ptr::null_mut();
             check(
@@ -136,15 +137,24 @@ impl Jit {
         &self,
         module: &inkwell::module::Module<'_>,
     ) -> Result<Vec<u8>, CompileError> {
-        let object = {
-            let mut machine = self.machine.lock().unwrap_or_else(|p| p.into_inner());
-            let Machine(tm) = match &mut *machine {
-                Some(m) => m,
-                empty => empty.insert(Machine(host_target_machine(self.level)?)),
-            };
-            tm.write_to_memory_buffer(module, inkwell::targets::FileType::Object)
-                .map_err(|e| CompileError::new(format!("LLVM could not emit code: {e}")))?
+        let idle = self
+            .machines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop();
+        let machine = match idle {
+            Some(m) => m,
+            None => Machine(host_target_machine(self.level)?),
         };
+        let object = machine
+            .0
+            .write_to_memory_buffer(module, inkwell::targets::FileType::Object);
+        self.machines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(machine);
+        let object =
+            object.map_err(|e| CompileError::new(format!("LLVM could not emit code: {e}")))?;
         let bytes = object.as_slice().to_vec();
         self.add_object(&bytes)?;
         Ok(bytes)

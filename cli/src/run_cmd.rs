@@ -39,8 +39,8 @@ pub struct RunArgs {
     args: Vec<String>,
 }
 
-/// Run the module. Exit status: the program's own (`proc_exit`, or 0 when `_start` returns),
-/// 1 on a trap, 2 when the module cannot be loaded or linked.
+/// Run the module and end the process. Exit status: the program's own (`proc_exit`, or 0 when
+/// `_start` returns), 1 on a trap, 2 when the module cannot be loaded or linked.
 pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     let mut config = Config::default();
     let serialized = matches!(
@@ -75,25 +75,38 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     if args.stats {
         print_stats(&module);
     }
-    match outcome {
+    let status = match outcome {
         Ok(results) => {
             for r in results {
                 println!("{}", show(&r));
             }
-            Ok(ExitCode::SUCCESS)
+            0
         }
         // Statuses outside 0-255 wrap as they do for a native process.
-        Err(Error::Exit(status)) => Ok(ExitCode::from(status as u8)),
+        Err(Error::Exit(status)) => status as u8,
         Err(Error::Trap(code)) => {
             eprintln!("error: wasm trap: {code}");
             print_backtrace(&store);
-            Ok(ExitCode::from(1))
+            1
         }
         Err(e) => {
             print_backtrace(&store);
-            Err(e.to_string())
+            eprintln!("error: {e}");
+            2
         }
-    }
+    };
+    exit_now(status)
+}
+
+/// End the process with `status` as soon as the program is done: background compilation
+/// (speculation, an optimized recompile of a large hot function) is abandoned rather than
+/// waited for. `_exit` runs no exit handlers, so no LLVM global is torn down under a worker.
+fn exit_now(status: u8) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: `_exit` ends the process at once; everything worth keeping is written.
+    unsafe { libc::_exit(status as i32) }
 }
 
 /// The wasm frames of the last trap, innermost first, to stderr.

@@ -132,9 +132,16 @@ fn a_reactor_is_initialized_before_invoke() {
 #[test]
 fn a_module_importing_something_other_than_wasi_is_refused_clearly() {
     let wat = temp("env-import.wat");
-    std::fs::write(&wat, r#"(module (import "env" "f" (func)) (func (export "_start")))"#).unwrap();
+    std::fs::write(
+        &wat,
+        r#"(module (import "env" "f" (func)) (func (export "_start")))"#,
+    )
+    .unwrap();
     let out = lazuli(&["run", wat.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("`env`.`f`") && stderr.contains("wasi_snapshot_preview1"), "{stderr}");
+    assert!(
+        stderr.contains("`env`.`f`") && stderr.contains("wasi_snapshot_preview1"),
+        "{stderr}"
+    );
 }

@@ -1,11 +1,11 @@
 //! The embedding API beyond calls: references and tables from the host, globals, memories,
 //! features that are not implemented, handles used with the wrong store.
 
+use lazuli_core::backend::{Strategy, TrapCode};
 use lazuli_core::{
     Config, Engine, Error, Extern, Func, Global, GlobalType, Imports, Instance, Limits, Memory,
     MemoryType, Module, RefType, Store, Table, TableType, Val, ValType,
 };
-use lazuli_core::backend::{Strategy, TrapCode};
 use lazuli_tests::llvm_engine;
 
 #[test]
@@ -234,13 +234,20 @@ fn a_trap_leaves_a_backtrace_of_named_wasm_frames() {
         let mut store = Store::new(&engine);
         let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
         let run = instance.get_typed_func::<i32, i32>(&store, "run").unwrap();
-        assert_eq!(run.call(&mut store, 0), Err(Error::Trap(TrapCode::IntegerDivisionByZero)));
+        assert_eq!(
+            run.call(&mut store, 0),
+            Err(Error::Trap(TrapCode::IntegerDivisionByZero))
+        );
         let frames: Vec<(u32, Option<&str>)> = store
             .trap_backtrace()
             .iter()
             .map(|f| (f.func_index, f.func_name.as_deref()))
             .collect();
-        assert_eq!(frames, [(0, Some("inner")), (1, Some("middle")), (2, None)], "{strategy:?}");
+        assert_eq!(
+            frames,
+            [(0, Some("inner")), (1, Some("middle")), (2, None)],
+            "{strategy:?}"
+        );
         // A call that returns normally clears it.
         assert_eq!(run.call(&mut store, 1), Ok(1));
         assert!(store.trap_backtrace().is_empty());

@@ -489,14 +489,21 @@ impl<'ctx> Lowering<'ctx, '_> {
         Ok(block)
     }
 
-    /// Trap with `StackOverflow` if the stack pointer is below the store's stack limit.
+    /// Trap with `StackOverflow` if this function's frame is below the store's stack limit.
+    /// The frame address stands for the stack pointer: wasm frames are small next to the
+    /// reserve below the limit, and unlike `llvm.stacksave` it does not push the baseline
+    /// instruction selector (FastISel) onto its slow fallback.
     fn stack_check(&mut self) -> Result<()> {
         let limits = self.load_ptr_field(self.vmctx, VMOffsets::RUNTIME_LIMITS, "limits")?;
         let limit = self
             .load_field(self.types.i64, limits, 0, "stack_limit")?
             .into_int_value();
         let sp = self
-            .intrinsic("llvm.stacksave", &[self.types.ptr.into()], &[])?
+            .intrinsic(
+                "llvm.frameaddress",
+                &[self.types.ptr.into()],
+                &[self.i32_const(0).into()],
+            )?
             .into_pointer_value();
         let sp = self.builder.build_ptr_to_int(sp, self.types.i64, "sp")?;
         let low =
@@ -514,12 +521,20 @@ impl<'ctx> Lowering<'ctx, '_> {
             self.types.ptr,
             "counter",
         )?;
-        let old = self.builder.build_atomicrmw(
-            inkwell::AtomicRMWBinOp::Add,
-            counter,
-            self.i32_const(1),
-            inkwell::AtomicOrdering::Monotonic,
-        )?;
+        // A plain (volatile) count: FastISel selects it directly, while an atomic add would push
+        // it onto its slow fallback; a count lost to a race between threads does no harm.
+        let old = self.builder.build_load(self.types.i32, counter, "count")?;
+        let volatile = |i: Option<inkwell::values::InstructionValue<'ctx>>| {
+            i.map(|i| i.set_volatile(true))
+                .transpose()
+                .map_err(|e| LowerError::Unsupported(format!("volatile counter: {e}")))
+        };
+        volatile(inkwell::values::BasicValue::as_instruction_value(&old))?;
+        let old = old.into_int_value();
+        let new = self
+            .builder
+            .build_int_add(old, self.i32_const(1), "count1")?;
+        volatile(Some(self.builder.build_store(counter, new)?))?;
         let hot = self.builder.build_int_compare(
             inkwell::IntPredicate::EQ,
             old,
