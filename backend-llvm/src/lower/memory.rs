@@ -2,13 +2,13 @@
 //! memory.grow and the bulk memory operations (through libcalls).
 
 use inkwell::types::{BasicTypeEnum, IntType};
-use inkwell::values::{BasicValueEnum, PointerValue};
+use inkwell::values::{BasicValue, BasicValueEnum, PointerValue};
 use inkwell::IntPredicate;
 use lazuli_backend_api::libcall::Libcall;
 use lazuli_backend_api::TrapCode;
 use wasmparser::{MemArg, Operator};
 
-use super::{Lowering, Result};
+use super::{AliasClass, Lowering, Result};
 
 impl<'ctx> Lowering<'ctx, '_> {
     pub(super) fn memory_op(&mut self, op: &Operator<'_>) -> Result<bool> {
@@ -106,7 +106,9 @@ impl<'ctx> Lowering<'ctx, '_> {
 
     /// Pointer to memory `index`'s `VMMemoryDefinition`.
     fn memory_definition(&self, index: u32) -> Result<PointerValue<'ctx>> {
-        self.load_ptr_field(self.vmctx, self.offsets.memory(index), "memory")
+        let def = self.load_ptr_field(self.vmctx, self.offsets.memory(index), "memory")?;
+        self.set_alias_class(def.as_instruction_value(), AliasClass::MemoryDefinition);
+        Ok(def)
     }
 
     /// Pop an address and return a pointer to `size` bytes at address + offset, trapping when
@@ -130,9 +132,11 @@ impl<'ctx> Lowering<'ctx, '_> {
         };
         let def = self.memory_definition(memory)?;
         let base = self.load_ptr_field(def, 0, "mem_base")?;
-        let len = self
-            .load_field(self.types.i64, def, 8, "mem_len")?
-            .into_int_value();
+        let len = self.load_field(self.types.i64, def, 8, "mem_len")?;
+        for field in [base.as_instruction_value(), len.as_instruction_value()] {
+            self.set_alias_class(field, AliasClass::MemoryDefinition);
+        }
+        let len = len.into_int_value();
         // addr < 2^32 and offset < 2^32 (32-bit memory), so the sum cannot wrap.
         let end = self
             .builder
@@ -161,10 +165,12 @@ impl<'ctx> Lowering<'ctx, '_> {
         let size = self.size_of(ty);
         let ptr = self.effective_address(memarg, size)?;
         let v = self.builder.build_load(ty, ptr, "load")?;
-        if let Some(i) = inkwell::values::BasicValue::as_instruction_value(&v) {
+        let access = v.as_instruction_value();
+        if let Some(i) = access {
             // Wasm accesses may be unaligned; the alignment hint is not a promise.
             let _ = i.set_alignment(1);
         }
+        self.set_alias_class(access, AliasClass::LinearMemory);
         Ok(v)
     }
 
@@ -190,6 +196,7 @@ impl<'ctx> Lowering<'ctx, '_> {
         let ptr = self.effective_address(memarg, size)?;
         let st = self.builder.build_store(ptr, v)?;
         let _ = st.set_alignment(1);
+        self.set_alias_class(Some(st), AliasClass::LinearMemory);
         Ok(())
     }
 

@@ -131,6 +131,16 @@ impl Frame<'_> {
 }
 
 /// The state of lowering one function.
+/// Kinds of memory that compiled code tells apart for LLVM's alias analysis (TBAA).
+#[derive(Clone, Copy)]
+pub(crate) enum AliasClass {
+    /// Bytes of a wasm linear memory.
+    LinearMemory,
+    /// A `VMMemoryDefinition` (a memory's base and bound) and the VMContext slot pointing to
+    /// it: written only by the runtime.
+    MemoryDefinition,
+}
+
 pub(crate) struct Lowering<'ctx, 'a> {
     pub(crate) ctx: &'ctx Context,
     pub(crate) module: &'a Module<'ctx>,
@@ -368,6 +378,34 @@ impl<'ctx> Lowering<'ctx, '_> {
             .builder
             .build_load(self.types.ptr, addr, name)?
             .into_pointer_value())
+    }
+
+    /// Tell LLVM which kind of memory `access` (a load or store) touches, so that a store to
+    /// linear memory is known not to change the memory's base and bound: those need not be
+    /// reloaded after it. Accesses without a class may touch anything.
+    pub(crate) fn set_alias_class(
+        &self,
+        access: Option<inkwell::values::InstructionValue<'ctx>>,
+        class: AliasClass,
+    ) {
+        let Some(access) = access else { return };
+        let name = match class {
+            AliasClass::LinearMemory => "wasm linear memory",
+            AliasClass::MemoryDefinition => "memory definition",
+        };
+        let root = self
+            .ctx
+            .metadata_node(&[self.ctx.metadata_string("lazuli").into()]);
+        let node = self.ctx.metadata_node(&[
+            self.ctx.metadata_string(name).into(),
+            root.into(),
+            self.i64_const(0).into(),
+        ]);
+        let tag = self
+            .ctx
+            .metadata_node(&[node.into(), node.into(), self.i64_const(0).into()]);
+        // Only fails for a value that is not an instruction, which `access` is.
+        let _ = access.set_metadata(tag, self.ctx.get_kind_id("tbaa"));
     }
 
     /// Load a field of type `ty` at a constant offset from `base`.
