@@ -253,3 +253,19 @@ fn a_trap_leaves_a_backtrace_of_named_wasm_frames() {
         assert!(store.trap_backtrace().is_empty());
     }
 }
+
+#[test]
+fn a_trap_inside_a_runtime_function_keeps_the_wasm_frame_that_called_it() {
+    let wat = r#"(module (memory 1)
+        (func $fill (memory.fill (i32.const 65000) (i32.const 0) (i32.const 1000)))
+        (func (export "run") (call $fill)))"#;
+    let engine = llvm_engine(Config::default());
+    let module = Module::from_wat(&engine, wat).unwrap();
+    let mut store = Store::new(&engine);
+    let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
+    let run = instance.get_typed_func::<(), ()>(&store, "run").unwrap();
+    assert_eq!(run.call(&mut store, ()), Err(Error::Trap(TrapCode::MemoryOutOfBounds)));
+    let names: Vec<Option<&str>> =
+        store.trap_backtrace().iter().map(|f| f.func_name.as_deref()).collect();
+    assert_eq!(names, [Some("fill"), None]);
+}
