@@ -264,8 +264,14 @@ fn a_trap_inside_a_runtime_function_keeps_the_wasm_frame_that_called_it() {
     let mut store = Store::new(&engine);
     let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
     let run = instance.get_typed_func::<(), ()>(&store, "run").unwrap();
-    assert_eq!(run.call(&mut store, ()), Err(Error::Trap(TrapCode::MemoryOutOfBounds)));
-    let names: Vec<Option<&str>> =
-        store.trap_backtrace().iter().map(|f| f.func_name.as_deref()).collect();
+    assert_eq!(
+        run.call(&mut store, ()),
+        Err(Error::Trap(TrapCode::MemoryOutOfBounds))
+    );
+    let names: Vec<Option<&str>> = store
+        .trap_backtrace()
+        .iter()
+        .map(|f| f.func_name.as_deref())
+        .collect();
     assert_eq!(names, [Some("fill"), None]);
 }

@@ -72,11 +72,17 @@ pub(crate) struct Table {
 }
 
 impl Table {
-    /// A table with the process's stdin, stdout and stderr at 0, 1 and 2.
+    /// A table with the process's stdin, stdout and stderr at 0, 1 and 2 — those of them that
+    /// are open: a closed one stays closed for the guest too (`EBADF`), so that a file the
+    /// host opens later under that number never becomes the guest's stream.
     pub(crate) fn with_stdio() -> Table {
         let mut entries = BTreeMap::new();
         for fd in 0..3 {
             use std::os::fd::FromRawFd;
+            // SAFETY: F_GETFD only asks whether the descriptor is open.
+            if unsafe { libc::fcntl(fd as i32, libc::F_GETFD) } == -1 {
+                continue;
+            }
             // SAFETY: descriptors 0-2 belong to the process for its whole life; ManuallyDrop
             // keeps this File from ever closing them.
             let file = ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd as i32) });
@@ -113,11 +119,12 @@ impl Table {
         self.entries.get_mut(&fd).ok_or(Errno::BADF)
     }
 
-    /// Add a descriptor at the lowest free number.
+    /// Add a descriptor at the lowest free number from 3 on: 0-2 are the standard streams'
+    /// even when closed, and wasi-libc looks for preopened directories from 3 up.
     pub(crate) fn push(&mut self, d: Descriptor) -> Result<u32, Errno> {
-        let mut fd = 0u32;
-        for used in self.entries.keys() {
-            if *used != fd {
+        let mut fd = 3u32;
+        for used in self.entries.range(3..).map(|(fd, _)| *fd) {
+            if used != fd {
                 break;
             }
             fd = fd.checked_add(1).ok_or(Errno::MFILE)?;
