@@ -105,8 +105,8 @@ impl Store {
     }
 
     /// The wasm functions that were on the stack when code in this store last trapped (or
-    /// called a host function that failed), innermost first. Cleared when the host calls into
-    /// wasm again. Frames of runtime functions without frame pointers may cut it short.
+    /// called a host function that failed), innermost first; the platform records at most the
+    /// innermost 64 frames (std-shim). Cleared when the host calls into wasm again.
     pub fn trap_backtrace(&self) -> &[FrameInfo] {
         &self.inner.backtrace
     }
