@@ -161,7 +161,7 @@ fn files_and_directories() {
     assert_eq!(out.status, Some(0), "{out:?}");
     assert!(!out.stdout.contains("FAILED"), "{}", out.stdout);
     assert!(
-        out.stdout.contains("hard link: nlink 2 size 18\n"),
+        out.stdout.contains("hard link: nlink 2 size 23\n"),
         "{}",
         out.stdout
     );

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CHECK(x) do { if (!(x)) { printf("FAILED: %s (line %d): %s\n", #x, __LINE__, strerror(errno)); return 1; } } while (0)
@@ -70,7 +71,27 @@ int main(void) {
     CHECK(ftruncate(fd, 18) == 0);
     CHECK(fstat(fd, &st) == 0);
     printf("truncated size %lld\n", (long long)st.st_size);
+    CHECK(fsync(fd) == 0);
+    CHECK(fdatasync(fd) == 0);
+    printf("fadvise: %d\n", posix_fadvise(fd, 0, 18, POSIX_FADV_SEQUENTIAL));
+    printf("lseek cur: %lld\n", (long long)lseek(fd, 0, SEEK_CUR));
+    struct timespec times[2] = {{1600000000, 0}, {1700000000, 500}};
+    CHECK(futimens(fd, times) == 0);
+    CHECK(fstat(fd, &st) == 0);
+    printf("mtime %lld atime %lld\n", (long long)st.st_mtim.tv_sec, (long long)st.st_atim.tv_sec);
     close(fd);
+    struct timespec later[2] = {{1610000000, 0}, {1650000000, 0}};
+    CHECK(utimensat(AT_FDCWD, "/sandbox/out.txt", later, 0) == 0);
+    CHECK(stat("/sandbox/out.txt", &st) == 0);
+    printf("by path: mtime %lld atime %lld\n", (long long)st.st_mtim.tv_sec, (long long)st.st_atim.tv_sec);
+    fd = open("/sandbox/out.txt", O_WRONLY | O_APPEND);
+    CHECK(fd >= 0);
+    CHECK(write(fd, "tail\n", 5) == 5);
+    CHECK(fstat(fd, &st) == 0);
+    printf("appended size %lld, O_APPEND kept %d\n", (long long)st.st_size, (fcntl(fd, F_GETFL) & O_APPEND) != 0);
+    printf("read on a write-only descriptor: %s\n", read(fd, buf, 1) < 0 ? strerror(errno) : "read");
+    close(fd);
+    printf("close twice: %s\n", close(fd) < 0 ? strerror(errno) : "closed");
 
     CHECK(mkdir("/sandbox/sub", 0755) == 0);
     CHECK(mkdir("/sandbox/sub/deeper", 0755) == 0);
