@@ -1,8 +1,9 @@
 //! Constants and record layouts of `wasi_snapshot_preview1` that the host functions use.
 
+use fs_set_times::SystemTimeSpec;
+
 /// File types (`filetype`).
 pub(crate) mod filetype {
-    use std::os::unix::fs::FileTypeExt;
 
     pub const UNKNOWN: u8 = 0;
     pub const BLOCK_DEVICE: u8 = 1;
@@ -14,21 +15,41 @@ pub(crate) mod filetype {
 
     /// The WASI file type of a host file type.
     pub fn of(t: &std::fs::FileType) -> u8 {
-        if t.is_dir() {
-            DIRECTORY
-        } else if t.is_file() {
-            REGULAR_FILE
-        } else if t.is_symlink() {
-            SYMBOLIC_LINK
-        } else if t.is_char_device() {
-            CHARACTER_DEVICE
-        } else if t.is_block_device() {
-            BLOCK_DEVICE
-        } else if t.is_socket() {
-            SOCKET_STREAM
-        } else {
-            UNKNOWN
-        }
+        use std::os::unix::fs::FileTypeExt;
+        classify([
+            t.is_dir(),
+            t.is_file(),
+            t.is_symlink(),
+            t.is_char_device(),
+            t.is_block_device(),
+            t.is_socket(),
+        ])
+    }
+
+    /// The WASI file type of a file type as cap-std reports it.
+    pub fn of_cap(t: &cap_std::fs::FileType) -> u8 {
+        use cap_std::fs::FileTypeExt;
+        classify([
+            t.is_dir(),
+            t.is_file(),
+            t.is_symlink(),
+            t.is_char_device(),
+            t.is_block_device(),
+            t.is_socket(),
+        ])
+    }
+
+    /// The file type whose test is true, from tests in the order `of` makes them.
+    fn classify(tests: [bool; 6]) -> u8 {
+        const TYPES: [u8; 6] = [
+            DIRECTORY,
+            REGULAR_FILE,
+            SYMBOLIC_LINK,
+            CHARACTER_DEVICE,
+            BLOCK_DEVICE,
+            SOCKET_STREAM,
+        ];
+        tests.iter().position(|t| *t).map_or(UNKNOWN, |i| TYPES[i])
     }
 }
 
@@ -86,6 +107,32 @@ pub(crate) mod fstflags {
     pub const MTIM_NOW: u16 = 1 << 3;
 }
 
+/// The access and modification times that `fstflags` ask to set: `None` leaves one unchanged,
+/// and asking for a time and for "now" at once is `EINVAL`.
+pub(crate) fn set_times(
+    atim: u64,
+    mtim: u64,
+    flags: u16,
+) -> Result<(Option<SystemTimeSpec>, Option<SystemTimeSpec>), crate::Errno> {
+    let one = |value: u64, set: u16, now: u16| {
+        if flags & set != 0 && flags & now != 0 {
+            return Err(crate::Errno::INVAL);
+        }
+        Ok(if flags & now != 0 {
+            Some(SystemTimeSpec::SymbolicNow)
+        } else if flags & set != 0 {
+            let t = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(value);
+            Some(SystemTimeSpec::Absolute(t))
+        } else {
+            None
+        })
+    };
+    Ok((
+        one(atim, fstflags::ATIM, fstflags::ATIM_NOW)?,
+        one(mtim, fstflags::MTIM, fstflags::MTIM_NOW)?,
+    ))
+}
+
 /// A `filestat` record (64 bytes).
 pub(crate) struct Filestat {
     pub dev: u64,
@@ -121,29 +168,10 @@ impl Filestat {
     /// From cap-std's metadata of a path.
     pub(crate) fn from_cap(m: &cap_std::fs::Metadata) -> Filestat {
         use cap_std::fs::MetadataExt;
-        let t = m.file_type();
-        let filetype = if t.is_dir() {
-            filetype::DIRECTORY
-        } else if t.is_file() {
-            filetype::REGULAR_FILE
-        } else if t.is_symlink() {
-            filetype::SYMBOLIC_LINK
-        } else {
-            use cap_std::fs::FileTypeExt;
-            if t.is_char_device() {
-                filetype::CHARACTER_DEVICE
-            } else if t.is_block_device() {
-                filetype::BLOCK_DEVICE
-            } else if t.is_socket() {
-                filetype::SOCKET_STREAM
-            } else {
-                filetype::UNKNOWN
-            }
-        };
         Filestat {
             dev: m.dev(),
             ino: m.ino(),
-            filetype,
+            filetype: filetype::of_cap(&m.file_type()),
             nlink: m.nlink(),
             size: m.len(),
             atim: nanos(m.atime(), m.atime_nsec()),

@@ -135,7 +135,7 @@ impl Frame<'_> {
 #[derive(Clone, Copy)]
 pub(crate) enum AliasClass {
     /// Bytes of a wasm linear memory.
-    LinearMemory,
+    LinearMemory = 0,
     /// A `VMMemoryDefinition` (a memory's base and bound) and the VMContext slot pointing to
     /// it: written only by the runtime.
     MemoryDefinition,
@@ -162,6 +162,8 @@ pub(crate) struct Lowering<'ctx, 'a> {
     /// Hotness counting, in baseline code that may tier up.
     profile: Option<Profile>,
     index: DefinedFuncIndex,
+    /// The `tbaa` metadata kind and one access tag per `AliasClass`, made on first use.
+    alias_tags: std::cell::OnceCell<(u32, [inkwell::values::MetadataValue<'ctx>; 2])>,
 }
 
 /// Lower defined function `index` into `module` as `func_symbol(index)`.
@@ -216,6 +218,7 @@ fn lower<'ctx>(
         trap_blocks: Vec::new(),
         profile,
         index,
+        alias_tags: std::cell::OnceCell::new(),
     };
 
     // Parameters and declared locals live in allocas.
@@ -389,23 +392,26 @@ impl<'ctx> Lowering<'ctx, '_> {
         class: AliasClass,
     ) {
         let Some(access) = access else { return };
-        let name = match class {
-            AliasClass::LinearMemory => "wasm linear memory",
-            AliasClass::MemoryDefinition => "memory definition",
-        };
-        let root = self
-            .ctx
-            .metadata_node(&[self.ctx.metadata_string("lazuli").into()]);
-        let node = self.ctx.metadata_node(&[
-            self.ctx.metadata_string(name).into(),
-            root.into(),
-            self.i64_const(0).into(),
-        ]);
-        let tag = self
-            .ctx
-            .metadata_node(&[node.into(), node.into(), self.i64_const(0).into()]);
+        let (kind, tags) = *self.alias_tags.get_or_init(|| {
+            let root = self
+                .ctx
+                .metadata_node(&[self.ctx.metadata_string("lazuli").into()]);
+            let tag = |name: &str| {
+                let node = self.ctx.metadata_node(&[
+                    self.ctx.metadata_string(name).into(),
+                    root.into(),
+                    self.i64_const(0).into(),
+                ]);
+                self.ctx
+                    .metadata_node(&[node.into(), node.into(), self.i64_const(0).into()])
+            };
+            (
+                self.ctx.get_kind_id("tbaa"),
+                [tag("wasm linear memory"), tag("memory definition")],
+            )
+        });
         // Only fails for a value that is not an instruction, which `access` is.
-        let _ = access.set_metadata(tag, self.ctx.get_kind_id("tbaa"));
+        let _ = access.set_metadata(tags[class as usize], kind);
     }
 
     /// Load a field of type `ty` at a constant offset from `base`.

@@ -1,6 +1,6 @@
 //! Program arguments and environment: `args_*` and `environ_*`.
 
-use super::element;
+use super::{element, guest_u32};
 use crate::{Args, Errno, GuestMemory, WasiCtx};
 
 /// Write `strings` NUL-terminated from `buf` on, and a pointer to each into the array at `ptrs`.
@@ -29,11 +29,8 @@ fn put_sizes(
     size: u32,
 ) -> Result<(), Errno> {
     let bytes: usize = strings.iter().map(|s| s.len() + 1).sum();
-    mem.write_u32(
-        count,
-        u32::try_from(strings.len()).map_err(|_| Errno::OVERFLOW)?,
-    )?;
-    mem.write_u32(size, u32::try_from(bytes).map_err(|_| Errno::OVERFLOW)?)
+    mem.write_u32(count, guest_u32(strings.len())?)?;
+    mem.write_u32(size, guest_u32(bytes)?)
 }
 
 pub(crate) fn args_get(

@@ -1,20 +1,20 @@
 //! Operations on open descriptors: `fd_*`.
 
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::fs::FileExt;
 
-use super::element;
+use super::{element, guest_u32};
 use crate::table::{Descriptor, Handle};
-use crate::types::{fdflags, fstflags, rights, Filestat};
+use crate::types::{fdflags, filetype, rights, set_times, Filestat};
 use crate::{Args, Errno, GuestMemory, WasiCtx};
 
 /// The host descriptor behind a guest descriptor.
-fn raw_fd(d: &Descriptor) -> RawFd {
+fn fd(d: &Descriptor) -> BorrowedFd<'_> {
     match &d.handle {
-        Handle::Stdio(f) => f.as_raw_fd(),
-        Handle::File(f) => f.as_raw_fd(),
-        Handle::Dir(d) => d.as_raw_fd(),
+        Handle::Stdio(f) => f.as_fd(),
+        Handle::File(f) => f.as_fd(),
+        Handle::Dir(d) => d.as_fd(),
     }
 }
 
@@ -27,13 +27,30 @@ fn check(rc: libc::c_int) -> Result<libc::c_int, Errno> {
     }
 }
 
+/// The host descriptor of file (or stream) argument 0 and the range given by arguments 1
+/// (offset) and 2 (length), as the host's `off_t` (`EINVAL` beyond it).
+fn file_range(ctx: &WasiCtx, a: &Args<'_>) -> Result<(RawFd, i64, i64), Errno> {
+    let d = ctx.table.get(a.u32(0))?;
+    d.file()?;
+    let offset = i64::try_from(a.u64(1)).map_err(|_| Errno::INVAL)?;
+    let len = i64::try_from(a.u64(2)).map_err(|_| Errno::INVAL)?;
+    Ok((fd(d).as_raw_fd(), offset, len))
+}
+
+/// A `posix_*` call's result (0, or the error number itself) as a WASI result.
+fn posix_result(code: libc::c_int) -> Result<(), Errno> {
+    match code {
+        0 => Ok(()),
+        code => Err(Errno::from_host(code)),
+    }
+}
+
 pub(crate) fn fd_advise(
     ctx: &mut WasiCtx,
     _: &mut GuestMemory<'_>,
     a: &Args<'_>,
 ) -> Result<(), Errno> {
-    let d = ctx.table.get(a.u32(0))?;
-    d.file()?;
+    let (file, offset, len) = file_range(ctx, a)?;
     let advice = match a.u32(3) {
         0 => libc::POSIX_FADV_NORMAL,
         1 => libc::POSIX_FADV_SEQUENTIAL,
@@ -43,13 +60,8 @@ pub(crate) fn fd_advise(
         5 => libc::POSIX_FADV_NOREUSE,
         _ => return Err(Errno::INVAL),
     };
-    let offset = i64::try_from(a.u64(1)).map_err(|_| Errno::INVAL)?;
-    let len = i64::try_from(a.u64(2)).map_err(|_| Errno::INVAL)?;
     // SAFETY: plain system call on a descriptor this table owns.
-    match unsafe { libc::posix_fadvise(raw_fd(d), offset, len, advice) } {
-        0 => Ok(()),
-        code => Err(Errno::from_host(code)),
-    }
+    posix_result(unsafe { libc::posix_fadvise(file, offset, len, advice) })
 }
 
 pub(crate) fn fd_allocate(
@@ -57,15 +69,9 @@ pub(crate) fn fd_allocate(
     _: &mut GuestMemory<'_>,
     a: &Args<'_>,
 ) -> Result<(), Errno> {
-    let d = ctx.table.get(a.u32(0))?;
-    d.file()?;
-    let offset = i64::try_from(a.u64(1)).map_err(|_| Errno::INVAL)?;
-    let len = i64::try_from(a.u64(2)).map_err(|_| Errno::INVAL)?;
+    let (file, offset, len) = file_range(ctx, a)?;
     // SAFETY: plain system call on a descriptor this table owns.
-    match unsafe { libc::posix_fallocate(raw_fd(d), offset, len) } {
-        0 => Ok(()),
-        code => Err(Errno::from_host(code)),
-    }
+    posix_result(unsafe { libc::posix_fallocate(file, offset, len) })
 }
 
 pub(crate) fn fd_close(
@@ -83,7 +89,7 @@ pub(crate) fn fd_datasync(
 ) -> Result<(), Errno> {
     let d = ctx.table.get(a.u32(0))?;
     // SAFETY: plain system call on a descriptor this table owns.
-    check(unsafe { libc::fdatasync(raw_fd(d)) }).map(drop)
+    check(unsafe { libc::fdatasync(fd(d).as_raw_fd()) }).map(drop)
 }
 
 pub(crate) fn fd_sync(
@@ -93,13 +99,13 @@ pub(crate) fn fd_sync(
 ) -> Result<(), Errno> {
     let d = ctx.table.get(a.u32(0))?;
     // SAFETY: plain system call on a descriptor this table owns.
-    check(unsafe { libc::fsync(raw_fd(d)) }).map(drop)
+    check(unsafe { libc::fsync(fd(d).as_raw_fd()) }).map(drop)
 }
 
 /// The descriptor's host status flags (`F_GETFL`).
 fn status_flags(d: &Descriptor) -> Result<libc::c_int, Errno> {
     // SAFETY: plain system call on a descriptor this table owns.
-    check(unsafe { libc::fcntl(raw_fd(d), libc::F_GETFL) })
+    check(unsafe { libc::fcntl(fd(d).as_raw_fd(), libc::F_GETFL) })
 }
 
 pub(crate) fn fd_fdstat_get(
@@ -147,7 +153,7 @@ pub(crate) fn fd_fdstat_set_flags(
         host |= libc::O_NONBLOCK;
     }
     // SAFETY: plain system call on a descriptor this table owns.
-    check(unsafe { libc::fcntl(raw_fd(d), libc::F_SETFL, host) }).map(drop)
+    check(unsafe { libc::fcntl(fd(d).as_raw_fd(), libc::F_SETFL, host) }).map(drop)
 }
 
 pub(crate) fn fd_fdstat_set_rights(
@@ -187,46 +193,14 @@ pub(crate) fn fd_filestat_set_size(
     Ok(d.file()?.set_len(a.u64(1))?)
 }
 
-/// The `timespec` that sets one timestamp as `fstflags` ask (`UTIME_OMIT` when they do not).
-pub(crate) fn timespec(
-    value: u64,
-    flags: u16,
-    set: u16,
-    now: u16,
-) -> Result<libc::timespec, Errno> {
-    if flags & set != 0 && flags & now != 0 {
-        return Err(Errno::INVAL);
-    }
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: libc::UTIME_OMIT,
-    };
-    if flags & now != 0 {
-        ts.tv_nsec = libc::UTIME_NOW;
-    } else if flags & set != 0 {
-        ts.tv_sec = (value / 1_000_000_000) as libc::time_t;
-        ts.tv_nsec = (value % 1_000_000_000) as libc::c_long;
-    }
-    Ok(ts)
-}
-
-/// Access and modification `timespec`s for `fstflags`.
-pub(crate) fn times(atim: u64, mtim: u64, flags: u16) -> Result<[libc::timespec; 2], Errno> {
-    Ok([
-        timespec(atim, flags, fstflags::ATIM, fstflags::ATIM_NOW)?,
-        timespec(mtim, flags, fstflags::MTIM, fstflags::MTIM_NOW)?,
-    ])
-}
-
 pub(crate) fn fd_filestat_set_times(
     ctx: &mut WasiCtx,
     _: &mut GuestMemory<'_>,
     a: &Args<'_>,
 ) -> Result<(), Errno> {
     let d = ctx.table.get(a.u32(0))?;
-    let ts = times(a.u64(1), a.u64(2), a.u32(3) as u16)?;
-    // SAFETY: `ts` is an array of two timespecs, as futimens reads.
-    check(unsafe { libc::futimens(raw_fd(d), ts.as_ptr()) }).map(drop)
+    let (atime, mtime) = set_times(a.u64(1), a.u64(2), a.u32(3) as u16)?;
+    Ok(fs_set_times::SetTimes::set_times(&fd(d), atime, mtime)?)
 }
 
 /// Read into the guest buffers `iovecs` with `read(buf, done)`; stop at the first short read.
@@ -245,7 +219,7 @@ fn read_into(
             break;
         }
     }
-    u32::try_from(total).map_err(|_| Errno::OVERFLOW)
+    guest_u32(total)
 }
 
 pub(crate) fn fd_read(
@@ -287,7 +261,7 @@ pub(crate) fn fd_write(
     let slices = mem.gather(&iovecs)?;
     let n = file.write_vectored(&slices)?;
     drop(slices);
-    mem.write_u32(a.u32(3), u32::try_from(n).map_err(|_| Errno::OVERFLOW)?)
+    mem.write_u32(a.u32(3), guest_u32(n)?)
 }
 
 pub(crate) fn fd_pwrite(
@@ -308,7 +282,12 @@ pub(crate) fn fd_pwrite(
             break;
         }
     }
-    mem.write_u32(a.u32(4), u32::try_from(total).map_err(|_| Errno::OVERFLOW)?)
+    mem.write_u32(a.u32(4), guest_u32(total)?)
+}
+
+/// The guest name of preopened directory `fd` (`EBADF` for any other descriptor).
+fn preopen_name(ctx: &WasiCtx, fd: u32) -> Result<&str, Errno> {
+    ctx.table.get(fd)?.preopen.as_deref().ok_or(Errno::BADF)
 }
 
 pub(crate) fn fd_prestat_get(
@@ -316,13 +295,8 @@ pub(crate) fn fd_prestat_get(
     mem: &mut GuestMemory<'_>,
     a: &Args<'_>,
 ) -> Result<(), Errno> {
-    let name = ctx
-        .table
-        .get(a.u32(0))?
-        .preopen
-        .as_ref()
-        .ok_or(Errno::BADF)?;
-    let len = u32::try_from(name.len()).map_err(|_| Errno::OVERFLOW)?;
+    let name = preopen_name(ctx, a.u32(0))?;
+    let len = guest_u32(name.len())?;
     mem.write_u8(a.u32(1), 0)?;
     mem.write_u32(element(a.u32(1), 1, 4)?, len)
 }
@@ -332,12 +306,7 @@ pub(crate) fn fd_prestat_dir_name(
     mem: &mut GuestMemory<'_>,
     a: &Args<'_>,
 ) -> Result<(), Errno> {
-    let name = ctx
-        .table
-        .get(a.u32(0))?
-        .preopen
-        .as_ref()
-        .ok_or(Errno::BADF)?;
+    let name = preopen_name(ctx, a.u32(0))?;
     if (a.u32(2) as usize) < name.len() {
         return Err(Errno::NAMETOOLONG);
     }
@@ -359,25 +328,19 @@ fn entries(dir: &cap_std::fs::Dir) -> Result<Vec<Entry>, Errno> {
     let mut list = Vec::new();
     for entry in dir.entries()? {
         let entry = entry?;
-        let meta = entry.metadata().ok();
-        let filetype = match entry.file_type() {
-            Ok(t) if t.is_dir() => crate::types::filetype::DIRECTORY,
-            Ok(t) if t.is_file() => crate::types::filetype::REGULAR_FILE,
-            Ok(t) if t.is_symlink() => crate::types::filetype::SYMBOLIC_LINK,
-            Ok(_) => meta.as_ref().map_or(0, |m| Filestat::from_cap(m).filetype),
-            Err(_) => crate::types::filetype::UNKNOWN,
-        };
         list.push(Entry {
             name: entry.file_name().as_bytes().to_vec(),
-            ino: meta.map_or(0, |m| m.ino()),
-            filetype,
+            ino: entry.metadata().map_or(0, |m| m.ino()),
+            filetype: entry
+                .file_type()
+                .map_or(filetype::UNKNOWN, |t| filetype::of_cap(&t)),
         });
     }
     list.sort_by(|a, b| a.name.cmp(&b.name));
     let dots = [(".", own.ino()), ("..", 0)].map(|(n, ino)| Entry {
         name: n.as_bytes().to_vec(),
         ino,
-        filetype: crate::types::filetype::DIRECTORY,
+        filetype: filetype::DIRECTORY,
     });
     Ok(dots.into_iter().chain(list).collect())
 }

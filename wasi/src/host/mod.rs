@@ -72,3 +72,8 @@ pub(crate) fn element(ptr: u32, index: usize, size: u32) -> Result<u32, crate::E
         .and_then(|off| ptr.checked_add(off))
         .ok_or(crate::Errno::FAULT)
 }
+
+/// A byte or item count as the guest's `u32` (`EOVERFLOW` if it does not fit).
+pub(crate) fn guest_u32(n: impl TryInto<u32>) -> Result<u32, crate::Errno> {
+    n.try_into().map_err(|_| crate::Errno::OVERFLOW)
+}

@@ -7,7 +7,7 @@ use cap_fs_ext::{
 };
 
 use crate::table::{Descriptor, Handle};
-use crate::types::{fdflags, oflags, rights, Filestat, LOOKUP_SYMLINK_FOLLOW};
+use crate::types::{fdflags, oflags, rights, set_times, Filestat, LOOKUP_SYMLINK_FOLLOW};
 use crate::{Args, Errno, GuestMemory, WasiCtx};
 
 /// The directory of descriptor `fd` and the guest path (`ptr`, `len`) under it.
@@ -64,38 +64,17 @@ pub(crate) fn path_filestat_get(
     mem.write(a.u32(4), &bytes)
 }
 
-/// A `fstflags`-chosen timestamp for cap-std: `None` leaves it unchanged.
-fn time_spec(
-    value: u64,
-    flags: u16,
-    set: u16,
-    now: u16,
-) -> Result<Option<cap_fs_ext::SystemTimeSpec>, Errno> {
-    if flags & set != 0 && flags & now != 0 {
-        return Err(Errno::INVAL);
-    }
-    Ok(if flags & now != 0 {
-        Some(cap_fs_ext::SystemTimeSpec::SymbolicNow)
-    } else if flags & set != 0 {
-        let t = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(value);
-        Some(cap_fs_ext::SystemTimeSpec::Absolute(
-            cap_std::time::SystemTime::from_std(t),
-        ))
-    } else {
-        None
-    })
-}
-
 pub(crate) fn path_filestat_set_times(
     ctx: &mut WasiCtx,
     mem: &mut GuestMemory<'_>,
     a: &Args<'_>,
 ) -> Result<(), Errno> {
-    use crate::types::fstflags;
     let (dir, path) = at(ctx, mem, a.u32(0), a.u32(2), a.u32(3))?;
-    let flags = a.u32(6) as u16;
-    let atime = time_spec(a.u64(4), flags, fstflags::ATIM, fstflags::ATIM_NOW)?;
-    let mtime = time_spec(a.u64(5), flags, fstflags::MTIM, fstflags::MTIM_NOW)?;
+    let (atime, mtime) = set_times(a.u64(4), a.u64(5), a.u32(6) as u16)?;
+    let (atime, mtime) = (
+        atime.map(cap_fs_ext::SystemTimeSpec::from_std),
+        mtime.map(cap_fs_ext::SystemTimeSpec::from_std),
+    );
     if a.u32(1) & LOOKUP_SYMLINK_FOLLOW != 0 {
         dir.set_times(path, atime, mtime)?;
     } else {
