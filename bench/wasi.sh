@@ -46,7 +46,7 @@ row() {
 row "lazuli run (lazy, speculation on)" "$(measure 3 $lazuli run "$app")"
 row "lazuli run --workers 0 (lazy only)" "$(measure 3 $lazuli run --workers 0 "$app")"
 row "lazuli run --eager (compile O2, then run)" "$(measure 1 $lazuli run --eager "$app")"
-row "lazuli run app.lzc (precompiled; compiling took ${compile_s} s)" "$(measure 3 $lazuli run "$out/sqlite_bench.lzc")"
+row "lazuli run app.lzc (precompiled; compiling took ${compile_s} s)" "$(measure 3 $lazuli run --allow-precompiled "$out/sqlite_bench.lzc")"
 row "wasmtime (PyPI)" "$wt"
 row "node (node:wasi)" "$(measure 3 node --no-warnings cli/tests/wasi/node-run.mjs "$app")"
 echo

@@ -82,7 +82,9 @@ pub struct VMFuncRef {
 #[repr(C)]
 pub struct VMRuntimeLimits {
     /// Lowest stack address compiled code may use; a function whose frame would go below it
-    /// raises a `StackOverflow` trap. Set by the runtime on entry from the host.
+    /// raises a `StackOverflow` trap. The check must cover the whole frame, whatever its size,
+    /// before anything is written to it (a frame larger than the reserve below the limit must
+    /// never reach past the stack's end). Set by the runtime on entry from the host.
     pub stack_limit: usize,
 }
 

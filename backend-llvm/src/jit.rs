@@ -127,7 +127,36 @@ impl Jit {
                 "cannot make process symbols visible to the JIT",
             )?;
             LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(raw), generator);
+            jit.define_absolute(crate::probe::PROBE_SYMBOL, crate::probe::address())?;
             Ok(jit)
+        }
+    }
+
+    /// Define `name` in the main JITDylib as the runtime function at `address`.
+    fn define_absolute(&self, name: &str, address: usize) -> Result<(), CompileError> {
+        let cname =
+            CString::new(name).map_err(|_| CompileError::new("symbol name contains NUL"))?;
+        // SAFETY: `self.raw` is live; the interned name is handed to the materialization unit,
+        // which `LLVMOrcJITDylibDefine` takes over (and disposes of on failure).
+        unsafe {
+            let session = LLVMOrcLLJITGetExecutionSession(self.raw);
+            let mut pair = LLVMOrcCSymbolMapPair {
+                Name: LLVMOrcExecutionSessionIntern(session, cname.as_ptr()),
+                Sym: LLVMJITEvaluatedSymbol {
+                    Address: address as u64,
+                    Flags: LLVMJITSymbolFlags {
+                        GenericFlags: LLVMJITSymbolGenericFlags::LLVMJITSymbolGenericFlagsExported
+                            as u8
+                            | LLVMJITSymbolGenericFlags::LLVMJITSymbolGenericFlagsCallable as u8,
+                        TargetFlags: 0,
+                    },
+                },
+            };
+            let unit = LLVMOrcAbsoluteSymbols(&mut pair, 1);
+            check(
+                LLVMOrcJITDylibDefine(LLVMOrcLLJITGetMainJITDylib(self.raw), unit),
+                "cannot define a runtime symbol in the JIT",
+            )
         }
     }
 

@@ -15,6 +15,7 @@ mod eager;
 mod jit;
 mod lazy;
 mod lower;
+mod probe;
 mod stubs;
 mod trampoline;
 

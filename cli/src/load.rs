@@ -2,7 +2,7 @@
 //! content — with progress on long compiles and an optional on-disk cache of compiled code.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use lazuli_core::{Engine, Module};
 
@@ -50,66 +50,35 @@ pub fn progress() -> impl Fn(u32, u32) {
     }
 }
 
-/// Load a module: deserialize a `.lzc`, or compile wasm (through `cache` when given).
-pub fn load(engine: &Engine, file: &Path, cache: Option<&Path>) -> Result<Module, String> {
+/// The flag that allows running serialized (precompiled) modules.
+pub const ALLOW_PRECOMPILED: &str = "--allow-precompiled";
+
+/// Load a module: compile wasm (through `cache` when given), or deserialize a `.lzc` when
+/// `allow_precompiled` says the user trusts it as native code.
+pub fn load(
+    engine: &Engine,
+    file: &Path,
+    cache: Option<&Path>,
+    allow_precompiled: bool,
+) -> Result<Module, String> {
     match read(file)? {
+        Contents::Serialized(_) if !allow_precompiled => Err(format!(
+            "{}: this is a precompiled module: it holds native machine code that would run \
+             unchecked, with all the rights of this process; run it only if you made it or \
+             trust whoever did, with {ALLOW_PRECOMPILED}",
+            file.display()
+        )),
         // SAFETY: running a serialized module means running its machine code; the user asked
-        // for exactly that, as with running any native binary. Damaged files are rejected.
+        // for exactly that with the flag, as with running any native binary. Damaged files
+        // are rejected.
         Contents::Serialized(bytes) => unsafe { Module::deserialize(engine, &bytes) }
             .map_err(|e| format!("{}: {e}", file.display())),
         Contents::Wasm(bytes) => match cache {
             None => Module::with_progress(engine, bytes, &progress())
                 .map_err(|e| format!("{}: {e}", file.display())),
-            Some(dir) => cached(engine, bytes, dir).map_err(|e| format!("{}: {e}", file.display())),
+            Some(dir) => crate::cache::Cache::open(dir)?
+                .load(engine, bytes)
+                .map_err(|e| format!("{}: {e}", file.display())),
         },
     }
-}
-
-/// The cache entry for `wasm` under this engine's configuration.
-fn entry(engine: &Engine, wasm: &[u8], dir: &Path) -> PathBuf {
-    // FNV-1a over the wasm bytes, the configuration, the Lazuli version and what the header
-    // records about the host: a cache key, not a trust anchor; every entry is checked again
-    // when loaded.
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let config = format!(
-        "{:?} {}",
-        engine.config(),
-        lazuli_backend_llvm::host_description()
-    );
-    for b in wasm
-        .iter()
-        .chain(config.as_bytes())
-        .chain(env!("CARGO_PKG_VERSION").as_bytes())
-    {
-        hash ^= *b as u64;
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    dir.join(format!("{hash:016x}-{}.lzc", wasm.len()))
-}
-
-fn cached(engine: &Engine, wasm: Vec<u8>, dir: &Path) -> Result<Module, lazuli_core::Error> {
-    let path = entry(engine, &wasm, dir);
-    if let Ok(bytes) = std::fs::read(&path) {
-        // SAFETY: entries are written by this function; a damaged or stale one is rejected by
-        // `deserialize` (checksum, versions, target, configuration) and then recompiled.
-        match unsafe { Module::deserialize(engine, &bytes) } {
-            // The entry must hold these very wasm bytes, not another module with the same key.
-            Ok(module) if *module.info().bytes == *wasm => return Ok(module),
-            Ok(_) => eprintln!(
-                "cache: {} holds another module; recompiling",
-                path.display()
-            ),
-            Err(e) => eprintln!("cache: {} rejected ({e}); recompiling", path.display()),
-        }
-    }
-    let module = Module::with_progress(engine, wasm, &progress())?;
-    let blob = module.serialize()?;
-    if std::fs::create_dir_all(dir).is_ok() {
-        // Write then rename, so a reader never sees half an entry.
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::write(&tmp, &blob).is_ok() {
-            let _ = std::fs::rename(&tmp, &path);
-        }
-    }
-    Ok(module)
 }

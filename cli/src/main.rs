@@ -1,5 +1,6 @@
 //! The `lazuli` command.
 
+mod cache;
 mod compile_cmd;
 mod inspect;
 mod load;

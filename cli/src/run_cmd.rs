@@ -31,6 +31,14 @@ pub struct RunArgs {
     /// Worker threads for speculative compilation (default: available cores minus one; 0: off).
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
+    /// Recompile a function optimized once it has run this many calls plus loop iterations
+    /// (default 10,000; 0: never; 1: right after its first call).
+    #[arg(long, value_name = "N")]
+    tier_up: Option<u32>,
+    /// Allow FILE to be a precompiled module (`lazuli compile` output). Its machine code runs
+    /// as it is, with this process's rights: allow only files you made or trust.
+    #[arg(long)]
+    allow_precompiled: bool,
     /// Print compile statistics to stderr at exit.
     #[arg(long)]
     stats: bool,
@@ -52,8 +60,16 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
         config = config.strategy(lazuli_core::backend::Strategy::Eager);
     }
     config.workers = args.workers;
+    if let Some(threshold) = args.tier_up {
+        config = config.tier_up(threshold);
+    }
     let engine = lazuli_tests::llvm_engine(config);
-    let module = crate::load::load(&engine, &args.file, args.cache.as_deref())?;
+    let module = crate::load::load(
+        &engine,
+        &args.file,
+        args.cache.as_deref(),
+        args.allow_precompiled,
+    )?;
     let mut store = Store::new(&engine);
     let imports = link(&mut store, &module, &args)?;
     let outcome =

@@ -11,6 +11,15 @@ fn lazuli(args: &[&str]) -> Output {
         .expect("lazuli runs")
 }
 
+/// `lazuli` with its cache key kept in a configuration directory of the test's own.
+fn lazuli_with_config(args: &[&str], config: &std::path::Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lazuli"))
+        .args(args)
+        .env("XDG_CONFIG_HOME", config)
+        .output()
+        .expect("lazuli runs")
+}
+
 fn example() -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/hello.wat").to_string()
 }
@@ -57,7 +66,14 @@ fn compiled_modules_run_whatever_their_name() {
     let renamed = temp("looks-like.wasm");
     std::fs::copy(&lzc, &renamed).unwrap();
     for file in [&lzc, &renamed] {
-        let out = lazuli(&["run", file.to_str().unwrap(), "--invoke", "fac_iter", "10"]);
+        let out = lazuli(&[
+            "run",
+            "--allow-precompiled",
+            file.to_str().unwrap(),
+            "--invoke",
+            "fac_iter",
+            "10",
+        ]);
         assert_eq!(String::from_utf8_lossy(&out.stdout), "3628800\n", "{out:?}");
     }
     let mut damaged = std::fs::read(&lzc).unwrap();
@@ -65,7 +81,14 @@ fn compiled_modules_run_whatever_their_name() {
     damaged[at] ^= 0x40;
     let bad = temp("damaged.lzc");
     std::fs::write(&bad, damaged).unwrap();
-    let out = lazuli(&["run", bad.to_str().unwrap(), "--invoke", "fac", "3"]);
+    let out = lazuli(&[
+        "run",
+        "--allow-precompiled",
+        bad.to_str().unwrap(),
+        "--invoke",
+        "fac",
+        "3",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("checksum"),
@@ -73,19 +96,50 @@ fn compiled_modules_run_whatever_their_name() {
     );
 }
 
+/// A forged blob: its code changed and its checksum recomputed, as an attacker would. The
+/// checksum cannot tell; only the user's explicit permission lets any `.lzc` run.
+#[test]
+fn precompiled_modules_run_only_with_the_flag() {
+    let lzc = temp("forge.lzc");
+    let out = lazuli(&["compile", &example(), "-o", lzc.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let mut forged = std::fs::read(&lzc).unwrap();
+    let body = forged.len() - 4;
+    // Somewhere in the backend's object (the last part before the checksum).
+    forged[body - 64] ^= 0x90;
+    let crc = crc32fast::hash(&forged[..body]);
+    forged[body..].copy_from_slice(&crc.to_le_bytes());
+    let forged_path = temp("forged.wasm");
+    std::fs::write(&forged_path, &forged).unwrap();
+    for file in [&lzc, &forged_path] {
+        let out = lazuli(&["run", file.to_str().unwrap(), "--invoke", "fac", "3"]);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("precompiled") && stderr.contains("--allow-precompiled"),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
 #[test]
 fn the_cache_reuses_good_entries_and_recompiles_damaged_ones() {
     let dir = temp("cache");
+    let config = temp("config");
     let run = || {
-        lazuli(&[
-            "run",
-            &example(),
-            "--cache",
-            dir.to_str().unwrap(),
-            "--invoke",
-            "fac",
-            "5",
-        ])
+        lazuli_with_config(
+            &[
+                "run",
+                &example(),
+                "--cache",
+                dir.to_str().unwrap(),
+                "--invoke",
+                "fac",
+                "5",
+            ],
+            &config,
+        )
     };
     assert_eq!(String::from_utf8_lossy(&run().stdout), "120\n");
     let entries: Vec<_> = std::fs::read_dir(&dir)
@@ -144,4 +198,115 @@ fn a_module_importing_something_other_than_wasi_is_refused_clearly() {
         stderr.contains("`env`.`f`") && stderr.contains("wasi_snapshot_preview1"),
         "{stderr}"
     );
+}
+
+/// Whoever can write the cache directory cannot make Lazuli run their code: an entry forged
+/// around other code (a valid blob with a valid checksum, and a tag made without the user's key)
+/// is recompiled; a symbolic link planted where the entry goes leaves its target untouched; a
+/// directory others can write is refused.
+#[test]
+fn the_cache_trusts_nothing_in_its_directory() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp("cache-forge");
+    let config = temp("config-forge");
+    let cached_run = |dir: &std::path::Path| {
+        lazuli_with_config(
+            &[
+                "run",
+                &example(),
+                "--cache",
+                dir.to_str().unwrap(),
+                "--invoke",
+                "fac",
+                "5",
+            ],
+            &config,
+        )
+    };
+    assert_eq!(String::from_utf8_lossy(&cached_run(&dir).stdout), "120\n");
+    let key = config.join("lazuli/cache-key");
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let entry = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+
+    // Forged: the same module's blob with its code changed and the checksum recomputed, then a
+    // tag of the right length.
+    let lzc = temp("forge-src.lzc");
+    assert!(
+        lazuli(&["compile", &example(), "-o", lzc.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let mut forged = std::fs::read(&lzc).unwrap();
+    let body = forged.len() - 4;
+    forged[body - 64] ^= 0x90;
+    let crc = crc32fast::hash(&forged[..body]);
+    forged[body..].copy_from_slice(&crc.to_le_bytes());
+    forged.extend_from_slice(&[0x5a; 32]);
+    std::fs::write(&entry, &forged).unwrap();
+    let out = cached_run(&dir);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "120\n");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not authenticated") && stderr.contains("recompiling"),
+        "{stderr}"
+    );
+    assert_ne!(
+        std::fs::read(&entry).unwrap(),
+        forged,
+        "the entry was rewritten"
+    );
+
+    // Planted: the entry is a symbolic link to a victim file outside the cache.
+    let victim = temp("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    std::fs::remove_file(&entry).unwrap();
+    std::os::unix::fs::symlink(&victim, &entry).unwrap();
+    let out = cached_run(&dir);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "120\n", "{out:?}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(std::fs::symlink_metadata(&entry)
+        .unwrap()
+        .file_type()
+        .is_file());
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+
+    // A directory that other users can write is refused.
+    let open_dir = temp("cache-world-writable");
+    std::fs::create_dir_all(&open_dir).unwrap();
+    std::fs::set_permissions(&open_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = cached_run(&open_dir);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("other users could write"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&open_dir).unwrap().count(), 0);
+}
+
+/// A function whose frame is larger than the stack reserve, entered near the limit, ends in the
+/// stack-exhaustion trap, in every mode (`tests/tests/stack.rs` proves the frame never lands
+/// below the stack).
+#[test]
+fn a_huge_frame_near_the_stack_limit_is_a_trap() {
+    let wat = temp("big-frame.wat");
+    std::fs::write(&wat, lazuli_tests::generated::big_frame_module()).unwrap();
+    for mode in [&[][..], &["--eager"], &["--tier-up", "1"]] {
+        let mut args = vec!["run"];
+        args.extend_from_slice(mode);
+        args.extend_from_slice(&[wat.to_str().unwrap(), "--invoke", "sweep", "0"]);
+        let out = lazuli(&args);
+        assert_eq!(out.status.code(), Some(1), "{mode:?}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr)
+                .starts_with("error: wasm trap: call stack exhausted"),
+            "{mode:?}: {out:?}"
+        );
+    }
 }

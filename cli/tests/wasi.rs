@@ -198,6 +198,8 @@ fn a_larger_program() {
 fn escapes_from_the_sandbox_fail() {
     let wasm = build("escape");
     let dir = sandbox("escape");
+    // A link to an absolute host path, as someone else might have left in the directory.
+    std::os::unix::fs::symlink("/etc/passwd", dir.join("box/abs")).unwrap();
     let preopen = format!("{}::/sandbox", dir.join("box").display());
     let out = lazuli(&["--dir", &preopen], &wasm, &[], "");
     assert_eq!(out.status, Some(0), "{out:?}");
@@ -207,8 +209,9 @@ fn escapes_from_the_sandbox_fail() {
         let (what, errno) = line.rsplit_once(": ").unwrap();
         let expected = match what {
             w if w.ends_with("(allowed)") || w.ends_with("(creating it)") => "0",
-            "bad pointer" => "21",      // EFAULT
-            "closed descriptor" => "8", // EBADF
+            w if w.ends_with("(refused)") => "63", // EPERM
+            "bad pointer" => "21",                 // EFAULT
+            "closed descriptor" => "8",            // EBADF
             _ => ENOTCAPABLE,
         };
         assert_eq!(errno, expected, "{what}");
@@ -259,4 +262,62 @@ fn a_trap_prints_its_kind_and_a_named_backtrace() {
         }
         assert!(lines.last().unwrap().contains("_start"), "{out:?}");
     }
+}
+
+/// WASI calls that would harm the host if taken at the guest's word return errnos, and the host
+/// is unchanged: the flags of the test's own pipe, the disk blocks of the file, the symlink.
+/// Directory walks that need real inode numbers for `.` and `..` work.
+#[test]
+fn wasi_calls_never_harm_the_host() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::MetadataExt;
+    let wasm = build("hostharm");
+    let dir = sandbox("hostharm");
+    let preopen = format!("{}::/sandbox", dir.join("box").display());
+    let (mut reader, writer) = std::io::pipe().unwrap();
+    // SAFETY: `fcntl(F_GETFL)` on a descriptor this test owns.
+    let flags = |fd: i32| unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    let before = flags(writer.as_raw_fd());
+    let status = Command::new(env!("CARGO_BIN_EXE_lazuli"))
+        .args(["run", "--dir", &preopen])
+        .arg(&wasm)
+        .stdin(Stdio::null())
+        .stdout(writer.try_clone().unwrap())
+        .status()
+        .unwrap();
+    assert_eq!(
+        flags(writer.as_raw_fd()),
+        before,
+        "the pipe's flags changed"
+    );
+    drop(writer);
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut stdout).unwrap();
+    assert_eq!(status.code(), Some(0), "{stdout}");
+    const EFAULT: i32 = 21;
+    const ENOTSUP: i32 = 58;
+    const EPERM: i32 = 63;
+    let expected = [
+        ("readdir huge length", EFAULT.to_string()),
+        ("readdir past the end", EFAULT.to_string()),
+        ("readdir small buffer", "0 used 1".into()),
+        ("stdout nonblock", ENOTSUP.to_string()),
+        ("stdout append", ENOTSUP.to_string()),
+        ("stdin nonblock", ENOTSUP.to_string()),
+        ("allocate 1 GiB", ENOTSUP.to_string()),
+        ("absolute symlink", EPERM.to_string()),
+        ("relative symlink", "0".into()),
+        ("scandir", "ok".into()),
+        ("nftw", "ok".into()),
+    ];
+    let lines: Vec<(&str, &str)> = stdout
+        .lines()
+        .map(|l| l.split_once(": ").unwrap())
+        .collect();
+    let expected: Vec<(&str, &str)> = expected.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(lines, expected);
+    let big = std::fs::metadata(dir.join("box/big")).unwrap();
+    assert!(big.blocks() < 64, "{} blocks reserved", big.blocks());
+    assert!(std::fs::symlink_metadata(dir.join("box/passwd")).is_err());
+    assert!(!dir.join("box/tree").exists());
 }

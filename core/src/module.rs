@@ -93,8 +93,12 @@ impl Module {
     /// [`Error::Deserialize`] and nothing is loaded.
     ///
     /// # Safety
-    /// The blob's code is run as machine code: it must come from a trusted `serialize` (the
-    /// checksum catches accidents, not attacks).
+    /// The blob's code is trusted: it is mapped and run as native machine code with every right
+    /// of the process, and nothing checks what it does. The header checks and the checksum
+    /// catch accidents (a truncated file, another version), not attacks: anyone can write a
+    /// blob with a valid checksum around code of their own. Pass only bytes that your own
+    /// [`Module::serialize`] produced, or that come from a source you trust as much as a native
+    /// library you would load.
     pub unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         let (backend, _) = engine.runner()?;
         let parts = crate::serialize::read(engine.config(), backend.name(), bytes)?;

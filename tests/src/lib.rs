@@ -3,6 +3,7 @@
 //! Integration tests live in `tests/tests/`.
 
 pub mod diff;
+pub mod generated;
 pub mod suite;
 pub mod wast;
 

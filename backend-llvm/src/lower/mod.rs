@@ -76,6 +76,18 @@ pub(crate) fn keep_frame_pointer(ctx: &Context, function: FunctionValue<'_>) {
     function.add_attribute(inkwell::attributes::AttributeLoc::Function, attribute);
 }
 
+/// Make `function`'s prologue call the stack probe (`crate::probe`) for frames of a page or
+/// more, so that no frame, however large, is allocated below the stack limit.
+pub(crate) fn probe_stack(ctx: &Context, function: FunctionValue<'_>) {
+    for (key, value) in [
+        ("probe-stack", crate::probe::PROBE_SYMBOL.to_string()),
+        ("stack-probe-size", crate::probe::PROBE_SIZE.to_string()),
+    ] {
+        let attribute = ctx.create_string_attribute(key, &value);
+        function.add_attribute(inkwell::attributes::AttributeLoc::Function, attribute);
+    }
+}
+
 /// Where baseline code counts its hotness, and whom it tells when the function is hot.
 #[derive(Clone, Copy)]
 pub(crate) struct Profile {
@@ -193,6 +205,7 @@ fn lower<'ctx>(
     let ty = info.func_type(func_index).clone();
     let function = module.add_function(&func_symbol(index), types.func(&ty), None);
     keep_frame_pointer(ctx, function);
+    probe_stack(ctx, function);
     let builder = ctx.create_builder();
     let entry = ctx.append_basic_block(function, "entry");
     builder.position_at_end(entry);

@@ -26,7 +26,8 @@ int main(void) {
     report("symlink out (creating it)", __wasi_path_symlink("../secret.txt", DIRFD, "out"));
     report("open through symlink out", open_at("out", 1, 0, R));
     report("write through symlink out", open_at("out", 1, __WASI_OFLAGS_TRUNC, W));
-    report("symlink abs (creating it)", __wasi_path_symlink("/etc/passwd", DIRFD, "abs"));
+    report("symlink abs (refused)", __wasi_path_symlink("/etc/passwd", DIRFD, "abs-guest"));
+    /* "abs" -> /etc/passwd is planted by the host before the run. */
     report("open through symlink abs", open_at("abs", 1, 0, R));
     report("open dir through symlink out-dir", ((void)!__wasi_path_symlink("..", DIRFD, "up"), open_at("up/secret.txt", 1, 0, R)));
     __wasi_filestat_t st;

@@ -64,14 +64,16 @@ pub(crate) fn fd_advise(
     posix_result(unsafe { libc::posix_fadvise(file, offset, len, advice) })
 }
 
+/// Refused, as Wasmtime does: reserving disk blocks on the guest's say-so would let it take a
+/// host resource it never writes (`ftruncate` through `fd_filestat_set_size` grows a file
+/// without reserving blocks).
 pub(crate) fn fd_allocate(
     ctx: &mut WasiCtx,
     _: &mut GuestMemory<'_>,
     a: &Args<'_>,
 ) -> Result<(), Errno> {
-    let (file, offset, len) = file_range(ctx, a)?;
-    // SAFETY: plain system call on a descriptor this table owns.
-    posix_result(unsafe { libc::posix_fallocate(file, offset, len) })
+    file_range(ctx, a)?;
+    Err(Errno::NOTSUP)
 }
 
 pub(crate) fn fd_close(
@@ -143,6 +145,11 @@ pub(crate) fn fd_fdstat_set_flags(
     let d = ctx.table.get(a.u32(0))?;
     let wanted = a.u32(1) as u16;
     if wanted & (fdflags::DSYNC | fdflags::RSYNC | fdflags::SYNC) != 0 {
+        return Err(Errno::NOTSUP);
+    }
+    // An inherited standard stream shares its open file description with the host's other
+    // processes (the shell, the rest of a pipeline): a flag set here would outlive the guest.
+    if matches!(d.handle, Handle::Stdio(_)) {
         return Err(Errno::NOTSUP);
     }
     let mut host = status_flags(d)? & !(libc::O_APPEND | libc::O_NONBLOCK);
@@ -337,7 +344,9 @@ fn entries(dir: &cap_std::fs::Dir) -> Result<Vec<Entry>, Errno> {
         });
     }
     list.sort_by(|a, b| a.name.cmp(&b.name));
-    let dots = [(".", own.ino()), ("..", 0)].map(|(n, ino)| Entry {
+    // `..` gets the directory's own inode number, as in Wasmtime: its parent may lie outside the
+    // sandbox, and a zero would make wasi-libc stat it (which the sandbox refuses).
+    let dots = [(".", own.ino()), ("..", own.ino())].map(|(n, ino)| Entry {
         name: n.as_bytes().to_vec(),
         ino,
         filetype: filetype::DIRECTORY,
@@ -351,8 +360,12 @@ pub(crate) fn fd_readdir(
     a: &Args<'_>,
 ) -> Result<(), Errno> {
     let dir = ctx.table.get(a.u32(0))?.dir()?;
-    let (buf, buf_len, cookie) = (a.u32(1), a.u32(2) as usize, a.u64(3));
-    let mut out = Vec::with_capacity(buf_len);
+    let (buf, buf_len, cookie) = (a.u32(1), a.u32(2), a.u64(3));
+    // The whole buffer must be the guest's, whatever fits in it.
+    mem.slice(buf, buf_len)?;
+    let buf_len = buf_len as usize;
+    // Never more on the host than what is listed (the guest's length is only a bound).
+    let mut out = Vec::new();
     for (i, e) in entries(dir)?
         .iter()
         .enumerate()
