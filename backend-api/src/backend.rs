@@ -54,6 +54,9 @@ pub struct CompileOptions {
     /// count reaches this is recompiled optimized in the background and its GOT entry switched
     /// to the new code. 0 turns tier-up off (it also needs background workers).
     pub tier_up_threshold: u32,
+    /// Compiled code checks the epoch against the store's deadline at every function entry
+    /// and loop header, and raises `Interrupted` when it has passed.
+    pub epoch_interruption: bool,
 }
 
 /// Why compilation failed. Lowering a validated module should not fail; this reports code

@@ -31,11 +31,13 @@ pub enum TrapCode {
     CompileError = 10,
     /// A null reference was dereferenced.
     NullReference = 11,
+    /// The store's epoch deadline passed: the host interrupted the computation.
+    Interrupted = 12,
 }
 
 impl TrapCode {
     /// Every trap code, in numeric order.
-    pub const ALL: [TrapCode; 12] = [
+    pub const ALL: [TrapCode; 13] = [
         TrapCode::Unreachable,
         TrapCode::MemoryOutOfBounds,
         TrapCode::TableOutOfBounds,
@@ -48,6 +50,7 @@ impl TrapCode {
         TrapCode::HostError,
         TrapCode::CompileError,
         TrapCode::NullReference,
+        TrapCode::Interrupted,
     ];
 
     /// The trap code with this number, if any.
@@ -70,6 +73,7 @@ impl TrapCode {
             TrapCode::HostError => "host function error",
             TrapCode::CompileError => "lazy compilation failed",
             TrapCode::NullReference => "null reference",
+            TrapCode::Interrupted => "interrupt",
         }
     }
 }

@@ -78,7 +78,7 @@ pub struct VMFuncRef {
 }
 
 /// Limits shared by every instance of a store; compiled code checks them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 #[repr(C)]
 pub struct VMRuntimeLimits {
     /// Lowest stack address compiled code may use; a function whose frame would go below it
@@ -86,6 +86,24 @@ pub struct VMRuntimeLimits {
     /// before anything is written to it (a frame larger than the reserve below the limit must
     /// never reach past the stack's end). Set by the runtime on entry from the host.
     pub stack_limit: usize,
+    /// The engine's epoch counter (a `u64` that other threads increment). Code compiled with
+    /// epoch interruption reads it at every function entry and loop header.
+    pub epoch: *const u64,
+    /// When the epoch reaches this value, code compiled with epoch interruption raises an
+    /// `Interrupted` trap. `u64::MAX`: never.
+    pub epoch_deadline: u64,
+}
+
+impl Default for VMRuntimeLimits {
+    fn default() -> Self {
+        /// An epoch that never moves, for limits not yet tied to an engine.
+        static NEVER: u64 = 0;
+        VMRuntimeLimits {
+            stack_limit: 0,
+            epoch: &NEVER,
+            epoch_deadline: u64::MAX,
+        }
+    }
 }
 
 /// The context a host function is called with, in place of a `VMContext`. The runtime keeps

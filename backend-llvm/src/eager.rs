@@ -24,6 +24,7 @@ const FUNCTION_TABLE: &str = "lazuli_function_table";
 pub(crate) fn compile_object(
     info: &ModuleInfo,
     level: OptLevel,
+    epoch_interruption: bool,
     progress: &dyn Fn(u32, u32),
 ) -> Result<Vec<u8>, CompileError> {
     let tm = host_target_machine(level)?;
@@ -34,7 +35,14 @@ pub(crate) fn compile_object(
     let total = info.num_defined_funcs();
     let mut functions = Vec::with_capacity(total as usize);
     for i in 0..total {
-        let f = lower_function(&ctx, &module, info, DefinedFuncIndex(i), None)?;
+        let f = lower_function(
+            &ctx,
+            &module,
+            info,
+            DefinedFuncIndex(i),
+            None,
+            epoch_interruption,
+        )?;
         functions.push(f.as_global_value().as_pointer_value());
         progress(i + 1, total);
     }

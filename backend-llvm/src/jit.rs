@@ -74,6 +74,8 @@ pub(crate) fn host_target_machine(level: OptLevel) -> Result<TargetMachine, Comp
 /// One ORC `LLJIT` instance.
 pub(crate) struct Jit {
     raw: LLVMOrcLLJITRef,
+    /// Where the JIT's objects live; dropped after the JIT (fields drop after `Drop::drop`).
+    _memory: Box<crate::jit_memory::JitMemory>,
     level: OptLevel,
     /// Idle target machines that turn modules into objects for this JIT. An LLVM target
     /// machine serves one thread at a time, so each compiling thread takes one (made when none
@@ -99,13 +101,20 @@ impl Jit {
     /// friends that LLVM intrinsics may lower to) in the current process.
     pub(crate) fn new(level: OptLevel) -> Result<Jit, CompileError> {
         let tm = host_target_machine(level)?;
+        let memory = Box::new(crate::jit_memory::JitMemory::default());
         // SAFETY: the builder takes ownership of the target machine (we forget our wrapper), and
-        // `LLVMOrcCreateLLJIT` consumes the builder whether it succeeds or not.
+        // `LLVMOrcCreateLLJIT` consumes the builder whether it succeeds or not. The memory is
+        // boxed (it never moves) and outlives the JIT.
         unsafe {
             let jtmb = LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(tm.as_mut_ptr() as _);
             std::mem::forget(tm);
             let builder = LLVMOrcCreateLLJITBuilder();
             LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(builder, jtmb);
+            LLVMOrcLLJITBuilderSetObjectLinkingLayerCreator(
+                builder,
+                crate::jit_memory::create_object_layer,
+                &*memory as *const crate::jit_memory::JitMemory as *mut std::ffi::c_void,
+            );
             let mut raw = std::ptr::null_mut();
             check(
                 LLVMOrcCreateLLJIT(&mut raw, builder),
@@ -113,6 +122,7 @@ impl Jit {
             )?;
             let jit = Jit {
                 raw,
+                _memory: memory,
                 level,
                 machines: Mutex::new(Vec::new()),
             };

@@ -23,6 +23,9 @@ use crate::jit::Jit;
 use crate::lower::{func_symbol, lower_function, Profile};
 use crate::stubs::StubTable;
 
+/// How many locks serialize compiles of the same function (see `Shared::compile_locks`).
+const COMPILE_LOCKS: usize = 64;
+
 /// Code for one module, compiled lazily into its own JIT.
 pub(crate) struct LazyCode {
     shared: Arc<Shared>,
@@ -33,13 +36,20 @@ pub(crate) struct Shared {
     info: Arc<ModuleInfo>,
     level: OptLevel,
     got: Box<[AtomicPtr<u8>]>,
-    compiled: Box<[OnceLock<Result<usize, CompileError>>]>,
+    /// Code of each compiled function. Only successes are kept: a failed compile (out of
+    /// memory, say) is tried again on the next call rather than remembered for good.
+    compiled: Box<[OnceLock<usize>]>,
+    /// Locks that keep two threads from compiling the same function at once (a function uses
+    /// the lock of its index modulo their number).
+    compile_locks: Box<[Mutex<()>]>,
     /// Whether a function has been queued for speculative compilation.
     queued: Box<[AtomicBool]>,
     /// Per function: calls and loop iterations counted by baseline code (tier-up).
     counters: Box<[AtomicU32]>,
     /// Calls plus iterations after which a function is recompiled optimized; 0: never.
     tier_up_threshold: u32,
+    /// Whether code checks the epoch (see `CompileOptions::epoch_interruption`).
+    epoch_interruption: bool,
     /// Optimized code of functions that tiered up.
     optimized: Box<[OnceLock<Result<usize, CompileError>>]>,
     /// The JIT for optimized code.
@@ -66,6 +76,7 @@ impl LazyCode {
         info: Arc<ModuleInfo>,
         level: OptLevel,
         tier_up_threshold: u32,
+        epoch_interruption: bool,
         tasks: Option<Arc<dyn TaskRunner>>,
     ) -> Result<LazyCode, CompileError> {
         let n = info.bodies.len();
@@ -83,9 +94,11 @@ impl LazyCode {
                 .map(|_| AtomicPtr::new(std::ptr::null_mut()))
                 .collect(),
             compiled: (0..n).map(|_| OnceLock::new()).collect(),
+            compile_locks: (0..COMPILE_LOCKS).map(|_| Mutex::new(())).collect(),
             queued: (0..n).map(|_| AtomicBool::new(false)).collect(),
             counters: (0..n).map(|_| AtomicU32::new(0)).collect(),
             tier_up_threshold,
+            epoch_interruption,
             optimized: (0..n).map(|_| OnceLock::new()).collect(),
             jit_optimized: OnceLock::new(),
             optimized_count: AtomicU32::new(0),
@@ -121,38 +134,43 @@ impl Shared {
             .compiled
             .get(index as usize)
             .ok_or_else(|| CompileError::new(format!("no defined function {index}")))?;
-        if let Some(done) = cell.get() {
-            return done.clone().map(|a| a as *const u8);
+        if let Some(&done) = cell.get() {
+            return Ok(done as *const u8);
         }
         let started = Instant::now();
-        let mut compiled_here = false;
-        let result = cell.get_or_init(|| {
-            compiled_here = true;
-            let code = self.compile_one(DefinedFuncIndex(index)).inspect_err(|e| {
+        let lock = &self.compile_locks[index as usize % self.compile_locks.len()];
+        let guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(&done) = cell.get() {
+            // Another thread compiled it while this one waited.
+            drop(guard);
+            if !speculative {
+                self.wait_nanos
+                    .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            }
+            return Ok(done as *const u8);
+        }
+        let code = match self.compile_one(DefinedFuncIndex(index)) {
+            Ok(code) => code,
+            Err(e) => {
                 *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone());
-            })?;
-            self.got[index as usize].store(code as *mut u8, Ordering::Release);
-            self.compiled_count.fetch_add(1, Ordering::Relaxed);
-            if speculative {
-                self.speculative.fetch_add(1, Ordering::Relaxed);
+                return Err(e);
             }
-            self.compile_nanos
-                .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-            Ok(code as usize)
-        });
-        if !compiled_here && !speculative {
-            self.wait_nanos
-                .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        };
+        let _ = cell.set(code as usize);
+        self.got[index as usize].store(code as *mut u8, Ordering::Release);
+        drop(guard);
+        self.compiled_count.fetch_add(1, Ordering::Relaxed);
+        if speculative {
+            self.speculative.fetch_add(1, Ordering::Relaxed);
         }
-        let result = result.clone().map(|a| a as *const u8);
-        if compiled_here && result.is_ok() {
-            for callee in self.info.bodies[index as usize].callees.iter() {
-                if let Some(defined) = self.info.defined_func_index(*callee) {
-                    self.speculate(defined.0);
-                }
+        self.compile_nanos
+            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        for callee in self.info.bodies[index as usize].callees.iter() {
+            if let Some(defined) = self.info.defined_func_index(*callee) {
+                self.speculate(defined.0);
             }
         }
-        result
+        Ok(code)
     }
 
     /// Queue `index` for compilation on a worker, once, unless it is compiled already.
@@ -228,7 +246,14 @@ impl Shared {
         let ctx = inkwell::context::Context::create();
         let module = ctx.create_module(&func_symbol(index));
         jit.prepare(&module);
-        lower_function(&ctx, &module, &self.info, index, profile)?;
+        lower_function(
+            &ctx,
+            &module,
+            &self.info,
+            index,
+            profile,
+            self.epoch_interruption,
+        )?;
         crate::optimize(&module, level)?;
         let object = jit.add_ir(&module)?;
         let code = jit.lookup(&func_symbol(index))?;
@@ -270,7 +295,7 @@ impl CompiledCode for LazyCode {
         self.shared
             .compiled
             .get(f.index())
-            .is_some_and(|c| matches!(c.get(), Some(Ok(_))))
+            .is_some_and(|c| c.get().is_some())
     }
 
     fn prefetch(&self, f: DefinedFuncIndex) {
@@ -311,8 +336,12 @@ impl CompiledCode for LazyCode {
 
     /// A lazy module is serialized as eager code: every function is compiled into one object.
     fn serialize(&self) -> Result<Vec<u8>, CompileError> {
-        let object =
-            crate::eager::compile_object(&self.shared.info, self.shared.level, &|_, _| {})?;
+        let object = crate::eager::compile_object(
+            &self.shared.info,
+            self.shared.level,
+            self.shared.epoch_interruption,
+            &|_, _| {},
+        )?;
         Ok(crate::eager::header::write(self.shared.level, &object))
     }
 }

@@ -13,6 +13,7 @@ mod abi;
 mod code_map;
 mod eager;
 mod jit;
+mod jit_memory;
 mod lazy;
 mod lower;
 mod probe;
@@ -116,10 +117,16 @@ impl CodeBackend for LlvmBackend {
                 module,
                 opts.opt_level,
                 opts.tier_up_threshold,
+                opts.epoch_interruption,
                 self.tasks.clone(),
             )?)),
             Strategy::Eager => {
-                let object = eager::compile_object(&module, opts.opt_level, progress)?;
+                let object = eager::compile_object(
+                    &module,
+                    opts.opt_level,
+                    opts.epoch_interruption,
+                    progress,
+                )?;
                 Ok(Box::new(eager::ObjectCode::load(
                     &module,
                     opts.opt_level,

@@ -35,6 +35,18 @@ pub struct RunArgs {
     /// (default 10,000; 0: never; 1: right after its first call).
     #[arg(long, value_name = "N")]
     tier_up: Option<u32>,
+    /// Stop the program with an `interrupt` trap (exit status 1) if it runs longer than this:
+    /// a number with a unit (`500ms`, `2s`, `1m`; seconds if none).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<std::time::Duration>,
+    /// Most linear memory the program may hold, over all its memories: bytes, or with a unit
+    /// (`512MiB`, `2GiB`, `64KiB`; default 4GiB). Declaring more fails to instantiate; growing
+    /// past it fails (`memory.grow` returns -1).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_memory: Option<u64>,
+    /// Most table elements the program may hold, over all its tables (default 10000000).
+    #[arg(long, value_name = "N")]
+    max_table_elements: Option<u64>,
     /// Allow FILE to be a precompiled module (`lazuli compile` output). Its machine code runs
     /// as it is, with this process's rights: allow only files you made or trust.
     #[arg(long)]
@@ -63,6 +75,15 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     if let Some(threshold) = args.tier_up {
         config = config.tier_up(threshold);
     }
+    if let Some(bytes) = args.max_memory {
+        config = config.max_memory_bytes(bytes);
+    }
+    if let Some(elements) = args.max_table_elements {
+        config = config.max_table_elements(elements);
+    }
+    if args.timeout.is_some() {
+        config = config.epoch_interruption(true);
+    }
     let engine = lazuli_tests::llvm_engine(config);
     let module = crate::load::load(
         &engine,
@@ -71,6 +92,18 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
         args.allow_precompiled,
     )?;
     let mut store = Store::new(&engine);
+    if let Some(timeout) = args.timeout {
+        // One epoch tick ends the run: a timer thread gives it when the time is up.
+        store.set_epoch_deadline(1);
+        let engine = engine.clone();
+        std::thread::Builder::new()
+            .name("lazuli-timeout".into())
+            .spawn(move || {
+                std::thread::sleep(timeout);
+                engine.increment_epoch();
+            })
+            .map_err(|e| format!("cannot start the timeout timer: {e}"))?;
+    }
     let imports = link(&mut store, &module, &args)?;
     let outcome =
         Instance::new(&mut store, &module, &imports).and_then(|instance| match &args.invoke {
@@ -231,6 +264,57 @@ fn print_stats(module: &Module) {
         s.compile_nanos as f64 / 1e6,
         s.wait_nanos as f64 / 1e6
     );
+}
+
+/// A size in bytes such as `65536`, `64KiB`, `512MiB` or `4GiB` (also `K`, `M`, `G`).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (try 512MiB or 4GiB)"))?;
+    let scale: u64 = match unit {
+        "" | "B" => 1,
+        "K" | "KiB" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        "T" | "TiB" => 1 << 40,
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown unit `{unit}` (use KiB, MiB or GiB)"
+            ))
+        }
+    };
+    value
+        .checked_mul(scale)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+/// A duration such as `1.5s`, `500ms`, `2m` or `10` (seconds).
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (try 500ms, 2s or 1m)"))?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "ms" => value / 1e3,
+        "us" | "µs" => value / 1e6,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown unit `{unit}` (use ms, s, m or h)"
+            ))
+        }
+    };
+    std::time::Duration::try_from_secs_f64(seconds)
+        .map_err(|e| format!("`{text}` is not a usable duration: {e}"))
 }
 
 fn parse_int(text: &str) -> Option<i128> {

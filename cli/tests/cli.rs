@@ -310,3 +310,82 @@ fn a_huge_frame_near_the_stack_limit_is_a_trap() {
         );
     }
 }
+
+/// `--timeout` stops a guest that never ends with the interrupt trap, in every mode.
+#[test]
+fn a_timeout_interrupts_an_endless_loop() {
+    let wat = temp("spin.wat");
+    std::fs::write(&wat, r#"(module (func (export "_start") (loop (br 0))))"#).unwrap();
+    for mode in [&[][..], &["--eager"], &["--tier-up", "1"]] {
+        let mut args = vec!["run", "--timeout", "1s"];
+        args.extend_from_slice(mode);
+        args.push(wat.to_str().unwrap());
+        let started = std::time::Instant::now();
+        let out = lazuli(&args);
+        let took = started.elapsed();
+        assert_eq!(out.status.code(), Some(1), "{mode:?}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).starts_with("error: wasm trap: interrupt"),
+            "{mode:?}: {out:?}"
+        );
+        // Not a timing assertion: only that the run ended because of the timeout and not
+        // long after it (a loaded machine may add a little).
+        assert!(took >= std::time::Duration::from_secs(1), "{took:?}");
+        assert!(took < std::time::Duration::from_secs(30), "{took:?}");
+    }
+    let out = lazuli(&["run", "--timeout", "soon", wat.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a duration"));
+}
+
+/// A program that calls 100,000 functions compiles each lazily, in one process: compiled code
+/// comes from a few large slabs, not a memory mapping or more per function (the kernel allows
+/// about 65,000).
+#[test]
+fn a_hundred_thousand_functions_compile_lazily() {
+    let wat = temp("many.wat");
+    std::fs::write(
+        &wat,
+        lazuli_tests::generated::many_functions_module(100_000),
+    )
+    .unwrap();
+    let out = lazuli(&["run", "--stats", wat.to_str().unwrap(), "--invoke", "main"]);
+    assert!(out.status.success(), "{out:?}");
+    let expected = (100_000u64 * 99_999 / 2) as u32 as i32;
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{expected}\n")
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("100001 functions defined"), "{stderr}");
+}
+
+/// `--max-memory` bounds what a module may declare, with an error naming the limit.
+#[test]
+fn a_module_over_the_memory_limit_is_refused_by_name() {
+    let wat = temp("big-memory.wat");
+    std::fs::write(&wat, r#"(module (memory 32) (func (export "f")))"#).unwrap();
+    let out = lazuli(&[
+        "run",
+        "--max-memory",
+        "1MiB",
+        wat.to_str().unwrap(),
+        "--invoke",
+        "f",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("resource limit") && stderr.contains("--max-memory"),
+        "{stderr}"
+    );
+    let out = lazuli(&[
+        "run",
+        "--max-memory",
+        "2MiB",
+        wat.to_str().unwrap(),
+        "--invoke",
+        "f",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+}

@@ -88,7 +88,23 @@ pub struct Config {
     /// Calls plus loop iterations after which lazily compiled baseline code is recompiled
     /// optimized in the background (tier-up); 0 turns tier-up off. Default 10,000.
     pub tier_up_threshold: u32,
+    /// Compiled code checks the engine's epoch at function entries and loop headers, so that
+    /// a store's deadline ([`crate::Store::set_epoch_deadline`]) can stop it. Off by default
+    /// (it costs a few instructions per loop iteration).
+    pub epoch_interruption: bool,
+    /// Most bytes of linear memory a store may hold, over all its memories (default 4 GiB, one
+    /// full 32-bit memory). A module declaring more fails to instantiate; `memory.grow` past it
+    /// returns -1.
+    pub max_memory_bytes: u64,
+    /// Most table elements a store may hold, over all its tables (default 10,000,000, 80 MB).
+    /// A module declaring more fails to instantiate; `table.grow` past it returns -1.
+    pub max_table_elements: u64,
 }
+
+/// Default of [`Config::max_memory_bytes`]: 4 GiB.
+pub const DEFAULT_MAX_MEMORY_BYTES: u64 = 4 << 30;
+/// Default of [`Config::max_table_elements`].
+pub const DEFAULT_MAX_TABLE_ELEMENTS: u64 = 10_000_000;
 
 impl Default for Config {
     fn default() -> Self {
@@ -98,6 +114,9 @@ impl Default for Config {
             opt_level: None,
             workers: None,
             tier_up_threshold: 10_000,
+            epoch_interruption: false,
+            max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
+            max_table_elements: DEFAULT_MAX_TABLE_ELEMENTS,
         }
     }
 }
@@ -128,6 +147,24 @@ impl Config {
         self
     }
 
+    /// Turns epoch interruption on or off (see [`Config::epoch_interruption`]).
+    pub fn epoch_interruption(mut self, enabled: bool) -> Self {
+        self.epoch_interruption = enabled;
+        self
+    }
+
+    /// Sets the most bytes of linear memory a store may hold (see [`Config::max_memory_bytes`]).
+    pub fn max_memory_bytes(mut self, bytes: u64) -> Self {
+        self.max_memory_bytes = bytes;
+        self
+    }
+
+    /// Sets the most table elements a store may hold (see [`Config::max_table_elements`]).
+    pub fn max_table_elements(mut self, elements: u64) -> Self {
+        self.max_table_elements = elements;
+        self
+    }
+
     /// Sets the number of worker threads for speculative compilation (0: off).
     pub fn workers(mut self, workers: usize) -> Self {
         self.workers = Some(workers);
@@ -147,6 +184,7 @@ impl Config {
             strategy: self.strategy,
             opt_level: self.effective_opt_level(),
             tier_up_threshold: self.tier_up_threshold,
+            epoch_interruption: self.epoch_interruption,
         }
     }
 }

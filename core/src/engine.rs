@@ -21,6 +21,9 @@ struct EngineInner {
     /// Engine-wide signature ids: equal types get equal ids, so `call_indirect` checks a
     /// signature with one integer comparison.
     type_ids: spin::Mutex<HashMap<FuncType, u32>>,
+    /// The epoch: a counter the host advances ([`Engine::increment_epoch`]) and code compiled
+    /// with epoch interruption compares with its store's deadline.
+    epoch: core::sync::atomic::AtomicU64,
 }
 
 impl core::fmt::Debug for Engine {
@@ -57,6 +60,7 @@ impl Engine {
                 config,
                 runner,
                 type_ids: spin::Mutex::new(HashMap::new()),
+                epoch: core::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
@@ -79,6 +83,26 @@ impl Engine {
             .as_ref()
             .map(|(b, p)| (b, p))
             .ok_or(crate::Error::NoBackend)
+    }
+
+    /// Advance the epoch by one. Safe to call from any thread (a timer, a signal-free
+    /// watchdog) while wasm runs: code compiled with [`Config::epoch_interruption`] in a store
+    /// whose deadline this reaches stops with an `Interrupted` trap.
+    pub fn increment_epoch(&self) {
+        self.inner
+            .epoch
+            .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The current epoch.
+    pub fn current_epoch(&self) -> u64 {
+        self.inner.epoch.load(core::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Where the epoch lives, for compiled code (it never moves: the engine is shared behind
+    /// an `Arc`).
+    pub(crate) fn epoch_ptr(&self) -> *const u64 {
+        self.inner.epoch.as_ptr() as *const u64
     }
 
     /// Whether two handles refer to the same engine.

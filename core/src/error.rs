@@ -34,6 +34,9 @@ pub enum Error {
     /// Bytes given to `Module::deserialize` are not a module this engine can load; nothing was
     /// loaded.
     Deserialize(String),
+    /// A resource limit of the engine's configuration ([`crate::Config::max_memory_bytes`],
+    /// [`crate::Config::max_table_elements`]) would be exceeded; the message names it.
+    Limit(String),
     /// The API was used wrongly: a handle from another store, arguments of the wrong type,
     /// an export that does not exist.
     Usage(String),
@@ -64,6 +67,7 @@ impl fmt::Display for Error {
             Error::Host(m) => write!(f, "host function failed: {m}"),
             Error::Exit(status) => write!(f, "the program exited with status {status}"),
             Error::Usage(m) => f.write_str(m),
+            Error::Limit(m) => write!(f, "resource limit reached: {m}"),
             Error::Deserialize(m) => write!(f, "cannot load serialized module: {m}"),
         }
     }

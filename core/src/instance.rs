@@ -13,10 +13,10 @@ use crate::backend::*;
 use crate::error::Error;
 use crate::func::{Func, FuncData, HostFuncData};
 use crate::global::{Global, GlobalData};
-use crate::memory::{Memory, MemoryData};
+use crate::memory::Memory;
 use crate::module::Module;
 use crate::store::{FuncRefBox, Store, StoreInner};
-use crate::table::{Table, TableData};
+use crate::table::Table;
 
 /// Something a module can import or an instance export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -375,14 +375,16 @@ fn allocate(store: &mut Store, module: &Module, resolved: &[Extern]) -> Result<I
 
     // Defined tables, memories, globals.
     for ty in &info.tables[info.num_imported_tables as usize..] {
-        inner.tables.push(TableData::new(*ty, 0)?);
+        let table = inner.new_table(*ty, 0)?;
+        inner.tables.push(table);
         data.tables.push(Table {
             store: inner.id,
             index: inner.tables.len() as u32 - 1,
         });
     }
     for ty in &info.memories[info.num_imported_memories as usize..] {
-        inner.memories.push(MemoryData::new(*ty)?);
+        let memory = inner.new_memory(*ty)?;
+        inner.memories.push(memory);
         data.memories.push(Memory {
             store: inner.id,
             index: inner.memories.len() as u32 - 1,

@@ -88,8 +88,8 @@ unsafe extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u32) -> i32
     // SAFETY: called by compiled code with its own VMContext.
     let (store, i) = unsafe { context(vmctx) };
     let m = instance(store, i).memories[memory as usize];
-    store.memories[m.index as usize]
-        .grow(delta as u64)
+    store
+        .grow_memory(m.index as usize, delta as u64)
         .map_or(-1, |old| old as i32)
 }
 
@@ -97,8 +97,8 @@ unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: usize, delta: 
     // SAFETY: called by compiled code with its own VMContext.
     let (store, i) = unsafe { context(vmctx) };
     let t = instance(store, i).tables[table as usize];
-    store.tables[t.index as usize]
-        .grow(delta as u64, init)
+    store
+        .grow_table(t.index as usize, delta as u64, init)
         .map_or(-1, |old| old as i32)
 }
 

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use crate::backend::vmcontext::VMMemoryDefinition;
 use crate::backend::{MemoryType, TrapCode};
 use crate::error::Error;
-use crate::store::Store;
+use crate::store::{Store, StoreInner};
 
 /// Bytes in a WebAssembly page.
 pub const PAGE_SIZE: usize = 65536;
@@ -65,10 +65,13 @@ impl MemoryData {
             return None;
         }
         let new_len = usize::try_from(new).ok()?.checked_mul(PAGE_SIZE)?;
-        self.bytes
-            .try_reserve_exact(new_len - self.bytes.len())
-            .ok()?;
-        self.bytes.resize(new_len, 0);
+        if new_len != self.bytes.len() {
+            // Fresh zeroed memory (the allocator takes it from the kernel's zero pages when
+            // large): only what the program touches becomes resident.
+            let mut grown = zeroed_bytes(new_len)?;
+            grown[..self.bytes.len()].copy_from_slice(&self.bytes);
+            self.bytes = grown;
+        }
         self.def = VMMemoryDefinition {
             base: self.bytes.as_mut_ptr(),
             length: self.bytes.len(),
@@ -96,10 +99,56 @@ impl MemoryData {
     }
 }
 
+/// `len` zero bytes, or `None` if the allocator refuses.
+fn zeroed_bytes(len: usize) -> Option<Vec<u8>> {
+    if len == 0 {
+        return Some(Vec::new());
+    }
+    let layout = core::alloc::Layout::array::<u8>(len).ok()?;
+    // SAFETY: the layout has a non-zero size; a non-null result is `len` zeroed bytes
+    // allocated by the global allocator with this layout, which `Vec` may own.
+    unsafe {
+        let ptr = alloc::alloc::alloc_zeroed(layout);
+        (!ptr.is_null()).then(|| Vec::from_raw_parts(ptr, len, len))
+    }
+}
+
+impl StoreInner {
+    /// A new memory of type `ty`, within the engine's [`crate::Config::max_memory_bytes`].
+    pub(crate) fn new_memory(&mut self, ty: MemoryType) -> Result<Box<MemoryData>, Error> {
+        let limit = self.engine.config().max_memory_bytes;
+        let bytes = ty.limits.min.saturating_mul(PAGE_SIZE as u64);
+        if self.memory_bytes.saturating_add(bytes) > limit {
+            return Err(Error::Limit(format!(
+                "a memory of {} pages ({bytes} bytes) would bring the store's linear memory to \
+                 {} bytes, over its limit of {limit} bytes (Config::max_memory_bytes; \
+                 `lazuli run --max-memory`)",
+                ty.limits.min,
+                self.memory_bytes.saturating_add(bytes)
+            )));
+        }
+        let data = MemoryData::new(ty)?;
+        self.memory_bytes += bytes;
+        Ok(data)
+    }
+
+    /// Grow memory `index` of the store by `delta` pages: the old size, or `None` if its
+    /// maximum, the store's limit or the allocator says no.
+    pub(crate) fn grow_memory(&mut self, index: usize, delta: u64) -> Option<u64> {
+        let bytes = delta.checked_mul(PAGE_SIZE as u64)?;
+        if self.memory_bytes.checked_add(bytes)? > self.engine.config().max_memory_bytes {
+            return None;
+        }
+        let old = self.memories.get_mut(index)?.grow(delta)?;
+        self.memory_bytes += bytes;
+        Some(old)
+    }
+}
+
 impl Memory {
     /// A new memory of type `ty` (the spec's `mem_alloc`), zero-filled to its minimum size.
     pub fn new(store: &mut Store, ty: MemoryType) -> Result<Memory, Error> {
-        let data = MemoryData::new(ty)?;
+        let data = store.inner.new_memory(ty)?;
         store.inner.memories.push(data);
         Ok(Memory {
             store: store.inner.id,
@@ -132,8 +181,10 @@ impl Memory {
 
     /// Grow by `delta` pages and return the old size (the spec's `mem_grow`).
     pub fn grow(&self, store: &mut Store, delta: u64) -> Result<u64, Error> {
-        self.data_mut(store)?
-            .grow(delta)
+        store.inner.check(self.store, "memory")?;
+        store
+            .inner
+            .grow_memory(self.index as usize, delta)
             .ok_or_else(|| Error::Usage(format!("memory cannot grow by {delta} pages")))
     }
 

@@ -44,6 +44,7 @@ fn config_bytes(config: &Config) -> Vec<u8> {
         f.reference_types,
         f.simd,
         f.multi_memory,
+        config.epoch_interruption,
     ]
     .iter()
     .map(|b| *b as u8)

@@ -69,6 +69,10 @@ pub(crate) struct StoreInner {
     pub depth: u32,
     /// The `Store` value that entered wasm most recently (valid while `depth > 0`).
     pub entered: *mut Store,
+    /// Bytes of linear memory held by the store's memories (against `max_memory_bytes`).
+    pub memory_bytes: u64,
+    /// Elements held by the store's tables (against `max_table_elements`).
+    pub table_elements: u64,
 }
 
 // SAFETY: the raw pointers in a store point to memory the store owns (boxed objects, instance
@@ -89,12 +93,17 @@ impl Store {
                 globals: Vec::new(),
                 instances: Vec::new(),
                 externs: Vec::new(),
-                limits: Box::new(VMRuntimeLimits::default()),
+                limits: Box::new(VMRuntimeLimits {
+                    epoch: engine.epoch_ptr(),
+                    ..VMRuntimeLimits::default()
+                }),
                 libcalls: Box::new(crate::libcalls::table(engine)),
                 host_error: None,
                 backtrace: Vec::new(),
                 depth: 0,
                 entered: core::ptr::null_mut(),
+                memory_bytes: 0,
+                table_elements: 0,
             }),
         }
     }
@@ -109,6 +118,15 @@ impl Store {
     /// innermost 64 frames (std-shim). Cleared when the host calls into wasm again.
     pub fn trap_backtrace(&self) -> &[FrameInfo] {
         &self.inner.backtrace
+    }
+
+    /// Interrupt wasm running in this store once the engine's epoch has advanced `ticks`
+    /// beyond its current value ([`Engine::increment_epoch`]): the call then fails with an
+    /// `Interrupted` trap, and the store stays usable. Needs [`crate::Config::epoch_interruption`];
+    /// by default a store has no deadline.
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        let now = self.inner.engine.current_epoch();
+        self.inner.limits.epoch_deadline = now.saturating_add(ticks);
     }
 
     /// Keep a host value in the store and return a reference wasm can hold as `externref`.

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use crate::backend::vmcontext::VMTableDefinition;
 use crate::backend::{TableType, TrapCode, ValType};
 use crate::error::Error;
-use crate::store::Store;
+use crate::store::{Store, StoreInner};
 use crate::val::{from_raw, to_raw, Val};
 
 /// Most elements a table may grow to: the spec allows `table.grow` to fail, and a hostile
@@ -91,11 +91,47 @@ impl TableData {
     }
 }
 
+impl StoreInner {
+    /// A new table of type `ty` with elements `init`, within the engine's
+    /// [`crate::Config::max_table_elements`].
+    pub(crate) fn new_table(
+        &mut self,
+        ty: TableType,
+        init: usize,
+    ) -> Result<Box<TableData>, Error> {
+        let limit = self.engine.config().max_table_elements;
+        let total = self.table_elements.saturating_add(ty.limits.min);
+        if total > limit {
+            return Err(Error::Limit(format!(
+                "a table of {} elements would bring the store's tables to {total} elements, \
+                 over its limit of {limit} (Config::max_table_elements; \
+                 `lazuli run --max-table-elements`)",
+                ty.limits.min
+            )));
+        }
+        let data = TableData::new(ty, init)?;
+        self.table_elements = total;
+        Ok(data)
+    }
+
+    /// Grow table `index` of the store by `delta` elements set to `init`: the old size, or
+    /// `None` if its maximum, the store's limit or the allocator says no.
+    pub(crate) fn grow_table(&mut self, index: usize, delta: u64, init: usize) -> Option<u64> {
+        let total = self.table_elements.checked_add(delta)?;
+        if total > self.engine.config().max_table_elements {
+            return None;
+        }
+        let old = self.tables.get_mut(index)?.grow(delta, init)?;
+        self.table_elements = total;
+        Some(old)
+    }
+}
+
 impl Table {
     /// A new table of type `ty` with every element set to `init` (the spec's `table_alloc`).
     pub fn new(store: &mut Store, ty: TableType, init: Val) -> Result<Table, Error> {
         let raw = check_ref(store, ValType::from(ty.element), &init)?;
-        let data = TableData::new(ty, raw)?;
+        let data = store.inner.new_table(ty, raw)?;
         store.inner.tables.push(data);
         Ok(Table {
             store: store.inner.id,
@@ -147,8 +183,9 @@ impl Table {
     pub fn grow(&self, store: &mut Store, delta: u64, init: Val) -> Result<u64, Error> {
         let ty = self.data(store)?.ty;
         let raw = check_ref(store, ValType::from(ty.element), &init)?;
-        store.inner.tables[self.index as usize]
-            .grow(delta, raw)
+        store
+            .inner
+            .grow_table(self.index as usize, delta, raw)
             .ok_or_else(|| Error::Usage(format!("table cannot grow by {delta} elements")))
     }
 }

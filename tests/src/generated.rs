@@ -26,3 +26,36 @@ pub fn big_frame_module() -> String {
     (call $sweep (i32.add (local.get $n) (i32.const 1)))))"#
     )
 }
+
+/// A module of `count` small functions and an export `main` that calls every one of them once
+/// through a table (each call compiles one more function lazily) and returns the sum
+/// `count * (count - 1) / 2` (wrapping to 32 bits).
+pub fn many_functions_module(count: u32) -> String {
+    let mut wat = String::with_capacity(count as usize * 64);
+    wat.push_str(&format!(
+        r#"(module
+  (type $t (func (param i32) (result i32)))
+  (table {count} funcref)
+  (elem (i32.const 0) func"#
+    ));
+    for i in 0..count {
+        wat.push_str(&format!(" {}", i + 1));
+    }
+    wat.push_str(&format!(
+        r#")
+  (func (export "main") (result i32) (local $i i32) (local $sum i32)
+    (loop $next
+      (local.set $sum (call_indirect (type $t) (local.get $sum) (local.get $i)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $next (i32.lt_u (local.get $i) (i32.const {count}))))
+    (local.get $sum))
+"#
+    ));
+    for i in 0..count {
+        wat.push_str(&format!(
+            "  (func (type $t) (i32.add (local.get 0) (i32.const {i})))\n"
+        ));
+    }
+    wat.push(')');
+    wat
+}

@@ -54,7 +54,8 @@ impl<'ctx> Lowering<'ctx, '_> {
                 }
                 self.builder.build_unconditional_branch(header)?;
                 self.builder.position_at_end(header);
-                // Every iteration counts toward the function's hotness.
+                // Every iteration counts toward the function's hotness, and may be interrupted.
+                self.epoch_check()?;
                 self.count_hotness()?;
                 let height = self.stack.len();
                 for phi in &header_phis {

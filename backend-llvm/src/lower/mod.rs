@@ -70,10 +70,18 @@ pub(crate) fn func_symbol(f: DefinedFuncIndex) -> String {
 /// The prefix of every wasm function's symbol; the defined index follows.
 pub(crate) const FUNC_SYMBOL_PREFIX: &str = "wasm_func_";
 
-/// Make `function` keep a frame pointer, so that a trap can walk the wasm frames above it.
+/// Make `function` keep a frame pointer, so that a trap can walk the wasm frames above it, and
+/// mark it as never unwinding.
 pub(crate) fn keep_frame_pointer(ctx: &Context, function: FunctionValue<'_>) {
     let attribute = ctx.create_string_attribute("frame-pointer", "all");
     function.add_attribute(inkwell::attributes::AttributeLoc::Function, attribute);
+    // Nothing unwinds through compiled code (traps jump over it, host functions cannot
+    // unwind), so no unwind tables: objects carry no `.eh_frame` to register.
+    let nounwind = inkwell::attributes::Attribute::get_named_enum_kind_id("nounwind");
+    function.add_attribute(
+        inkwell::attributes::AttributeLoc::Function,
+        ctx.create_enum_attribute(nounwind, 0),
+    );
 }
 
 /// Make `function`'s prologue call the stack probe (`crate::probe`) for frames of a page or
@@ -173,6 +181,8 @@ pub(crate) struct Lowering<'ctx, 'a> {
     trap_blocks: Vec<(TrapCode, BasicBlock<'ctx>)>,
     /// Hotness counting, in baseline code that may tier up.
     profile: Option<Profile>,
+    /// Whether to check the epoch at function entry and loop headers.
+    epoch_interruption: bool,
     index: DefinedFuncIndex,
     /// The `tbaa` metadata kind and one access tag per `AliasClass`, made on first use.
     alias_tags: std::cell::OnceCell<(u32, [inkwell::values::MetadataValue<'ctx>; 2])>,
@@ -185,12 +195,14 @@ pub(crate) fn lower_function<'ctx>(
     info: &ModuleInfo,
     index: DefinedFuncIndex,
     profile: Option<Profile>,
+    epoch_interruption: bool,
 ) -> std::result::Result<FunctionValue<'ctx>, CompileError> {
     let what = match info.func_name(info.func_index(index)) {
         Some(name) => format!("function {} ({name})", info.func_index(index)),
         None => format!("function {}", info.func_index(index)),
     };
-    lower(ctx, module, info, index, profile).map_err(|e| e.into_compile_error(&what))
+    lower(ctx, module, info, index, profile, epoch_interruption)
+        .map_err(|e| e.into_compile_error(&what))
 }
 
 fn lower<'ctx>(
@@ -199,6 +211,7 @@ fn lower<'ctx>(
     info: &ModuleInfo,
     index: DefinedFuncIndex,
     profile: Option<Profile>,
+    epoch_interruption: bool,
 ) -> Result<FunctionValue<'ctx>> {
     let types = Types::new(ctx);
     let func_index = info.func_index(index);
@@ -230,6 +243,7 @@ fn lower<'ctx>(
         dead_depth: 0,
         trap_blocks: Vec::new(),
         profile,
+        epoch_interruption,
         index,
         alias_tags: std::cell::OnceCell::new(),
     };
@@ -258,6 +272,7 @@ fn lower<'ctx>(
         }
     }
     l.stack_check()?;
+    l.epoch_check()?;
     l.count_hotness()?;
 
     let end_block = ctx.append_basic_block(function, "return");
@@ -567,6 +582,43 @@ impl<'ctx> Lowering<'ctx, '_> {
             self.builder
                 .build_int_compare(inkwell::IntPredicate::ULT, sp, limit, "stack_low")?;
         self.trap_if(low, TrapCode::StackOverflow)
+    }
+
+    /// With epoch interruption: trap with `Interrupted` if the engine's epoch has reached the
+    /// store's deadline. The epoch is read with a volatile load, so that no loop hoists it.
+    pub(crate) fn epoch_check(&mut self) -> Result<()> {
+        if !self.epoch_interruption {
+            return Ok(());
+        }
+        use lazuli_backend_api::vmcontext::VMRuntimeLimits;
+        let limits = self.load_ptr_field(self.vmctx, VMOffsets::RUNTIME_LIMITS, "limits")?;
+        let epoch_ptr = self.load_ptr_field(
+            limits,
+            std::mem::offset_of!(VMRuntimeLimits, epoch) as u32,
+            "epoch_ptr",
+        )?;
+        let epoch = self
+            .builder
+            .build_load(self.types.i64, epoch_ptr, "epoch")?;
+        inkwell::values::BasicValue::as_instruction_value(&epoch)
+            .map(|i| i.set_volatile(true))
+            .transpose()
+            .map_err(|e| LowerError::Unsupported(format!("volatile epoch load: {e}")))?;
+        let deadline = self
+            .load_field(
+                self.types.i64,
+                limits,
+                std::mem::offset_of!(VMRuntimeLimits, epoch_deadline) as u32,
+                "epoch_deadline",
+            )?
+            .into_int_value();
+        let passed = self.builder.build_int_compare(
+            inkwell::IntPredicate::UGE,
+            epoch.into_int_value(),
+            deadline,
+            "deadline_passed",
+        )?;
+        self.trap_if(passed, TrapCode::Interrupted)
     }
 
     /// Add one to the function's hotness counter; on reaching the threshold, ask for an

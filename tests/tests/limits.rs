@@ -1,0 +1,92 @@
+//! Resource limits: a module asking for more memory or table elements than the engine allows
+//! fails to instantiate with an error naming the limit, and growing past a limit fails cleanly
+//! (-1 in wasm), never an abort. The defaults keep a small hostile module from taking 8 GB.
+
+use lazuli_core::{Config, Error, Features, Imports, Instance, Module, Store};
+
+fn instantiate(config: Config, wat: &str) -> Result<(Store, Instance), Error> {
+    let features = Features {
+        multi_memory: true,
+        ..Features::default()
+    };
+    let engine = lazuli_tests::llvm_engine(config.workers(0).features(features));
+    let module = Module::from_wat(&engine, wat)?;
+    let mut store = Store::new(&engine);
+    let instance = Instance::new(&mut store, &module, &Imports::new())?;
+    Ok((store, instance))
+}
+
+fn limit_message(result: Result<(Store, Instance), Error>) -> String {
+    match result {
+        Err(Error::Limit(message)) => message,
+        Err(other) => panic!("expected a limit error, got {other}"),
+        Ok(_) => panic!("expected a limit error, the module instantiated"),
+    }
+}
+
+#[test]
+fn the_defaults_refuse_8_gib_of_memory_and_200_million_table_elements() {
+    let two_memories = "(module (memory 65536) (memory 65536))";
+    let message = limit_message(instantiate(Config::default(), two_memories));
+    assert!(message.contains("max_memory_bytes"), "{message}");
+    assert!(message.contains("4294967296"), "{message}");
+
+    let tables: String = (0..20).map(|_| "(table 10000000 funcref)").collect();
+    let message = limit_message(instantiate(
+        Config::default(),
+        &format!("(module {tables})"),
+    ));
+    assert!(message.contains("max_table_elements"), "{message}");
+}
+
+#[test]
+fn one_full_memory_fits_the_default_and_costs_only_what_is_touched() {
+    let wat = r#"(module (memory (export "m") 65536)
+        (func (export "poke") (i32.store (i32.const 0xfffffff0) (i32.const 7))))"#;
+    let (mut store, instance) = instantiate(Config::default(), wat).unwrap();
+    let memory = instance.get_memory(&store, "m").unwrap();
+    assert_eq!(memory.size(&store).unwrap(), 65536);
+    instance
+        .get_typed_func::<(), ()>(&store, "poke")
+        .unwrap()
+        .call(&mut store, ())
+        .unwrap();
+    let mut word = [0u8; 4];
+    memory.read(&store, 0xffff_fff0, &mut word).unwrap();
+    assert_eq!(u32::from_le_bytes(word), 7);
+}
+
+#[test]
+fn a_configured_limit_is_named_when_instantiation_exceeds_it() {
+    let config = Config::default()
+        .max_memory_bytes(1 << 20)
+        .max_table_elements(1000);
+    let message = limit_message(instantiate(config.clone(), "(module (memory 17))"));
+    assert!(message.contains("1048576"), "{message}");
+    let message = limit_message(instantiate(config, "(module (table 1001 funcref))"));
+    assert!(message.contains("limit of 1000"), "{message}");
+}
+
+#[test]
+fn growing_past_a_limit_returns_minus_one() {
+    let config = Config::default()
+        .max_memory_bytes(4 << 16)
+        .max_table_elements(100);
+    let wat = r#"(module (memory 1) (table 10 funcref)
+        (func (export "grow_memory") (param i32) (result i32) (memory.grow (local.get 0)))
+        (func (export "grow_table") (param i32) (result i32)
+            (table.grow (ref.null func) (local.get 0))))"#;
+    let (mut store, instance) = instantiate(config, wat).unwrap();
+    let grow_memory = instance
+        .get_typed_func::<i32, i32>(&store, "grow_memory")
+        .unwrap();
+    assert_eq!(grow_memory.call(&mut store, 4), Ok(-1));
+    assert_eq!(grow_memory.call(&mut store, 3), Ok(1));
+    assert_eq!(grow_memory.call(&mut store, 1), Ok(-1));
+    let grow_table = instance
+        .get_typed_func::<i32, i32>(&store, "grow_table")
+        .unwrap();
+    assert_eq!(grow_table.call(&mut store, 91), Ok(-1));
+    assert_eq!(grow_table.call(&mut store, 90), Ok(10));
+    assert_eq!(grow_table.call(&mut store, 1), Ok(-1));
+}
