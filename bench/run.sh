@@ -30,6 +30,22 @@ for k in "${kernels[@]}"; do
   echo "| $name($n) | $native ms | $base ms | $tier ms | $eager ms | $wt ms | $v8 ms | $ratios |"
 done
 
+# The cost of epoch interruption (a check at every function entry and loop header), side by
+# side with the same mode without it.
+echo
+echo "| kernel: epoch interruption | lazuli eager | eager + epoch checks | cost | lazuli tiered | tiered + epoch checks | cost |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+for k in "${kernels[@]}"; do
+  set -- $k
+  name=$1; n=$2
+  e0=$(./target/release/steady "$out/kernels.wasm" "$name" "$n" eager | cut -d' ' -f2)
+  e1=$(./target/release/steady "$out/kernels.wasm" "$name" "$n" eager+epoch | cut -d' ' -f2)
+  t0=$(./target/release/steady "$out/kernels.wasm" "$name" "$n" tiered | cut -d' ' -f2)
+  t1=$(./target/release/steady "$out/kernels.wasm" "$name" "$n" tiered+epoch | cut -d' ' -f2)
+  ratios=$(python3 -c "print(f'{$e1/$e0:.2f}x | $t0 ms | $t1 ms | {$t1/$t0:.2f}x')")
+  echo "| $name($n) | $e0 ms | $e1 ms | $ratios |"
+done
+
 # Time to first result (compilation included): the kernels, and a large module of 10,000
 # functions of which 10 run (the start-up workload).
 ./target/release/first --write-startup-module "$out/startup.wasm"

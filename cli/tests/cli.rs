@@ -20,6 +20,27 @@ fn lazuli_with_config(args: &[&str], config: &std::path::Path) -> Output {
         .expect("lazuli runs")
 }
 
+/// `lazuli run --cache DIR example --invoke fac 5`, with the cache key under `config`.
+fn cached_fac5(dir: &std::path::Path, config: &std::path::Path) -> Output {
+    let dir = dir.to_str().unwrap();
+    let args = ["run", &example(), "--cache", dir, "--invoke", "fac", "5"];
+    lazuli_with_config(&args, config)
+}
+
+/// The example compiled to `lzc`, then forged as an attacker would: a byte of its code changed
+/// and the checksum recomputed, so that only trust can tell it apart.
+fn forged_blob(lzc: &std::path::Path) -> Vec<u8> {
+    let out = lazuli(&["compile", &example(), "-o", lzc.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let mut forged = std::fs::read(lzc).unwrap();
+    let body = forged.len() - 4;
+    // Somewhere in the backend's object (the last part before the checksum).
+    forged[body - 64] ^= 0x90;
+    let crc = crc32fast::hash(&forged[..body]);
+    forged[body..].copy_from_slice(&crc.to_le_bytes());
+    forged
+}
+
 fn example() -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/hello.wat").to_string()
 }
@@ -101,14 +122,7 @@ fn compiled_modules_run_whatever_their_name() {
 #[test]
 fn precompiled_modules_run_only_with_the_flag() {
     let lzc = temp("forge.lzc");
-    let out = lazuli(&["compile", &example(), "-o", lzc.to_str().unwrap()]);
-    assert!(out.status.success(), "{out:?}");
-    let mut forged = std::fs::read(&lzc).unwrap();
-    let body = forged.len() - 4;
-    // Somewhere in the backend's object (the last part before the checksum).
-    forged[body - 64] ^= 0x90;
-    let crc = crc32fast::hash(&forged[..body]);
-    forged[body..].copy_from_slice(&crc.to_le_bytes());
+    let forged = forged_blob(&lzc);
     let forged_path = temp("forged.wasm");
     std::fs::write(&forged_path, &forged).unwrap();
     for file in [&lzc, &forged_path] {
@@ -127,20 +141,7 @@ fn precompiled_modules_run_only_with_the_flag() {
 fn the_cache_reuses_good_entries_and_recompiles_damaged_ones() {
     let dir = temp("cache");
     let config = temp("config");
-    let run = || {
-        lazuli_with_config(
-            &[
-                "run",
-                &example(),
-                "--cache",
-                dir.to_str().unwrap(),
-                "--invoke",
-                "fac",
-                "5",
-            ],
-            &config,
-        )
-    };
+    let run = || cached_fac5(&dir, &config);
     assert_eq!(String::from_utf8_lossy(&run().stdout), "120\n");
     let entries: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -209,20 +210,7 @@ fn the_cache_trusts_nothing_in_its_directory() {
     use std::os::unix::fs::PermissionsExt;
     let dir = temp("cache-forge");
     let config = temp("config-forge");
-    let cached_run = |dir: &std::path::Path| {
-        lazuli_with_config(
-            &[
-                "run",
-                &example(),
-                "--cache",
-                dir.to_str().unwrap(),
-                "--invoke",
-                "fac",
-                "5",
-            ],
-            &config,
-        )
-    };
+    let cached_run = |dir: &std::path::Path| cached_fac5(dir, &config);
     assert_eq!(String::from_utf8_lossy(&cached_run(&dir).stdout), "120\n");
     let key = config.join("lazuli/cache-key");
     assert_eq!(
@@ -238,17 +226,7 @@ fn the_cache_trusts_nothing_in_its_directory() {
 
     // Forged: the same module's blob with its code changed and the checksum recomputed, then a
     // tag of the right length.
-    let lzc = temp("forge-src.lzc");
-    assert!(
-        lazuli(&["compile", &example(), "-o", lzc.to_str().unwrap()])
-            .status
-            .success()
-    );
-    let mut forged = std::fs::read(&lzc).unwrap();
-    let body = forged.len() - 4;
-    forged[body - 64] ^= 0x90;
-    let crc = crc32fast::hash(&forged[..body]);
-    forged[body..].copy_from_slice(&crc.to_le_bytes());
+    let mut forged = forged_blob(&temp("forge-src.lzc"));
     forged.extend_from_slice(&[0x5a; 32]);
     std::fs::write(&entry, &forged).unwrap();
     let out = cached_run(&dir);

@@ -1,6 +1,7 @@
 //! Steady-state speed of one exported kernel: `steady FILE.wasm KERNEL N MODE`, MODE one of
-//! `baseline` (lazy, no tier-up), `tiered` (lazy, tier-up on), `eager` (optimized object).
-//! Warms up with one call, then prints the result and the median time of five more calls in ms.
+//! `baseline` (lazy, no tier-up), `tiered` (lazy, tier-up on), `eager` (optimized object),
+//! each optionally with `+epoch` (compiled with epoch interruption checks, a deadline set but
+//! never reached). Warms up with one call, then prints the result and the median time of five more calls in ms.
 
 use lazuli_bench::median;
 use lazuli_core::backend::Strategy;
@@ -9,20 +10,28 @@ use lazuli_core::{Config, Imports, Instance, Module, Store, Val};
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, file, kernel, n, mode] = args.as_slice() else {
-        eprintln!("usage: steady FILE.wasm KERNEL N baseline|tiered|eager");
+        eprintln!("usage: steady FILE.wasm KERNEL N baseline|tiered|eager[+epoch]");
         std::process::exit(2);
     };
     let n: i32 = n.parse().expect("N is a number");
-    let config = match mode.as_str() {
+    let (mode, epoch) = match mode.strip_suffix("+epoch") {
+        Some(mode) => (mode, true),
+        None => (mode.as_str(), false),
+    };
+    let config = match mode {
         "baseline" => Config::default().tier_up(0),
         "tiered" => Config::default(),
         "eager" => Config::default().strategy(Strategy::Eager),
         other => panic!("unknown mode {other}"),
-    };
+    }
+    .epoch_interruption(epoch);
     let engine = lazuli_tests::llvm_engine(config);
     let module =
         Module::new(&engine, std::fs::read(file).expect("readable wasm")).expect("valid module");
     let mut store = Store::new(&engine);
+    if epoch {
+        store.set_epoch_deadline(u64::MAX / 2);
+    }
     let instance = Instance::new(&mut store, &module, &Imports::new()).expect("instantiates");
     let f = instance.get_func(&store, kernel).expect("exported kernel");
     let mut result = f.call(&mut store, &[Val::I32(n)]).expect("runs");
