@@ -11,8 +11,8 @@ command -v node >/dev/null || { echo "node is required (the peer V8 runs in it)"
 cargo build --release -q -p lazuli-bench
 
 out=target/bench; mkdir -p "$out"
-clang-19 --target=wasm32 -O2 -mbulk-memory -nostdlib -Wl,--no-entry -o "$out/kernels.wasm" bench/kernels/kernels.c
-clang-19 -O2 -o "$out/kernels-native" bench/kernels/native.c bench/kernels/kernels.c
+clang-22 --target=wasm32 -O2 -mbulk-memory -nostdlib -Wl,--no-entry -o "$out/kernels.wasm" bench/kernels/kernels.c
+clang-22 -O2 -o "$out/kernels-native" bench/kernels/native.c bench/kernels/kernels.c
 
 kernels=("sieve 10" "nbody 100000" "matmul 2" "fibonacci 30")
 echo "| kernel | native | lazuli baseline | lazuli tiered | lazuli eager | wasmtime | node (V8) | tiered / wasmtime | tiered / native | tiered / baseline |"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # WASI run-to-exit benchmark: a large real program (SQLite's amalgamation, from the
 # libsqlite3-sys crate, with a fixed in-memory workload in bench/wasi/sqlite_bench.c) built with
-# clang-19 for wasm32-wasi, timed from process start to exit in Lazuli (lazy, lazy without
+# clang-22 for wasm32-wasi, timed from process start to exit in Lazuli (lazy, lazy without
 # speculation, eager compile + run, and loading a precompiled .lzc), Wasmtime (PyPI package)
 # and node (`node:wasi`), with each one's peak resident memory. Every run's output must equal
 # the reference output (node's). Prints a markdown table.
@@ -22,7 +22,7 @@ fi
 sqlite="$out/fetch/vendor/libsqlite3-sys-0.30.1/sqlite3"
 app="$out/sqlite_bench.wasm"
 if [[ ! -f "$app" || bench/wasi/sqlite_bench.c -nt "$app" ]]; then
-  clang-19 --target=wasm32-wasi --sysroot=/usr -O2 -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION \
+  clang-22 --target=wasm32-wasi -Wno-deprecated --sysroot=/usr -O2 -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION \
     -I"$sqlite" bench/wasi/sqlite_bench.c "$sqlite/sqlite3.c" -o "$app"
 fi
 lazuli=./target/release/lazuli

@@ -4,10 +4,11 @@
 set -euo pipefail
 
 packages=(
-  # LLVM 19 for llvm-sys 191 / inkwell 0.11 (llvm19-1-prefer-dynamic links libLLVM-19.so).
-  llvm-19-dev libpolly-19-dev libzstd-dev zlib1g-dev
+  # LLVM 22 for llvm-sys 221 / inkwell 0.11 (llvm22-1-prefer-dynamic links libLLVM.so.22.1),
+  # from Debian 12's security suite.
+  llvm-22-dev libpolly-22-dev libzstd-dev zlib1g-dev
   # C to wasm32 for test programs and benchmarks.
-  clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32
+  clang-22 lld-22 wasi-libc libclang-rt-22-dev-wasm32
   # node:wasi, the reference the WASI program tests compare with.
   nodejs
 )
@@ -27,7 +28,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [[ ! -x /usr/lib/llvm-19/bin/llvm-config ]]; then
-  echo "setup: /usr/lib/llvm-19/bin/llvm-config is missing after install" >&2
+if [[ ! -x /usr/lib/llvm-22/bin/llvm-config ]]; then
+  echo "setup: /usr/lib/llvm-22/bin/llvm-config is missing after install" >&2
   exit 1
 fi

@@ -1,5 +1,5 @@
 //! WASI programs nobody wrote for Lazuli's sake, end to end: C programs in `tests/wasi/`,
-//! built here with clang-19 and wasi-libc, run by `lazuli run` and by node's `node:wasi` (the
+//! built here with clang-22 and wasi-libc, run by `lazuli run` and by node's `node:wasi` (the
 //! reference); stdout, stderr and exit status must match. The sandbox escape program runs in
 //! Lazuli only (node's WASI is no sandbox) and every escape must fail with ENOTCAPABLE while
 //! the host file outside stays untouched.
@@ -17,13 +17,14 @@ fn build(name: &str) -> PathBuf {
     let wasm = out_dir.join(format!("{name}.wasm"));
     // Each test builds its own program; a per-process name keeps parallel builds apart.
     let partial = out_dir.join(format!("{name}.{}.partial", std::process::id()));
-    let status = Command::new("clang-19")
-        .args(["--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-o"])
+    let status = Command::new("clang-22")
+        // Debian lays wasi-libc out under the old triple, which clang 22 calls deprecated.
+        .args(["--target=wasm32-wasi", "-Wno-deprecated", "--sysroot=/usr", "-O2", "-o"])
         .arg(&partial)
         .arg(Path::new(SOURCES).join(format!("{name}.c")))
         .arg("-lm")
         .status()
-        .expect("clang-19 runs (scripts/setup.sh installs clang-19, lld-19 and wasi-libc)");
+        .expect("clang-22 runs (scripts/setup.sh installs clang-22, lld-22 and wasi-libc)");
     assert!(status.success(), "building {name}.c failed");
     std::fs::rename(&partial, &wasm).unwrap();
     wasm
