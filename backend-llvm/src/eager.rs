@@ -1,7 +1,14 @@
-//! Eager mode: every function of a module lowered into one LLVM module, optimized, emitted as a
-//! relocatable object for the host, and loaded into a JIT. The object (behind a header naming
-//! the LLVM version, target and CPU it was made for) is the serialized form of the code;
-//! loading it back links it without lowering or compiling anything.
+//! Eager mode: the functions of a module split into partitions of similar size, each lowered
+//! into its own LLVM module, optimized and emitted as a relocatable object for the host, on as
+//! many threads as the backend has (its workers plus the caller), then loaded into one JIT. The
+//! objects (behind a header naming the LLVM version, target and CPU they were made for) are the
+//! serialized form of the code; loading them back links them without lowering or compiling.
+//!
+//! Partitions are cut by wasm body size alone, never by thread count, and each is compiled on
+//! its own, so the same module and configuration give the same bytes on any machine of the
+//! same kind, with any number of threads. Wasm calls go through the GOT, so partitioning costs
+//! no optimization (no call is inlined either way), and a partition bounds the memory LLVM
+//! needs at once.
 
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Arc;
@@ -16,25 +23,104 @@ use crate::code_map::{function_sizes, CodeMap};
 use crate::jit::{host_target_machine, Jit};
 use crate::lower::lower_function;
 
-/// The symbol of the table of function addresses in an eager object.
-const FUNCTION_TABLE: &str = "lazuli_function_table";
+/// The symbol of partition `k`'s table of function addresses.
+fn function_table(k: usize) -> String {
+    format!("lazuli_function_table_{k}")
+}
 
-/// Lower and compile every function of `info` into one relocatable object. `progress` is told
-/// how many functions are lowered, out of how many.
-pub(crate) fn compile_object(
+/// Wasm body bytes per partition (about 50 KB of machine code at O2).
+const PARTITION_BYTES: usize = 64 << 10;
+
+/// Stack of each compiling thread: LLVM's passes recurse on large functions.
+const COMPILER_STACK: usize = 128 << 20;
+
+/// The partitions of `info`'s defined functions: consecutive index ranges of about
+/// [`PARTITION_BYTES`] of wasm each (a larger function is a partition of its own).
+pub(crate) fn partitions(info: &ModuleInfo) -> Vec<std::ops::Range<u32>> {
+    let mut parts = Vec::new();
+    let (mut start, mut bytes) = (0u32, 0usize);
+    for (i, body) in info.bodies.iter().enumerate() {
+        bytes += body.range.len();
+        if bytes >= PARTITION_BYTES {
+            parts.push(start..i as u32 + 1);
+            (start, bytes) = (i as u32 + 1, 0);
+        }
+    }
+    if start < info.bodies.len() as u32 || parts.is_empty() {
+        parts.push(start..info.bodies.len() as u32);
+    }
+    parts
+}
+
+/// Lower and compile the functions of `info` into relocatable objects, one per partition, on
+/// `threads` threads (the caller's included). `progress` is told how many functions are
+/// compiled, out of how many, on the calling thread.
+pub(crate) fn compile_objects(
     info: &ModuleInfo,
     level: OptLevel,
     epoch_interruption: bool,
+    threads: usize,
     progress: &dyn Fn(u32, u32),
+) -> Result<Vec<Vec<u8>>, CompileError> {
+    let parts = partitions(info);
+    let total = info.num_defined_funcs();
+    let threads = threads.clamp(1, parts.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, Result<Vec<u8>, CompileError>)>();
+    let mut objects: Vec<Option<Vec<u8>>> = vec![None; parts.len()];
+    std::thread::scope(|scope| -> Result<(), CompileError> {
+        let work = |done: std::sync::mpsc::Sender<(usize, Result<Vec<u8>, CompileError>)>| {
+            loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                let Some(range) = parts.get(k) else { break };
+                let object = compile_partition(info, level, epoch_interruption, k, range.clone());
+                let failed = object.is_err();
+                if done.send((k, object)).is_err() || failed {
+                    // Nobody waits any more, or this compile failed: stop taking work.
+                    next.store(parts.len(), Ordering::Relaxed);
+                    break;
+                }
+            }
+        };
+        for _ in 0..threads {
+            let done = done_tx.clone();
+            std::thread::Builder::new()
+                .name("lazuli-eager".into())
+                .stack_size(COMPILER_STACK)
+                .spawn_scoped(scope, move || work(done))
+                .map_err(|e| CompileError::new(format!("cannot start a compiling thread: {e}")))?;
+        }
+        drop(done_tx);
+        let mut compiled = 0;
+        for (k, object) in done_rx {
+            objects[k] = Some(object?);
+            compiled += parts[k].len() as u32;
+            progress(compiled, total);
+        }
+        Ok(())
+    })?;
+    objects
+        .into_iter()
+        .map(|o| o.ok_or_else(|| CompileError::new("a partition was not compiled")))
+        .collect()
+}
+
+/// Lower, optimize and emit the functions in `range` as one object whose table of their
+/// addresses is [`function_table`]`(k)`.
+fn compile_partition(
+    info: &ModuleInfo,
+    level: OptLevel,
+    epoch_interruption: bool,
+    k: usize,
+    range: std::ops::Range<u32>,
 ) -> Result<Vec<u8>, CompileError> {
     let tm = host_target_machine(level)?;
     let ctx = Context::create();
-    let module = ctx.create_module("lazuli_eager");
+    let module = ctx.create_module(&format!("lazuli_eager_{k}"));
     module.set_triple(&tm.get_triple());
     module.set_data_layout(&tm.get_target_data().get_data_layout());
-    let total = info.num_defined_funcs();
-    let mut functions = Vec::with_capacity(total as usize);
-    for i in 0..total {
+    let mut functions = Vec::with_capacity(range.len());
+    for i in range.clone() {
         let f = lower_function(
             &ctx,
             &module,
@@ -44,11 +130,11 @@ pub(crate) fn compile_object(
             epoch_interruption,
         )?;
         functions.push(f.as_global_value().as_pointer_value());
-        progress(i + 1, total);
     }
-    // One table of every function's address, so that loading needs a single symbol lookup.
+    // One table of the partition's function addresses, so that loading needs one symbol
+    // lookup per partition.
     let ptr = ctx.ptr_type(inkwell::AddressSpace::default());
-    let table = module.add_global(ptr.array_type(total), None, FUNCTION_TABLE);
+    let table = module.add_global(ptr.array_type(range.len() as u32), None, &function_table(k));
     table.set_initializer(&ptr.const_array(&functions));
     table.set_constant(true);
     crate::optimize(&module, level)?;
@@ -62,7 +148,8 @@ pub(crate) fn compile_object(
 pub(crate) struct ObjectCode {
     level: OptLevel,
     got: Box<[AtomicPtr<u8>]>,
-    object: Vec<u8>,
+    /// One object per partition, in partition order.
+    objects: Vec<Vec<u8>>,
     /// Where each function's code lies, for backtraces.
     code_map: CodeMap,
     /// Owns the code the GOT points to.
@@ -70,31 +157,46 @@ pub(crate) struct ObjectCode {
 }
 
 impl ObjectCode {
-    /// Load `object` (made by [`compile_object`] for `info`) and resolve every function.
+    /// Load `objects` (made by [`compile_objects`] for `info`) and resolve every function.
     pub(crate) fn load(
         info: &Arc<ModuleInfo>,
         level: OptLevel,
-        object: Vec<u8>,
+        objects: Vec<Vec<u8>>,
     ) -> Result<ObjectCode, CompileError> {
+        let parts = partitions(info);
+        if parts.len() != objects.len() {
+            return Err(CompileError::new(format!(
+                "the code has {} parts where this module has {} partitions",
+                objects.len(),
+                parts.len()
+            )));
+        }
         let jit = Jit::new(level)?;
-        jit.add_object(&object)?;
-        let table = jit.lookup(FUNCTION_TABLE)? as *const *mut u8;
-        let got: Box<[AtomicPtr<u8>]> = (0..info.num_defined_funcs() as usize)
-            // SAFETY: the object defines the table with one linked address per defined function
-            // (`compile_object`), and the module it was made for has that many functions (the
-            // serialized form keeps the module's bytes with the code, checked together).
-            .map(|i| AtomicPtr::new(unsafe { *table.add(i) }))
-            .collect();
+        for object in &objects {
+            jit.add_object(object)?;
+        }
+        let mut got = Vec::with_capacity(info.num_defined_funcs() as usize);
+        for (k, range) in parts.iter().enumerate() {
+            let table = jit.lookup(&function_table(k))? as *const *mut u8;
+            // SAFETY: object `k` defines its table with one linked address per function of
+            // partition `k` (`compile_partition`); the partitions are recomputed from the same
+            // module (the serialized form keeps the module's bytes with the code, checked
+            // together) and their count was checked above.
+            got.extend((0..range.len()).map(|i| AtomicPtr::new(unsafe { *table.add(i) })));
+        }
+        let got: Box<[AtomicPtr<u8>]> = got.into();
         let code_map = CodeMap::default();
-        for (f, len) in function_sizes(&object)? {
-            if let Some(start) = got.get(f.index()) {
-                code_map.insert(start.load(Ordering::Relaxed) as usize, len, f);
+        for object in &objects {
+            for (f, len) in function_sizes(object)? {
+                if let Some(start) = got.get(f.index()) {
+                    code_map.insert(start.load(Ordering::Relaxed) as usize, len, f);
+                }
             }
         }
         Ok(ObjectCode {
             level,
             got,
-            object,
+            objects,
             code_map,
             _jit: jit,
         })
@@ -143,7 +245,7 @@ impl CompiledCode for ObjectCode {
     }
 
     fn serialize(&self) -> Result<Vec<u8>, CompileError> {
-        Ok(header::write(self.level, &self.object))
+        Ok(header::write(self.level, &self.objects))
     }
 }
 
@@ -153,7 +255,8 @@ pub(crate) mod header {
     use lazuli_backend_api::{CompileError, OptLevel};
 
     const MAGIC: &[u8; 8] = b"LZLLVMob";
-    const VERSION: u32 = 1;
+    /// 2: one object per partition, each with its length.
+    const VERSION: u32 = 2;
 
     /// LLVM's version, as `major.minor.patch`.
     fn llvm_version() -> String {
@@ -182,8 +285,9 @@ pub(crate) mod header {
         host().join(" ")
     }
 
-    pub(crate) fn write(level: OptLevel, object: &[u8]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(object.len() + 256);
+    pub(crate) fn write(level: OptLevel, objects: &[Vec<u8>]) -> Vec<u8> {
+        let size: usize = objects.iter().map(|o| o.len() + 8).sum();
+        let mut out = Vec::with_capacity(size + 256);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
         for field in host() {
@@ -194,12 +298,16 @@ pub(crate) mod header {
             OptLevel::Baseline => 0,
             OptLevel::Optimized => 1,
         });
-        out.extend_from_slice(object);
+        out.extend_from_slice(&(objects.len() as u32).to_le_bytes());
+        for object in objects {
+            out.extend_from_slice(&(object.len() as u64).to_le_bytes());
+            out.extend_from_slice(object);
+        }
         out
     }
 
-    /// Check the header against this host and return the opt level and the object.
-    pub(crate) fn read(bytes: &[u8]) -> Result<(OptLevel, &[u8]), CompileError> {
+    /// Check the header against this host and return the opt level and the objects.
+    pub(crate) fn read(bytes: &[u8]) -> Result<(OptLevel, Vec<&[u8]>), CompileError> {
         let mut rest = bytes
             .strip_prefix(MAGIC.as_slice())
             .ok_or_else(|| CompileError::new("not code made by Lazuli's LLVM backend"))?;
@@ -232,6 +340,19 @@ pub(crate) mod header {
             1 => OptLevel::Optimized,
             n => return Err(CompileError::new(format!("unknown optimization level {n}"))),
         };
-        Ok((level, rest))
+        let count = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes"));
+        let mut objects = Vec::new();
+        for _ in 0..count {
+            let len = u64::from_le_bytes(take(8)?.try_into().expect("8 bytes"));
+            let len = usize::try_from(len).map_err(|_| truncated())?;
+            objects.push(take(len)?);
+        }
+        if !rest.is_empty() {
+            return Err(CompileError::new(format!(
+                "{} bytes follow the last object",
+                rest.len()
+            )));
+        }
+        Ok((level, objects))
     }
 }

@@ -334,14 +334,22 @@ impl CompiledCode for LazyCode {
         self.shared.code_map.lookup(pc)
     }
 
-    /// A lazy module is serialized as eager code: every function is compiled into one object.
+    /// A lazy module is serialized as eager code: every function is compiled, partition by
+    /// partition, with the workers' help.
     fn serialize(&self) -> Result<Vec<u8>, CompileError> {
-        let object = crate::eager::compile_object(
+        let threads = 1 + self
+            .shared
+            .tasks
+            .as_ref()
+            .and_then(Weak::upgrade)
+            .map_or(0, |t| t.workers());
+        let objects = crate::eager::compile_objects(
             &self.shared.info,
             self.shared.level,
             self.shared.epoch_interruption,
+            threads,
             &|_, _| {},
         )?;
-        Ok(crate::eager::header::write(self.shared.level, &object))
+        Ok(crate::eager::header::write(self.shared.level, &objects))
     }
 }

@@ -65,6 +65,11 @@ impl LlvmBackend {
         self
     }
 
+    /// Threads for eager compilation: the workers and the calling thread.
+    pub(crate) fn compile_threads(&self) -> usize {
+        1 + self.tasks.as_ref().map_or(0, |t| t.workers())
+    }
+
     fn trampoline(&self, kind: TrampolineKind, ty: &FuncType) -> Result<CodePtr, CompileError> {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         // Looked up by reference: host->wasm calls come through here, and must not allocate.
@@ -121,16 +126,17 @@ impl CodeBackend for LlvmBackend {
                 self.tasks.clone(),
             )?)),
             Strategy::Eager => {
-                let object = eager::compile_object(
+                let objects = eager::compile_objects(
                     &module,
                     opts.opt_level,
                     opts.epoch_interruption,
+                    self.compile_threads(),
                     progress,
                 )?;
                 Ok(Box::new(eager::ObjectCode::load(
                     &module,
                     opts.opt_level,
-                    object,
+                    objects,
                 )?))
             }
         }
@@ -141,11 +147,11 @@ impl CodeBackend for LlvmBackend {
         module: Arc<ModuleInfo>,
         bytes: &[u8],
     ) -> Result<Box<dyn CompiledCode>, CompileError> {
-        let (level, object) = eager::header::read(bytes)?;
+        let (level, objects) = eager::header::read(bytes)?;
         Ok(Box::new(eager::ObjectCode::load(
             &module,
             level,
-            object.to_vec(),
+            objects.into_iter().map(<[u8]>::to_vec).collect(),
         )?))
     }
 

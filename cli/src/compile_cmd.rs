@@ -20,6 +20,10 @@ pub struct CompileArgs {
     /// Optimization level: 0 (baseline) or 2 (optimized, the default).
     #[arg(long, value_name = "N", default_value_t = 2)]
     opt_level: u8,
+    /// Threads that compile besides this one (default: available cores minus one). The output
+    /// is the same whatever the number.
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
 }
 
 /// Parse `--opt-level`.
@@ -35,9 +39,10 @@ pub fn opt_level(n: u8) -> Result<OptLevel, String> {
 
 /// Compile and write.
 pub fn run(args: CompileArgs) -> Result<ExitCode, String> {
-    let config = Config::default()
+    let mut config = Config::default()
         .strategy(Strategy::Eager)
         .opt_level(opt_level(args.opt_level)?);
+    config.workers = args.workers;
     let engine = lazuli_tests::llvm_engine(config);
     let wasm = match read(&args.file)? {
         Contents::Wasm(w) => w,

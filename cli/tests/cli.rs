@@ -372,7 +372,10 @@ fn a_module_over_the_memory_limit_is_refused_by_name() {
 /// with the LLVM versions named, never loaded.
 #[test]
 fn code_made_with_another_llvm_is_refused() {
-    let blob = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/hello-llvm19.lzc");
+    let blob = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/hello-llvm19.lzc"
+    );
     let out = lazuli(&["run", "--allow-precompiled", blob, "--invoke", "fac", "5"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -19,7 +19,13 @@ fn build(name: &str) -> PathBuf {
     let partial = out_dir.join(format!("{name}.{}.partial", std::process::id()));
     let status = Command::new("clang-22")
         // Debian lays wasi-libc out under the old triple, which clang 22 calls deprecated.
-        .args(["--target=wasm32-wasi", "-Wno-deprecated", "--sysroot=/usr", "-O2", "-o"])
+        .args([
+            "--target=wasm32-wasi",
+            "-Wno-deprecated",
+            "--sysroot=/usr",
+            "-O2",
+            "-o",
+        ])
         .arg(&partial)
         .arg(Path::new(SOURCES).join(format!("{name}.c")))
         .arg("-lm")

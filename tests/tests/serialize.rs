@@ -211,3 +211,39 @@ fn modules_move_to_other_threads_and_run_there_concurrently() {
         assert_eq!(t.join().unwrap(), (6765, 5050));
     }
 }
+
+/// Eager compilation splits a module into partitions compiled on several threads; the
+/// serialized bytes are the same whatever the number of threads, and the code runs.
+#[test]
+fn eager_output_is_the_same_with_any_number_of_threads() {
+    let wat = lazuli_tests::generated::many_functions_module(20_000);
+    let blobs: Vec<Vec<u8>> = [0, 1, 3]
+        .into_iter()
+        .map(|workers| {
+            let config = Config::default()
+                .strategy(Strategy::Eager)
+                .opt_level(OptLevel::Baseline)
+                .workers(workers);
+            let engine = llvm_engine(config);
+            let module = Module::from_wat(&engine, &wat).unwrap();
+            // Bodies well over the partition size: several partitions.
+            assert!(module.info().bytes.len() > 150_000);
+            module.serialize().unwrap()
+        })
+        .collect();
+    assert!(blobs.windows(2).all(|w| w[0] == w[1]));
+    let engine = llvm_engine(
+        Config::default()
+            .strategy(Strategy::Eager)
+            .opt_level(OptLevel::Baseline)
+            .workers(0),
+    );
+    let module = load(&engine, &blobs[0]).unwrap();
+    let mut store = Store::new(&engine);
+    let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
+    let main = instance.get_typed_func::<(), i32>(&store, "main").unwrap();
+    assert_eq!(
+        main.call(&mut store, ()),
+        Ok((20_000u64 * 19_999 / 2) as i32)
+    );
+}

@@ -36,7 +36,7 @@ fn main() {
     let workers = lazuli_std_shim::Workers::default_count();
     let (lazy, lazy_result, lazy_compiled) = first_result(&bytes, Strategy::Lazy, 0);
     let (spec, spec_result, spec_compiled) = first_result(&bytes, Strategy::Lazy, workers);
-    let (eager, eager_result, eager_compiled) = first_result(&bytes, Strategy::Eager, 0);
+    let (eager, eager_result, eager_compiled) = first_result(&bytes, Strategy::Eager, workers);
     assert_eq!(
         lazy_result, eager_result,
         "both modes compute the same result"
@@ -67,7 +67,7 @@ fn main() {
     });
 
     println!();
-    println!("| measurement | lazy | lazy + speculation ({workers} workers) | eager (compile all first) | eager / lazy |");
+    println!("| measurement | lazy | lazy + speculation ({workers} workers) | eager (compile all first, {} threads) | eager / lazy |", workers + 1);
     println!("|---|---:|---:|---:|---:|");
     println!(
         "| bytes to first result | {:.1} ms ({lazy_compiled} compiled) | {:.1} ms ({spec_compiled} compiled by then) | {:.1} ms ({eager_compiled} compiled) | {:.0}x |",
