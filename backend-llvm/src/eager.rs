@@ -255,7 +255,8 @@ pub(crate) mod header {
     use lazuli_backend_api::{CompileError, OptLevel};
 
     const MAGIC: &[u8; 8] = b"LZLLVMob";
-    /// 2: one object per partition, each with its length.
+    /// 2: one object per partition, each with its length. Every version starts with the magic,
+    /// the version and the host fields, in this layout.
     const VERSION: u32 = 2;
 
     /// LLVM's version, as `major.minor.patch`.
@@ -321,11 +322,8 @@ pub(crate) mod header {
             Ok(head)
         };
         let version = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes"));
-        if version != VERSION {
-            return Err(CompileError::new(format!(
-                "code format version {version}, this build reads version {VERSION}"
-            )));
-        }
+        // The host fields come first in every format version, so code made elsewhere is named
+        // for what it was made with (another LLVM, say) rather than for its format.
         for (name, here) in FIELDS.iter().zip(host()) {
             let len = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes")) as usize;
             let there = String::from_utf8_lossy(take(len)?).into_owned();
@@ -334,6 +332,11 @@ pub(crate) mod header {
                     "code was made for {name} `{there}`, this host has `{here}`"
                 )));
             }
+        }
+        if version != VERSION {
+            return Err(CompileError::new(format!(
+                "code format version {version}, this build reads version {VERSION}"
+            )));
         }
         let level = match take(1)?[0] {
             0 => OptLevel::Baseline,

@@ -20,10 +20,10 @@ pub struct CompileArgs {
     /// Optimization level: 0 (baseline) or 2 (optimized, the default).
     #[arg(long, value_name = "N", default_value_t = 2)]
     opt_level: u8,
-    /// Threads that compile besides this one (default: available cores minus one). The output
-    /// is the same whatever the number.
-    #[arg(long, value_name = "N")]
-    workers: Option<usize>,
+    /// Threads that compile (default: the available cores). The output is the same whatever
+    /// the number.
+    #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    jobs: Option<u32>,
 }
 
 /// Parse `--opt-level`.
@@ -42,7 +42,8 @@ pub fn run(args: CompileArgs) -> Result<ExitCode, String> {
     let mut config = Config::default()
         .strategy(Strategy::Eager)
         .opt_level(opt_level(args.opt_level)?);
-    config.workers = args.workers;
+    // The caller compiles too: N jobs are N - 1 workers and this thread.
+    config.workers = args.jobs.map(|n| n as usize - 1);
     let engine = lazuli_tests::llvm_engine(config);
     let wasm = match read(&args.file)? {
         Contents::Wasm(w) => w,
