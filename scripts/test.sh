@@ -16,7 +16,7 @@ echo "== the main job (README) =="
 bash scripts/demo.sh
 
 suites=(--suite wasm-v1 --suite wasm-v2 --suite proposals/simd --suite proposals/multi-memory)
-echo "== spec suite, eager (one optimized object per module) =="
+echo "== spec suite, eager (optimized objects, one per partition, on every core) =="
 ./target/release/lazuli wast "${suites[@]}" --eager | tail -n 1
 echo "== spec suite, eager through serialize -> deserialize =="
 ./target/release/lazuli wast "${suites[@]}" --round-trip | tail -n 1
