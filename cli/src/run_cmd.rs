@@ -68,7 +68,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
         crate::load::Contents::Serialized(_)
     );
     if args.eager || args.cache.is_some() || serialized {
-        // A serialized module was compiled eagerly (with the default level of `compile`).
+        // A serialized module was compiled eagerly; its code keeps the level it was made at.
         config = config.strategy(lazuli_core::backend::Strategy::Eager);
     }
     config.workers = args.workers;

@@ -385,3 +385,22 @@ fn code_made_with_another_llvm_is_refused() {
     );
     assert!(out.stdout.is_empty());
 }
+
+/// `lazuli compile --opt-level 0` output runs with `lazuli run`: the level is the blob's own.
+#[test]
+fn a_module_compiled_at_level_0_runs() {
+    let lzc = temp("level0.lzc");
+    let out = lazuli(&[
+        "compile",
+        "--opt-level",
+        "0",
+        &example(),
+        "-o",
+        lzc.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let lzc = lzc.to_str().unwrap();
+    let out = lazuli(&["run", "--allow-precompiled", lzc, "--invoke", "fac", "5"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "120\n");
+}

@@ -5,7 +5,7 @@
 //! format version          u32
 //! Lazuli version          u32 length + UTF-8
 //! backend name            u32 length + UTF-8
-//! code-affecting config   u32 length + bytes (features and optimization level)
+//! code-affecting config   u32 length + bytes (features, epoch interruption; format 2)
 //! wasm bytes              u64 length + bytes
 //! backend code            u64 length + bytes (the backend's own header, then its code)
 //! checksum                u32, CRC-32 of everything before it
@@ -18,13 +18,12 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::backend::OptLevel;
 use crate::config::Config;
 use crate::error::Error;
 
 const MAGIC: &[u8; 8] = b"LAZULI\0\x1a";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const LAZULI_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Whether `bytes` start like a serialized module.
@@ -32,36 +31,55 @@ pub(crate) fn is_serialized(bytes: &[u8]) -> bool {
     bytes.starts_with(MAGIC)
 }
 
-/// The bytes of `config` that affect generated code.
-fn config_bytes(config: &Config) -> Vec<u8> {
+/// The settings of a configuration that decide what code must do (which modules validate,
+/// whether code checks the epoch), by name. Settings that only change how good the code is (the
+/// optimization level, tier-up) are not among them: a module compiled at any level loads into
+/// any engine, and its code keeps the level it was compiled at.
+fn code_settings(config: &Config) -> [(&'static str, bool); 9] {
     let f = config.features;
-    let mut out: Vec<u8> = [
-        f.mutable_global,
-        f.multi_value,
-        f.sign_extension,
-        f.saturating_float_to_int,
-        f.bulk_memory,
-        f.reference_types,
-        f.simd,
-        f.multi_memory,
-        config.epoch_interruption,
+    [
+        ("mutable-global", f.mutable_global),
+        ("multi-value", f.multi_value),
+        ("sign-extension", f.sign_extension),
+        ("saturating-float-to-int", f.saturating_float_to_int),
+        ("bulk-memory", f.bulk_memory),
+        ("reference-types", f.reference_types),
+        ("simd", f.simd),
+        ("multi-memory", f.multi_memory),
+        ("epoch-interruption", config.epoch_interruption),
     ]
-    .iter()
-    .map(|b| *b as u8)
-    .collect();
-    out.push(match config.effective_opt_level() {
-        OptLevel::Baseline => 0,
-        OptLevel::Optimized => 1,
-    });
-    out
 }
 
-fn describe_config(bytes: &[u8]) -> String {
-    format!(
-        "features {:?}, opt level {}",
-        &bytes[..bytes.len().saturating_sub(1)],
-        bytes.last().copied().unwrap_or(0)
-    )
+/// The bytes of `config` that affect what generated code must do.
+fn config_bytes(config: &Config) -> Vec<u8> {
+    code_settings(config)
+        .iter()
+        .map(|(_, on)| *on as u8)
+        .collect()
+}
+
+/// The settings that `bytes` (from [`config_bytes`]) and `here` disagree on.
+fn describe_difference(bytes: &[u8], here: &Config) -> String {
+    let mut differences = Vec::new();
+    for (i, (name, on_here)) in code_settings(here).iter().enumerate() {
+        match bytes.get(i) {
+            Some(&there) if (there != 0) != *on_here => differences.push(format!(
+                "{name} {} there, {} here",
+                if there != 0 { "on" } else { "off" },
+                if *on_here { "on" } else { "off" }
+            )),
+            Some(_) => {}
+            None => differences.push(format!("{name} missing there")),
+        }
+    }
+    if differences.is_empty() {
+        differences.push(format!(
+            "{} settings there, {} here",
+            bytes.len(),
+            code_settings(here).len()
+        ));
+    }
+    differences.join(", ")
 }
 
 fn put(out: &mut Vec<u8>, field: &[u8], wide: bool) {
@@ -164,9 +182,8 @@ pub(crate) fn read<'a>(
     let here = config_bytes(config);
     if made_with != here.as_slice() {
         return Err(bad(format!(
-            "compiled with another configuration ({}) than this engine's ({})",
-            describe_config(made_with),
-            describe_config(&here)
+            "compiled with another configuration than this engine's: {}",
+            describe_difference(made_with, config)
         )));
     }
     let wasm = field(true)?;

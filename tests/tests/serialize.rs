@@ -173,18 +173,35 @@ fn another_target_or_cpu_is_rejected() {
 #[test]
 fn another_code_affecting_config_is_rejected() {
     let bytes = blob(&eager());
-    let baseline = llvm_engine(
-        Config::default()
-            .strategy(Strategy::Eager)
-            .opt_level(OptLevel::Baseline),
-    );
-    rejected(load(&baseline, &bytes), "configuration");
     let wasm1 = llvm_engine(
         Config::default()
             .strategy(Strategy::Eager)
             .features(Features::WASM1),
     );
-    rejected(load(&wasm1, &bytes), "configuration");
+    rejected(load(&wasm1, &bytes), "multi-value on there, off here");
+    let interruptible = llvm_engine(
+        Config::default()
+            .strategy(Strategy::Eager)
+            .epoch_interruption(true),
+    );
+    rejected(
+        load(&interruptible, &bytes),
+        "epoch-interruption off there, on here",
+    );
+}
+
+/// The optimization level only changes how good the code is: a module compiled at one level
+/// loads into an engine set to the other and runs (its code keeps the level it was made at).
+#[test]
+fn a_module_compiled_at_any_level_loads_anywhere() {
+    let at = |level| llvm_engine(Config::default().strategy(Strategy::Eager).opt_level(level));
+    let optimized = at(OptLevel::Optimized);
+    let baseline = at(OptLevel::Baseline);
+    for (made, loads) in [(&optimized, &baseline), (&baseline, &optimized)] {
+        let module = load(loads, &blob(made)).unwrap();
+        let expected = run(&load(made, &blob(made)).unwrap());
+        assert_eq!(run(&module), expected);
+    }
 }
 
 #[test]
