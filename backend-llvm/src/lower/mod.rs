@@ -159,6 +159,9 @@ pub(crate) enum AliasClass {
     /// A `VMMemoryDefinition` (a memory's base and bound) and the VMContext slot pointing to
     /// it: written only by the runtime.
     MemoryDefinition,
+    /// The store's `VMRuntimeLimits` (the epoch pointer and deadline) and the VMContext slot
+    /// pointing to it: written only by the runtime, between calls into wasm.
+    RuntimeLimits,
 }
 
 pub(crate) struct Lowering<'ctx, 'a> {
@@ -185,7 +188,7 @@ pub(crate) struct Lowering<'ctx, 'a> {
     epoch_interruption: bool,
     index: DefinedFuncIndex,
     /// The `tbaa` metadata kind and one access tag per `AliasClass`, made on first use.
-    alias_tags: std::cell::OnceCell<(u32, [inkwell::values::MetadataValue<'ctx>; 2])>,
+    alias_tags: std::cell::OnceCell<(u32, [inkwell::values::MetadataValue<'ctx>; 3])>,
 }
 
 /// Lower defined function `index` into `module` as `func_symbol(index)`.
@@ -435,7 +438,11 @@ impl<'ctx> Lowering<'ctx, '_> {
             };
             (
                 self.ctx.get_kind_id("tbaa"),
-                [tag("wasm linear memory"), tag("memory definition")],
+                [
+                    tag("wasm linear memory"),
+                    tag("memory definition"),
+                    tag("runtime limits"),
+                ],
             )
         });
         // Only fails for a value that is not an instruction, which `access` is.
@@ -591,12 +598,24 @@ impl<'ctx> Lowering<'ctx, '_> {
             return Ok(());
         }
         use lazuli_backend_api::vmcontext::VMRuntimeLimits;
-        let limits = self.load_ptr_field(self.vmctx, VMOffsets::RUNTIME_LIMITS, "limits")?;
-        let epoch_ptr = self.load_ptr_field(
-            limits,
-            std::mem::offset_of!(VMRuntimeLimits, epoch) as u32,
-            "epoch_ptr",
-        )?;
+        // The limits and the epoch's address do not change while wasm runs, and no store to
+        // linear memory can touch them: tagged so, they can stay in registers across a loop.
+        let limits = self
+            .load_limits_field(
+                self.types.ptr,
+                self.vmctx,
+                VMOffsets::RUNTIME_LIMITS,
+                "limits",
+            )?
+            .into_pointer_value();
+        let epoch_ptr = self
+            .load_limits_field(
+                self.types.ptr,
+                limits,
+                std::mem::offset_of!(VMRuntimeLimits, epoch) as u32,
+                "epoch_ptr",
+            )?
+            .into_pointer_value();
         let epoch = self
             .builder
             .build_load(self.types.i64, epoch_ptr, "epoch")?;
@@ -605,7 +624,7 @@ impl<'ctx> Lowering<'ctx, '_> {
             .transpose()
             .map_err(|e| LowerError::Unsupported(format!("volatile epoch load: {e}")))?;
         let deadline = self
-            .load_field(
+            .load_limits_field(
                 self.types.i64,
                 limits,
                 std::mem::offset_of!(VMRuntimeLimits, epoch_deadline) as u32,
@@ -619,6 +638,23 @@ impl<'ctx> Lowering<'ctx, '_> {
             "deadline_passed",
         )?;
         self.trap_if(passed, TrapCode::Interrupted)
+    }
+
+    /// Load a field of the runtime limits (or the VMContext's pointer to them), tagged
+    /// [`AliasClass::RuntimeLimits`].
+    fn load_limits_field(
+        &self,
+        ty: impl BasicType<'ctx>,
+        base: PointerValue<'ctx>,
+        offset: u32,
+        name: &str,
+    ) -> Result<BasicValueEnum<'ctx>> {
+        let value = self.load_field(ty, base, offset, name)?;
+        self.set_alias_class(
+            inkwell::values::BasicValue::as_instruction_value(&value),
+            AliasClass::RuntimeLimits,
+        );
+        Ok(value)
     }
 
     /// Add one to the function's hotness counter; on reaching the threshold, ask for an
