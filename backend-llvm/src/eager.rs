@@ -28,14 +28,14 @@ fn function_table(k: usize) -> String {
     format!("lazuli_function_table_{k}")
 }
 
-/// Wasm body bytes per partition (about 50 KB of machine code at O2).
+/// Wasm body bytes per partition.
 const PARTITION_BYTES: usize = 64 << 10;
 
 /// Stack of each compiling thread: LLVM's passes recurse on large functions.
 const COMPILER_STACK: usize = 128 << 20;
 
-/// The partitions of `info`'s defined functions: consecutive index ranges of about
-/// [`PARTITION_BYTES`] of wasm each (a larger function is a partition of its own).
+/// The partitions of `info`'s defined functions: consecutive index ranges, each closed by the
+/// function that brings it to [`PARTITION_BYTES`] of wasm (the last one may be smaller).
 pub(crate) fn partitions(info: &ModuleInfo) -> Vec<std::ops::Range<u32>> {
     let mut parts = Vec::new();
     let (mut start, mut bytes) = (0u32, 0usize);
