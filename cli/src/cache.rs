@@ -83,7 +83,8 @@ impl Cache {
             Ok(None) => {}
             Err(why) => eprintln!("cache: {} {why}; recompiling", path.display()),
         }
-        let module = Module::with_progress(engine, wasm, &crate::load::progress())?;
+        let size = wasm.len();
+        let module = Module::with_progress(engine, wasm, &crate::load::progress(size))?;
         let blob = module.serialize()?;
         if let Err(e) = self.store(&path, &blob) {
             eprintln!("cache: cannot write {}: {e}", path.display());

@@ -52,7 +52,8 @@ pub fn run(args: CompileArgs) -> Result<ExitCode, String> {
         }
     };
     let start = std::time::Instant::now();
-    let module = Module::with_progress(&engine, wasm, &progress())
+    let size = wasm.len();
+    let module = Module::with_progress(&engine, wasm, &progress(size))
         .map_err(|e| format!("{}: {e}", args.file.display()))?;
     let blob = module.serialize().map_err(|e| e.to_string())?;
     std::fs::write(&args.output, &blob).map_err(|e| format!("{}: {e}", args.output.display()))?;

@@ -34,19 +34,33 @@ pub fn read(file: &Path) -> Result<Contents, String> {
     }
 }
 
-/// A progress printer for eager compiles: `functions done / total` on a terminal, nothing
-/// otherwise.
-pub fn progress() -> impl Fn(u32, u32) {
+/// A progress printer for eager compiles of `wasm_bytes` bytes of wasm: functions done out of
+/// the total, the rate in MB of wasm per second and the time left, on a terminal; nothing
+/// otherwise. Eager compilation reports once per partition, from the calling thread.
+pub fn progress(wasm_bytes: usize) -> impl Fn(u32, u32) {
     let on_terminal = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
     move |done, total| {
-        if on_terminal && (done == total || done % 64 == 0) {
-            let mut err = std::io::stderr();
-            let _ = write!(err, "\rcompiling: {done}/{total} functions");
-            if done == total {
-                let _ = writeln!(err);
-            }
-            let _ = err.flush();
+        if !on_terminal || total == 0 {
+            return;
         }
+        let elapsed = started.elapsed().as_secs_f64().max(1e-6);
+        let share = f64::from(done) / f64::from(total);
+        let rate = wasm_bytes as f64 * share / elapsed / 1e6;
+        let left = if done > 0 {
+            elapsed * (1.0 - share) / share
+        } else {
+            f64::INFINITY
+        };
+        let mut err = std::io::stderr();
+        let _ = write!(
+            err,
+            "\rcompiling: {done}/{total} functions, {rate:.2} MB/s, {left:.0} s left   "
+        );
+        if done == total {
+            let _ = writeln!(err);
+        }
+        let _ = err.flush();
     }
 }
 
@@ -74,8 +88,11 @@ pub fn load(
         Contents::Serialized(bytes) => unsafe { Module::deserialize(engine, &bytes) }
             .map_err(|e| format!("{}: {e}", file.display())),
         Contents::Wasm(bytes) => match cache {
-            None => Module::with_progress(engine, bytes, &progress())
-                .map_err(|e| format!("{}: {e}", file.display())),
+            None => {
+                let size = bytes.len();
+                Module::with_progress(engine, bytes, &progress(size))
+            }
+            .map_err(|e| format!("{}: {e}", file.display())),
             Some(dir) => crate::cache::Cache::open(dir)?
                 .load(engine, bytes)
                 .map_err(|e| format!("{}: {e}", file.display())),
