@@ -65,12 +65,16 @@ impl MemoryData {
             return None;
         }
         let new_len = usize::try_from(new).ok()?.checked_mul(PAGE_SIZE)?;
-        if new_len != self.bytes.len() {
-            // Fresh zeroed memory (the allocator takes it from the kernel's zero pages when
-            // large): only what the program touches becomes resident.
-            let mut grown = zeroed_bytes(new_len)?;
-            grown[..self.bytes.len()].copy_from_slice(&self.bytes);
-            self.bytes = grown;
+        if self.bytes.is_empty() {
+            // The first allocation comes zeroed from the allocator (from the kernel's zero
+            // pages when large): a declared size costs only what the program touches.
+            self.bytes = zeroed_bytes(new_len)?;
+        } else {
+            // Growth extends in place where the allocator can (no copy of what is there).
+            self.bytes
+                .try_reserve_exact(new_len - self.bytes.len())
+                .ok()?;
+            self.bytes.resize(new_len, 0);
         }
         self.def = VMMemoryDefinition {
             base: self.bytes.as_mut_ptr(),
@@ -118,17 +122,17 @@ impl StoreInner {
     pub(crate) fn new_memory(&mut self, ty: MemoryType) -> Result<Box<MemoryData>, Error> {
         let limit = self.engine.config().max_memory_bytes;
         let bytes = ty.limits.min.saturating_mul(PAGE_SIZE as u64);
-        if self.memory_bytes.saturating_add(bytes) > limit {
+        let total = self.memory_bytes.saturating_add(bytes);
+        if total > limit {
             return Err(Error::Limit(format!(
                 "a memory of {} pages ({bytes} bytes) would bring the store's linear memory to \
-                 {} bytes, over its limit of {limit} bytes (Config::max_memory_bytes; \
+                 {total} bytes, over its limit of {limit} bytes (Config::max_memory_bytes; \
                  `lazuli run --max-memory`)",
-                ty.limits.min,
-                self.memory_bytes.saturating_add(bytes)
+                ty.limits.min
             )));
         }
         let data = MemoryData::new(ty)?;
-        self.memory_bytes += bytes;
+        self.memory_bytes = total;
         Ok(data)
     }
 

@@ -90,3 +90,24 @@ fn growing_past_a_limit_returns_minus_one() {
     assert_eq!(grow_table.call(&mut store, 90), Ok(10));
     assert_eq!(grow_table.call(&mut store, 1), Ok(-1));
 }
+
+/// Growing a page at a time (as allocators inside wasm do) keeps what is there and adds zeroed
+/// pages; growth extends the allocation instead of copying the memory each time.
+#[test]
+fn growing_page_by_page_keeps_contents_and_zeroes_new_pages() {
+    let wat = r#"(module (memory (export "m") 1)
+        (func (export "grow") (param $n i32) (result i32)
+            (i32.store (i32.const 8) (i32.const 0x5eed))
+            (loop $more
+                (drop (memory.grow (i32.const 1)))
+                (br_if $more (i32.lt_u (memory.size) (local.get $n))))
+            (memory.size)))"#;
+    let (mut store, instance) = instantiate(Config::default(), wat).unwrap();
+    let grow = instance.get_typed_func::<i32, i32>(&store, "grow").unwrap();
+    assert_eq!(grow.call(&mut store, 2000), Ok(2000));
+    let memory = instance.get_memory(&store, "m").unwrap();
+    let bytes = memory.bytes(&store).unwrap();
+    assert_eq!(bytes.len(), 2000 * 65536);
+    assert_eq!(&bytes[8..12], &0x5eedu32.to_le_bytes());
+    assert!(bytes[65536..].iter().all(|b| *b == 0));
+}
