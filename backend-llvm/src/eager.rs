@@ -34,6 +34,11 @@ const PARTITION_BYTES: usize = 64 << 10;
 /// Stack of each compiling thread: LLVM's passes recurse on large functions.
 const COMPILER_STACK: usize = 128 << 20;
 
+/// Threads for eager compilation with `tasks`' workers: the workers and the calling thread.
+pub(crate) fn compile_threads(tasks: Option<&dyn lazuli_backend_api::TaskRunner>) -> usize {
+    1 + tasks.map_or(0, |t| t.workers())
+}
+
 /// The partitions of `info`'s defined functions: consecutive index ranges, each closed by the
 /// function that brings it to [`PARTITION_BYTES`] of wasm (the last one may be smaller).
 pub(crate) fn partitions(info: &ModuleInfo) -> Vec<std::ops::Range<u32>> {

@@ -337,12 +337,8 @@ impl CompiledCode for LazyCode {
     /// A lazy module is serialized as eager code: every function is compiled, partition by
     /// partition, with the workers' help.
     fn serialize(&self) -> Result<Vec<u8>, CompileError> {
-        let threads = 1 + self
-            .shared
-            .tasks
-            .as_ref()
-            .and_then(Weak::upgrade)
-            .map_or(0, |t| t.workers());
+        let tasks = self.shared.tasks.as_ref().and_then(Weak::upgrade);
+        let threads = crate::eager::compile_threads(tasks.as_deref());
         let objects = crate::eager::compile_objects(
             &self.shared.info,
             self.shared.level,

@@ -65,11 +65,6 @@ impl LlvmBackend {
         self
     }
 
-    /// Threads for eager compilation: the workers and the calling thread.
-    pub(crate) fn compile_threads(&self) -> usize {
-        1 + self.tasks.as_ref().map_or(0, |t| t.workers())
-    }
-
     fn trampoline(&self, kind: TrampolineKind, ty: &FuncType) -> Result<CodePtr, CompileError> {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         // Looked up by reference: host->wasm calls come through here, and must not allocate.
@@ -130,7 +125,7 @@ impl CodeBackend for LlvmBackend {
                     &module,
                     opts.opt_level,
                     opts.epoch_interruption,
-                    self.compile_threads(),
+                    eager::compile_threads(self.tasks.as_deref()),
                     progress,
                 )?;
                 Ok(Box::new(eager::ObjectCode::load(

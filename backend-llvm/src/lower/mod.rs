@@ -84,6 +84,16 @@ pub(crate) fn keep_frame_pointer(ctx: &Context, function: FunctionValue<'_>) {
     );
 }
 
+/// Make a load or store volatile, so that LLVM neither hoists nor merges it (a value another
+/// thread changes, or a count FastISel must select directly).
+fn set_volatile(access: Option<inkwell::values::InstructionValue<'_>>) -> Result<()> {
+    access
+        .map(|i| i.set_volatile(true))
+        .transpose()
+        .map(drop)
+        .map_err(|e| LowerError::Unsupported(format!("volatile access: {e}")))
+}
+
 /// Make `function`'s prologue call the stack probe (`crate::probe`) for frames of a page or
 /// more, so that no frame, however large, is allocated below the stack limit.
 pub(crate) fn probe_stack(ctx: &Context, function: FunctionValue<'_>) {
@@ -619,10 +629,7 @@ impl<'ctx> Lowering<'ctx, '_> {
         let epoch = self
             .builder
             .build_load(self.types.i64, epoch_ptr, "epoch")?;
-        inkwell::values::BasicValue::as_instruction_value(&epoch)
-            .map(|i| i.set_volatile(true))
-            .transpose()
-            .map_err(|e| LowerError::Unsupported(format!("volatile epoch load: {e}")))?;
+        set_volatile(inkwell::values::BasicValue::as_instruction_value(&epoch))?;
         let deadline = self
             .load_limits_field(
                 self.types.i64,
@@ -669,17 +676,12 @@ impl<'ctx> Lowering<'ctx, '_> {
         // A plain (volatile) count: FastISel selects it directly, while an atomic add would push
         // it onto its slow fallback; a count lost to a race between threads does no harm.
         let old = self.builder.build_load(self.types.i32, counter, "count")?;
-        let volatile = |i: Option<inkwell::values::InstructionValue<'ctx>>| {
-            i.map(|i| i.set_volatile(true))
-                .transpose()
-                .map_err(|e| LowerError::Unsupported(format!("volatile counter: {e}")))
-        };
-        volatile(inkwell::values::BasicValue::as_instruction_value(&old))?;
+        set_volatile(inkwell::values::BasicValue::as_instruction_value(&old))?;
         let old = old.into_int_value();
         let new = self
             .builder
             .build_int_add(old, self.i32_const(1), "count1")?;
-        volatile(Some(self.builder.build_store(counter, new)?))?;
+        set_volatile(Some(self.builder.build_store(counter, new)?))?;
         let hot = self.builder.build_int_compare(
             inkwell::IntPredicate::EQ,
             old,
