@@ -104,6 +104,17 @@ pub struct CompileStats {
     pub compile_nanos: u64,
     /// Time callers spent waiting for a function another thread was compiling, in nanoseconds.
     pub wait_nanos: u64,
+    /// Bytes of wasm function bodies compiled at the baseline tier.
+    pub baseline_bytes: u64,
+    /// Time spent compiling at the baseline tier, in nanoseconds.
+    pub baseline_nanos: u64,
+    /// Bytes of wasm function bodies compiled at the optimized tier.
+    pub optimized_bytes: u64,
+    /// Time spent compiling at the optimized tier, summed over threads, in nanoseconds.
+    pub optimized_nanos: u64,
+    /// Time hot functions waited from their tier-up request until their optimized code was
+    /// installed, summed over functions, in nanoseconds.
+    pub tier_up_wait_nanos: u64,
 }
 
 /// A code generator. One instance serves every module of an engine, possibly from several

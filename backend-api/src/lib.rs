@@ -11,6 +11,7 @@
 
 extern crate alloc;
 
+pub mod abi;
 mod backend;
 pub mod index;
 pub mod libcall;

@@ -315,6 +315,7 @@ impl CompiledCode for LazyCode {
             speculative: s.speculative.load(Ordering::Relaxed),
             compile_nanos: s.compile_nanos.load(Ordering::Relaxed),
             wait_nanos: s.wait_nanos.load(Ordering::Relaxed),
+            ..CompileStats::default()
         }
     }
 

@@ -38,6 +38,9 @@ pub struct WastArgs {
     /// right after its first call, which exercises optimized code.
     #[arg(long, value_name = "N")]
     tier_up: Option<u32>,
+    /// Code generators: llvm, baseline (single-pass only) or tiered (baseline, then LLVM).
+    #[arg(long, value_enum, default_value = "llvm")]
+    backend: lazuli_tests::BackendKind,
 }
 
 struct Script {
@@ -98,7 +101,7 @@ pub fn run(args: WastArgs) -> Result<ExitCode, String> {
         if args.validate_only {
             Engine::new(config)
         } else {
-            lazuli_tests::llvm_engine(config)
+            lazuli_tests::engine(config, args.backend)
         }
     };
     let mut total = Tally::default();

@@ -1,0 +1,160 @@
+//! The calling convention of compiled wasm functions, written down once for every backend
+//! (x86-64 System V, the only target so far).
+//!
+//! A wasm function `(p1 .. pn) -> (r1 .. rm)` is a C function
+//! `fn(vmctx: *mut u8, p1 .. pn [, results: *mut u8]) -> R`:
+//! - `vmctx` is the callee's `VMContext` (or a [`crate::vmcontext::VMHostContext`] for host
+//!   functions), always the first integer argument (`rdi`); lazy stubs rely on that.
+//! - `i32`, `i64` and references take the next of `rdi rsi rdx rcx r8 r9`; `f32` and `f64` the
+//!   next of `xmm0..xmm7`; once those run out, each takes the next 8-byte stack slot, in order.
+//!   An `i32` occupies the low half of its register or slot; the high half is undefined.
+//!   `v128` is an `i128`: two consecutive integer registers if two are left, else a 16-byte
+//!   aligned 16-byte stack slot (and no later integer argument goes in a register). No
+//!   backend passes `v128` across tiers yet: the baseline backend has no SIMD.
+//! - With no result `R` is void; with one, it is returned in `rax` (integers, references),
+//!   `xmm0` (floats) or `rax:rdx` (`v128`). With several, the caller passes one more integer
+//!   argument, a pointer to a record laid out by [`results_layout`], which the callee fills.
+//! - `rbx rbp r12..r15` are preserved; every other register may be clobbered. `rsp` is 16-byte
+//!   aligned at the call. Code keeps a frame-pointer chain (`push rbp; mov rbp, rsp`) so the
+//!   runtime can walk wasm frames for backtraces.
+//! - Before a function writes its frame it checks that `rsp - frame size` does not go below
+//!   [`crate::vmcontext::VMRuntimeLimits::stack_limit`], else it raises `StackOverflow`.
+//! - Traps are raised by calling [`crate::libcall::Libcall::RaiseTrap`], which never returns.
+//! - Lazily compiled baseline code counts calls and loop iterations in a per-function `u32`
+//!   and, when the count reaches the tier-up threshold, calls the backend's request function
+//!   once; a tier's code is reached only through the GOT, so either tier may call the other.
+
+use alloc::vec::Vec;
+
+use crate::types::ValType;
+
+/// Integer argument registers in order, as x86-64 register numbers (rdi, rsi, rdx, rcx, r8, r9).
+pub const INT_ARG_REGS: [u8; 6] = [7, 6, 2, 1, 8, 9];
+/// Number of float argument registers (`xmm0` to `xmm7`).
+pub const FLOAT_ARG_REGS: u8 = 8;
+
+/// Where one argument travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgLocation {
+    /// An integer register (x86-64 number); for `v128`, the low half (the high half is the next
+    /// register of [`INT_ARG_REGS`]).
+    Int(u8),
+    /// Float register `xmm{n}`.
+    Float(u8),
+    /// At this byte offset from the stack pointer at the call (the callee sees it at
+    /// `rbp + 16 + offset`).
+    Stack(u32),
+}
+
+/// Where the arguments of a signature travel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArgLocations {
+    /// The location of each wasm parameter, in order (the `vmctx` is not included).
+    pub params: Vec<ArgLocation>,
+    /// Where the results-record pointer goes, for signatures with several results.
+    pub results_pointer: Option<ArgLocation>,
+    /// Bytes of stack the arguments take (a multiple of 16).
+    pub stack_bytes: u32,
+}
+
+/// The argument locations of a function with these parameters and results.
+pub fn arg_locations(params: &[ValType], results: &[ValType]) -> ArgLocations {
+    let mut next_int = 1usize; // rdi holds the vmctx
+    let mut next_float = 0u8;
+    let mut stack = 0u32;
+    let mut place = |ty: ValType| -> ArgLocation {
+        match ty {
+            ValType::F32 | ValType::F64 if next_float < FLOAT_ARG_REGS => {
+                next_float += 1;
+                ArgLocation::Float(next_float - 1)
+            }
+            ValType::V128 if next_int + 2 <= INT_ARG_REGS.len() => {
+                next_int += 2;
+                ArgLocation::Int(INT_ARG_REGS[next_int - 2])
+            }
+            ValType::V128 => {
+                next_int = INT_ARG_REGS.len();
+                stack = stack.next_multiple_of(16);
+                stack += 16;
+                ArgLocation::Stack(stack - 16)
+            }
+            ValType::I32 | ValType::I64 | ValType::FuncRef | ValType::ExternRef
+                if next_int < INT_ARG_REGS.len() =>
+            {
+                next_int += 1;
+                ArgLocation::Int(INT_ARG_REGS[next_int - 1])
+            }
+            _ => {
+                stack += 8;
+                ArgLocation::Stack(stack - 8)
+            }
+        }
+    };
+    let params = params.iter().map(|t| place(*t)).collect();
+    let results_pointer = (results.len() > 1).then(|| place(ValType::I64));
+    ArgLocations {
+        params,
+        results_pointer,
+        stack_bytes: stack.next_multiple_of(16),
+    }
+}
+
+/// Size and alignment of a value in memory (in a results record).
+pub fn size_of(ty: ValType) -> u32 {
+    match ty {
+        ValType::I32 | ValType::F32 => 4,
+        ValType::I64 | ValType::F64 | ValType::FuncRef | ValType::ExternRef => 8,
+        ValType::V128 => 16,
+    }
+}
+
+/// The record several results are returned in: each field at its natural alignment, in order
+/// (a C struct). Returns the offset of each result and the record's size.
+pub fn results_layout(results: &[ValType]) -> (Vec<u32>, u32) {
+    let mut offset = 0u32;
+    let mut align = 1u32;
+    let offsets = results
+        .iter()
+        .map(|t| {
+            let size = size_of(*t);
+            align = align.max(size);
+            offset = offset.next_multiple_of(size);
+            offset += size;
+            offset - size
+        })
+        .collect();
+    (offsets, offset.next_multiple_of(align))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+    use ValType::*;
+
+    #[test]
+    fn integers_then_stack() {
+        let locs = arg_locations(&[I32, F64, I64, I64, I64, I64, I64, F32], &[I32, I64]);
+        assert_eq!(locs.params[0], ArgLocation::Int(6));
+        assert_eq!(locs.params[1], ArgLocation::Float(0));
+        assert_eq!(locs.params[5], ArgLocation::Int(9));
+        assert_eq!(locs.params[6], ArgLocation::Stack(0));
+        assert_eq!(locs.params[7], ArgLocation::Float(1));
+        assert_eq!(locs.results_pointer, Some(ArgLocation::Stack(8)));
+        assert_eq!(locs.stack_bytes, 16);
+    }
+
+    #[test]
+    fn v128_needs_two_registers() {
+        let locs = arg_locations(&[I64, I64, I64, I64, V128, I32], &[]);
+        assert_eq!(locs.params[4], ArgLocation::Stack(0));
+        assert_eq!(locs.params[5], ArgLocation::Stack(16));
+        assert_eq!(locs.stack_bytes, 32);
+    }
+
+    #[test]
+    fn results_are_naturally_aligned() {
+        assert_eq!(results_layout(&[I32, I64, F32]), (vec![0, 8, 16], 24));
+        assert_eq!(results_layout(&[I32, V128]), (vec![0, 16], 32));
+    }
+}

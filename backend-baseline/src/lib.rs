@@ -1,0 +1,181 @@
+//! Lazuli's baseline code generator: a single-pass compiler from WebAssembly straight to
+//! x86-64 machine code, in the style of V8's Liftoff. It is the first tier: cheap to run, so
+//! lazy compilation on first call costs little, and its code counts its own hotness so that
+//! an optimizing backend (LLVM) can recompile what runs long.
+//!
+//! It depends on `lazuli-backend-api` and wasmparser only: no LLVM.
+//!
+//! - `lower`: the one pass over a function's operators, one file per operator family;
+//! - `lazy`: a module's GOT, compile-on-first-call, and tier-up to an optimizing backend;
+//! - `stubs`: the per-function stubs (PLT) and the resolver they jump to;
+//! - `trampoline`: array (host -> wasm) and host (wasm -> host) adapters;
+//! - `code_memory`: executable memory in slabs;
+//! - `helpers`: runtime functions for the rarer conversions.
+//!
+//! [`BaselineBackend::with_optimizer`] makes the tiered configuration: baseline first, the
+//! optimizing backend for hot functions, for what the baseline cannot compile (SIMD), and for
+//! eager compilation and serialization.
+
+mod code_memory;
+mod helpers;
+mod lazy;
+mod lower;
+mod regs;
+mod stubs;
+mod trampoline;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use lazuli_backend_api::*;
+
+use crate::code_memory::CodeMemory;
+
+/// The baseline backend. One serves a whole engine.
+pub struct BaselineBackend {
+    optimizer: Option<(Arc<dyn CodeBackend>, Arc<dyn TaskRunner>)>,
+    /// Trampolines made so far: signature -> [array, host] addresses.
+    trampolines: Mutex<HashMap<FuncType, [Option<usize>; 2]>>,
+    trampoline_memory: CodeMemory,
+}
+
+impl BaselineBackend {
+    /// A baseline-only backend. Fails on a CPU without the instructions its code uses
+    /// (SSE4.1, POPCNT, LZCNT and BMI1's TZCNT: x86-64-v3 has them all).
+    pub fn new() -> Result<BaselineBackend, CompileError> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let missing: Vec<&str> = [
+                ("sse4.1", std::is_x86_feature_detected!("sse4.1")),
+                ("popcnt", std::is_x86_feature_detected!("popcnt")),
+                ("lzcnt", std::is_x86_feature_detected!("lzcnt")),
+                ("bmi1", std::is_x86_feature_detected!("bmi1")),
+            ]
+            .into_iter()
+            .filter(|(_, present)| !present)
+            .map(|(name, _)| name)
+            .collect();
+            if !missing.is_empty() {
+                return Err(CompileError::new(format!(
+                    "the baseline backend needs CPU features this host lacks: {}",
+                    missing.join(", ")
+                )));
+            }
+        }
+        if !cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+            return Err(CompileError::new(
+                "the baseline backend generates x86-64 code for Linux only",
+            ));
+        }
+        Ok(BaselineBackend {
+            optimizer: None,
+            trampolines: Mutex::new(HashMap::new()),
+            trampoline_memory: CodeMemory::new(),
+        })
+    }
+
+    /// The tiered configuration: `optimizer` recompiles hot functions on `tasks`' workers,
+    /// compiles what the baseline cannot, and does eager compilation and serialization.
+    /// The optimizer should have no workers of its own (its speculation would compile whole
+    /// call graphs at full cost).
+    pub fn with_optimizer(
+        mut self,
+        optimizer: Arc<dyn CodeBackend>,
+        tasks: Arc<dyn TaskRunner>,
+    ) -> BaselineBackend {
+        self.optimizer = Some((optimizer, tasks));
+        self
+    }
+
+    fn trampoline(&self, host: bool, ty: &FuncType) -> Result<CodePtr, CompileError> {
+        let mut cache = self.trampolines.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(addr) = cache.get(ty).and_then(|slots| slots[host as usize]) {
+            return Ok(CodePtr(addr as *const u8));
+        }
+        let code = if host {
+            trampoline::host(ty)?
+        } else {
+            trampoline::array(ty)?
+        };
+        let addr = self.trampoline_memory.publish(&code)?;
+        cache.entry(ty.clone()).or_default()[host as usize] = Some(addr as usize);
+        Ok(CodePtr(addr))
+    }
+}
+
+impl CodeBackend for BaselineBackend {
+    fn name(&self) -> &str {
+        match self.optimizer {
+            Some(_) => "tiered",
+            None => "baseline",
+        }
+    }
+
+    fn compile_with_progress(
+        &self,
+        module: Arc<ModuleInfo>,
+        opts: &CompileOptions,
+        progress: &dyn Fn(u32, u32),
+    ) -> Result<Box<dyn CompiledCode>, CompileError> {
+        match (opts.strategy, &self.optimizer) {
+            (Strategy::Lazy, optimizer) => {
+                let optimizer = optimizer.as_ref().map(|(backend, tasks)| lazy::Optimizer {
+                    backend: backend.clone(),
+                    tasks: Arc::downgrade(tasks),
+                    threshold: if tasks.workers() > 0 {
+                        opts.tier_up_threshold
+                    } else {
+                        0
+                    },
+                });
+                Ok(Box::new(lazy::LazyCode::new(module, opts, optimizer)?))
+            }
+            (Strategy::Eager, Some((optimizer, _))) => {
+                optimizer.compile_with_progress(module, opts, progress)
+            }
+            (Strategy::Eager, None) => Err(CompileError::new(
+                "the baseline backend compiles lazily only; eager compilation and \
+                 serialization need the LLVM backend",
+            )),
+        }
+    }
+
+    fn deserialize(
+        &self,
+        module: Arc<ModuleInfo>,
+        bytes: &[u8],
+    ) -> Result<Box<dyn CompiledCode>, CompileError> {
+        match &self.optimizer {
+            Some((optimizer, _)) => optimizer.deserialize(module, bytes),
+            None => Err(CompileError::new(
+                "the baseline backend cannot load serialized code; that needs the LLVM backend",
+            )),
+        }
+    }
+
+    fn array_trampoline(&self, ty: &FuncType) -> Result<CodePtr, CompileError> {
+        self.trampoline(false, ty)
+            .or_else(|e| self.optimizer_trampoline(false, ty, e))
+    }
+
+    fn host_trampoline(&self, ty: &FuncType) -> Result<CodePtr, CompileError> {
+        self.trampoline(true, ty)
+            .or_else(|e| self.optimizer_trampoline(true, ty, e))
+    }
+}
+
+impl BaselineBackend {
+    /// Signatures the baseline cannot adapt (v128) use the optimizer's trampolines.
+    fn optimizer_trampoline(
+        &self,
+        host: bool,
+        ty: &FuncType,
+        error: CompileError,
+    ) -> Result<CodePtr, CompileError> {
+        match &self.optimizer {
+            Some((optimizer, _)) if host => optimizer.host_trampoline(ty),
+            Some((optimizer, _)) => optimizer.array_trampoline(ty),
+            None => Err(error),
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! Calls: direct calls through the GOT (defined functions) or the import table, `call_indirect`
+//! with its null and signature checks, and libcalls into the runtime. Operands in registers
+//! are spilled first (every allocatable register is caller-saved).
+
+use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
+use lazuli_backend_api::abi::{self, ArgLocation};
+use lazuli_backend_api::libcall::Libcall;
+use lazuli_backend_api::vmcontext::VMOffsets;
+use lazuli_backend_api::{FuncIndex, FuncType, TrapCode, ValType};
+use wasmparser::Operator;
+
+use super::{FuncLowering, Location, Result};
+use crate::regs::{RegClass, RAX, SCRATCH, SCRATCH2, VMCTX, XSCRATCH};
+
+/// Whom a call goes to.
+#[derive(Clone, Copy)]
+enum Callee {
+    /// A defined function, through its GOT entry.
+    Defined(u32),
+    /// An imported function, through its `VMFuncImport`.
+    Imported(u32),
+    /// The `VMFuncRef` in r10.
+    FuncRef,
+}
+
+impl FuncLowering<'_> {
+    pub(crate) fn call_op(&mut self, op: &Operator<'_>) -> Result<bool> {
+        match *op {
+            Operator::Call { function_index } => {
+                let f = FuncIndex(function_index);
+                let ty = self.module.func_type(f).clone();
+                let callee = match self.module.defined_func_index(f) {
+                    Some(d) => Callee::Defined(d.0),
+                    None => Callee::Imported(function_index),
+                };
+                self.call(&ty, callee)?;
+            }
+            Operator::CallIndirect {
+                type_index,
+                table_index,
+            } => {
+                let ty = self.module.types[type_index as usize].clone();
+                self.load_func_ref(type_index, table_index);
+                self.call(&ty, Callee::FuncRef)?;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Pop a table index and leave the checked `VMFuncRef` pointer in r10.
+    fn load_func_ref(&mut self, type_index: u32, table: u32) {
+        let (_, index) = self.pop_to_reg();
+        let at = self.offsets.table(table) as i32;
+        let oob = self.trap_label(TrapCode::TableOutOfBounds);
+        let null = self.trap_label(TrapCode::IndirectCallToNull);
+        let mismatch = self.trap_label(TrapCode::BadSignature);
+        let type_ids = VMOffsets::TYPE_IDS as i32;
+        dynasm!(self.asm
+            ; .arch x64
+            ; mov Rd(index), Rd(index)
+            ; mov Rq(SCRATCH), QWORD [Rq(VMCTX) + at]
+            ; cmp Rq(index), QWORD [Rq(SCRATCH) + 8]
+            ; jae =>oob
+            ; mov Rq(SCRATCH), QWORD [Rq(SCRATCH)]
+            ; mov Rq(SCRATCH2), QWORD [Rq(SCRATCH) + Rq(index) * 8]
+            ; test Rq(SCRATCH2), Rq(SCRATCH2)
+            ; jz =>null
+            ; mov Rq(SCRATCH), QWORD [Rq(VMCTX) + type_ids]
+            ; mov Rd(SCRATCH), DWORD [Rq(SCRATCH) + 4 * type_index as i32]
+            ; cmp Rd(SCRATCH), DWORD [Rq(SCRATCH2) + 8]
+            ; jne =>mismatch
+        );
+        self.regs.release(RegClass::Gpr, index);
+    }
+
+    /// Call with signature `ty`: arguments from the stack to their ABI locations, the call,
+    /// results pushed.
+    fn call(&mut self, ty: &FuncType, callee: Callee) -> Result<()> {
+        if ty.params().contains(&ValType::V128) || ty.results().contains(&ValType::V128) {
+            return Err(self.unsupported_simd());
+        }
+        self.spill_regs();
+        let locs = abi::arg_locations(ty.params(), ty.results());
+        self.max_outgoing = self.max_outgoing.max(locs.stack_bytes);
+        let n = ty.params().len();
+        let base = self.stack.len() - n;
+        for (k, loc) in locs.params.iter().enumerate() {
+            let op = self.stack[base + k];
+            match *loc {
+                ArgLocation::Int(r) | ArgLocation::Float(r) => self.load_operand(op, base + k, r),
+                ArgLocation::Stack(off) => {
+                    let scratch = match RegClass::of(op.ty) {
+                        RegClass::Gpr => SCRATCH,
+                        RegClass::Xmm => XSCRATCH,
+                    };
+                    self.load_operand(op, base + k, scratch);
+                    self.store_to(op.ty, scratch, 4, off as i32);
+                }
+            }
+        }
+        let results = ty.results();
+        // Several results come back in a record in the slots above where they will live.
+        let record = if let Some(loc) = locs.results_pointer {
+            let lowest = base + 2 * results.len() - 1;
+            self.max_depth = self.max_depth.max(lowest as u32 + 1);
+            let off = self.slot_offset(lowest);
+            match loc {
+                ArgLocation::Int(r) => dynasm!(self.asm ; .arch x64 ; lea Rq(r), [rbp + off]),
+                ArgLocation::Stack(s) => dynasm!(self.asm
+                    ; .arch x64
+                    ; lea Rq(SCRATCH), [rbp + off]
+                    ; mov QWORD [rsp + s as i32], Rq(SCRATCH)
+                ),
+                ArgLocation::Float(_) => unreachable!("a pointer travels in an integer location"),
+            }
+            Some(off)
+        } else {
+            None
+        };
+        self.truncate(base);
+        match callee {
+            Callee::Defined(d) => {
+                let got = VMOffsets::GOT as i32;
+                dynasm!(self.asm
+                    ; .arch x64
+                    ; mov rax, QWORD [Rq(VMCTX) + got]
+                    ; mov rdi, Rq(VMCTX)
+                    ; call QWORD [rax + 8 * d as i32]
+                );
+            }
+            Callee::Imported(i) => {
+                let at = self.offsets.imported_func(i) as i32;
+                dynasm!(self.asm
+                    ; .arch x64
+                    ; mov rdi, QWORD [Rq(VMCTX) + at + 8]
+                    ; call QWORD [Rq(VMCTX) + at]
+                );
+            }
+            Callee::FuncRef => dynasm!(self.asm
+                ; .arch x64
+                ; mov rdi, QWORD [Rq(SCRATCH2) + 16]
+                ; mov rax, QWORD [Rq(SCRATCH2)]
+                ; call QWORD [rax]
+            ),
+        }
+        match (results, record) {
+            ([], _) => {}
+            ([t], _) => {
+                let reg = if RegClass::of(*t) == RegClass::Xmm {
+                    0
+                } else {
+                    RAX
+                };
+                self.regs.take(RegClass::of(*t), reg);
+                self.push_reg(*t, reg);
+            }
+            (_, Some(record)) => {
+                let (offsets, _) = abi::results_layout(results);
+                for (t, off) in results.iter().zip(offsets) {
+                    let depth = self.stack.len();
+                    let dst = self.slot_offset(depth);
+                    match t {
+                        ValType::I32 | ValType::F32 => dynasm!(self.asm
+                            ; .arch x64
+                            ; mov Rd(SCRATCH), DWORD [rbp + record + off as i32]
+                            ; mov DWORD [rbp + dst], Rd(SCRATCH)
+                        ),
+                        _ => dynasm!(self.asm
+                            ; .arch x64
+                            ; mov Rq(SCRATCH), QWORD [rbp + record + off as i32]
+                            ; mov QWORD [rbp + dst], Rq(SCRATCH)
+                        ),
+                    }
+                    self.push(*t, Location::Slot);
+                }
+            }
+            (_, None) => unreachable!("several results have a record"),
+        }
+        Ok(())
+    }
+
+    /// Call libcall `which` with `vmctx`, the immediates, then the top `operands` operands as
+    /// integer arguments; push its `i32` result if it has one.
+    pub(crate) fn libcall(
+        &mut self,
+        which: Libcall,
+        immediates: &[i64],
+        operands: usize,
+        result: Option<ValType>,
+    ) {
+        self.spill_regs();
+        let base = self.stack.len() - operands;
+        let mut args = abi::INT_ARG_REGS[1..].iter().copied();
+        for &imm in immediates {
+            let r = args.next().expect("libcalls take at most five arguments");
+            self.load_imm64(r, imm);
+        }
+        for k in 0..operands {
+            let r = args.next().expect("libcalls take at most five arguments");
+            let op = self.stack[base + k];
+            self.load_operand(op, base + k, r);
+            if op.ty == ValType::I32 {
+                // Libcalls take u32 arguments in full registers.
+                dynasm!(self.asm ; .arch x64 ; mov Rd(r), Rd(r));
+            }
+        }
+        self.truncate(base);
+        let libcalls = VMOffsets::LIBCALLS as i32;
+        dynasm!(self.asm
+            ; .arch x64
+            ; mov rdi, Rq(VMCTX)
+            ; mov rax, QWORD [Rq(VMCTX) + libcalls]
+            ; call QWORD [rax + 8 * which as i32]
+        );
+        if let Some(t) = result {
+            self.regs.take(RegClass::Gpr, RAX);
+            self.push_reg(t, RAX);
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! Single-pass lowering of one WebAssembly function straight to x86-64 machine code.
+//!
+//! One walk over the operators with an abstract value stack (`stack.rs`: each operand is a
+//! register, a constant, a local or its spill slot) and a control stack of blocks, loops and
+//! ifs. Registers are allocated as operators need them; at every merge point and call the
+//! operands are spilled to their slots, so all paths into a label agree where values are.
+//! Each operator family is lowered in its own file; this one holds the shared state, the
+//! prologue and epilogue, and out-of-line trap code.
+//!
+//! Frame (rbp-relative): saved r15 at -8, the results-record pointer at -16, local `i` at
+//! `-24 - 8i`, then the spill slot of operand depth `d`; outgoing stack arguments at the
+//! bottom (rsp-relative). The size is known only at the end and patched into the prologue.
+
+mod call;
+mod control;
+mod conversion;
+mod memory;
+mod numeric;
+mod stack;
+mod table;
+mod variable;
+
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
+use lazuli_backend_api::vmcontext::VMOffsets;
+use lazuli_backend_api::{CompileError, DefinedFuncIndex, FuncType, ModuleInfo, TrapCode, ValType};
+use wasmparser::Operator;
+
+use crate::regs::{RegSet, SCRATCH, SCRATCH2, VMCTX};
+use control::Control;
+pub(crate) use stack::{Location, Operand};
+
+/// Result of lowering steps.
+pub(crate) type Result<T> = core::result::Result<T, CompileError>;
+
+/// Where baseline code counts its calls and loop iterations, and whom it tells when hot.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Profile {
+    /// Address of the function's `u32` counter.
+    pub counter: usize,
+    /// The count at which to call `request`.
+    pub threshold: u32,
+    /// `extern "C" fn(context: usize, defined_index: u32)`.
+    pub request: usize,
+    /// First argument of `request`.
+    pub context: usize,
+}
+
+/// What a function's code needs besides its body.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FunctionSettings {
+    /// Hotness counting for tier-up, if on.
+    pub profile: Option<Profile>,
+    /// Whether code checks the epoch at entries and loop headers.
+    pub epoch_interruption: bool,
+}
+
+/// Frame layout decided when the function starts.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Frame {
+    /// rbp-relative offset of local 0.
+    pub locals_start: i32,
+    /// rbp-relative offset of the spill slot of depth 0.
+    pub slots_start: i32,
+}
+
+/// rbp-relative offset of the saved r15.
+const SAVED_VMCTX_REG: i32 = -8;
+/// rbp-relative offset of the results-record pointer (functions with several results).
+const RESULTS_POINTER: i32 = -16;
+
+/// The state of lowering one function.
+pub(crate) struct FuncLowering<'a> {
+    pub(crate) asm: VecAssembler<X64Relocation>,
+    pub(crate) module: &'a ModuleInfo,
+    pub(crate) offsets: VMOffsets,
+    pub(crate) index: DefinedFuncIndex,
+    pub(crate) ty: &'a FuncType,
+    pub(crate) locals: Vec<ValType>,
+    pub(crate) stack: Vec<Operand>,
+    pub(crate) regs: RegSet,
+    pub(crate) controls: Vec<Control>,
+    pub(crate) frame: Frame,
+    pub(crate) max_depth: u32,
+    pub(crate) max_outgoing: u32,
+    /// Out-of-line code raising each trap code, created when first needed.
+    traps: [Option<DynamicLabel>; TrapCode::ALL.len()],
+    stack_overflow: DynamicLabel,
+    pub(crate) epilogue: DynamicLabel,
+    pub(crate) reachable: bool,
+    /// Blocks opened in unreachable code, skipped up to their `end`.
+    dead_depth: u32,
+    pub(crate) settings: FunctionSettings,
+    /// Out-of-line tier-up requests: (label, where to continue).
+    cold_requests: Vec<(DynamicLabel, DynamicLabel)>,
+}
+
+/// Machine code of one function, position-independent.
+pub(crate) struct FunctionCode {
+    pub code: Vec<u8>,
+}
+
+/// Lower defined function `index` of `module`.
+pub(crate) fn lower_function(
+    module: &ModuleInfo,
+    index: DefinedFuncIndex,
+    settings: FunctionSettings,
+) -> Result<FunctionCode> {
+    let ty = module.func_type(module.func_index(index));
+    let body_bytes = module.body_bytes(index);
+    let body = wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(body_bytes, 0));
+    let mut locals: Vec<ValType> = ty.params().to_vec();
+    for local in body.get_locals_reader().map_err(read_error)? {
+        let (count, t) = local.map_err(read_error)?;
+        let t = ValType::from(t);
+        locals.extend(std::iter::repeat_n(t, count as usize));
+    }
+    let mut asm = VecAssembler::new_with_capacity(0, body_bytes.len() * 6 + 64, 0, 0, 16, 0, 16);
+    let stack_overflow = asm.new_dynamic_label();
+    let epilogue = asm.new_dynamic_label();
+    let num_locals = locals.len() as i32;
+    let mut l = FuncLowering {
+        asm,
+        module,
+        offsets: VMOffsets::new(module),
+        index,
+        ty,
+        locals,
+        stack: Vec::new(),
+        regs: RegSet::default(),
+        controls: Vec::new(),
+        frame: Frame {
+            locals_start: -24,
+            slots_start: -24 - 8 * num_locals,
+        },
+        max_depth: 0,
+        max_outgoing: 0,
+        traps: [None; TrapCode::ALL.len()],
+        stack_overflow,
+        epilogue,
+        reachable: true,
+        dead_depth: 0,
+        settings,
+        cold_requests: Vec::new(),
+    };
+    let frame_patch = l.prologue()?;
+    l.controls.push(Control::function(epilogue, ty.results()));
+    let mut ops = body.get_operators_reader().map_err(read_error)?;
+    while !ops.eof() {
+        let op = ops.read().map_err(read_error)?;
+        if !l.reachable && l.skip_dead(&op) {
+            continue;
+        }
+        l.operator(&op)?;
+    }
+    l.finish(frame_patch)
+}
+
+fn read_error(e: wasmparser::BinaryReaderError) -> CompileError {
+    CompileError::new(format!("cannot read function body: {e}"))
+}
+
+impl FuncLowering<'_> {
+    /// Skip `op` in unreachable code; false if it ends the dead region and must be lowered.
+    fn skip_dead(&mut self, op: &Operator<'_>) -> bool {
+        match op {
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                self.dead_depth += 1;
+                true
+            }
+            Operator::Else if self.dead_depth == 0 => false,
+            Operator::End if self.dead_depth == 0 => false,
+            Operator::End => {
+                self.dead_depth -= 1;
+                true
+            }
+            _ => true,
+        }
+    }
+
+    fn operator(&mut self, op: &Operator<'_>) -> Result<()> {
+        if self.control_op(op)?
+            || self.variable_op(op)?
+            || self.numeric_op(op)?
+            || self.conversion_op(op)?
+            || self.memory_op(op)?
+            || self.call_op(op)?
+            || self.table_op(op)?
+        {
+            Ok(())
+        } else {
+            Err(CompileError::new(format!(
+                "function {}: the baseline backend does not implement {op:?} (SIMD is not \
+                 implemented in it yet; use the llvm or tiered backend)",
+                self.module.func_index(self.index).0
+            )))
+        }
+    }
+
+    /// Frame setup: stack check, save r15, move parameters to their locals, zero the other
+    /// locals, epoch check and hotness count. Returns where the frame size is to be patched.
+    fn prologue(&mut self) -> Result<usize> {
+        let limits = VMOffsets::RUNTIME_LIMITS as i32;
+        // A placeholder that forces a 32-bit displacement; patched in `finish`.
+        let placeholder: i32 = -0x7fff_0000;
+        let so = self.stack_overflow;
+        dynasm!(self.asm
+            ; .arch x64
+            ; push rbp
+            ; mov rbp, rsp
+            ; mov Rq(SCRATCH), QWORD [rdi + limits]
+            ; lea Rq(SCRATCH2), [rsp + placeholder]
+        );
+        let patch = self.asm.offset().0 - 4;
+        dynasm!(self.asm
+            ; .arch x64
+            ; cmp Rq(SCRATCH2), QWORD [Rq(SCRATCH)]
+            ; jb =>so
+            ; mov rsp, Rq(SCRATCH2)
+            ; mov QWORD [rbp + SAVED_VMCTX_REG], Rq(VMCTX)
+            ; mov Rq(VMCTX), rdi
+        );
+        let locs = lazuli_backend_api::abi::arg_locations(self.ty.params(), self.ty.results());
+        for (i, loc) in locs.params.iter().enumerate() {
+            let ty = self.locals[i];
+            let off = self.local_offset(i as u32);
+            self.store_incoming(ty, *loc, off)?;
+        }
+        if let Some(loc) = locs.results_pointer {
+            self.store_incoming(ValType::I64, loc, RESULTS_POINTER)?;
+        }
+        for i in self.ty.params().len()..self.locals.len() {
+            let off = self.local_offset(i as u32);
+            if self.locals[i] == ValType::V128 {
+                return Err(self.unsupported_simd());
+            }
+            dynasm!(self.asm ; .arch x64 ; mov QWORD [rbp + off], 0);
+        }
+        self.epoch_check();
+        self.count_hotness();
+        Ok(patch)
+    }
+
+    /// Store an incoming argument at `loc` to `[rbp + off]`.
+    fn store_incoming(
+        &mut self,
+        ty: ValType,
+        loc: lazuli_backend_api::abi::ArgLocation,
+        off: i32,
+    ) -> Result<()> {
+        use lazuli_backend_api::abi::ArgLocation;
+        if ty == ValType::V128 {
+            return Err(self.unsupported_simd());
+        }
+        match loc {
+            ArgLocation::Int(r) => self.store_reg(ty, r, off),
+            ArgLocation::Float(x) => self.store_reg(ty, x, off),
+            ArgLocation::Stack(s) => {
+                let src = 16 + s as i32;
+                self.copy_mem(src, off);
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn unsupported_simd(&self) -> CompileError {
+        CompileError::new(format!(
+            "function {}: the baseline backend does not implement v128 values yet (use the \
+             llvm or tiered backend)",
+            self.module.func_index(self.index).0
+        ))
+    }
+
+    /// Epoch check at function entry and loop headers (all operands are spilled there).
+    pub(crate) fn epoch_check(&mut self) {
+        if !self.settings.epoch_interruption {
+            return;
+        }
+        use lazuli_backend_api::vmcontext::VMRuntimeLimits;
+        let limits = VMOffsets::RUNTIME_LIMITS as i32;
+        let epoch = std::mem::offset_of!(VMRuntimeLimits, epoch) as i32;
+        let deadline = std::mem::offset_of!(VMRuntimeLimits, epoch_deadline) as i32;
+        let trap = self.trap_label(TrapCode::Interrupted);
+        dynasm!(self.asm
+            ; .arch x64
+            ; mov Rq(SCRATCH2), QWORD [Rq(VMCTX) + limits]
+            ; mov Rq(SCRATCH), QWORD [Rq(SCRATCH2) + epoch]
+            ; mov Rq(SCRATCH), QWORD [Rq(SCRATCH)]
+            ; cmp Rq(SCRATCH), QWORD [Rq(SCRATCH2) + deadline]
+            ; jae =>trap
+        );
+    }
+
+    /// Count a call or loop iteration; the count reaching the threshold requests tier-up
+    /// (out of line). Only at points where no operand is in a register.
+    pub(crate) fn count_hotness(&mut self) {
+        let Some(p) = self.settings.profile else {
+            return;
+        };
+        let request = self.asm.new_dynamic_label();
+        let resume = self.asm.new_dynamic_label();
+        // A plain count: one lost to a race between threads does no harm.
+        dynasm!(self.asm
+            ; .arch x64
+            ; mov Rq(SCRATCH), QWORD p.counter as i64
+            ; add DWORD [Rq(SCRATCH)], 1
+            ; cmp DWORD [Rq(SCRATCH)], p.threshold as i32
+            ; je =>request
+            ; =>resume
+        );
+        self.cold_requests.push((request, resume));
+    }
+
+    /// The label of out-of-line code raising `code`.
+    pub(crate) fn trap_label(&mut self, code: TrapCode) -> DynamicLabel {
+        let slot = &mut self.traps[code as usize];
+        *slot.get_or_insert_with(|| self.asm.new_dynamic_label())
+    }
+
+    /// Jump to the code raising `code` (always).
+    pub(crate) fn trap(&mut self, code: TrapCode) {
+        let label = self.trap_label(code);
+        dynasm!(self.asm ; .arch x64 ; jmp =>label);
+    }
+
+    /// Lay out the out-of-line code and the epilogue, patch the frame size, and return the code.
+    fn finish(mut self, frame_patch: usize) -> Result<FunctionCode> {
+        let libcalls = VMOffsets::LIBCALLS as i32;
+        let epilogue = self.epilogue;
+        dynasm!(self.asm
+            ; .arch x64
+            ; =>epilogue
+            ; mov Rq(VMCTX), QWORD [rbp + SAVED_VMCTX_REG]
+            ; mov rsp, rbp
+            ; pop rbp
+            ; ret
+        );
+        for (code, label) in TrapCode::ALL.iter().zip(self.traps) {
+            if let Some(label) = label {
+                dynasm!(self.asm
+                    ; .arch x64
+                    ; =>label
+                    ; mov rdi, Rq(VMCTX)
+                    ; mov esi, *code as i32
+                    ; mov rax, QWORD [Rq(VMCTX) + libcalls]
+                    ; call QWORD [rax]
+                    ; ud2
+                );
+            }
+        }
+        // Reached before the frame exists: rdi still holds the vmctx and rsp is aligned.
+        let so = self.stack_overflow;
+        dynasm!(self.asm
+            ; .arch x64
+            ; =>so
+            ; mov esi, TrapCode::StackOverflow as i32
+            ; mov rax, QWORD [rdi + libcalls]
+            ; call QWORD [rax]
+            ; ud2
+        );
+        if let Some(p) = self.settings.profile {
+            for (request, resume) in std::mem::take(&mut self.cold_requests) {
+                dynasm!(self.asm
+                    ; .arch x64
+                    ; =>request
+                    ; mov rdi, QWORD p.context as i64
+                    ; mov esi, self.index.0 as i32
+                    ; mov rax, QWORD p.request as i64
+                    ; call rax
+                    ; jmp =>resume
+                );
+            }
+        }
+        let used = 24 + 8 * (self.locals.len() as u32 + self.max_depth) + self.max_outgoing;
+        let frame_size = used.next_multiple_of(16);
+        if frame_size > i32::MAX as u32 / 2 {
+            return Err(CompileError::new(format!(
+                "function {}: frame of {frame_size} bytes is too large",
+                self.module.func_index(self.index).0
+            )));
+        }
+        let mut code = self
+            .asm
+            .finalize()
+            .map_err(|e| CompileError::new(format!("baseline assembler: {e}")))?;
+        code[frame_patch..frame_patch + 4].copy_from_slice(&(-(frame_size as i32)).to_le_bytes());
+        Ok(FunctionCode { code })
+    }
+}
