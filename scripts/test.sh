@@ -24,5 +24,10 @@ echo "== spec suite, eager through serialize -> deserialize =="
 echo "== spec suite, lazy with tier-up forced on every function (optimized code swapped in) =="
 ./target/release/lazuli wast "${suites[@]}" --tier-up 1 | tail -n 1
 
+echo "== spec suite, baseline backend alone (single-pass; no SIMD yet, so without proposals/simd) =="
+./target/release/lazuli wast --backend baseline --suite wasm-v1 --suite wasm-v2 --suite proposals/multi-memory | tail -n 1
+echo "== spec suite, tiered: baseline first, every function recompiled by LLVM after its first call =="
+./target/release/lazuli wast --backend tiered --tier-up 1 "${suites[@]}" | tail -n 1
+
 echo "== spec suite through lazuli wast (LLVM backend, lazy, speculation on) =="
 ./target/release/lazuli wast --suite wasm-v1 --suite wasm-v2 --suite proposals/simd --suite proposals/multi-memory --table | tail -n 10

@@ -54,6 +54,10 @@ pub struct RunArgs {
     /// Print compile statistics to stderr at exit.
     #[arg(long)]
     stats: bool,
+    /// Code generators: tiered (baseline first, LLVM for hot code; the default), baseline
+    /// (single-pass only: lazy, no SIMD yet) or llvm (LLVM only).
+    #[arg(long, value_enum, default_value = "tiered")]
+    backend: lazuli_tests::BackendKind,
     /// The program's arguments (after its name), or with --invoke the function's parameters.
     #[arg(allow_hyphen_values = true, trailing_var_arg = true)]
     args: Vec<String>,
@@ -84,7 +88,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     if args.timeout.is_some() {
         config = config.epoch_interruption(true);
     }
-    let engine = lazuli_tests::llvm_engine(config);
+    let engine = lazuli_tests::engine(config, args.backend);
     let module = crate::load::load(
         &engine,
         &args.file,
@@ -264,6 +268,24 @@ fn print_stats(module: &Module) {
         s.compile_nanos as f64 / 1e6,
         s.wait_nanos as f64 / 1e6
     );
+    let tier = |name: &str, functions: u32, bytes: u64, nanos: u64| {
+        if bytes > 0 {
+            eprintln!(
+                "stats: {name} tier: {functions} functions, {:.1} KB of wasm in {:.2} ms ({:.1} MB/s)",
+                bytes as f64 / 1e3,
+                nanos as f64 / 1e6,
+                bytes as f64 / 1e6 / (nanos.max(1) as f64 / 1e9)
+            );
+        }
+    };
+    tier("baseline", s.baseline, s.baseline_bytes, s.baseline_nanos);
+    tier("optimized", s.optimized, s.optimized_bytes, s.optimized_nanos);
+    if s.optimized > 0 && s.tier_up_wait_nanos > 0 {
+        eprintln!(
+            "stats: hot functions waited {:.2} ms on average from tier-up request to optimized code",
+            s.tier_up_wait_nanos as f64 / 1e6 / s.optimized as f64
+        );
+    }
 }
 
 /// A size in bytes such as `65536`, `64KiB`, `512MiB` or `4GiB` (also `K`, `M`, `G`).

@@ -92,13 +92,24 @@ fn hash(bytes: &[u8]) -> u128 {
     h as u128
 }
 
-/// Run `wasm` in Lazuli with `strategy`, optionally through serialize -> deserialize.
+/// Run `wasm` in Lazuli (LLVM) with `strategy`, optionally through serialize -> deserialize.
 pub fn run_lazuli(
     wasm: &[u8],
     strategy: Strategy,
     round_trip: bool,
 ) -> Result<Observation, String> {
-    let engine = crate::llvm_engine(Config::default().strategy(strategy));
+    run_lazuli_with(wasm, crate::BackendKind::Llvm, strategy, round_trip)
+}
+
+/// Run `wasm` in Lazuli with the given backends and `strategy`, optionally through
+/// serialize -> deserialize.
+pub fn run_lazuli_with(
+    wasm: &[u8],
+    backend: crate::BackendKind,
+    strategy: Strategy,
+    round_trip: bool,
+) -> Result<Observation, String> {
+    let engine = crate::engine(Config::default().strategy(strategy), backend);
     let mut module = Module::new(&engine, wasm.to_vec())
         .map_err(|e| format!("lazuli rejected the module: {e}"))?;
     if round_trip {
@@ -386,12 +397,19 @@ pub fn check_module(wasm: &[u8]) -> Result<usize, String> {
             "lazy mode (wasmi is unstable here)",
         )
     };
-    for (mode, strategy, round_trip) in [
-        ("lazy", Strategy::Lazy, false),
-        ("eager", Strategy::Eager, false),
-        ("eager+round-trip", Strategy::Eager, true),
-    ] {
-        let seen = run_lazuli(wasm, strategy, round_trip)?;
+    use crate::BackendKind::*;
+    let mut modes = vec![
+        ("lazy", Llvm, Strategy::Lazy, false),
+        ("eager", Llvm, Strategy::Eager, false),
+        ("eager+round-trip", Llvm, Strategy::Eager, true),
+        ("tiered", Tiered, Strategy::Lazy, false),
+    ];
+    // The baseline backend has no SIMD yet: it runs the modules that use none.
+    if uses_no_simd(wasm) {
+        modes.push(("baseline", Baseline, Strategy::Lazy, false));
+    }
+    for (mode, backend, strategy, round_trip) in modes {
+        let seen = run_lazuli_with(wasm, backend, strategy, round_trip)?;
         if !agree(&seen, &reference) {
             return Err(format!(
                 "{mode} diverges from {name}\n  lazuli: {seen:?}\n  {name}: {reference:?}"
@@ -399,6 +417,15 @@ pub fn check_module(wasm: &[u8]) -> Result<usize, String> {
         }
     }
     Ok(reference.calls.len())
+}
+
+/// Whether `wasm` validates without the SIMD feature (so the baseline backend can run it).
+pub fn uses_no_simd(wasm: &[u8]) -> bool {
+    let mut features = wasmparser::WasmFeatures::WASM2;
+    features.remove(wasmparser::WasmFeatures::SIMD);
+    wasmparser::Validator::new_with_features(features)
+        .validate_all(wasm)
+        .is_ok()
 }
 
 /// Deterministic pseudo-random bytes for seed `seed` (xorshift), as generator input.
