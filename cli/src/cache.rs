@@ -99,6 +99,7 @@ impl Cache {
         let mut hash = Sha256::new();
         hash.update(wasm);
         hash.update(format!("{:?}", engine.config()).as_bytes());
+        #[cfg(feature = "llvm")]
         hash.update(lazuli_backend_llvm::host_description().as_bytes());
         hash.update(env!("CARGO_PKG_VERSION").as_bytes());
         let digest = hash.finalize();

@@ -56,7 +56,7 @@ pub struct RunArgs {
     stats: bool,
     /// Code generators: tiered (baseline first, LLVM for hot code; the default), baseline
     /// (single-pass only: lazy, no SIMD yet) or llvm (LLVM only).
-    #[arg(long, value_enum, default_value = "tiered")]
+    #[arg(long, value_enum, default_value_t)]
     backend: lazuli_tests::BackendKind,
     /// The program's arguments (after its name), or with --invoke the function's parameters.
     #[arg(allow_hyphen_values = true, trailing_var_arg = true)]
@@ -88,7 +88,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     if args.timeout.is_some() {
         config = config.epoch_interruption(true);
     }
-    let engine = lazuli_tests::engine(config, args.backend);
+    let engine = lazuli_tests::engine(config, args.backend)?;
     let module = crate::load::load(
         &engine,
         &args.file,

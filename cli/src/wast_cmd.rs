@@ -39,8 +39,17 @@ pub struct WastArgs {
     #[arg(long, value_name = "N")]
     tier_up: Option<u32>,
     /// Code generators: llvm, baseline (single-pass only) or tiered (baseline, then LLVM).
-    #[arg(long, value_enum, default_value = "llvm")]
+    #[arg(long, value_enum, default_value_t = default_wast_backend())]
     backend: lazuli_tests::BackendKind,
+}
+
+/// LLVM alone where this build has it (the suite's reference mode), else the baseline backend.
+fn default_wast_backend() -> lazuli_tests::BackendKind {
+    if cfg!(feature = "llvm") {
+        lazuli_tests::BackendKind::Llvm
+    } else {
+        lazuli_tests::BackendKind::Baseline
+    }
 }
 
 struct Script {
@@ -99,7 +108,7 @@ pub fn run(args: WastArgs) -> Result<ExitCode, String> {
             config = config.tier_up(threshold);
         }
         if args.validate_only {
-            Engine::new(config)
+            Ok(Engine::new(config))
         } else {
             lazuli_tests::engine(config, args.backend)
         }
@@ -108,7 +117,7 @@ pub fn run(args: WastArgs) -> Result<ExitCode, String> {
     let mut rows = Vec::new();
     for (group, scripts) in &groups {
         // A suite folder runs with the features it is written for; other paths with the defaults.
-        let engine = engine_for(Config::default().features(suite::features(group)));
+        let engine = engine_for(Config::default().features(suite::features(group)))?;
         let runner = if args.round_trip {
             WastRunner::round_trip(engine)
         } else {

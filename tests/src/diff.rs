@@ -98,7 +98,12 @@ pub fn run_lazuli(
     strategy: Strategy,
     round_trip: bool,
 ) -> Result<Observation, String> {
-    run_lazuli_with(wasm, crate::BackendKind::Llvm, strategy, round_trip)
+    let backend = if cfg!(feature = "llvm") {
+        crate::BackendKind::Llvm
+    } else {
+        crate::BackendKind::Baseline
+    };
+    run_lazuli_with(wasm, backend, strategy, round_trip)
 }
 
 /// Run `wasm` in Lazuli with the given backends and `strategy`, optionally through
@@ -109,7 +114,7 @@ pub fn run_lazuli_with(
     strategy: Strategy,
     round_trip: bool,
 ) -> Result<Observation, String> {
-    let engine = crate::engine(Config::default().strategy(strategy), backend);
+    let engine = crate::engine(Config::default().strategy(strategy), backend)?;
     let mut module = Module::new(&engine, wasm.to_vec())
         .map_err(|e| format!("lazuli rejected the module: {e}"))?;
     if round_trip {
@@ -398,12 +403,15 @@ pub fn check_module(wasm: &[u8]) -> Result<usize, String> {
         )
     };
     use crate::BackendKind::*;
-    let mut modes = vec![
-        ("lazy", Llvm, Strategy::Lazy, false),
-        ("eager", Llvm, Strategy::Eager, false),
-        ("eager+round-trip", Llvm, Strategy::Eager, true),
-        ("tiered", Tiered, Strategy::Lazy, false),
-    ];
+    let mut modes = Vec::new();
+    if cfg!(feature = "llvm") {
+        modes.extend([
+            ("lazy", Llvm, Strategy::Lazy, false),
+            ("eager", Llvm, Strategy::Eager, false),
+            ("eager+round-trip", Llvm, Strategy::Eager, true),
+            ("tiered", Tiered, Strategy::Lazy, false),
+        ]);
+    }
     // The baseline backend has no SIMD yet: it runs the modules that use none.
     if uses_no_simd(wasm) {
         modes.push(("baseline", Baseline, Strategy::Lazy, false));

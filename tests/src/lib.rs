@@ -12,7 +12,7 @@ use std::sync::Arc;
 use lazuli_core::{Config, Engine};
 
 /// Which code generators an engine uses.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendKind {
     /// LLVM alone: every function compiled by LLVM (baseline or optimized pipeline).
     Llvm,
@@ -20,49 +20,77 @@ pub enum BackendKind {
     Baseline,
     /// Baseline first, LLVM at O2 for hot functions, for what the baseline cannot compile, and
     /// for eager compilation and serialization.
-    #[default]
     Tiered,
+}
+
+impl Default for BackendKind {
+    /// Tiered, or the baseline backend alone in a build without LLVM.
+    fn default() -> Self {
+        if cfg!(feature = "llvm") {
+            BackendKind::Tiered
+        } else {
+            BackendKind::Baseline
+        }
+    }
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BackendKind::Llvm => "llvm",
+            BackendKind::Baseline => "baseline",
+            BackendKind::Tiered => "tiered",
+        })
+    }
 }
 
 /// An engine that compiles with the LLVM backend and runs with the std platform, with
 /// `config.workers` speculation workers (default: available cores minus one).
+#[cfg(feature = "llvm")]
 pub fn llvm_engine(config: Config) -> Engine {
-    engine(config, BackendKind::Llvm)
+    engine(config, BackendKind::Llvm).expect("this build has LLVM")
 }
 
 /// An engine with the given backends on the std platform. Workers (`config.workers`, default
 /// available cores minus one) speculate for LLVM alone and recompile hot code when tiered.
-pub fn engine(config: Config, kind: BackendKind) -> Engine {
+/// Fails for a backend this build or host does not have.
+pub fn engine(config: Config, kind: BackendKind) -> Result<Engine, String> {
+    #[cfg(feature = "llvm")]
     let workers = config
         .workers
         .unwrap_or_else(lazuli_std_shim::Workers::default_count);
+    let baseline = || {
+        lazuli_backend_baseline::BaselineBackend::new().map_err(|e| e.to_string())
+    };
     let backend: Arc<dyn lazuli_core::backend::CodeBackend> = match kind {
+        BackendKind::Baseline => Arc::new(baseline()?),
+        #[cfg(feature = "llvm")]
         BackendKind::Llvm => {
-            let mut backend =
-                lazuli_backend_llvm::LlvmBackend::new().expect("LLVM targets the host");
+            let mut backend = lazuli_backend_llvm::LlvmBackend::new().map_err(|e| e.to_string())?;
             if workers > 0 {
                 backend = backend.with_workers(Arc::new(lazuli_std_shim::Workers::new(workers)));
             }
             Arc::new(backend)
         }
-        BackendKind::Baseline => Arc::new(
-            lazuli_backend_baseline::BaselineBackend::new().expect("baseline targets the host"),
-        ),
+        #[cfg(feature = "llvm")]
         BackendKind::Tiered => {
-            let llvm = lazuli_backend_llvm::LlvmBackend::new().expect("LLVM targets the host");
-            Arc::new(
-                lazuli_backend_baseline::BaselineBackend::new()
-                    .expect("baseline targets the host")
-                    .with_optimizer(
-                        Arc::new(llvm),
-                        Arc::new(lazuli_std_shim::Workers::new(workers)),
-                    ),
-            )
+            let llvm = lazuli_backend_llvm::LlvmBackend::new().map_err(|e| e.to_string())?;
+            Arc::new(baseline()?.with_optimizer(
+                Arc::new(llvm),
+                Arc::new(lazuli_std_shim::Workers::new(workers)),
+            ))
+        }
+        #[cfg(not(feature = "llvm"))]
+        BackendKind::Llvm | BackendKind::Tiered => {
+            return Err(format!(
+                "this lazuli was built without LLVM, so the {kind} backend is not available: \
+                 use --backend baseline"
+            ))
         }
     };
-    Engine::with_backend(
+    Ok(Engine::with_backend(
         config,
         backend,
         Arc::new(lazuli_std_shim::StdPlatform::new()),
-    )
+    ))
 }
