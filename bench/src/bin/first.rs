@@ -1,12 +1,14 @@
 //! Time to first result: `first FILE.wasm KERNEL N MODE` instantiates the module and calls the
-//! kernel once, timing everything from the bytes in memory to the result. MODE: `lazy`
-//! (no speculation), `speculative` (lazy with workers), `eager`. Prints "result ms".
+//! kernel once, timing everything from the bytes in memory to the result. MODE: `tiered`
+//! (single-pass first tier, LLVM behind it: the default), `lazy` (LLVM alone, no
+//! speculation), `speculative` (LLVM alone with workers), `eager`. Prints "result ms".
 //! With `--write-startup-module FILE` it writes the start-up workload (10,000 functions).
 
 use std::time::Instant;
 
 use lazuli_core::backend::Strategy;
 use lazuli_core::{Config, Imports, Instance, Module, Store, Val};
+use lazuli_tests::BackendKind;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -19,18 +21,19 @@ fn main() {
         }
     }
     let [_, file, kernel, n, mode] = args.as_slice() else {
-        eprintln!("usage: first FILE.wasm KERNEL N lazy|speculative|eager");
+        eprintln!("usage: first FILE.wasm KERNEL N tiered|lazy|speculative|eager");
         std::process::exit(2);
     };
     let n: i32 = n.parse().expect("N is a number");
-    let config = match mode.as_str() {
-        "lazy" => Config::default().workers(0),
-        "speculative" => Config::default(),
-        "eager" => Config::default().strategy(Strategy::Eager),
+    let (config, backend) = match mode.as_str() {
+        "tiered" => (Config::default(), BackendKind::Tiered),
+        "lazy" => (Config::default().workers(0), BackendKind::Llvm),
+        "speculative" => (Config::default(), BackendKind::Llvm),
+        "eager" => (Config::default().strategy(Strategy::Eager), BackendKind::Llvm),
         other => panic!("unknown mode {other}"),
     };
     let bytes = std::fs::read(file).expect("readable wasm");
-    let engine = lazuli_tests::llvm_engine(config);
+    let engine = lazuli_tests::engine(config, backend).expect("the backend exists in this build");
     let start = Instant::now();
     let module = Module::new(&engine, bytes).expect("valid module");
     let mut store = Store::new(&engine);

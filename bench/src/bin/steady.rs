@@ -1,16 +1,18 @@
 //! Steady-state speed of one exported kernel: `steady FILE.wasm KERNEL N MODE`, MODE one of
-//! `baseline` (lazy, no tier-up), `tiered` (lazy, tier-up on), `eager` (optimized object),
+//! `baseline` (the single-pass backend alone), `llvm-lazy` (LLVM's baseline pipeline, no
+//! tier-up), `tiered` (single-pass first, LLVM O2 once hot), `eager` (LLVM O2 object),
 //! each optionally with `+epoch` (compiled with epoch interruption checks, a deadline set but
 //! never reached). Warms up with one call, then prints the result and the median time of five more calls in ms.
 
 use lazuli_bench::median;
 use lazuli_core::backend::Strategy;
 use lazuli_core::{Config, Imports, Instance, Module, Store, Val};
+use lazuli_tests::BackendKind;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, file, kernel, n, mode] = args.as_slice() else {
-        eprintln!("usage: steady FILE.wasm KERNEL N baseline|tiered|eager[+epoch]");
+        eprintln!("usage: steady FILE.wasm KERNEL N baseline|llvm-lazy|tiered|eager[+epoch]");
         std::process::exit(2);
     };
     let n: i32 = n.parse().expect("N is a number");
@@ -18,14 +20,15 @@ fn main() {
         Some(mode) => (mode, true),
         None => (mode.as_str(), false),
     };
-    let config = match mode {
-        "baseline" => Config::default().tier_up(0),
-        "tiered" => Config::default(),
-        "eager" => Config::default().strategy(Strategy::Eager),
+    let (config, backend) = match mode {
+        "baseline" => (Config::default(), BackendKind::Baseline),
+        "llvm-lazy" => (Config::default().tier_up(0), BackendKind::Llvm),
+        "tiered" => (Config::default(), BackendKind::Tiered),
+        "eager" => (Config::default().strategy(Strategy::Eager), BackendKind::Llvm),
         other => panic!("unknown mode {other}"),
-    }
-    .epoch_interruption(epoch);
-    let engine = lazuli_tests::llvm_engine(config);
+    };
+    let engine = lazuli_tests::engine(config.epoch_interruption(epoch), backend)
+        .expect("the backend exists in this build");
     let module =
         Module::new(&engine, std::fs::read(file).expect("readable wasm")).expect("valid module");
     let mut store = Store::new(&engine);
