@@ -279,7 +279,12 @@ fn print_stats(module: &Module) {
         }
     };
     tier("baseline", s.baseline, s.baseline_bytes, s.baseline_nanos);
-    tier("optimized", s.optimized, s.optimized_bytes, s.optimized_nanos);
+    tier(
+        "optimized",
+        s.optimized,
+        s.optimized_bytes,
+        s.optimized_nanos,
+    );
     if s.optimized > 0 && s.tier_up_wait_nanos > 0 {
         eprintln!(
             "stats: hot functions waited {:.2} ms on average from tier-up request to optimized code",

@@ -75,6 +75,11 @@ impl Engine {
         self.inner.runner.as_ref().map(|(b, _)| b)
     }
 
+    /// The engine's platform, if it has one (decoding uses its threads).
+    pub(crate) fn platform(&self) -> Option<&dyn Platform> {
+        self.inner.runner.as_ref().map(|(_, p)| &**p)
+    }
+
     pub(crate) fn runner(
         &self,
     ) -> Result<(&Arc<dyn CodeBackend>, &Arc<dyn Platform>), crate::Error> {

@@ -49,7 +49,11 @@ impl Module {
         bytes: impl Into<Arc<[u8]>>,
         progress: &dyn Fn(u32, u32),
     ) -> Result<Module, Error> {
-        let info = Arc::new(translate(bytes.into(), engine.config().features)?);
+        let info = Arc::new(translate(
+            bytes.into(),
+            engine.config().features,
+            engine.platform(),
+        )?);
         let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
         let module = Module {
             inner: Arc::new(ModuleInner {
@@ -102,7 +106,11 @@ impl Module {
     pub unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         let (backend, _) = engine.runner()?;
         let parts = crate::serialize::read(engine.config(), backend.name(), bytes)?;
-        let info = Arc::new(translate(Arc::from(parts.wasm), engine.config().features)?);
+        let info = Arc::new(translate(
+            Arc::from(parts.wasm),
+            engine.config().features,
+            engine.platform(),
+        )?);
         let code = backend
             .deserialize(info.clone(), parts.code)
             .map_err(|e| Error::Deserialize(e.message))?;
@@ -126,7 +134,12 @@ impl Module {
 
     /// Check that `bytes` are a valid module under `engine`'s features, without keeping it.
     pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<(), Error> {
-        translate(Arc::from(bytes), engine.config().features).map(|_| ())
+        translate(
+            Arc::from(bytes),
+            engine.config().features,
+            engine.platform(),
+        )
+        .map(|_| ())
     }
 
     /// The module's imports as `(module, name, type)`, in order (the spec's `module_imports`).

@@ -24,4 +24,12 @@ pub trait Platform: Send + Sync {
     fn trap_frames(&self) -> alloc::vec::Vec<usize> {
         alloc::vec::Vec::new()
     }
+
+    /// Run `job(0) .. job(count - 1)`, on several threads if the platform has them, and return
+    /// when all are done. The default runs them in order on the calling thread.
+    fn run_parallel(&self, count: usize, job: &(dyn Fn(usize) + Sync)) {
+        for i in 0..count {
+            job(i);
+        }
+    }
 }

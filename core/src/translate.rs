@@ -2,7 +2,8 @@
 //! [`ModuleInfo`] that gives each function its canonical address.
 //!
 //! One pass, one parser: each section payload goes to the validator and then to the reader for
-//! its section here. Function bodies are validated operator by operator, and the same walk
+//! its section here. Function bodies are only located in that pass; they are validated
+//! afterwards, operator by operator, in chunks on the platform's threads, and the same walk
 //! records each body's direct callees, which lazy compilation uses to speculate.
 
 use alloc::boxed::Box;
@@ -10,7 +11,6 @@ use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use hashbrown::HashSet;
 use wasmparser::{
     FuncValidatorAllocations, KnownCustom, Name, Operator, Parser, Payload, ValidPayload, Validator,
 };
@@ -18,6 +18,7 @@ use wasmparser::{
 use crate::backend::*;
 use crate::config::Features;
 use crate::error::Error;
+use crate::platform::Platform;
 
 type Result<T> = core::result::Result<T, Error>;
 
@@ -28,42 +29,115 @@ fn unsupported(message: &str, offset: usize) -> Error {
     }
 }
 
-/// Decode and validate `bytes`, returning the module's description.
+/// Decode and validate `bytes`, returning the module's description. Function bodies are
+/// validated on `platform`'s threads when there is one.
 pub(crate) fn translate(
     bytes: Arc<[u8]>,
     features: Features,
+    platform: Option<&dyn Platform>,
 ) -> core::result::Result<ModuleInfo, Error> {
     let mut info = ModuleInfo {
         bytes: bytes.clone(),
         ..ModuleInfo::default()
     };
-    Translator {
+    let mut translator = Translator {
         info: &mut info,
         validator: Validator::new_with_features(features.to_wasmparser()),
+        pending: Vec::new(),
+    };
+    translator.run(&bytes)?;
+    let pending = core::mem::take(&mut translator.pending);
+    let callees = validate_bodies(pending, info.functions.len(), platform)?;
+    for (body, callees) in info.bodies.iter_mut().zip(callees) {
+        body.callees = callees;
     }
-    .run(&bytes)?;
     Ok(info)
 }
 
-struct Translator<'m> {
+/// A body located by the first pass, to be validated.
+type PendingBody<'a> = (
+    wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
+    wasmparser::FunctionBody<'a>,
+);
+
+struct Translator<'m, 'a> {
     info: &'m mut ModuleInfo,
     validator: Validator,
+    pending: Vec<PendingBody<'a>>,
 }
 
-impl Translator<'_> {
-    fn run(mut self, bytes: &[u8]) -> Result<()> {
+/// About how many bytes of function bodies one validation job takes.
+const VALIDATION_CHUNK_BYTES: usize = 64 << 10;
+
+/// Validate the bodies, in chunks of consecutive functions run by `platform`, and return each
+/// one's direct callees. The error reported is that of the first invalid body in order.
+fn validate_bodies(
+    pending: Vec<PendingBody<'_>>,
+    num_functions: usize,
+    platform: Option<&dyn Platform>,
+) -> Result<Vec<Box<[FuncIndex]>>> {
+    let count = pending.len();
+    let mut chunks: Vec<Vec<PendingBody<'_>>> = Vec::new();
+    let mut size = usize::MAX;
+    for item in pending {
+        if size >= VALIDATION_CHUNK_BYTES {
+            chunks.push(Vec::new());
+            size = 0;
+        }
+        let range = item.1.range();
+        size += (range.end - range.start) as usize;
+        chunks.last_mut().expect("a chunk was pushed").push(item);
+    }
+    let jobs: Vec<spin::Mutex<Option<Vec<PendingBody<'_>>>>> = chunks
+        .into_iter()
+        .map(|c| spin::Mutex::new(Some(c)))
+        .collect();
+    let results: Vec<spin::Mutex<Vec<Result<Box<[FuncIndex]>>>>> = (0..jobs.len())
+        .map(|_| spin::Mutex::new(Vec::new()))
+        .collect();
+    let job = |i: usize| {
+        let Some(chunk) = jobs[i].lock().take() else {
+            return;
+        };
         let mut allocs = FuncValidatorAllocations::default();
+        let mut out = Vec::with_capacity(chunk.len());
+        let mut seen = CalleeSet::new(num_functions);
+        for (func, body) in chunk {
+            let mut validator = func.into_validator(core::mem::take(&mut allocs));
+            let result = validate_body(&mut validator, &body, &mut seen);
+            allocs = validator.into_allocations();
+            let failed = result.is_err();
+            out.push(result);
+            if failed {
+                break;
+            }
+        }
+        *results[i].lock() = out;
+    };
+    match platform {
+        Some(p) if jobs.len() > 1 => p.run_parallel(jobs.len(), &job),
+        _ => (0..jobs.len()).for_each(job),
+    }
+    let mut callees = Vec::with_capacity(count);
+    for r in results {
+        for body in r.into_inner() {
+            callees.push(body?);
+        }
+    }
+    Ok(callees)
+}
+
+impl<'a> Translator<'_, 'a> {
+    fn run(&mut self, bytes: &'a [u8]) -> Result<()> {
         for payload in Parser::new(0).parse_all(bytes) {
             let payload = payload?;
             if let ValidPayload::Func(func, body) = self.validator.payload(&payload)? {
-                let mut validator = func.into_validator(core::mem::take(&mut allocs));
-                let callees = validate_body(&mut validator, &body)?;
-                allocs = validator.into_allocations();
                 let range = body.range();
                 self.info.bodies.push(FunctionBody {
                     range: range.start as usize..range.end as usize,
-                    callees,
+                    callees: Box::new([]),
                 });
+                self.pending.push((func, body));
                 continue;
             }
             self.section(bytes, payload)?;
@@ -276,21 +350,55 @@ fn check_memory_limits_encoding(section: &[u8], base: usize) -> Result<()> {
     Ok(())
 }
 
+/// Which functions the body being validated has called so far: a stamp per function index
+/// (the body's number), so that no clearing or hashing is needed between bodies.
+struct CalleeSet {
+    stamps: Vec<u32>,
+    body: u32,
+}
+
+impl CalleeSet {
+    fn new(num_functions: usize) -> CalleeSet {
+        CalleeSet {
+            stamps: alloc::vec![0; num_functions],
+            body: 0,
+        }
+    }
+
+    /// Start a new body.
+    fn next_body(&mut self) {
+        self.body += 1;
+    }
+
+    /// Whether `f` is called for the first time in this body (an index out of range is left
+    /// to the validator to reject).
+    fn first_call(&mut self, f: u32) -> bool {
+        match self.stamps.get_mut(f as usize) {
+            Some(stamp) if *stamp != self.body => {
+                *stamp = self.body;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Validate one function body and collect the functions it calls directly.
 fn validate_body(
     validator: &mut wasmparser::FuncValidator<wasmparser::ValidatorResources>,
     body: &wasmparser::FunctionBody<'_>,
+    seen: &mut CalleeSet,
 ) -> Result<Box<[FuncIndex]>> {
     let mut reader = body.get_binary_reader();
     validator.read_locals(&mut reader)?;
     reader.set_features(*validator.features());
     let mut ops = wasmparser::OperatorsReader::new(reader);
     let mut callees = Vec::new();
-    let mut seen = HashSet::new();
+    seen.next_body();
     while !ops.eof() {
         let (op, offset) = ops.read_with_offset()?;
         if let Operator::Call { function_index } = op {
-            if seen.insert(function_index) {
+            if seen.first_call(function_index) {
                 callees.push(FuncIndex(function_index));
             }
         }

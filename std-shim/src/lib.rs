@@ -61,6 +61,31 @@ impl Platform for StdPlatform {
         // SAFETY: `pcs` points to `n` initialized entries owned by this thread.
         unsafe { std::slice::from_raw_parts(pcs, n) }.to_vec()
     }
+
+    /// Jobs are taken in order by the calling thread and up to one helper thread per other
+    /// core (scoped threads: none outlives the call).
+    fn run_parallel(&self, count: usize, job: &(dyn Fn(usize) + Sync)) {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(count);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let work = || loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if i >= count {
+                break;
+            }
+            job(i);
+        };
+        std::thread::scope(|scope| {
+            for _ in 1..threads {
+                // A helper that cannot start leaves its share to the others.
+                let _ = std::thread::Builder::new()
+                    .name("lazuli-validate".into())
+                    .spawn_scoped(scope, work);
+            }
+            work();
+        });
+    }
 }
 
 /// The lowest address of the current thread's stack.

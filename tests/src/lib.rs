@@ -59,9 +59,7 @@ pub fn engine(config: Config, kind: BackendKind) -> Result<Engine, String> {
     let workers = config
         .workers
         .unwrap_or_else(lazuli_std_shim::Workers::default_count);
-    let baseline = || {
-        lazuli_backend_baseline::BaselineBackend::new().map_err(|e| e.to_string())
-    };
+    let baseline = || lazuli_backend_baseline::BaselineBackend::new().map_err(|e| e.to_string());
     let backend: Arc<dyn lazuli_core::backend::CodeBackend> = match kind {
         BackendKind::Baseline => Arc::new(baseline()?),
         #[cfg(feature = "llvm")]

@@ -275,3 +275,38 @@ fn a_trap_inside_a_runtime_function_keeps_the_wasm_frame_that_called_it() {
         .collect();
     assert_eq!(names, [Some("fill"), None]);
 }
+
+#[test]
+fn of_several_invalid_bodies_validated_in_parallel_the_first_is_reported() {
+    // 40 bodies of about 4 KB each span several validation chunks; bodies 5 and 35 are invalid.
+    let mut text = String::from("(module\n");
+    for i in 0..40 {
+        let filler = "nop ".repeat(4000);
+        let tail = if i == 5 || i == 35 {
+            "i32.add drop"
+        } else {
+            ""
+        };
+        text.push_str(&format!("(func {filler} {tail})\n"));
+    }
+    text.push(')');
+    let wasm = wat::parse_str(&text).unwrap();
+    let engine =
+        lazuli_tests::engine(Config::default(), lazuli_tests::BackendKind::Baseline).unwrap();
+    for _ in 0..5 {
+        let Err(Error::InvalidModule { offset, message }) = Module::new(&engine, wasm.clone())
+        else {
+            panic!("an invalid body must be rejected");
+        };
+        assert!(message.contains("type mismatch"), "{message}");
+        // Body 5 ends before 7 bodies' worth of bytes; body 35 lies far beyond.
+        assert!(
+            offset < 7 * 4010,
+            "reported offset {offset} is not in body 5"
+        );
+        assert!(
+            offset > 5 * 4000,
+            "reported offset {offset} is not in body 5"
+        );
+    }
+}

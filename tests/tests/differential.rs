@@ -28,7 +28,10 @@ fn generated_modules_agree_in_every_mode() {
         .filter_map(|seed| lazuli_tests::diff::generate(&seed_bytes(seed, 4096)))
         .filter(|wasm| lazuli_tests::diff::uses_no_simd(wasm))
         .count();
-    assert!(without_simd >= 50, "only {without_simd} modules ran on the baseline backend");
+    assert!(
+        without_simd >= 50,
+        "only {without_simd} modules ran on the baseline backend"
+    );
 }
 
 #[test]

@@ -29,7 +29,10 @@ fn main() {
         "tiered" => (Config::default(), BackendKind::Tiered),
         "lazy" => (Config::default().workers(0), BackendKind::Llvm),
         "speculative" => (Config::default(), BackendKind::Llvm),
-        "eager" => (Config::default().strategy(Strategy::Eager), BackendKind::Llvm),
+        "eager" => (
+            Config::default().strategy(Strategy::Eager),
+            BackendKind::Llvm,
+        ),
         other => panic!("unknown mode {other}"),
     };
     let bytes = std::fs::read(file).expect("readable wasm");

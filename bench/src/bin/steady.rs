@@ -24,7 +24,10 @@ fn main() {
         "baseline" => (Config::default(), BackendKind::Baseline),
         "llvm-lazy" => (Config::default().tier_up(0), BackendKind::Llvm),
         "tiered" => (Config::default(), BackendKind::Tiered),
-        "eager" => (Config::default().strategy(Strategy::Eager), BackendKind::Llvm),
+        "eager" => (
+            Config::default().strategy(Strategy::Eager),
+            BackendKind::Llvm,
+        ),
         other => panic!("unknown mode {other}"),
     };
     let engine = lazuli_tests::engine(config.epoch_interruption(epoch), backend)
