@@ -6,6 +6,7 @@ use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 use lazuli_backend_api::{abi, TrapCode, ValType};
 use wasmparser::{BlockType, Operator};
 
+use super::condition::Cond;
 use super::{FuncLowering, Location, Result, RESULTS_POINTER};
 use crate::regs::{RegClass, RAX, SCRATCH, SCRATCH2, XSCRATCH};
 
@@ -176,11 +177,10 @@ impl FuncLowering<'_> {
                 self.count_hotness();
             }
             Operator::If { blockty } => {
-                let (_, cond) = self.pop_to_reg();
-                self.regs.release(RegClass::Gpr, cond);
+                let taken = self.pop_condition();
                 let else_label = self.asm.new_dynamic_label();
                 let end = self.asm.new_dynamic_label();
-                // Spilling writes memory only, so the condition register survives it.
+                // Spilling only moves values, so the condition (register or flags) survives it.
                 self.open(
                     ControlKind::If {
                         else_label,
@@ -189,11 +189,7 @@ impl FuncLowering<'_> {
                     end,
                     blockty,
                 );
-                dynasm!(self.asm
-                    ; .arch x64
-                    ; test Rd(cond), Rd(cond)
-                    ; jz =>else_label
-                );
+                taken.invert().jump(&mut self.asm, else_label);
             }
             Operator::Else => {
                 let top = self.controls.len() - 1;
@@ -225,15 +221,14 @@ impl FuncLowering<'_> {
             }
             Operator::BrIf { relative_depth } => {
                 let target = self.target(relative_depth);
-                let (_, cond) = self.pop_to_reg();
-                self.regs.release(RegClass::Gpr, cond);
+                let taken = self.pop_condition();
                 let frame = &self.controls[target];
                 if frame.kind != ControlKind::Function && frame.branch_types().is_empty() {
                     let label = frame.label;
-                    dynasm!(self.asm ; .arch x64 ; test Rd(cond), Rd(cond) ; jnz =>label);
+                    taken.jump(&mut self.asm, label);
                 } else {
                     let skip = self.asm.new_dynamic_label();
-                    dynasm!(self.asm ; .arch x64 ; test Rd(cond), Rd(cond) ; jz =>skip);
+                    taken.invert().jump(&mut self.asm, skip);
                     self.branch(target);
                     dynasm!(self.asm ; .arch x64 ; =>skip);
                 }
@@ -252,6 +247,20 @@ impl FuncLowering<'_> {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// Pop an `i32` condition and set the flags from it; returns the condition that holds when
+    /// it is non-zero.
+    fn pop_condition(&mut self) -> Cond {
+        let top = self.pop();
+        if let Location::Flags(cond) = top.loc {
+            return cond;
+        }
+        self.stack.push(top);
+        let (_, r) = self.pop_to_reg();
+        self.regs.release(RegClass::Gpr, r);
+        dynasm!(self.asm ; .arch x64 ; test Rd(r), Rd(r));
+        Cond::NotEqual
     }
 
     /// `end` of the innermost frame: values to the frame's slots, labels bound.

@@ -12,6 +12,7 @@
 //! bottom (rsp-relative). The size is known only at the end and patched into the prologue.
 
 mod call;
+mod condition;
 mod control;
 mod conversion;
 mod memory;
@@ -179,6 +180,19 @@ impl FuncLowering<'_> {
     }
 
     fn operator(&mut self, op: &Operator<'_>) -> Result<()> {
+        // A comparison left in the flags feeds `if` and `br_if` directly; anything else gets
+        // it as an i32 before it emits code that may change the flags.
+        if let Some(top) = self.stack.last() {
+            if matches!(top.loc, Location::Flags(_))
+                && !matches!(op, Operator::If { .. } | Operator::BrIf { .. })
+            {
+                let op = self.pop();
+                let r = self.alloc(crate::regs::RegClass::Gpr);
+                let depth = self.stack.len();
+                self.load_operand(op, depth, r);
+                self.push_reg(op.ty, r);
+            }
+        }
         if self.control_op(op)?
             || self.variable_op(op)?
             || self.numeric_op(op)?

@@ -7,6 +7,7 @@ use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 use lazuli_backend_api::{TrapCode, ValType};
 use wasmparser::Operator;
 
+use super::condition::Cond;
 use super::{FuncLowering, Location, Operand, Result};
 use crate::regs::{RegClass, RAX, RCX, RDX, SCRATCH, XSCRATCH};
 
@@ -77,9 +78,9 @@ macro_rules! int_unop {
     }};
 }
 
-/// Integer comparison into an `i32` 0 or 1 with `setcc`.
+/// Integer comparison, its result left in the flags.
 macro_rules! int_compare {
-    ($self:ident, $wide:expr, $set:ident) => {{
+    ($self:ident, $wide:expr, $cond:expr) => {{
         let b = $self.pop();
         let b_depth = $self.stack.len();
         let (_, a) = $self.pop_to_reg();
@@ -108,16 +109,16 @@ macro_rules! int_compare {
                 }
             }
         }
-        dynasm!($self.asm ; .arch x64 ; $set Rb(a) ; movzx Rd(a), Rb(a));
         $self.release(b);
-        $self.push_reg(ValType::I32, a);
+        $self.regs.release(RegClass::Gpr, a);
+        $self.push(ValType::I32, Location::Flags($cond));
     }};
 }
 
-/// Float comparison into an `i32`. `swap` compares b with a (for `lt` and `le`, so that an
-/// unordered result, which sets CF, reads as false with `seta`/`setae`).
+/// Float comparison, its result left in the flags. `swap` compares b with a (for `lt` and
+/// `le`, so that an unordered result, which sets CF, reads as false with above/above-equal).
 macro_rules! float_compare {
-    ($self:ident, $ucomi:ident, $set:ident, $swap:expr) => {{
+    ($self:ident, $ucomi:ident, $cond:expr, $swap:expr) => {{
         let b = $self.pop();
         let b_depth = $self.stack.len();
         let a = $self.pop();
@@ -139,9 +140,7 @@ macro_rules! float_compare {
         }
         $self.release(a);
         $self.release(b);
-        let r = $self.alloc(RegClass::Gpr);
-        dynasm!($self.asm ; .arch x64 ; $set Rb(r) ; movzx Rd(r), Rb(r));
-        $self.push_reg(ValType::I32, r);
+        $self.push(ValType::I32, Location::Flags($cond));
     }};
 }
 
@@ -234,29 +233,29 @@ impl FuncLowering<'_> {
                 } else {
                     dynasm!(self.asm ; .arch x64 ; test Rd(a), Rd(a));
                 }
-                dynasm!(self.asm ; .arch x64 ; sete Rb(a) ; movzx Rd(a), Rb(a));
-                self.push_reg(ValType::I32, a);
+                self.regs.release(RegClass::Gpr, a);
+                self.push(ValType::I32, Location::Flags(Cond::Equal));
             }
-            O::I32Eq => int_compare!(self, false, sete),
-            O::I64Eq => int_compare!(self, true, sete),
-            O::I32Ne => int_compare!(self, false, setne),
-            O::I64Ne => int_compare!(self, true, setne),
-            O::I32LtS => int_compare!(self, false, setl),
-            O::I64LtS => int_compare!(self, true, setl),
-            O::I32LtU => int_compare!(self, false, setb),
-            O::I64LtU => int_compare!(self, true, setb),
-            O::I32GtS => int_compare!(self, false, setg),
-            O::I64GtS => int_compare!(self, true, setg),
-            O::I32GtU => int_compare!(self, false, seta),
-            O::I64GtU => int_compare!(self, true, seta),
-            O::I32LeS => int_compare!(self, false, setle),
-            O::I64LeS => int_compare!(self, true, setle),
-            O::I32LeU => int_compare!(self, false, setbe),
-            O::I64LeU => int_compare!(self, true, setbe),
-            O::I32GeS => int_compare!(self, false, setge),
-            O::I64GeS => int_compare!(self, true, setge),
-            O::I32GeU => int_compare!(self, false, setae),
-            O::I64GeU => int_compare!(self, true, setae),
+            O::I32Eq => int_compare!(self, false, Cond::Equal),
+            O::I64Eq => int_compare!(self, true, Cond::Equal),
+            O::I32Ne => int_compare!(self, false, Cond::NotEqual),
+            O::I64Ne => int_compare!(self, true, Cond::NotEqual),
+            O::I32LtS => int_compare!(self, false, Cond::Less),
+            O::I64LtS => int_compare!(self, true, Cond::Less),
+            O::I32LtU => int_compare!(self, false, Cond::Below),
+            O::I64LtU => int_compare!(self, true, Cond::Below),
+            O::I32GtS => int_compare!(self, false, Cond::Greater),
+            O::I64GtS => int_compare!(self, true, Cond::Greater),
+            O::I32GtU => int_compare!(self, false, Cond::Above),
+            O::I64GtU => int_compare!(self, true, Cond::Above),
+            O::I32LeS => int_compare!(self, false, Cond::LessEqual),
+            O::I64LeS => int_compare!(self, true, Cond::LessEqual),
+            O::I32LeU => int_compare!(self, false, Cond::BelowEqual),
+            O::I64LeU => int_compare!(self, true, Cond::BelowEqual),
+            O::I32GeS => int_compare!(self, false, Cond::GreaterEqual),
+            O::I64GeS => int_compare!(self, true, Cond::GreaterEqual),
+            O::I32GeU => int_compare!(self, false, Cond::AboveEqual),
+            O::I64GeU => int_compare!(self, true, Cond::AboveEqual),
 
             O::F32Add => float_binop!(self, addss, DWORD),
             O::F64Add => float_binop!(self, addsd, QWORD),
@@ -296,14 +295,14 @@ impl FuncLowering<'_> {
             O::F64Max => self.min_max(true, false),
             O::F32Eq | O::F64Eq => self.float_eq(matches!(op, O::F64Eq), true),
             O::F32Ne | O::F64Ne => self.float_eq(matches!(op, O::F64Ne), false),
-            O::F32Lt => float_compare!(self, ucomiss, seta, true),
-            O::F64Lt => float_compare!(self, ucomisd, seta, true),
-            O::F32Gt => float_compare!(self, ucomiss, seta, false),
-            O::F64Gt => float_compare!(self, ucomisd, seta, false),
-            O::F32Le => float_compare!(self, ucomiss, setae, true),
-            O::F64Le => float_compare!(self, ucomisd, setae, true),
-            O::F32Ge => float_compare!(self, ucomiss, setae, false),
-            O::F64Ge => float_compare!(self, ucomisd, setae, false),
+            O::F32Lt => float_compare!(self, ucomiss, Cond::Above, true),
+            O::F64Lt => float_compare!(self, ucomisd, Cond::Above, true),
+            O::F32Gt => float_compare!(self, ucomiss, Cond::Above, false),
+            O::F64Gt => float_compare!(self, ucomisd, Cond::Above, false),
+            O::F32Le => float_compare!(self, ucomiss, Cond::AboveEqual, true),
+            O::F64Le => float_compare!(self, ucomisd, Cond::AboveEqual, true),
+            O::F32Ge => float_compare!(self, ucomiss, Cond::AboveEqual, false),
+            O::F64Ge => float_compare!(self, ucomisd, Cond::AboveEqual, false),
             _ => return Ok(false),
         }
         Ok(true)

@@ -8,6 +8,7 @@
 use dynasmrt::{dynasm, DynasmApi};
 use lazuli_backend_api::ValType;
 
+use super::condition::Cond;
 use super::FuncLowering;
 use crate::regs::{RegClass, SCRATCH};
 
@@ -22,6 +23,9 @@ pub(crate) enum Location {
     Local(u32),
     /// In the operand's own spill slot.
     Slot,
+    /// An `i32` comparison result still in the CPU flags (only ever the top operand, and only
+    /// until the next operator: see `FuncLowering::operator`).
+    Flags(Cond),
 }
 
 /// One operand.
@@ -125,6 +129,10 @@ impl FuncLowering<'_> {
                 let src = self.local_offset(i);
                 self.copy_mem(src, off);
             }
+            Location::Flags(cond) => {
+                cond.set(&mut self.asm, SCRATCH);
+                self.store_reg(op.ty, SCRATCH, off);
+            }
         }
         self.stack[depth].loc = Location::Slot;
     }
@@ -182,6 +190,7 @@ impl FuncLowering<'_> {
                 let off = self.slot_offset(depth);
                 self.load_mem(op.ty, r, off);
             }
+            Location::Flags(cond) => cond.set(&mut self.asm, r),
         }
     }
 
@@ -300,6 +309,10 @@ impl FuncLowering<'_> {
             Location::Slot => {
                 let src = self.slot_offset(depth);
                 self.copy_mem(src, dst);
+            }
+            Location::Flags(cond) => {
+                cond.set(&mut self.asm, SCRATCH);
+                self.store_reg(op.ty, SCRATCH, dst);
             }
         }
     }

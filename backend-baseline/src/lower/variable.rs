@@ -79,6 +79,10 @@ impl FuncLowering<'_> {
                 let src = self.slot_offset(depth);
                 self.copy_mem(src, off);
             }
+            Location::Flags(cond) => {
+                cond.set(&mut self.asm, SCRATCH);
+                self.store_reg(value.ty, SCRATCH, off);
+            }
         }
         if tee {
             // The value stays where it is (a register or constant is as good as the local).
