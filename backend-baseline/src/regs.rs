@@ -2,8 +2,8 @@
 //!
 //! Values live in `rax rcx rdx rsi rdi r8 r9` (integers, references) and `xmm0..xmm14`
 //! (floats). `r10`, `r11` and `xmm15` are scratch registers for single instructions' needs and
-//! never hold a value across operators; `r15` holds the `VMContext`; `rbx`, `r12..r14` are not
-//! used (they would have to be saved).
+//! never hold a value across operators; `r15` holds the `VMContext`, `rbx` and `r12` memory 0
+//! (see `lower`); `r13` and `r14` are not used (they would have to be saved).
 
 use lazuli_backend_api::ValType;
 
@@ -23,6 +23,10 @@ pub(crate) const SCRATCH2: u8 = 10;
 pub(crate) const XSCRATCH: u8 = 15;
 /// The register holding the `VMContext` while a function runs.
 pub(crate) const VMCTX: u8 = 15;
+/// rbx: the base of memory 0, while a function runs.
+pub(crate) const MEMORY_BASE: u8 = 3;
+/// r12: memory 0's `VMMemoryDefinition`, while a function runs.
+pub(crate) const MEMORY_DEF: u8 = 12;
 
 const ALLOCATABLE_GPRS: u16 =
     (1 << 0) | (1 << 1) | (1 << 2) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9);

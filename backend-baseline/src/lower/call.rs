@@ -144,6 +144,7 @@ impl FuncLowering<'_> {
                 ; call QWORD [rax]
             ),
         }
+        self.reload_memory_base();
         match (results, record) {
             ([], _) => {}
             ([t], _) => {
@@ -213,6 +214,7 @@ impl FuncLowering<'_> {
             ; mov rax, QWORD [Rq(VMCTX) + libcalls]
             ; call QWORD [rax + 8 * which as i32]
         );
+        self.reload_memory_base();
         if let Some(t) = result {
             self.regs.take(RegClass::Gpr, RAX);
             self.push_reg(t, RAX);

@@ -7,7 +7,7 @@ use lazuli_backend_api::{TrapCode, ValType};
 use wasmparser::{MemArg, Operator};
 
 use super::{FuncLowering, Location, Result};
-use crate::regs::{RegClass, SCRATCH, SCRATCH2, VMCTX};
+use crate::regs::{RegClass, MEMORY_BASE, MEMORY_DEF, SCRATCH, SCRATCH2, VMCTX};
 
 /// How a load reads memory.
 #[derive(Clone, Copy)]
@@ -116,8 +116,9 @@ impl FuncLowering<'_> {
     }
 
     /// Pop an address and check an access of `size` bytes at it. Returns the register holding
-    /// the zero-extended address (owned) and the displacement; the memory base is in r10.
-    fn address(&mut self, memarg: &MemArg, size: u64) -> Result<(u8, i32)> {
+    /// the zero-extended address (owned), the displacement and the register holding the
+    /// memory's base.
+    fn address(&mut self, memarg: &MemArg, size: u64) -> Result<(u8, i32, u8)> {
         let wasmparser::MemArgTarget::Memory(memory) = memarg.target else {
             return Err(lazuli_backend_api::CompileError::new(
                 "the baseline backend does not implement GC array accesses",
@@ -127,11 +128,16 @@ impl FuncLowering<'_> {
         let (_, index) = self.pop_to_reg();
         let at = self.offsets.memory(memory) as i32;
         let end = memarg.offset + size;
-        dynasm!(self.asm
-            ; .arch x64
-            ; mov Rd(index), Rd(index)
-            ; mov Rq(SCRATCH2), QWORD [Rq(VMCTX) + at]
-        );
+        let cached = memory == 0 && self.memory0_cached;
+        let (def, base) = if cached {
+            (MEMORY_DEF, MEMORY_BASE)
+        } else {
+            (SCRATCH2, SCRATCH2)
+        };
+        dynasm!(self.asm ; .arch x64 ; mov Rd(index), Rd(index));
+        if !cached {
+            dynasm!(self.asm ; .arch x64 ; mov Rq(SCRATCH2), QWORD [Rq(VMCTX) + at]);
+        }
         if end <= i32::MAX as u64 {
             dynasm!(self.asm ; .arch x64 ; lea Rq(SCRATCH), [Rq(index) + end as i32]);
         } else {
@@ -144,19 +150,21 @@ impl FuncLowering<'_> {
         let oob = self.trap_label(TrapCode::MemoryOutOfBounds);
         dynasm!(self.asm
             ; .arch x64
-            ; cmp Rq(SCRATCH), QWORD [Rq(SCRATCH2) + 8]
+            ; cmp Rq(SCRATCH), QWORD [Rq(def) + 8]
             ; ja =>oob
-            ; mov Rq(SCRATCH2), QWORD [Rq(SCRATCH2)]
         );
+        if !cached {
+            dynasm!(self.asm ; .arch x64 ; mov Rq(SCRATCH2), QWORD [Rq(SCRATCH2)]);
+        }
         if memarg.offset <= i32::MAX as u64 {
-            Ok((index, memarg.offset as i32))
+            Ok((index, memarg.offset as i32, base))
         } else {
             dynasm!(self.asm
                 ; .arch x64
                 ; mov Rq(SCRATCH), QWORD memarg.offset as i64
                 ; add Rq(index), Rq(SCRATCH)
             );
-            Ok((index, 0))
+            Ok((index, 0, base))
         }
     }
 
@@ -167,8 +175,7 @@ impl FuncLowering<'_> {
             Load::S8To32 | Load::U8To32 | Load::S8To64 | Load::U8To64 => 1,
             Load::S16To32 | Load::U16To32 | Load::S16To64 | Load::U16To64 => 2,
         };
-        let (a, d) = self.address(memarg, size)?;
-        let b = SCRATCH2;
+        let (a, d, b) = self.address(memarg, size)?;
         let ty = match kind {
             Load::F32 | Load::F64 => {
                 self.regs.release(RegClass::Gpr, a);
@@ -253,8 +260,7 @@ impl FuncLowering<'_> {
                 r
             }
         };
-        let (a, d) = self.address(memarg, size)?;
-        let b = SCRATCH2;
+        let (a, d, b) = self.address(memarg, size)?;
         match kind {
             Store::B8 => dynasm!(self.asm ; .arch x64 ; mov BYTE [Rq(b) + Rq(a) + d], Rb(v)),
             Store::B16 => dynasm!(self.asm ; .arch x64 ; mov WORD [Rq(b) + Rq(a) + d], Rw(v)),

@@ -7,9 +7,14 @@
 //! Each operator family is lowered in its own file; this one holds the shared state, the
 //! prologue and epilogue, and out-of-line trap code.
 //!
-//! Frame (rbp-relative): saved r15 at -8, the results-record pointer at -16, local `i` at
-//! `-24 - 8i`, then the spill slot of operand depth `d`; outgoing stack arguments at the
-//! bottom (rsp-relative). The size is known only at the end and patched into the prologue.
+//! Frame (rbp-relative): saved r15, rbx and r12 at -8, -16 and -24, the results-record pointer
+//! at -32, local `i` at `-40 - 8i`, then the spill slot of operand depth `d`; outgoing stack
+//! arguments at the bottom (rsp-relative). The size is known only at the end and patched into
+//! the prologue.
+//!
+//! While a function runs, r15 holds its `VMContext`; in a module with a 32-bit memory 0, r12
+//! holds that memory's `VMMemoryDefinition` and rbx its base (reloaded after every call, which
+//! may grow and so move the memory).
 
 mod call;
 mod condition;
@@ -27,7 +32,7 @@ use lazuli_backend_api::vmcontext::VMOffsets;
 use lazuli_backend_api::{CompileError, DefinedFuncIndex, FuncType, ModuleInfo, TrapCode, ValType};
 use wasmparser::Operator;
 
-use crate::regs::{RegSet, SCRATCH, SCRATCH2, VMCTX};
+use crate::regs::{RegSet, MEMORY_BASE, MEMORY_DEF, SCRATCH, SCRATCH2, VMCTX};
 use control::Control;
 pub(crate) use stack::{Location, Operand};
 
@@ -67,8 +72,14 @@ pub(crate) struct Frame {
 
 /// rbp-relative offset of the saved r15.
 const SAVED_VMCTX_REG: i32 = -8;
+/// rbp-relative offset of the saved rbx.
+const SAVED_MEMORY_BASE_REG: i32 = -16;
+/// rbp-relative offset of the saved r12.
+const SAVED_MEMORY_DEF_REG: i32 = -24;
 /// rbp-relative offset of the results-record pointer (functions with several results).
-const RESULTS_POINTER: i32 = -16;
+const RESULTS_POINTER: i32 = -32;
+/// Bytes of the fixed part of the frame, above local 0.
+const FIXED_FRAME: i32 = 32;
 
 /// The state of lowering one function.
 pub(crate) struct FuncLowering<'a> {
@@ -92,6 +103,8 @@ pub(crate) struct FuncLowering<'a> {
     /// Blocks opened in unreachable code, skipped up to their `end`.
     dead_depth: u32,
     pub(crate) settings: FunctionSettings,
+    /// Whether memory 0's definition and base live in r12 and rbx.
+    pub(crate) memory0_cached: bool,
     /// Out-of-line tier-up requests: (label, where to continue).
     cold_requests: Vec<(DynamicLabel, DynamicLabel)>,
 }
@@ -131,8 +144,8 @@ pub(crate) fn lower_function(
         regs: RegSet::default(),
         controls: Vec::new(),
         frame: Frame {
-            locals_start: -24,
-            slots_start: -24 - 8 * num_locals,
+            locals_start: -FIXED_FRAME - 8,
+            slots_start: -FIXED_FRAME - 8 - 8 * num_locals,
         },
         max_depth: 0,
         max_outgoing: 0,
@@ -142,6 +155,7 @@ pub(crate) fn lower_function(
         reachable: true,
         dead_depth: 0,
         settings,
+        memory0_cached: module.memories.first().is_some_and(|m| !m.memory64),
         cold_requests: Vec::new(),
     };
     let frame_patch = l.prologue()?;
@@ -232,8 +246,15 @@ impl FuncLowering<'_> {
             ; jb =>so
             ; mov rsp, Rq(SCRATCH2)
             ; mov QWORD [rbp + SAVED_VMCTX_REG], Rq(VMCTX)
+            ; mov QWORD [rbp + SAVED_MEMORY_BASE_REG], Rq(MEMORY_BASE)
+            ; mov QWORD [rbp + SAVED_MEMORY_DEF_REG], Rq(MEMORY_DEF)
             ; mov Rq(VMCTX), rdi
         );
+        if self.memory0_cached {
+            let at = self.offsets.memory(0) as i32;
+            dynasm!(self.asm ; .arch x64 ; mov Rq(MEMORY_DEF), QWORD [Rq(VMCTX) + at]);
+            self.reload_memory_base();
+        }
         let locs = lazuli_backend_api::abi::arg_locations(self.ty.params(), self.ty.results());
         for (i, loc) in locs.params.iter().enumerate() {
             let ty = self.locals[i];
@@ -325,6 +346,13 @@ impl FuncLowering<'_> {
         self.cold_requests.push((request, resume));
     }
 
+    /// After a call that may have grown memory 0: its base again in rbx.
+    pub(crate) fn reload_memory_base(&mut self) {
+        if self.memory0_cached {
+            dynasm!(self.asm ; .arch x64 ; mov Rq(MEMORY_BASE), QWORD [Rq(MEMORY_DEF)]);
+        }
+    }
+
     /// The label of out-of-line code raising `code`.
     pub(crate) fn trap_label(&mut self, code: TrapCode) -> DynamicLabel {
         let slot = &mut self.traps[code as usize];
@@ -345,6 +373,8 @@ impl FuncLowering<'_> {
             ; .arch x64
             ; =>epilogue
             ; mov Rq(VMCTX), QWORD [rbp + SAVED_VMCTX_REG]
+            ; mov Rq(MEMORY_BASE), QWORD [rbp + SAVED_MEMORY_BASE_REG]
+            ; mov Rq(MEMORY_DEF), QWORD [rbp + SAVED_MEMORY_DEF_REG]
             ; mov rsp, rbp
             ; pop rbp
             ; ret
@@ -385,7 +415,9 @@ impl FuncLowering<'_> {
                 );
             }
         }
-        let used = 24 + 8 * (self.locals.len() as u32 + self.max_depth) + self.max_outgoing;
+        let used = FIXED_FRAME as u32
+            + 8 * (self.locals.len() as u32 + self.max_depth)
+            + self.max_outgoing;
         let frame_size = used.next_multiple_of(16);
         if frame_size > i32::MAX as u32 / 2 {
             return Err(CompileError::new(format!(
