@@ -43,8 +43,10 @@ row() {
   set -- $result
   echo "| $label | $1 ms | $2 MiB | $(python3 -c "print(f'{$1 / ${wt%% *}:.2f}x')") |"
 }
-row "lazuli run (lazy, speculation on)" "$(measure 3 $lazuli run "$app")"
-row "lazuli run --workers 0 (lazy only)" "$(measure 3 $lazuli run --workers 0 "$app")"
+row "lazuli run (tiered: single-pass baseline first, LLVM O2 for hot code)" "$(measure 3 $lazuli run "$app")"
+row "lazuli run --backend baseline (single-pass only)" "$(measure 3 $lazuli run --backend baseline "$app")"
+row "lazuli run --backend llvm (LLVM alone, lazy, speculation on)" "$(measure 3 $lazuli run --backend llvm "$app")"
+row "lazuli run --backend llvm --workers 0 (LLVM alone, lazy only)" "$(measure 3 $lazuli run --backend llvm --workers 0 "$app")"
 row "lazuli run --eager (compile O2, then run)" "$(measure 1 $lazuli run --eager "$app")"
 row "lazuli run app.lzc (precompiled; compiling took ${compile_s} s)" "$(measure 3 $lazuli run --allow-precompiled "$out/sqlite_bench.lzc")"
 row "wasmtime (PyPI)" "$wt"

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use lazuli_core::backend::{Strategy, TrapCode};
 use lazuli_core::{Config, Error, Imports, Instance, Module, Store, Val};
+use lazuli_tests::BackendKind;
 
 const WAT: &str = r#"(module
   (func (export "spin") (loop (br 0)))
@@ -16,7 +17,11 @@ const WAT: &str = r#"(module
   (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#;
 
 fn interrupted_after_a_tick(config: Config) {
-    let engine = lazuli_tests::llvm_engine(config.epoch_interruption(true));
+    interrupted_after_a_tick_on(config, BackendKind::Llvm)
+}
+
+fn interrupted_after_a_tick_on(config: Config, backend: BackendKind) {
+    let engine = lazuli_tests::engine(config.epoch_interruption(true), backend).unwrap();
     let module = Module::from_wat(&engine, WAT).unwrap();
     let mut store = Store::new(&engine);
     let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
@@ -56,6 +61,16 @@ fn an_endless_loop_is_interrupted_lazily() {
 #[test]
 fn an_endless_loop_is_interrupted_eagerly() {
     interrupted_after_a_tick(Config::default().strategy(Strategy::Eager));
+}
+
+#[test]
+fn an_endless_loop_is_interrupted_on_the_baseline_backend() {
+    interrupted_after_a_tick_on(Config::default(), BackendKind::Baseline);
+}
+
+#[test]
+fn an_endless_loop_is_interrupted_tiered_with_tier_up() {
+    interrupted_after_a_tick_on(Config::default().workers(1).tier_up(1), BackendKind::Tiered);
 }
 
 #[test]

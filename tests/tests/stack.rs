@@ -6,6 +6,7 @@
 
 use lazuli_core::backend::{OptLevel, Strategy, TrapCode};
 use lazuli_core::{Config, Error, Instance, Module, Store, Val};
+use lazuli_tests::BackendKind;
 
 /// Run `f` on a new thread with a stack of `size` bytes above a `guard`-byte `PROT_NONE`
 /// region, and return its result.
@@ -66,10 +67,14 @@ fn on_guarded_stack<T: Send + 'static>(
 
 /// Find the depth at which `walk` alone exhausts the stack, then enter `$big` from just above
 /// it, where its frame reaches far below the stack's end. Returns the outcome of each try.
-fn enter_big_frame_near_the_limit(config: Config, tier_up: bool) -> Vec<Result<Vec<Val>, Error>> {
-    let engine = lazuli_tests::llvm_engine(config);
-    let module = Module::from_wat(&engine, &lazuli_tests::generated::big_frame_module())
-        .expect("the module is valid");
+fn enter_big_frame_near_the_limit(
+    config: Config,
+    backend: BackendKind,
+    wat: &str,
+    tier_up: bool,
+) -> Vec<Result<Vec<Val>, Error>> {
+    let engine = lazuli_tests::engine(config, backend).expect("the backend is available");
+    let module = Module::from_wat(&engine, wat).expect("the module is valid");
     let mut store = Store::new(&engine);
     let instance =
         Instance::new(&mut store, &module, &lazuli_core::Imports::new()).expect("instantiates");
@@ -122,21 +127,68 @@ fn enter_big_frame_near_the_limit(config: Config, tier_up: bool) -> Vec<Result<V
 
 #[test]
 fn a_frame_larger_than_the_reserve_traps_near_the_limit() {
+    let v128_frame = lazuli_tests::generated::big_frame_module();
+    // The baseline backend has no v128 yet: its big frame holds 100,000 operands (800 KB of
+    // spill slots) and 40,000 i64 locals (320 KB).
+    let start = v128_frame.find("(func $walk").expect("walk is defined");
+    let locals_frame = format!(
+        "(module (func $big (export \"big\") (local {}) {} {})\n  {}",
+        "i64 ".repeat(40_000),
+        "i64.const 0 ".repeat(100_000),
+        "drop ".repeat(100_000),
+        &v128_frame[start..]
+    );
+    use BackendKind::*;
     let modes = [
-        ("lazy", Config::default().workers(0).tier_up(0), false),
-        ("eager", Config::default().strategy(Strategy::Eager), false),
+        (
+            "lazy",
+            Config::default().workers(0).tier_up(0),
+            Llvm,
+            &v128_frame,
+            false,
+        ),
+        (
+            "eager",
+            Config::default().strategy(Strategy::Eager),
+            Llvm,
+            &v128_frame,
+            false,
+        ),
         (
             "eager at baseline",
             Config::default()
                 .strategy(Strategy::Eager)
                 .opt_level(OptLevel::Baseline),
+            Llvm,
+            &v128_frame,
             false,
         ),
-        ("tier-up", Config::default().workers(1).tier_up(1), true),
+        (
+            "tier-up",
+            Config::default().workers(1).tier_up(1),
+            Llvm,
+            &v128_frame,
+            true,
+        ),
+        (
+            "tiered",
+            Config::default().workers(1).tier_up(1),
+            Tiered,
+            &v128_frame,
+            true,
+        ),
+        (
+            "single-pass baseline",
+            Config::default(),
+            Baseline,
+            &locals_frame,
+            false,
+        ),
     ];
-    for (name, config, tier_up) in modes {
+    for (name, config, backend, wat, tier_up) in modes {
+        let wat = wat.clone();
         let outcomes = on_guarded_stack(16 << 20, 2 << 20, move || {
-            enter_big_frame_near_the_limit(config, tier_up)
+            enter_big_frame_near_the_limit(config, backend, &wat, tier_up)
         });
         for outcome in outcomes {
             assert_eq!(outcome, Err(Error::Trap(TrapCode::StackOverflow)), "{name}");

@@ -264,12 +264,26 @@ impl FuncLowering<'_> {
         if let Some(loc) = locs.results_pointer {
             self.store_incoming(ValType::I64, loc, RESULTS_POINTER)?;
         }
-        for i in self.ty.params().len()..self.locals.len() {
-            let off = self.local_offset(i as u32);
-            if self.locals[i] == ValType::V128 {
-                return Err(self.unsupported_simd());
+        let declared = self.ty.params().len()..self.locals.len();
+        if self.locals[declared.clone()].contains(&ValType::V128) {
+            return Err(self.unsupported_simd());
+        }
+        if declared.len() <= 8 {
+            for i in declared {
+                let off = self.local_offset(i as u32);
+                dynasm!(self.asm ; .arch x64 ; mov QWORD [rbp + off], 0);
             }
-            dynasm!(self.asm ; .arch x64 ; mov QWORD [rbp + off], 0);
+        } else {
+            // The argument registers are free again: the parameters are in their locals.
+            let lowest = self.local_offset(self.locals.len() as u32 - 1);
+            let count = declared.len() as i32;
+            dynasm!(self.asm
+                ; .arch x64
+                ; lea rdi, [rbp + lowest]
+                ; mov ecx, count
+                ; xor eax, eax
+                ; rep stosq
+            );
         }
         self.epoch_check();
         self.count_hotness();
