@@ -120,8 +120,15 @@ pub struct CompileStats {
 /// A code generator. One instance serves every module of an engine, possibly from several
 /// threads at once.
 pub trait CodeBackend: Send + Sync {
-    /// A short name for messages and serialized headers, e.g. `"llvm"`.
+    /// A short name for messages, e.g. `"llvm"`.
     fn name(&self) -> &str;
+
+    /// The name serialized code is recorded under: blobs load only into a backend with the
+    /// same one. By default [`CodeBackend::name`]; a backend that delegates serialization to
+    /// another gives that one's.
+    fn serialized_name(&self) -> &str {
+        self.name()
+    }
 
     /// Prepare code for a validated module. Lazy: return at once with a stub per function;
     /// eager: compile every function before returning.

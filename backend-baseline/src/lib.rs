@@ -111,6 +111,13 @@ impl CodeBackend for BaselineBackend {
         }
     }
 
+    fn serialized_name(&self) -> &str {
+        match &self.optimizer {
+            Some((optimizer, _)) => optimizer.serialized_name(),
+            None => self.name(),
+        }
+    }
+
     fn compile_with_progress(
         &self,
         module: Arc<ModuleInfo>,

@@ -85,7 +85,7 @@ impl Module {
         let code = self.code()?.serialize()?;
         Ok(crate::serialize::write(
             self.inner.engine.config(),
-            backend.name(),
+            backend.serialized_name(),
             &self.inner.info.bytes,
             &code,
         ))
@@ -105,7 +105,7 @@ impl Module {
     /// library you would load.
     pub unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         let (backend, _) = engine.runner()?;
-        let parts = crate::serialize::read(engine.config(), backend.name(), bytes)?;
+        let parts = crate::serialize::read(engine.config(), backend.serialized_name(), bytes)?;
         let info = Arc::new(translate(
             Arc::from(parts.wasm),
             engine.config().features,
