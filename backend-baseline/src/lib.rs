@@ -21,6 +21,7 @@ mod helpers;
 mod lazy;
 mod lower;
 mod regs;
+mod simd_helpers;
 mod stubs;
 mod trampoline;
 

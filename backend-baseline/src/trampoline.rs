@@ -10,13 +10,14 @@ use lazuli_backend_api::{CompileError, FuncType, ValType};
 /// Bytes of one `ValRaw`.
 const VAL_SIZE: i32 = 16;
 
-fn check(ty: &FuncType) -> Result<(), CompileError> {
-    if ty.params().contains(&ValType::V128) || ty.results().contains(&ValType::V128) {
-        return Err(CompileError::new(
-            "the baseline backend does not implement v128 values yet (use the llvm or tiered backend)",
-        ));
-    }
-    Ok(())
+/// The integer argument register after `r` (the high half of a `v128`).
+fn next_int_arg(r: u8) -> u8 {
+    let regs = abi::INT_ARG_REGS;
+    regs[regs
+        .iter()
+        .position(|x| *x == r)
+        .expect("an integer argument register")
+        + 1]
 }
 
 fn finish(asm: VecAssembler<X64Relocation>) -> Result<Vec<u8>, CompileError> {
@@ -27,7 +28,6 @@ fn finish(asm: VecAssembler<X64Relocation>) -> Result<Vec<u8>, CompileError> {
 /// `extern "C" fn(code, callee_vmctx, values: *mut ValRaw)`: arguments from the array into
 /// their ABI locations, the call, results back over the array.
 pub(crate) fn array(ty: &FuncType) -> Result<Vec<u8>, CompileError> {
-    check(ty)?;
     let locs = abi::arg_locations(ty.params(), ty.results());
     let (offsets, record_size) = abi::results_layout(ty.results());
     let record_at = locs.stack_bytes as i32;
@@ -48,6 +48,16 @@ pub(crate) fn array(ty: &FuncType) -> Result<Vec<u8>, CompileError> {
     for (k, (loc, t)) in locs.params.iter().zip(ty.params()).enumerate() {
         let at = VAL_SIZE * k as i32;
         match (*loc, t) {
+            (ArgLocation::Int(r), ValType::V128) => dynasm!(asm
+                ; .arch x64
+                ; mov Rq(r), QWORD [rbx + at]
+                ; mov Rq(next_int_arg(r)), QWORD [rbx + at + 8]
+            ),
+            (ArgLocation::Stack(off), ValType::V128) => dynasm!(asm
+                ; .arch x64
+                ; movdqu xmm15, [rbx + at]
+                ; movdqu [rsp + off as i32], xmm15
+            ),
             (ArgLocation::Int(r), _) => dynasm!(asm ; .arch x64 ; mov Rq(r), QWORD [rbx + at]),
             (ArgLocation::Float(x), _) => dynasm!(asm ; .arch x64 ; movsd Rx(x), QWORD [rbx + at]),
             (ArgLocation::Stack(off), _) => dynasm!(asm
@@ -69,6 +79,9 @@ pub(crate) fn array(ty: &FuncType) -> Result<Vec<u8>, CompileError> {
     dynasm!(asm ; .arch x64 ; call r12);
     match ty.results() {
         [] => {}
+        [ValType::V128] => {
+            dynasm!(asm ; .arch x64 ; mov QWORD [rbx], rax ; mov QWORD [rbx + 8], rdx)
+        }
         [t] if matches!(t, ValType::F32 | ValType::F64) => {
             dynasm!(asm ; .arch x64 ; movsd QWORD [rbx], xmm0)
         }
@@ -77,7 +90,9 @@ pub(crate) fn array(ty: &FuncType) -> Result<Vec<u8>, CompileError> {
             for (k, (t, off)) in results.iter().zip(offsets).enumerate() {
                 let at = VAL_SIZE * k as i32;
                 let from = record_at + off as i32;
-                if abi::size_of(*t) == 4 {
+                if *t == ValType::V128 {
+                    dynasm!(asm ; .arch x64 ; movdqu xmm15, [rsp + from] ; movdqu [rbx + at], xmm15);
+                } else if abi::size_of(*t) == 4 {
                     dynasm!(asm ; .arch x64 ; mov eax, DWORD [rsp + from] ; mov QWORD [rbx + at], rax);
                 } else {
                     dynasm!(asm ; .arch x64 ; mov rax, QWORD [rsp + from] ; mov QWORD [rbx + at], rax);
@@ -100,7 +115,6 @@ pub(crate) fn array(ty: &FuncType) -> Result<Vec<u8>, CompileError> {
 /// into an array on the stack, `ctx.call(ctx, values)`, a trap raised if it failed, results
 /// from the array.
 pub(crate) fn host(ty: &FuncType) -> Result<Vec<u8>, CompileError> {
-    check(ty)?;
     let locs = abi::arg_locations(ty.params(), ty.results());
     let (offsets, _) = abi::results_layout(ty.results());
     let slots = ty.params().len().max(ty.results().len()).max(1) as i32;
@@ -119,9 +133,19 @@ pub(crate) fn host(ty: &FuncType) -> Result<Vec<u8>, CompileError> {
         ; sub rsp, frame
         ; mov rbx, rdi
     );
-    for (k, loc) in locs.params.iter().enumerate() {
+    for (k, (loc, t)) in locs.params.iter().zip(ty.params()).enumerate() {
         let at = VAL_SIZE * k as i32;
         match *loc {
+            ArgLocation::Int(r) if *t == ValType::V128 => dynasm!(asm
+                ; .arch x64
+                ; mov QWORD [rsp + at], Rq(r)
+                ; mov QWORD [rsp + at + 8], Rq(next_int_arg(r))
+            ),
+            ArgLocation::Stack(off) if *t == ValType::V128 => dynasm!(asm
+                ; .arch x64
+                ; movdqu xmm15, [rbp + 16 + off as i32]
+                ; movdqu [rsp + at], xmm15
+            ),
             ArgLocation::Int(r) => dynasm!(asm ; .arch x64 ; mov QWORD [rsp + at], Rq(r)),
             ArgLocation::Float(x) => dynasm!(asm ; .arch x64 ; movsd QWORD [rsp + at], Rx(x)),
             ArgLocation::Stack(off) => dynasm!(asm
@@ -147,6 +171,9 @@ pub(crate) fn host(ty: &FuncType) -> Result<Vec<u8>, CompileError> {
     );
     match ty.results() {
         [] => {}
+        [ValType::V128] => {
+            dynasm!(asm ; .arch x64 ; mov rax, QWORD [rsp] ; mov rdx, QWORD [rsp + 8])
+        }
         [t] if matches!(t, ValType::F32 | ValType::F64) => {
             dynasm!(asm ; .arch x64 ; movsd xmm0, QWORD [rsp])
         }
@@ -154,7 +181,9 @@ pub(crate) fn host(ty: &FuncType) -> Result<Vec<u8>, CompileError> {
         results => {
             for (k, (t, off)) in results.iter().zip(offsets).enumerate() {
                 let at = VAL_SIZE * k as i32;
-                if abi::size_of(*t) == 4 {
+                if *t == ValType::V128 {
+                    dynasm!(asm ; .arch x64 ; movdqu xmm15, [rsp + at] ; movdqu [r12 + off as i32], xmm15);
+                } else if abi::size_of(*t) == 4 {
                     dynasm!(asm ; .arch x64 ; mov eax, DWORD [rsp + at] ; mov DWORD [r12 + off as i32], eax);
                 } else {
                     dynasm!(asm ; .arch x64 ; mov rax, QWORD [rsp + at] ; mov QWORD [r12 + off as i32], rax);

@@ -77,9 +77,6 @@ impl FuncLowering<'_> {
     /// Call with signature `ty`: arguments from the stack to their ABI locations, the call,
     /// results pushed.
     fn call(&mut self, ty: &FuncType, callee: Callee) -> Result<()> {
-        if ty.params().contains(&ValType::V128) || ty.results().contains(&ValType::V128) {
-            return Err(self.unsupported_simd());
-        }
         self.spill_regs();
         let locs = abi::arg_locations(ty.params(), ty.results());
         self.max_outgoing = self.max_outgoing.max(locs.stack_bytes);
@@ -88,6 +85,18 @@ impl FuncLowering<'_> {
         for (k, loc) in locs.params.iter().enumerate() {
             let op = self.stack[base + k];
             match *loc {
+                ArgLocation::Int(r) if op.ty == ValType::V128 => {
+                    // Spilled above: a v128 operand is in memory.
+                    let off = self
+                        .memory_of(op, base + k)
+                        .expect("v128 operands are in memory after spilling");
+                    let high = super::next_int_arg(r);
+                    dynasm!(self.asm
+                        ; .arch x64
+                        ; mov Rq(r), QWORD [rbp + off]
+                        ; mov Rq(high), QWORD [rbp + off + 8]
+                    );
+                }
                 ArgLocation::Int(r) | ArgLocation::Float(r) => self.load_operand(op, base + k, r),
                 ArgLocation::Stack(off) => {
                     let scratch = match RegClass::of(op.ty) {
@@ -147,6 +156,11 @@ impl FuncLowering<'_> {
         self.reload_memory_base();
         match (results, record) {
             ([], _) => {}
+            ([ValType::V128], _) => {
+                self.regs.take(RegClass::Xmm, 0);
+                dynasm!(self.asm ; .arch x64 ; movq xmm0, rax ; pinsrq xmm0, rdx, 1);
+                self.push_reg(ValType::V128, 0);
+            }
             ([t], _) => {
                 let reg = if RegClass::of(*t) == RegClass::Xmm {
                     0
@@ -162,6 +176,11 @@ impl FuncLowering<'_> {
                     let depth = self.stack.len();
                     let dst = self.slot_offset(depth);
                     match t {
+                        ValType::V128 => dynasm!(self.asm
+                            ; .arch x64
+                            ; movdqu Rx(XSCRATCH), [rbp + record + off as i32]
+                            ; movdqu [rbp + dst], Rx(XSCRATCH)
+                        ),
                         ValType::I32 | ValType::F32 => dynasm!(self.asm
                             ; .arch x64
                             ; mov Rd(SCRATCH), DWORD [rbp + record + off as i32]

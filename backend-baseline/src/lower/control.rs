@@ -120,6 +120,15 @@ impl FuncLowering<'_> {
         let top = self.stack.len() - results.len();
         match results {
             [] => {}
+            [ValType::V128] => {
+                let op = self.stack[top];
+                self.load_operand(op, top, XSCRATCH);
+                dynasm!(self.asm
+                    ; .arch x64
+                    ; movq rax, Rx(XSCRATCH)
+                    ; pextrq rdx, Rx(XSCRATCH), 1
+                );
+            }
             [ty] => {
                 let op = self.stack[top];
                 let reg = if RegClass::of(*ty) == RegClass::Xmm {
@@ -355,6 +364,7 @@ impl FuncLowering<'_> {
             ValType::I32 => dynasm!(self.asm ; .arch x64 ; mov DWORD [Rq(base) + disp], Rd(r)),
             ValType::F32 => dynasm!(self.asm ; .arch x64 ; movss DWORD [Rq(base) + disp], Rx(r)),
             ValType::F64 => dynasm!(self.asm ; .arch x64 ; movsd QWORD [Rq(base) + disp], Rx(r)),
+            ValType::V128 => dynasm!(self.asm ; .arch x64 ; movdqu [Rq(base) + disp], Rx(r)),
             _ => dynasm!(self.asm ; .arch x64 ; mov QWORD [Rq(base) + disp], Rq(r)),
         }
     }
@@ -365,6 +375,7 @@ impl FuncLowering<'_> {
             ValType::I32 => dynasm!(self.asm ; .arch x64 ; mov Rd(r), DWORD [Rq(base) + disp]),
             ValType::F32 => dynasm!(self.asm ; .arch x64 ; movss Rx(r), DWORD [Rq(base) + disp]),
             ValType::F64 => dynasm!(self.asm ; .arch x64 ; movsd Rx(r), QWORD [Rq(base) + disp]),
+            ValType::V128 => dynasm!(self.asm ; .arch x64 ; movdqu Rx(r), [Rq(base) + disp]),
             _ => dynasm!(self.asm ; .arch x64 ; mov Rq(r), QWORD [Rq(base) + disp]),
         }
     }

@@ -118,7 +118,7 @@ impl FuncLowering<'_> {
     /// Pop an address and check an access of `size` bytes at it. Returns the register holding
     /// the zero-extended address (owned), the displacement and the register holding the
     /// memory's base.
-    fn address(&mut self, memarg: &MemArg, size: u64) -> Result<(u8, i32, u8)> {
+    pub(crate) fn address(&mut self, memarg: &MemArg, size: u64) -> Result<(u8, i32, u8)> {
         let wasmparser::MemArgTarget::Memory(memory) = memarg.target else {
             return Err(lazuli_backend_api::CompileError::new(
                 "the baseline backend does not implement GC array accesses",

@@ -8,8 +8,8 @@
 //! prologue and epilogue, and out-of-line trap code.
 //!
 //! Frame (rbp-relative): saved r15, rbx and r12 at -8, -16 and -24, the results-record pointer
-//! at -32, local `i` at `-40 - 8i`, then the spill slot of operand depth `d`; outgoing stack
-//! arguments at the bottom (rsp-relative). The size is known only at the end and patched into
+//! at -32, local `i` in the 16 bytes at `-48 - 16i`, then the 16-byte spill slot of operand
+//! depth `d`; outgoing stack arguments at the bottom (rsp-relative). The size is known only at the end and patched into
 //! the prologue.
 //!
 //! While a function runs, r15 holds its `VMContext`; in a module with a 32-bit memory 0, r12
@@ -22,6 +22,7 @@ mod control;
 mod conversion;
 mod memory;
 mod numeric;
+mod simd;
 mod stack;
 mod table;
 mod variable;
@@ -34,7 +35,7 @@ use wasmparser::Operator;
 
 use crate::regs::{RegSet, MEMORY_BASE, MEMORY_DEF, SCRATCH, SCRATCH2, VMCTX};
 use control::Control;
-pub(crate) use stack::{Location, Operand};
+pub(crate) use stack::{Location, Operand, SLOT_SIZE};
 
 /// Result of lowering steps.
 pub(crate) type Result<T> = core::result::Result<T, CompileError>;
@@ -144,8 +145,8 @@ pub(crate) fn lower_function(
         regs: RegSet::default(),
         controls: Vec::new(),
         frame: Frame {
-            locals_start: -FIXED_FRAME - 8,
-            slots_start: -FIXED_FRAME - 8 - 8 * num_locals,
+            locals_start: -FIXED_FRAME - SLOT_SIZE,
+            slots_start: -FIXED_FRAME - SLOT_SIZE - SLOT_SIZE * num_locals,
         },
         max_depth: 0,
         max_outgoing: 0,
@@ -169,6 +170,16 @@ pub(crate) fn lower_function(
         l.operator(&op)?;
     }
     l.finish(frame_patch)
+}
+
+/// The integer argument register after `r` (the high half of a `v128` whose low half is in `r`).
+pub(crate) fn next_int_arg(r: u8) -> u8 {
+    let regs = lazuli_backend_api::abi::INT_ARG_REGS;
+    let at = regs
+        .iter()
+        .position(|x| *x == r)
+        .expect("an integer argument register");
+    regs[at + 1]
 }
 
 fn read_error(e: wasmparser::BinaryReaderError) -> CompileError {
@@ -214,12 +225,13 @@ impl FuncLowering<'_> {
             || self.memory_op(op)?
             || self.call_op(op)?
             || self.table_op(op)?
+            || self.simd_op(op)?
         {
             Ok(())
         } else {
             Err(CompileError::new(format!(
-                "function {}: the baseline backend does not implement {op:?} (SIMD is not \
-                 implemented in it yet; use the llvm or tiered backend)",
+                "function {}: the baseline backend does not implement {op:?} (use the llvm or \
+                 tiered backend)",
                 self.module.func_index(self.index).0
             )))
         }
@@ -265,18 +277,18 @@ impl FuncLowering<'_> {
             self.store_incoming(ValType::I64, loc, RESULTS_POINTER)?;
         }
         let declared = self.ty.params().len()..self.locals.len();
-        if self.locals[declared.clone()].contains(&ValType::V128) {
-            return Err(self.unsupported_simd());
-        }
         if declared.len() <= 8 {
             for i in declared {
                 let off = self.local_offset(i as u32);
                 dynasm!(self.asm ; .arch x64 ; mov QWORD [rbp + off], 0);
+                if self.locals[i] == ValType::V128 {
+                    dynasm!(self.asm ; .arch x64 ; mov QWORD [rbp + off + 8], 0);
+                }
             }
         } else {
             // The argument registers are free again: the parameters are in their locals.
             let lowest = self.local_offset(self.locals.len() as u32 - 1);
-            let count = declared.len() as i32;
+            let count = declared.len() as i32 * SLOT_SIZE / 8;
             dynasm!(self.asm
                 ; .arch x64
                 ; lea rdi, [rbp + lowest]
@@ -298,26 +310,23 @@ impl FuncLowering<'_> {
         off: i32,
     ) -> Result<()> {
         use lazuli_backend_api::abi::ArgLocation;
-        if ty == ValType::V128 {
-            return Err(self.unsupported_simd());
-        }
         match loc {
+            ArgLocation::Int(r) if ty == ValType::V128 => {
+                let high = next_int_arg(r);
+                dynasm!(self.asm
+                    ; .arch x64
+                    ; mov QWORD [rbp + off], Rq(r)
+                    ; mov QWORD [rbp + off + 8], Rq(high)
+                );
+            }
             ArgLocation::Int(r) => self.store_reg(ty, r, off),
             ArgLocation::Float(x) => self.store_reg(ty, x, off),
             ArgLocation::Stack(s) => {
                 let src = 16 + s as i32;
-                self.copy_mem(src, off);
+                self.copy_mem(ty, src, off);
             }
         }
         Ok(())
-    }
-
-    pub(crate) fn unsupported_simd(&self) -> CompileError {
-        CompileError::new(format!(
-            "function {}: the baseline backend does not implement v128 values yet (use the \
-             llvm or tiered backend)",
-            self.module.func_index(self.index).0
-        ))
     }
 
     /// Epoch check at function entry and loop headers (all operands are spilled there).
@@ -430,7 +439,7 @@ impl FuncLowering<'_> {
             }
         }
         let used = FIXED_FRAME as u32
-            + 8 * (self.locals.len() as u32 + self.max_depth)
+            + SLOT_SIZE as u32 * (self.locals.len() as u32 + self.max_depth)
             + self.max_outgoing;
         let frame_size = used.next_multiple_of(16);
         if frame_size > i32::MAX as u32 / 2 {

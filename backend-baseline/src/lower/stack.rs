@@ -10,7 +10,7 @@ use lazuli_backend_api::ValType;
 
 use super::condition::Cond;
 use super::FuncLowering;
-use crate::regs::{RegClass, SCRATCH};
+use crate::regs::{RegClass, SCRATCH, XSCRATCH};
 
 /// Where a value on the operand stack lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +34,9 @@ pub(crate) struct Operand {
     pub ty: ValType,
     pub loc: Location,
 }
+
+/// Bytes of one local or spill slot: any value fits, a `v128` included, 16-byte aligned.
+pub(crate) const SLOT_SIZE: i32 = 16;
 
 /// Whether an operand of `ty` takes a full 64-bit move in memory.
 fn is_wide(ty: ValType) -> bool {
@@ -76,12 +79,12 @@ impl FuncLowering<'_> {
 
     /// rbp-relative offset of the spill slot at `depth`.
     pub(crate) fn slot_offset(&self, depth: usize) -> i32 {
-        self.frame.slots_start - 8 * depth as i32
+        self.frame.slots_start - SLOT_SIZE * depth as i32
     }
 
     /// rbp-relative offset of local `i`.
     pub(crate) fn local_offset(&self, i: u32) -> i32 {
-        self.frame.locals_start - 8 * i as i32
+        self.frame.locals_start - SLOT_SIZE * i as i32
     }
 
     /// A free register of `class`, spilling the deepest register-held operand if none is.
@@ -127,7 +130,7 @@ impl FuncLowering<'_> {
             Location::Const(bits) => self.store_const(op.ty, bits, off),
             Location::Local(i) => {
                 let src = self.local_offset(i);
-                self.copy_mem(src, off);
+                self.copy_mem(op.ty, src, off);
             }
             Location::Flags(cond) => {
                 cond.set(&mut self.asm, SCRATCH);
@@ -254,6 +257,7 @@ impl FuncLowering<'_> {
             ValType::I32 => dynasm!(self.asm ; .arch x64 ; mov Rd(r), DWORD [rbp + off]),
             ValType::F32 => dynasm!(self.asm ; .arch x64 ; movss Rx(r), DWORD [rbp + off]),
             ValType::F64 => dynasm!(self.asm ; .arch x64 ; movsd Rx(r), QWORD [rbp + off]),
+            ValType::V128 => dynasm!(self.asm ; .arch x64 ; movdqu Rx(r), [rbp + off]),
             _ => dynasm!(self.asm ; .arch x64 ; mov Rq(r), QWORD [rbp + off]),
         }
     }
@@ -264,6 +268,7 @@ impl FuncLowering<'_> {
             ValType::I32 => dynasm!(self.asm ; .arch x64 ; mov DWORD [rbp + off], Rd(r)),
             ValType::F32 => dynasm!(self.asm ; .arch x64 ; movss DWORD [rbp + off], Rx(r)),
             ValType::F64 => dynasm!(self.asm ; .arch x64 ; movsd QWORD [rbp + off], Rx(r)),
+            ValType::V128 => dynasm!(self.asm ; .arch x64 ; movdqu [rbp + off], Rx(r)),
             _ => dynasm!(self.asm ; .arch x64 ; mov QWORD [rbp + off], Rq(r)),
         }
     }
@@ -283,9 +288,18 @@ impl FuncLowering<'_> {
         }
     }
 
-    /// Copy 8 bytes from `[rbp + src]` to `[rbp + dst]`.
-    pub(crate) fn copy_mem(&mut self, src: i32, dst: i32) {
-        if src != dst {
+    /// Copy a `ty` from `[rbp + src]` to `[rbp + dst]`.
+    pub(crate) fn copy_mem(&mut self, ty: ValType, src: i32, dst: i32) {
+        if src == dst {
+            return;
+        }
+        if ty == ValType::V128 {
+            dynasm!(self.asm
+                ; .arch x64
+                ; movdqu Rx(XSCRATCH), [rbp + src]
+                ; movdqu [rbp + dst], Rx(XSCRATCH)
+            );
+        } else {
             dynasm!(self.asm
                 ; .arch x64
                 ; mov Rq(SCRATCH), QWORD [rbp + src]
@@ -304,11 +318,11 @@ impl FuncLowering<'_> {
             Location::Const(bits) => self.store_const(op.ty, bits, dst),
             Location::Local(i) => {
                 let src = self.local_offset(i);
-                self.copy_mem(src, dst);
+                self.copy_mem(op.ty, src, dst);
             }
             Location::Slot => {
                 let src = self.slot_offset(depth);
-                self.copy_mem(src, dst);
+                self.copy_mem(op.ty, src, dst);
             }
             Location::Flags(cond) => {
                 cond.set(&mut self.asm, SCRATCH);

@@ -21,9 +21,6 @@ impl FuncLowering<'_> {
             Operator::LocalTee { local_index } => self.local_set(local_index, true),
             Operator::GlobalGet { global_index } => {
                 let ty = ValType::from(self.module.globals[global_index as usize].content);
-                if ty == ValType::V128 {
-                    return Err(self.unsupported_simd());
-                }
                 let at = self.offsets.global(global_index) as i32;
                 let r = self.alloc(RegClass::of(ty));
                 dynasm!(self.asm ; .arch x64 ; mov Rq(SCRATCH), QWORD [Rq(VMCTX) + at]);
@@ -33,9 +30,6 @@ impl FuncLowering<'_> {
             Operator::GlobalSet { global_index } => {
                 let value = self.pop();
                 let depth = self.stack.len();
-                if value.ty == ValType::V128 {
-                    return Err(self.unsupported_simd());
-                }
                 let scratch = match RegClass::of(value.ty) {
                     RegClass::Gpr => SCRATCH,
                     RegClass::Xmm => XSCRATCH,
@@ -73,11 +67,11 @@ impl FuncLowering<'_> {
             Location::Const(bits) => self.store_const(value.ty, bits, off),
             Location::Local(j) => {
                 let src = self.local_offset(j);
-                self.copy_mem(src, off);
+                self.copy_mem(value.ty, src, off);
             }
             Location::Slot => {
                 let src = self.slot_offset(depth);
-                self.copy_mem(src, off);
+                self.copy_mem(value.ty, src, off);
             }
             Location::Flags(cond) => {
                 cond.set(&mut self.asm, SCRATCH);
