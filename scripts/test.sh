@@ -24,10 +24,10 @@ echo "== spec suite, eager through serialize -> deserialize =="
 echo "== spec suite, lazy with tier-up forced on every function (optimized code swapped in) =="
 ./target/release/lazuli wast "${suites[@]}" --tier-up 1 | tail -n 1
 
-echo "== lazuli without LLVM: build, then the spec suite on the baseline backend alone (no SIMD yet) =="
+echo "== lazuli without LLVM: build, then the spec suite on the single-pass baseline backend alone =="
 cargo build -q --release -p lazuli --no-default-features --target-dir target/no-llvm
 if ldd target/no-llvm/release/lazuli | grep -qi llvm; then echo "the no-LLVM build links LLVM"; exit 1; fi
-target/no-llvm/release/lazuli wast --suite wasm-v1 --suite wasm-v2 --suite proposals/multi-memory | tail -n 1
+target/no-llvm/release/lazuli wast "${suites[@]}" | tail -n 1
 echo "== spec suite, tiered: baseline first, every function recompiled by LLVM after its first call =="
 ./target/release/lazuli wast --backend tiered --tier-up 1 "${suites[@]}" | tail -n 1
 

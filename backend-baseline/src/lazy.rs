@@ -5,8 +5,8 @@
 //! first call compiles the function (once, whichever thread gets there first) and stores the
 //! code address in the GOT. Baseline code counts calls and loop iterations; at the threshold
 //! it asks for tier-up, and a worker has the optimizing backend compile the function and
-//! switches the GOT entry. A function the baseline backend cannot compile (SIMD) is compiled
-//! by the optimizing backend right away, when there is one.
+//! switches the GOT entry. A function the baseline backend cannot compile (a 64-bit memory,
+//! say) is compiled by the optimizing backend right away, when there is one.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};

@@ -13,7 +13,7 @@
 //! - `helpers`: runtime functions for the rarer conversions.
 //!
 //! [`BaselineBackend::with_optimizer`] makes the tiered configuration: baseline first, the
-//! optimizing backend for hot functions, for what the baseline cannot compile (SIMD), and for
+//! optimizing backend for hot functions, for anything the baseline cannot compile, and for
 //! eager compilation and serialization.
 
 mod code_memory;
@@ -163,27 +163,9 @@ impl CodeBackend for BaselineBackend {
 
     fn array_trampoline(&self, ty: &FuncType) -> Result<CodePtr, CompileError> {
         self.trampoline(false, ty)
-            .or_else(|e| self.optimizer_trampoline(false, ty, e))
     }
 
     fn host_trampoline(&self, ty: &FuncType) -> Result<CodePtr, CompileError> {
         self.trampoline(true, ty)
-            .or_else(|e| self.optimizer_trampoline(true, ty, e))
-    }
-}
-
-impl BaselineBackend {
-    /// Signatures the baseline cannot adapt (v128) use the optimizer's trampolines.
-    fn optimizer_trampoline(
-        &self,
-        host: bool,
-        ty: &FuncType,
-        error: CompileError,
-    ) -> Result<CodePtr, CompileError> {
-        match &self.optimizer {
-            Some((optimizer, _)) if host => optimizer.host_trampoline(ty),
-            Some((optimizer, _)) => optimizer.array_trampoline(ty),
-            None => Err(error),
-        }
     }
 }

@@ -55,7 +55,7 @@ pub struct RunArgs {
     #[arg(long)]
     stats: bool,
     /// Code generators: tiered (baseline first, LLVM for hot code; the default), baseline
-    /// (single-pass only: lazy, no SIMD yet) or llvm (LLVM only).
+    /// (single-pass only: lazy, no eager or serialization) or llvm (LLVM only).
     #[arg(long, value_enum, default_value_t)]
     backend: lazuli_tests::BackendKind,
     /// The program's arguments (after its name), or with --invoke the function's parameters.

@@ -412,10 +412,7 @@ pub fn check_module(wasm: &[u8]) -> Result<usize, String> {
             ("tiered", Tiered, Strategy::Lazy, false),
         ]);
     }
-    // The baseline backend has no SIMD yet: it runs the modules that use none.
-    if uses_no_simd(wasm) {
-        modes.push(("baseline", Baseline, Strategy::Lazy, false));
-    }
+    modes.push(("baseline", Baseline, Strategy::Lazy, false));
     for (mode, backend, strategy, round_trip) in modes {
         let seen = run_lazuli_with(wasm, backend, strategy, round_trip)?;
         if !agree(&seen, &reference) {
@@ -425,15 +422,6 @@ pub fn check_module(wasm: &[u8]) -> Result<usize, String> {
         }
     }
     Ok(reference.calls.len())
-}
-
-/// Whether `wasm` validates without the SIMD feature (so the baseline backend can run it).
-pub fn uses_no_simd(wasm: &[u8]) -> bool {
-    let mut features = wasmparser::WasmFeatures::WASM2;
-    features.remove(wasmparser::WasmFeatures::SIMD);
-    wasmparser::Validator::new_with_features(features)
-        .validate_all(wasm)
-        .is_ok()
 }
 
 /// Deterministic pseudo-random bytes for seed `seed` (xorshift), as generator input.

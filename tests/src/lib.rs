@@ -16,7 +16,7 @@ use lazuli_core::{Config, Engine};
 pub enum BackendKind {
     /// LLVM alone: every function compiled by LLVM (baseline or optimized pipeline).
     Llvm,
-    /// The single-pass baseline backend alone (lazy only, no SIMD yet).
+    /// The single-pass baseline backend alone (lazy only: no eager compilation or serialization).
     Baseline,
     /// Baseline first, LLVM at O2 for hot functions, for what the baseline cannot compile, and
     /// for eager compilation and serialization.
