@@ -41,6 +41,6 @@ fn main() {
         }
     }
     println!(
-        "{modules} modules and {calls} export calls checked in 3 Lazuli modes against wasmi (seeds {first}..{seed}, {skipped} inputs made no module), no divergence"
+        "{modules} modules and {calls} export calls checked in 5 Lazuli modes (LLVM lazy, eager, eager round trip, tiered, single-pass baseline) against wasmi (seeds {first}..{seed}, {skipped} inputs made no module), no divergence"
     );
 }
