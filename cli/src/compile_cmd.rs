@@ -44,7 +44,7 @@ pub fn run(args: CompileArgs) -> Result<ExitCode, String> {
         .opt_level(opt_level(args.opt_level)?);
     // The caller compiles too: N jobs are N - 1 workers and this thread.
     config.workers = args.jobs.map(|n| n as usize - 1);
-    let engine = lazuli_tests::engine(config, lazuli_tests::BackendKind::Llvm)?;
+    let engine = lazuli_tests::engine(config.tiers(lazuli_core::Tiers::OptimizingOnly))?;
     let wasm = match read(&args.file)? {
         Contents::Wasm(w) => w,
         Contents::Serialized(_) => {

@@ -88,7 +88,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     if args.timeout.is_some() {
         config = config.epoch_interruption(true);
     }
-    let engine = lazuli_tests::engine(config, args.backend)?;
+    let engine = lazuli_tests::engine(config.tiers(args.backend.into()))?;
     let module = crate::load::load(
         &engine,
         &args.file,

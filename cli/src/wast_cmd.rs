@@ -110,7 +110,7 @@ pub fn run(args: WastArgs) -> Result<ExitCode, String> {
         if args.validate_only {
             Ok(Engine::new(config))
         } else {
-            lazuli_tests::engine(config, args.backend)
+            lazuli_tests::engine(config.tiers(args.backend.into()))
         }
     };
     let mut total = Tally::default();

@@ -72,11 +72,28 @@ impl Default for Features {
     }
 }
 
+/// Which code generators compile a module's functions, by role. Core itself compiles nothing
+/// and does not read this: the crate that wires an engine together (`lazuli-tests`, the
+/// `lazuli` command) builds the backend it names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Tiers {
+    /// The single-pass baseline compiler first; the optimizing compiler (LLVM) recompiles hot
+    /// functions, compiles eagerly and serializes. The default.
+    #[default]
+    Tiered,
+    /// The single-pass baseline compiler alone: lazy only, no serialization.
+    BaselineOnly,
+    /// The optimizing compiler (LLVM) alone, with its own cheaper pipeline as the first tier.
+    OptimizingOnly,
+}
+
 /// Engine settings: which features modules may use and how code is generated.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Config {
     /// Enabled WebAssembly features (default: WebAssembly 2.0).
     pub features: Features,
+    /// Which code generators (default: tiered).
+    pub tiers: Tiers,
     /// Lazy (default) or eager compilation.
     pub strategy: Strategy,
     /// Optimization level; by default baseline for lazy compilation and optimized (like
@@ -110,6 +127,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             features: Features::default(),
+            tiers: Tiers::default(),
             strategy: Strategy::default(),
             opt_level: None,
             workers: None,
@@ -125,6 +143,12 @@ impl Config {
     /// Sets the enabled features.
     pub fn features(mut self, features: Features) -> Self {
         self.features = features;
+        self
+    }
+
+    /// Sets which code generators compile (see [`Tiers`]).
+    pub fn tiers(mut self, tiers: Tiers) -> Self {
+        self.tiers = tiers;
         self
     }
 

@@ -43,7 +43,7 @@ pub use backend::{
     ExternType, FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType,
 };
 pub use backtrace::FrameInfo;
-pub use config::{Config, Features};
+pub use config::{Config, Features, Tiers};
 pub use engine::Engine;
 pub use error::Error;
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};

@@ -114,7 +114,7 @@ pub fn run_lazuli_with(
     strategy: Strategy,
     round_trip: bool,
 ) -> Result<Observation, String> {
-    let engine = crate::engine(Config::default().strategy(strategy), backend)?;
+    let engine = crate::engine(Config::default().strategy(strategy).tiers(backend.into()))?;
     let mut module = Module::new(&engine, wasm.to_vec())
         .map_err(|e| format!("lazuli rejected the module: {e}"))?;
     if round_trip {

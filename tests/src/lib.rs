@@ -9,9 +9,9 @@ pub mod wast;
 
 use std::sync::Arc;
 
-use lazuli_core::{Config, Engine};
+use lazuli_core::{Config, Engine, Tiers};
 
-/// Which code generators an engine uses.
+/// Which code generators an engine uses, as the command line names them (see [`Tiers`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendKind {
     /// LLVM alone: every function compiled by LLVM (baseline or optimized pipeline).
@@ -34,6 +34,26 @@ impl Default for BackendKind {
     }
 }
 
+impl From<BackendKind> for Tiers {
+    fn from(kind: BackendKind) -> Tiers {
+        match kind {
+            BackendKind::Llvm => Tiers::OptimizingOnly,
+            BackendKind::Baseline => Tiers::BaselineOnly,
+            BackendKind::Tiered => Tiers::Tiered,
+        }
+    }
+}
+
+impl From<Tiers> for BackendKind {
+    fn from(tiers: Tiers) -> BackendKind {
+        match tiers {
+            Tiers::OptimizingOnly => BackendKind::Llvm,
+            Tiers::BaselineOnly => BackendKind::Baseline,
+            Tiers::Tiered => BackendKind::Tiered,
+        }
+    }
+}
+
 impl std::fmt::Display for BackendKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -48,22 +68,22 @@ impl std::fmt::Display for BackendKind {
 /// `config.workers` speculation workers (default: available cores minus one).
 #[cfg(feature = "llvm")]
 pub fn llvm_engine(config: Config) -> Engine {
-    engine(config, BackendKind::Llvm).expect("this build has LLVM")
+    engine(config.tiers(Tiers::OptimizingOnly)).expect("this build has LLVM")
 }
 
-/// An engine with the given backends on the std platform. Workers (`config.workers`, default
-/// available cores minus one) speculate for LLVM alone and recompile hot code when tiered.
-/// Fails for a backend this build or host does not have.
-pub fn engine(config: Config, kind: BackendKind) -> Result<Engine, String> {
+/// An engine with the code generators `config.tiers` names, on the std platform. Workers
+/// (`config.workers`, default available cores minus one) speculate for LLVM alone and
+/// recompile hot code when tiered. Fails for a backend this build or host does not have.
+pub fn engine(config: Config) -> Result<Engine, String> {
     #[cfg(feature = "llvm")]
     let workers = config
         .workers
         .unwrap_or_else(lazuli_std_shim::Workers::default_count);
     let baseline = || lazuli_backend_baseline::BaselineBackend::new().map_err(|e| e.to_string());
-    let backend: Arc<dyn lazuli_core::backend::CodeBackend> = match kind {
-        BackendKind::Baseline => Arc::new(baseline()?),
+    let backend: Arc<dyn lazuli_core::backend::CodeBackend> = match config.tiers {
+        Tiers::BaselineOnly => Arc::new(baseline()?),
         #[cfg(feature = "llvm")]
-        BackendKind::Llvm => {
+        Tiers::OptimizingOnly => {
             let mut backend = lazuli_backend_llvm::LlvmBackend::new().map_err(|e| e.to_string())?;
             if workers > 0 {
                 backend = backend.with_workers(Arc::new(lazuli_std_shim::Workers::new(workers)));
@@ -71,7 +91,7 @@ pub fn engine(config: Config, kind: BackendKind) -> Result<Engine, String> {
             Arc::new(backend)
         }
         #[cfg(feature = "llvm")]
-        BackendKind::Tiered => {
+        Tiers::Tiered => {
             let llvm = lazuli_backend_llvm::LlvmBackend::new().map_err(|e| e.to_string())?;
             Arc::new(baseline()?.with_optimizer(
                 Arc::new(llvm),
@@ -79,10 +99,11 @@ pub fn engine(config: Config, kind: BackendKind) -> Result<Engine, String> {
             ))
         }
         #[cfg(not(feature = "llvm"))]
-        BackendKind::Llvm | BackendKind::Tiered => {
+        Tiers::OptimizingOnly | Tiers::Tiered => {
             return Err(format!(
-                "this lazuli was built without LLVM, so the {kind} backend is not available: \
-                 use --backend baseline"
+                "this lazuli was built without LLVM, so the {} backend is not available: \
+                 use --backend baseline",
+                BackendKind::from(config.tiers)
             ))
         }
     };

@@ -21,7 +21,8 @@ fn interrupted_after_a_tick(config: Config) {
 }
 
 fn interrupted_after_a_tick_on(config: Config, backend: BackendKind) {
-    let engine = lazuli_tests::engine(config.epoch_interruption(true), backend).unwrap();
+    let engine =
+        lazuli_tests::engine(config.epoch_interruption(true).tiers(backend.into())).unwrap();
     let module = Module::from_wat(&engine, WAT).unwrap();
     let mut store = Store::new(&engine);
     let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();

@@ -73,7 +73,8 @@ fn enter_big_frame_near_the_limit(
     wat: &str,
     tier_up: bool,
 ) -> Vec<Result<Vec<Val>, Error>> {
-    let engine = lazuli_tests::engine(config, backend).expect("the backend is available");
+    let engine =
+        lazuli_tests::engine(config.tiers(backend.into())).expect("the backend is available");
     let module = Module::from_wat(&engine, wat).expect("the module is valid");
     let mut store = Store::new(&engine);
     let instance =

@@ -4,8 +4,8 @@
 //! arguments in registers and on the stack (a `v128` that no longer fits in registers, and an
 //! integer after it) and several results.
 
+use lazuli_core::Tiers;
 use lazuli_core::{Config, Imports, Instance, Module, Store, Val};
-use lazuli_tests::BackendKind;
 
 const WAT: &str = r#"(module
   (func $mix (export "mix") (param i64 i64 i64 i64 v128 i32) (result v128 i64 i32)
@@ -27,7 +27,7 @@ const WAT: &str = r#"(module
 #[test]
 fn baseline_and_llvm_code_call_each_other_through_the_got() {
     let engine =
-        lazuli_tests::engine(Config::default().workers(1).tier_up(1), BackendKind::Tiered).unwrap();
+        lazuli_tests::engine(Config::default().workers(1).tier_up(1).tiers(Tiers::Tiered)).unwrap();
     let module = Module::from_wat(&engine, WAT).unwrap();
     let mut store = Store::new(&engine);
     let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();

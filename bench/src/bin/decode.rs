@@ -12,7 +12,7 @@ fn main() {
         std::process::exit(2);
     };
     let bytes: std::sync::Arc<[u8]> = std::fs::read(file).expect("readable wasm").into();
-    let parallel = lazuli_tests::engine(Config::default(), lazuli_tests::BackendKind::Baseline)
+    let parallel = lazuli_tests::engine(Config::default().tiers(lazuli_core::Tiers::BaselineOnly))
         .expect("the baseline backend targets this host");
     let single = Engine::new(Config::default());
     let mb = bytes.len() as f64 / 1e6;

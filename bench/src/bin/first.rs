@@ -36,7 +36,8 @@ fn main() {
         other => panic!("unknown mode {other}"),
     };
     let bytes = std::fs::read(file).expect("readable wasm");
-    let engine = lazuli_tests::engine(config, backend).expect("the backend exists in this build");
+    let engine = lazuli_tests::engine(config.tiers(backend.into()))
+        .expect("the backend exists in this build");
     let start = Instant::now();
     let module = Module::new(&engine, bytes).expect("valid module");
     let mut store = Store::new(&engine);

@@ -30,7 +30,7 @@ fn main() {
         ),
         other => panic!("unknown mode {other}"),
     };
-    let engine = lazuli_tests::engine(config.epoch_interruption(epoch), backend)
+    let engine = lazuli_tests::engine(config.epoch_interruption(epoch).tiers(backend.into()))
         .expect("the backend exists in this build");
     let module =
         Module::new(&engine, std::fs::read(file).expect("readable wasm")).expect("valid module");

@@ -25,7 +25,8 @@ fn main() {
         let mut seconds = Vec::new();
         for backend in [BackendKind::Baseline, BackendKind::Llvm] {
             let config = Config::default().workers(0).tier_up(0);
-            let engine = lazuli_tests::engine(config, backend).expect("backend available");
+            let engine =
+                lazuli_tests::engine(config.tiers(backend.into())).expect("backend available");
             let module = Module::new(&engine, bytes.clone()).expect("valid module");
             let info = module.info();
             count = info.bodies.len();
