@@ -89,6 +89,32 @@ impl ModuleInfo {
             .map(|i| self.func_names[i].1.as_str())
     }
 
+    /// The functions defined function `f` calls directly with `call`, deduplicated, in
+    /// first-seen order (what lazy compilation speculates on). Read from the validated body
+    /// on demand: decoding does not collect them.
+    #[cfg(feature = "wasmparser")]
+    pub fn direct_callees(&self, f: DefinedFuncIndex) -> Vec<FuncIndex> {
+        let body =
+            wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(self.body_bytes(f), 0));
+        let mut callees = Vec::new();
+        let Ok(mut ops) = body.get_operators_reader() else {
+            return callees;
+        };
+        while !ops.eof() {
+            match ops.read() {
+                Ok(wasmparser::Operator::Call { function_index }) => {
+                    let callee = FuncIndex(function_index);
+                    if !callees.contains(&callee) {
+                        callees.push(callee);
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        callees
+    }
+
     /// The type of an entity of this module, as seen by importers and exporters.
     pub fn entity_type(&self, e: EntityIndex) -> ExternType {
         match e {
@@ -159,9 +185,6 @@ pub enum ConstExpr {
 pub struct FunctionBody {
     /// Byte range of the body (local declarations and code) in [`ModuleInfo::bytes`].
     pub range: Range<usize>,
-    /// Functions this body calls directly with `call`, deduplicated, in first-seen order.
-    /// Lazy compilation speculates on these.
-    pub callees: Box<[FuncIndex]>,
 }
 
 /// How an element segment is used.

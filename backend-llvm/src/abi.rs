@@ -1,11 +1,12 @@
-//! How WebAssembly types and signatures map to LLVM: the calling convention of compiled code.
+//! How WebAssembly types and signatures map to LLVM, so that LLVM's code follows the calling
+//! convention defined in `lazuli_backend_api::abi` (which the baseline backend follows too).
 //!
 //! A wasm function `(p1 .. pn) -> (r1 .. rm)` becomes `fn(vmctx: ptr, p1 .. pn) -> R` with the C
 //! calling convention, where `R` is `void` (m = 0) or the result itself (m = 1). With several
-//! results (m > 1) it takes one more parameter, a pointer to a literal struct `{r1 .. rm}` that
-//! the caller allocates and the callee fills, and returns `void`. The VMContext is therefore
-//! always the first integer argument, which the lazy-compilation stubs rely on.
-//! `v128` is `i128`; references are pointers.
+//! results (m > 1) it takes one more parameter, a pointer to a literal struct `{r1 .. rm}` (laid
+//! out as `abi::results_layout` says) that the caller allocates and the callee fills, and
+//! returns `void`. `v128` is `i128`; references are pointers. `tests/tests/tiers.rs` checks that
+//! the two backends' code calls each other.
 
 use inkwell::context::Context;
 use inkwell::types::{

@@ -165,8 +165,8 @@ impl Shared {
         }
         self.compile_nanos
             .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        for callee in self.info.bodies[index as usize].callees.iter() {
-            if let Some(defined) = self.info.defined_func_index(*callee) {
+        for callee in self.info.direct_callees(DefinedFuncIndex(index)) {
+            if let Some(defined) = self.info.defined_func_index(callee) {
                 self.speculate(defined.0);
             }
         }

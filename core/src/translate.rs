@@ -3,10 +3,10 @@
 //!
 //! One pass, one parser: each section payload goes to the validator and then to the reader for
 //! its section here. Function bodies are only located in that pass; they are validated
-//! afterwards, operator by operator, in chunks on the platform's threads, and the same walk
-//! records each body's direct callees, which lazy compilation uses to speculate.
+//! afterwards, in chunks on the platform's threads, with wasmparser's visitor (no operator is
+//! materialized). What a backend wants to know about a body beyond that (its direct callees,
+//! for speculation) it reads when it compiles the body.
 
-use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -47,10 +47,7 @@ pub(crate) fn translate(
     };
     translator.run(&bytes)?;
     let pending = core::mem::take(&mut translator.pending);
-    let callees = validate_bodies(pending, info.functions.len(), platform)?;
-    for (body, callees) in info.bodies.iter_mut().zip(callees) {
-        body.callees = callees;
-    }
+    validate_bodies(pending, platform)?;
     Ok(info)
 }
 
@@ -71,12 +68,7 @@ const VALIDATION_CHUNK_BYTES: usize = 64 << 10;
 
 /// Validate the bodies, in chunks of consecutive functions run by `platform`, and return each
 /// one's direct callees. The error reported is that of the first invalid body in order.
-fn validate_bodies(
-    pending: Vec<PendingBody<'_>>,
-    num_functions: usize,
-    platform: Option<&dyn Platform>,
-) -> Result<Vec<Box<[FuncIndex]>>> {
-    let count = pending.len();
+fn validate_bodies(pending: Vec<PendingBody<'_>>, platform: Option<&dyn Platform>) -> Result<()> {
     let mut chunks: Vec<Vec<PendingBody<'_>>> = Vec::new();
     let mut size = usize::MAX;
     for item in pending {
@@ -92,7 +84,7 @@ fn validate_bodies(
         .into_iter()
         .map(|c| spin::Mutex::new(Some(c)))
         .collect();
-    let results: Vec<spin::Mutex<Vec<Result<Box<[FuncIndex]>>>>> = (0..jobs.len())
+    let results: Vec<spin::Mutex<Vec<Result<()>>>> = (0..jobs.len())
         .map(|_| spin::Mutex::new(Vec::new()))
         .collect();
     let job = |i: usize| {
@@ -101,10 +93,9 @@ fn validate_bodies(
         };
         let mut allocs = FuncValidatorAllocations::default();
         let mut out = Vec::with_capacity(chunk.len());
-        let mut seen = CalleeSet::new(num_functions);
         for (func, body) in chunk {
             let mut validator = func.into_validator(core::mem::take(&mut allocs));
-            let result = validate_body(&mut validator, &body, &mut seen);
+            let result = validate_body(&mut validator, &body);
             allocs = validator.into_allocations();
             let failed = result.is_err();
             out.push(result);
@@ -118,13 +109,12 @@ fn validate_bodies(
         Some(p) if jobs.len() > 1 => p.run_parallel(jobs.len(), &job),
         _ => (0..jobs.len()).for_each(job),
     }
-    let mut callees = Vec::with_capacity(count);
     for r in results {
         for body in r.into_inner() {
-            callees.push(body?);
+            body?;
         }
     }
-    Ok(callees)
+    Ok(())
 }
 
 impl<'a> Translator<'_, 'a> {
@@ -135,7 +125,6 @@ impl<'a> Translator<'_, 'a> {
                 let range = body.range();
                 self.info.bodies.push(FunctionBody {
                     range: range.start as usize..range.end as usize,
-                    callees: Box::new([]),
                 });
                 self.pending.push((func, body));
                 continue;
@@ -350,62 +339,13 @@ fn check_memory_limits_encoding(section: &[u8], base: usize) -> Result<()> {
     Ok(())
 }
 
-/// Which functions the body being validated has called so far: a stamp per function index
-/// (the body's number), so that no clearing or hashing is needed between bodies.
-struct CalleeSet {
-    stamps: Vec<u32>,
-    body: u32,
-}
-
-impl CalleeSet {
-    fn new(num_functions: usize) -> CalleeSet {
-        CalleeSet {
-            stamps: alloc::vec![0; num_functions],
-            body: 0,
-        }
-    }
-
-    /// Start a new body.
-    fn next_body(&mut self) {
-        self.body += 1;
-    }
-
-    /// Whether `f` is called for the first time in this body (an index out of range is left
-    /// to the validator to reject).
-    fn first_call(&mut self, f: u32) -> bool {
-        match self.stamps.get_mut(f as usize) {
-            Some(stamp) if *stamp != self.body => {
-                *stamp = self.body;
-                true
-            }
-            _ => false,
-        }
-    }
-}
-
-/// Validate one function body and collect the functions it calls directly.
+/// Validate one function body.
 fn validate_body(
     validator: &mut wasmparser::FuncValidator<wasmparser::ValidatorResources>,
     body: &wasmparser::FunctionBody<'_>,
-    seen: &mut CalleeSet,
-) -> Result<Box<[FuncIndex]>> {
-    let mut reader = body.get_binary_reader();
-    validator.read_locals(&mut reader)?;
-    reader.set_features(*validator.features());
-    let mut ops = wasmparser::OperatorsReader::new(reader);
-    let mut callees = Vec::new();
-    seen.next_body();
-    while !ops.eof() {
-        let (op, offset) = ops.read_with_offset()?;
-        if let Operator::Call { function_index } = op {
-            if seen.first_call(function_index) {
-                callees.push(FuncIndex(function_index));
-            }
-        }
-        validator.op(offset, &op)?;
-    }
-    ops.finish()?;
-    Ok(callees.into_boxed_slice())
+) -> Result<()> {
+    validator.validate(body)?;
+    Ok(())
 }
 
 fn read_function_names(
