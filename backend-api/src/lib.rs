@@ -13,6 +13,8 @@ extern crate alloc;
 
 pub mod abi;
 mod backend;
+#[cfg(feature = "wasmparser")]
+mod dead_code;
 pub mod index;
 pub mod libcall;
 mod module_info;
@@ -25,6 +27,8 @@ pub use backend::{
     CodeBackend, CodePtr, CompileError, CompileOptions, CompileStats, CompiledCode, OptLevel,
     Strategy, TaskRunner,
 };
+#[cfg(feature = "wasmparser")]
+pub use dead_code::DeadCode;
 pub use index::*;
 pub use module_info::*;
 pub use trap::TrapCode;

@@ -37,3 +37,21 @@ pub enum Libcall {
 
 /// Number of entries in the libcall table.
 pub const LIBCALL_COUNT: usize = 12;
+
+/// Raise `code` through `vmctx`'s libcall table, as compiled code does: for runtime functions
+/// that compiled code calls (the lazy resolvers), when they have to fail the call.
+///
+/// # Safety
+/// `vmctx` is a live `VMContext` whose libcall table holds `RaiseTrap`, and every frame between
+/// here and the host call that entered wasm is safe to skip (holds nothing to drop).
+pub unsafe fn raise_trap(vmctx: *mut u8, code: crate::TrapCode) -> ! {
+    // SAFETY: per the contract, `vmctx` has a libcall table pointer at `LIBCALLS`, whose
+    // `RaiseTrap` entry has the documented signature and never returns.
+    unsafe {
+        let table =
+            *(vmctx.add(crate::vmcontext::VMOffsets::LIBCALLS as usize) as *const *const usize);
+        let raise: unsafe extern "C" fn(*mut u8, u32) -> ! =
+            core::mem::transmute(*table.add(Libcall::RaiseTrap as usize));
+        raise(vmctx, code as u32)
+    }
+}

@@ -18,8 +18,6 @@ use std::sync::{Arc, OnceLock};
 
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynasmApi, VecAssembler};
-use lazuli_backend_api::libcall::Libcall;
-use lazuli_backend_api::vmcontext::VMOffsets;
 use lazuli_backend_api::{CompileError, TrapCode};
 
 use crate::code_memory::CodeMemory;
@@ -144,13 +142,8 @@ unsafe extern "C" fn resolve_from_stub(
     drop(shared);
     match result {
         Ok(code) => code,
-        // SAFETY: `vmctx` is a live VMContext whose libcall table holds `RaiseTrap`, which has
-        // the documented signature and never returns.
-        Err(_) => unsafe {
-            let table = *(vmctx.add(VMOffsets::LIBCALLS as usize) as *const *const usize);
-            let raise: unsafe extern "C" fn(*mut u8, u32) -> ! =
-                std::mem::transmute(*table.add(Libcall::RaiseTrap as usize));
-            raise(vmctx, TrapCode::CompileError as u32)
-        },
+        // SAFETY: `vmctx` is the live VMContext the function was called with, and the frames
+        // up to the wasm caller (the resolver's) hold nothing to drop.
+        Err(_) => unsafe { lazuli_backend_api::libcall::raise_trap(vmctx, TrapCode::CompileError) },
     }
 }

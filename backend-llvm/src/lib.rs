@@ -25,8 +25,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use inkwell::types::BasicMetadataTypeEnum;
 use inkwell::values::BasicMetadataValueEnum;
-use lazuli_backend_api::libcall::Libcall;
-use lazuli_backend_api::vmcontext::VMOffsets;
 use lazuli_backend_api::*;
 
 use crate::jit::Jit;
@@ -185,21 +183,6 @@ pub(crate) fn optimize(
         );
         llvm_sys::transforms::pass_builder::LLVMDisposePassBuilderOptions(options);
         jit::check(err, "running LLVM passes")
-    }
-}
-
-/// Raise a trap through the libcall table of `vmctx`.
-///
-/// # Safety
-/// `vmctx` must be a live VMContext whose libcall table holds `RaiseTrap`.
-pub(crate) unsafe fn raise_trap_via(vmctx: *mut u8, code: TrapCode) -> ! {
-    // SAFETY: per the contract, `vmctx` has a libcall table pointer at `LIBCALLS`, whose
-    // `RaiseTrap` entry has the documented signature and never returns.
-    unsafe {
-        let table = *(vmctx.add(VMOffsets::LIBCALLS as usize) as *const *const usize);
-        let raise: unsafe extern "C" fn(*mut u8, u32) -> ! =
-            std::mem::transmute(*table.add(Libcall::RaiseTrap as usize));
-        raise(vmctx, code as u32)
     }
 }
 

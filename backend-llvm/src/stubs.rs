@@ -127,7 +127,10 @@ unsafe extern "C" fn resolve_from_stub(lazy: *const u8, index: u32, vmctx: *mut 
         Ok(code) => code,
         // SAFETY: `vmctx` is a live VMContext whose libcall table holds `RaiseTrap`.
         Err(_) => unsafe {
-            crate::raise_trap_via(vmctx, lazuli_backend_api::TrapCode::CompileError)
+            lazuli_backend_api::libcall::raise_trap(
+                vmctx,
+                lazuli_backend_api::TrapCode::CompileError,
+            )
         },
     }
 }

@@ -51,18 +51,12 @@ impl FuncLowering<'_> {
     /// Pop a table index and leave the checked `VMFuncRef` pointer in r10.
     fn load_func_ref(&mut self, type_index: u32, table: u32) {
         let (_, index) = self.pop_to_reg();
-        let at = self.offsets.table(table) as i32;
-        let oob = self.trap_label(TrapCode::TableOutOfBounds);
+        self.table_element(table, index);
         let null = self.trap_label(TrapCode::IndirectCallToNull);
         let mismatch = self.trap_label(TrapCode::BadSignature);
         let type_ids = VMOffsets::TYPE_IDS as i32;
         dynasm!(self.asm
             ; .arch x64
-            ; mov Rd(index), Rd(index)
-            ; mov Rq(SCRATCH), QWORD [Rq(VMCTX) + at]
-            ; cmp Rq(index), QWORD [Rq(SCRATCH) + 8]
-            ; jae =>oob
-            ; mov Rq(SCRATCH), QWORD [Rq(SCRATCH)]
             ; mov Rq(SCRATCH2), QWORD [Rq(SCRATCH) + Rq(index) * 8]
             ; test Rq(SCRATCH2), Rq(SCRATCH2)
             ; jz =>null

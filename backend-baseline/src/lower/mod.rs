@@ -102,7 +102,7 @@ pub(crate) struct FuncLowering<'a> {
     pub(crate) epilogue: DynamicLabel,
     pub(crate) reachable: bool,
     /// Blocks opened in unreachable code, skipped up to their `end`.
-    dead_depth: u32,
+    dead_code: lazuli_backend_api::DeadCode,
     pub(crate) settings: FunctionSettings,
     /// Whether memory 0's definition and base live in r12 and rbx.
     pub(crate) memory0_cached: bool,
@@ -154,7 +154,7 @@ pub(crate) fn lower_function(
         stack_overflow,
         epilogue,
         reachable: true,
-        dead_depth: 0,
+        dead_code: lazuli_backend_api::DeadCode::default(),
         settings,
         memory0_cached: module.memories.first().is_some_and(|m| !m.memory64),
         cold_requests: Vec::new(),
@@ -164,7 +164,7 @@ pub(crate) fn lower_function(
     let mut ops = body.get_operators_reader().map_err(read_error)?;
     while !ops.eof() {
         let op = ops.read().map_err(read_error)?;
-        if !l.reachable && l.skip_dead(&op) {
+        if !l.reachable && l.dead_code.skip(&op) {
             continue;
         }
         l.operator(&op)?;
@@ -187,23 +187,6 @@ fn read_error(e: wasmparser::BinaryReaderError) -> CompileError {
 }
 
 impl FuncLowering<'_> {
-    /// Skip `op` in unreachable code; false if it ends the dead region and must be lowered.
-    fn skip_dead(&mut self, op: &Operator<'_>) -> bool {
-        match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
-                self.dead_depth += 1;
-                true
-            }
-            Operator::Else if self.dead_depth == 0 => false,
-            Operator::End if self.dead_depth == 0 => false,
-            Operator::End => {
-                self.dead_depth -= 1;
-                true
-            }
-            _ => true,
-        }
-    }
-
     fn operator(&mut self, op: &Operator<'_>) -> Result<()> {
         // A comparison left in the flags feeds `if` and `br_if` directly; anything else gets
         // it as an i32 before it emits code that may change the flags.

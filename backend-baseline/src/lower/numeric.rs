@@ -11,8 +11,10 @@ use super::condition::Cond;
 use super::{FuncLowering, Location, Operand, Result};
 use crate::regs::{RegClass, RAX, RCX, RDX, SCRATCH, XSCRATCH};
 
-/// An integer instruction with register, memory and 32-bit immediate forms.
-macro_rules! int_binop {
+/// Pop the right operand `b` and the left one into a register `a`, and emit `ins a, b` in
+/// the form `b` allows: 32-bit immediate, memory or register. Evaluates to `(type, a)`; `b`'s
+/// register is free again.
+macro_rules! int_rhs {
     ($self:ident, $wide:expr, $ins:ident) => {{
         let b = $self.pop();
         let b_depth = $self.stack.len();
@@ -43,6 +45,14 @@ macro_rules! int_binop {
             }
         }
         $self.release(b);
+        (ty, a)
+    }};
+}
+
+/// An integer instruction `a op= b`.
+macro_rules! int_binop {
+    ($self:ident, $wide:expr, $ins:ident) => {{
+        let (ty, a) = int_rhs!($self, $wide, $ins);
         $self.push_reg(ty, a);
     }};
 }
@@ -81,35 +91,7 @@ macro_rules! int_unop {
 /// Integer comparison, its result left in the flags.
 macro_rules! int_compare {
     ($self:ident, $wide:expr, $cond:expr) => {{
-        let b = $self.pop();
-        let b_depth = $self.stack.len();
-        let (_, a) = $self.pop_to_reg();
-        let wide: bool = $wide;
-        match (b.loc, $self.memory_of(b, b_depth)) {
-            (Location::Const(c), _) if !wide || c as i64 as i32 as i64 == c as i64 => {
-                if wide {
-                    dynasm!($self.asm ; .arch x64 ; cmp Rq(a), c as i32)
-                } else {
-                    dynasm!($self.asm ; .arch x64 ; cmp Rd(a), c as i32)
-                }
-            }
-            (_, Some(off)) => {
-                if wide {
-                    dynasm!($self.asm ; .arch x64 ; cmp Rq(a), QWORD [rbp + off])
-                } else {
-                    dynasm!($self.asm ; .arch x64 ; cmp Rd(a), DWORD [rbp + off])
-                }
-            }
-            _ => {
-                let rb = $self.operand_reg(b, b_depth, SCRATCH);
-                if wide {
-                    dynasm!($self.asm ; .arch x64 ; cmp Rq(a), Rq(rb))
-                } else {
-                    dynasm!($self.asm ; .arch x64 ; cmp Rd(a), Rd(rb))
-                }
-            }
-        }
-        $self.release(b);
+        let (_, a) = int_rhs!($self, $wide, cmp);
         $self.regs.release(RegClass::Gpr, a);
         $self.push(ValType::I32, Location::Flags($cond));
     }};

@@ -108,7 +108,7 @@ impl FuncLowering<'_> {
 
     /// Bounds-check the element index in `index` (zero-extended in place) against table
     /// `table`; leaves the element array's base in r11.
-    fn table_element(&mut self, table: u32, index: u8) {
+    pub(crate) fn table_element(&mut self, table: u32, index: u8) {
         let at = self.offsets.table(table) as i32;
         let oob = self.trap_label(TrapCode::TableOutOfBounds);
         dynasm!(self.asm

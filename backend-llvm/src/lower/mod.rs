@@ -189,7 +189,7 @@ pub(crate) struct Lowering<'ctx, 'a> {
     /// Whether the current position can execute.
     pub(crate) reachable: bool,
     /// Depth of blocks opened inside unreachable code, skipped without lowering.
-    dead_depth: u32,
+    dead_code: lazuli_backend_api::DeadCode,
     /// One block per trap code that raises it, made on first use.
     trap_blocks: Vec<(TrapCode, BasicBlock<'ctx>)>,
     /// Hotness counting, in baseline code that may tier up.
@@ -253,7 +253,7 @@ fn lower<'ctx>(
         stack: Vec::new(),
         control: Vec::new(),
         reachable: true,
-        dead_depth: 0,
+        dead_code: lazuli_backend_api::DeadCode::default(),
         trap_blocks: Vec::new(),
         profile,
         epoch_interruption,
@@ -304,7 +304,7 @@ fn lower<'ctx>(
     while !ops.eof() {
         let op = ops.read()?;
         if !l.reachable {
-            if l.skip_dead(&op) {
+            if l.dead_code.skip(&op) {
                 continue;
             }
         }
@@ -314,23 +314,6 @@ fn lower<'ctx>(
 }
 
 impl<'ctx> Lowering<'ctx, '_> {
-    /// Skip `op` while in unreachable code; false if it ends the dead region and must be lowered.
-    fn skip_dead(&mut self, op: &Operator<'_>) -> bool {
-        match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
-                self.dead_depth += 1;
-                true
-            }
-            Operator::Else if self.dead_depth == 0 => false,
-            Operator::End if self.dead_depth == 0 => false,
-            Operator::End => {
-                self.dead_depth -= 1;
-                true
-            }
-            _ => true,
-        }
-    }
-
     fn operator(&mut self, op: &Operator<'_>) -> Result<()> {
         if self.control_op(op)?
             || self.variable_op(op)?
