@@ -80,15 +80,12 @@ impl FuncLowering<'_> {
             let op = self.stack[base + k];
             match *loc {
                 ArgLocation::Int(r) if op.ty == ValType::V128 => {
-                    // Spilled above: a v128 operand is in memory.
-                    let off = self
-                        .memory_of(op, base + k)
-                        .expect("v128 operands are in memory after spilling");
                     let high = super::next_int_arg(r);
+                    self.load_operand(op, base + k, XSCRATCH);
                     dynasm!(self.asm
                         ; .arch x64
-                        ; mov Rq(r), QWORD [rbp + off]
-                        ; mov Rq(high), QWORD [rbp + off + 8]
+                        ; movq Rq(r), Rx(XSCRATCH)
+                        ; pextrq Rq(high), Rx(XSCRATCH), 1
                     );
                 }
                 ArgLocation::Int(r) | ArgLocation::Float(r) => self.load_operand(op, base + k, r),
@@ -122,6 +119,7 @@ impl FuncLowering<'_> {
             None
         };
         self.truncate(base);
+        self.save_homes();
         match callee {
             Callee::Defined(d) => {
                 let got = VMOffsets::GOT as i32;
@@ -148,6 +146,7 @@ impl FuncLowering<'_> {
             ),
         }
         self.reload_memory_base();
+        self.restore_homes();
         match (results, record) {
             ([], _) => {}
             ([ValType::V128], _) => {
@@ -220,6 +219,7 @@ impl FuncLowering<'_> {
             }
         }
         self.truncate(base);
+        self.save_homes();
         let libcalls = VMOffsets::LIBCALLS as i32;
         dynasm!(self.asm
             ; .arch x64
@@ -228,6 +228,7 @@ impl FuncLowering<'_> {
             ; call QWORD [rax + 8 * which as i32]
         );
         self.reload_memory_base();
+        self.restore_homes();
         if let Some(t) = result {
             self.regs.take(RegClass::Gpr, RAX);
             self.push_reg(t, RAX);

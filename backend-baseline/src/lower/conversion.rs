@@ -163,11 +163,13 @@ impl FuncLowering<'_> {
         };
         self.load_operand(arg, depth, into);
         self.release(arg);
+        self.save_homes();
         dynasm!(self.asm
             ; .arch x64
             ; mov rax, QWORD helper as i64
             ; call rax
         );
+        self.restore_homes();
         if checked {
             let overflow = self.trap_label(TrapCode::IntegerOverflow);
             let invalid = self.trap_label(TrapCode::BadConversionToInteger);

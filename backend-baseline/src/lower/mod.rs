@@ -7,8 +7,9 @@
 //! Each operator family is lowered in its own file; this one holds the shared state, the
 //! prologue and epilogue, and out-of-line trap code.
 //!
-//! Frame (rbp-relative): saved r15, rbx and r12 at -8, -16 and -24, the results-record pointer
-//! at -32, local `i` in the 16 bytes at `-48 - 16i`, then the 16-byte spill slot of operand
+//! Frame (rbp-relative): saved r15, rbx, r12, r13 and r14 at -8 to -40, the results-record
+//! pointer at -48, local `i` in the 16 bytes at `-64 - 16i` (its home, while the function
+//! runs, if `locals.rs` gave it a register), then the 16-byte spill slot of operand
 //! depth `d`; outgoing stack arguments at the bottom (rsp-relative). The size is known only at the end and patched into
 //! the prologue.
 //!
@@ -20,6 +21,7 @@ mod call;
 mod condition;
 mod control;
 mod conversion;
+mod locals;
 mod memory;
 mod numeric;
 mod simd;
@@ -77,10 +79,12 @@ const SAVED_VMCTX_REG: i32 = -8;
 const SAVED_MEMORY_BASE_REG: i32 = -16;
 /// rbp-relative offset of the saved r12.
 const SAVED_MEMORY_DEF_REG: i32 = -24;
+/// rbp-relative offsets where r13 and r14 (homes of locals) are saved.
+const SAVED_HOME_REGS: [i32; 2] = [-32, -40];
 /// rbp-relative offset of the results-record pointer (functions with several results).
-const RESULTS_POINTER: i32 = -32;
+const RESULTS_POINTER: i32 = -48;
 /// Bytes of the fixed part of the frame, above local 0.
-const FIXED_FRAME: i32 = 32;
+const FIXED_FRAME: i32 = 48;
 
 /// The state of lowering one function.
 pub(crate) struct FuncLowering<'a> {
@@ -90,6 +94,8 @@ pub(crate) struct FuncLowering<'a> {
     pub(crate) index: DefinedFuncIndex,
     pub(crate) ty: &'a FuncType,
     pub(crate) locals: Vec<ValType>,
+    /// The register each local lives in, if any (see `locals.rs`).
+    pub(crate) homes: Vec<Option<u8>>,
     pub(crate) stack: Vec<Operand>,
     pub(crate) regs: RegSet,
     pub(crate) controls: Vec<Control>,
@@ -134,6 +140,8 @@ pub(crate) fn lower_function(
     let stack_overflow = asm.new_dynamic_label();
     let epilogue = asm.new_dynamic_label();
     let num_locals = locals.len() as i32;
+    let mut regs = RegSet::default();
+    let homes = locals::assign_homes(&locals, &mut regs);
     let mut l = FuncLowering {
         asm,
         module,
@@ -141,8 +149,9 @@ pub(crate) fn lower_function(
         index,
         ty,
         locals,
+        homes,
         stack: Vec::new(),
-        regs: RegSet::default(),
+        regs,
         controls: Vec::new(),
         frame: Frame {
             locals_start: -FIXED_FRAME - SLOT_SIZE,
@@ -243,6 +252,8 @@ impl FuncLowering<'_> {
             ; mov QWORD [rbp + SAVED_VMCTX_REG], Rq(VMCTX)
             ; mov QWORD [rbp + SAVED_MEMORY_BASE_REG], Rq(MEMORY_BASE)
             ; mov QWORD [rbp + SAVED_MEMORY_DEF_REG], Rq(MEMORY_DEF)
+            ; mov QWORD [rbp + SAVED_HOME_REGS[0]], r13
+            ; mov QWORD [rbp + SAVED_HOME_REGS[1]], r14
             ; mov Rq(VMCTX), rdi
         );
         if self.memory0_cached {
@@ -262,13 +273,14 @@ impl FuncLowering<'_> {
         let declared = self.ty.params().len()..self.locals.len();
         if declared.len() <= 8 {
             for i in declared {
-                let off = self.local_offset(i as u32);
-                dynasm!(self.asm ; .arch x64 ; mov QWORD [rbp + off], 0);
-                if self.locals[i] == ValType::V128 {
-                    dynasm!(self.asm ; .arch x64 ; mov QWORD [rbp + off + 8], 0);
-                }
+                self.zero_local(i as u32);
             }
         } else {
+            for i in declared.clone() {
+                if self.home(i as u32).is_some() {
+                    self.zero_local(i as u32);
+                }
+            }
             // The argument registers are free again: the parameters are in their locals.
             let lowest = self.local_offset(self.locals.len() as u32 - 1);
             let count = declared.len() as i32 * SLOT_SIZE / 8;
@@ -293,6 +305,22 @@ impl FuncLowering<'_> {
         off: i32,
     ) -> Result<()> {
         use lazuli_backend_api::abi::ArgLocation;
+        let param = ((off - self.frame.locals_start) / -SLOT_SIZE) as u32;
+        if let Some(home) = (off != RESULTS_POINTER).then(|| self.home(param)).flatten() {
+            match loc {
+                ArgLocation::Int(r) if ty == ValType::V128 => {
+                    let high = next_int_arg(r);
+                    dynasm!(self.asm
+                        ; .arch x64
+                        ; movq Rx(home), Rq(r)
+                        ; pinsrq Rx(home), Rq(high), 1
+                    );
+                }
+                ArgLocation::Int(r) | ArgLocation::Float(r) => self.move_reg(ty, home, r),
+                ArgLocation::Stack(s) => self.load_mem(ty, home, 16 + s as i32),
+            }
+            return Ok(());
+        }
         match loc {
             ArgLocation::Int(r) if ty == ValType::V128 => {
                 let high = next_int_arg(r);
@@ -381,6 +409,8 @@ impl FuncLowering<'_> {
             ; mov Rq(VMCTX), QWORD [rbp + SAVED_VMCTX_REG]
             ; mov Rq(MEMORY_BASE), QWORD [rbp + SAVED_MEMORY_BASE_REG]
             ; mov Rq(MEMORY_DEF), QWORD [rbp + SAVED_MEMORY_DEF_REG]
+            ; mov r13, QWORD [rbp + SAVED_HOME_REGS[0]]
+            ; mov r14, QWORD [rbp + SAVED_HOME_REGS[1]]
             ; mov rsp, rbp
             ; pop rbp
             ; ret
@@ -410,15 +440,17 @@ impl FuncLowering<'_> {
         );
         if let Some(p) = self.settings.profile {
             for (request, resume) in std::mem::take(&mut self.cold_requests) {
+                dynasm!(self.asm ; .arch x64 ; =>request);
+                self.save_homes();
                 dynasm!(self.asm
                     ; .arch x64
-                    ; =>request
                     ; mov rdi, QWORD p.context as i64
                     ; mov esi, self.index.0 as i32
                     ; mov rax, QWORD p.request as i64
                     ; call rax
-                    ; jmp =>resume
                 );
+                self.restore_homes();
+                dynasm!(self.asm ; .arch x64 ; jmp =>resume);
             }
         }
         let used = FIXED_FRAME as u32

@@ -131,6 +131,7 @@ impl FuncLowering<'_> {
     pub(crate) fn operand_reg(&mut self, op: Operand, depth: usize, scratch: u8) -> u8 {
         match op.loc {
             Location::Reg(r) => r,
+            Location::Local(i) if self.home(i).is_some() => self.home(i).expect("checked"),
             _ => {
                 self.load_operand(op, depth, scratch);
                 scratch

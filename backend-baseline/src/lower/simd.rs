@@ -245,6 +245,12 @@ impl FuncLowering<'_> {
     fn simd_call(&mut self, helper: Helper, vectors: usize, extra: Extra, result: ValType) {
         let base = self.stack.len() - vectors - extra.scalar as usize;
         self.spill_regs();
+        // Vector operands are passed by address: one in a home register goes to its slot.
+        for depth in base..base + vectors {
+            if self.memory_of(self.stack[depth], depth).is_none() {
+                self.spill_at(depth);
+            }
+        }
         let pointers = [6u8, 2, 1]; // rsi, rdx, rcx
         for (k, reg) in pointers.iter().enumerate() {
             if k < vectors {
@@ -274,12 +280,14 @@ impl FuncLowering<'_> {
             dynasm!(self.asm ; .arch x64 ; mov r9, QWORD y as i64);
         }
         let out = self.slot_offset(base);
+        self.save_homes();
         dynasm!(self.asm
             ; .arch x64
             ; lea rdi, [rbp + out]
             ; mov rax, QWORD helper as *const () as i64
             ; call rax
         );
+        self.restore_homes();
         self.truncate(base);
         match result {
             ValType::V128 => self.push(ValType::V128, super::Location::Slot),

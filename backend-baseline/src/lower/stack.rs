@@ -128,10 +128,7 @@ impl FuncLowering<'_> {
                 self.regs.release(RegClass::of(op.ty), r);
             }
             Location::Const(bits) => self.store_const(op.ty, bits, off),
-            Location::Local(i) => {
-                let src = self.local_offset(i);
-                self.copy_mem(op.ty, src, off);
-            }
+            Location::Local(i) => self.copy_local(op.ty, i, off),
             Location::Flags(cond) => {
                 cond.set(&mut self.asm, SCRATCH);
                 self.store_reg(op.ty, SCRATCH, off);
@@ -185,10 +182,13 @@ impl FuncLowering<'_> {
         match op.loc {
             Location::Reg(s) => self.move_reg(op.ty, r, s),
             Location::Const(bits) => self.load_const(op.ty, bits, r),
-            Location::Local(i) => {
-                let off = self.local_offset(i);
-                self.load_mem(op.ty, r, off);
-            }
+            Location::Local(i) => match self.home(i) {
+                Some(home) => self.move_reg(op.ty, r, home),
+                None => {
+                    let off = self.local_offset(i);
+                    self.load_mem(op.ty, r, off);
+                }
+            },
             Location::Slot => {
                 let off = self.slot_offset(depth);
                 self.load_mem(op.ty, r, off);
@@ -200,7 +200,7 @@ impl FuncLowering<'_> {
     /// rbp-relative address of an operand that lives in memory, if it does.
     pub(crate) fn memory_of(&self, op: Operand, depth: usize) -> Option<i32> {
         match op.loc {
-            Location::Local(i) => Some(self.local_offset(i)),
+            Location::Local(i) if self.home(i).is_none() => Some(self.local_offset(i)),
             Location::Slot => Some(self.slot_offset(depth)),
             _ => None,
         }
@@ -308,6 +308,17 @@ impl FuncLowering<'_> {
         }
     }
 
+    /// Copy local `i`'s value to `[rbp + dst]`.
+    pub(crate) fn copy_local(&mut self, ty: ValType, i: u32, dst: i32) {
+        match self.home(i) {
+            Some(home) => self.store_reg(ty, home, dst),
+            None => {
+                let src = self.local_offset(i);
+                self.copy_mem(ty, src, dst);
+            }
+        }
+    }
+
     /// Write the operand at `depth` into the spill slot at `target` (a lower or equal depth),
     /// for a branch that passes it to a block.
     pub(crate) fn move_to_slot(&mut self, depth: usize, target: usize) {
@@ -316,10 +327,7 @@ impl FuncLowering<'_> {
         match op.loc {
             Location::Reg(r) => self.store_reg(op.ty, r, dst),
             Location::Const(bits) => self.store_const(op.ty, bits, dst),
-            Location::Local(i) => {
-                let src = self.local_offset(i);
-                self.copy_mem(op.ty, src, dst);
-            }
+            Location::Local(i) => self.copy_local(op.ty, i, dst),
             Location::Slot => {
                 let src = self.slot_offset(depth);
                 self.copy_mem(op.ty, src, dst);

@@ -61,22 +61,10 @@ impl FuncLowering<'_> {
             return;
         }
         self.detach_local(i);
-        let off = self.local_offset(i);
-        match value.loc {
-            Location::Reg(r) => self.store_reg(value.ty, r, off),
-            Location::Const(bits) => self.store_const(value.ty, bits, off),
-            Location::Local(j) => {
-                let src = self.local_offset(j);
-                self.copy_mem(value.ty, src, off);
-            }
-            Location::Slot => {
-                let src = self.slot_offset(depth);
-                self.copy_mem(value.ty, src, off);
-            }
-            Location::Flags(cond) => {
-                cond.set(&mut self.asm, SCRATCH);
-                self.store_reg(value.ty, SCRATCH, off);
-            }
+        if let Some(home) = self.home(i) {
+            self.load_operand(value, depth, home);
+        } else {
+            self.store_local_in_memory(i, value, depth);
         }
         if tee {
             // The value stays where it is (a register or constant is as good as the local).
@@ -86,6 +74,24 @@ impl FuncLowering<'_> {
             }
         } else {
             self.release(value);
+        }
+    }
+
+    /// Write `value` (popped from `depth`) to local `i`'s frame slot.
+    fn store_local_in_memory(&mut self, i: u32, value: super::Operand, depth: usize) {
+        let off = self.local_offset(i);
+        match value.loc {
+            Location::Reg(r) => self.store_reg(value.ty, r, off),
+            Location::Const(bits) => self.store_const(value.ty, bits, off),
+            Location::Local(j) => self.copy_local(value.ty, j, off),
+            Location::Slot => {
+                let src = self.slot_offset(depth);
+                self.copy_mem(value.ty, src, off);
+            }
+            Location::Flags(cond) => {
+                cond.set(&mut self.asm, SCRATCH);
+                self.store_reg(value.ty, SCRATCH, off);
+            }
         }
     }
 
