@@ -1,6 +1,8 @@
 //! Plain descriptions of WebAssembly types, independent of any parser.
 
 use alloc::boxed::Box;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::fmt;
 
 /// A WebAssembly value type.
@@ -60,46 +62,51 @@ impl fmt::Display for RefType {
     }
 }
 
-/// The signature of a function: parameter and result types.
+/// The signature of a function: parameter and result types. Cheap to clone (shared).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct FuncType {
-    params: Box<[ValType]>,
-    results: Box<[ValType]>,
+    /// The parameters, then the results.
+    types: Arc<[ValType]>,
+    num_params: usize,
 }
 
 impl FuncType {
     /// A signature with the given parameters and results.
     pub fn new(params: impl Into<Box<[ValType]>>, results: impl Into<Box<[ValType]>>) -> Self {
+        let (params, results) = (params.into(), results.into());
+        let mut types = Vec::with_capacity(params.len() + results.len());
+        types.extend_from_slice(&params);
+        types.extend_from_slice(&results);
         FuncType {
-            params: params.into(),
-            results: results.into(),
+            types: types.into(),
+            num_params: params.len(),
         }
     }
 
     /// The parameter types, in order.
     pub fn params(&self) -> &[ValType] {
-        &self.params
+        &self.types[..self.num_params]
     }
 
     /// The result types, in order.
     pub fn results(&self) -> &[ValType] {
-        &self.results
+        &self.types[self.num_params..]
     }
 }
 
 impl fmt::Display for FuncType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("(func")?;
-        if !self.params.is_empty() {
+        if !self.params().is_empty() {
             f.write_str(" (param")?;
-            for p in self.params.iter() {
+            for p in self.params().iter() {
                 write!(f, " {p}")?;
             }
             f.write_str(")")?;
         }
-        if !self.results.is_empty() {
+        if !self.results().is_empty() {
             f.write_str(" (result")?;
-            for r in self.results.iter() {
+            for r in self.results().iter() {
                 write!(f, " {r}")?;
             }
             f.write_str(")")?;

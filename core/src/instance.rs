@@ -310,11 +310,12 @@ fn allocate(store: &mut Store, module: &Module, resolved: &[Extern]) -> Result<I
     let first = inner.funcs.len() as u32;
     data.defined_refs = (0..info.num_defined_funcs())
         .map(|i| {
-            let ty = info.func_type(info.func_index(DefinedFuncIndex(i)));
+            // The engine-wide ids of the module's types were looked up once, by the module.
+            let ty = info.functions[info.func_index(DefinedFuncIndex(i)).index()];
             FuncRefBox {
                 vm: VMFuncRef {
                     code_slot: got.wrapping_add(i as usize) as *const *const u8,
-                    type_id: inner.engine.type_id(ty),
+                    type_id: data.type_ids[ty.index()],
                     _pad: 0,
                     vmctx,
                 },
