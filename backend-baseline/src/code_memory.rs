@@ -71,15 +71,6 @@ impl CodeMemory {
         s.used = start + code.len();
         Ok(exec)
     }
-
-    /// Whether `pc` lies in this memory's executable slabs.
-    #[allow(dead_code)]
-    pub(crate) fn contains(&self, pc: usize) -> bool {
-        let s = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        s.slabs
-            .iter()
-            .any(|slab| (slab.exec as usize..slab.exec as usize + slab.size).contains(&pc))
-    }
 }
 
 impl Slab {

@@ -57,6 +57,8 @@ pub(crate) struct Shared {
     /// Per function: the optimized code once installed.
     optimized: Box<[OnceLock<Result<usize, CompileError>>]>,
     last_error: Mutex<Option<CompileError>>,
+    /// How many functions have code (from either tier).
+    compiled_count: AtomicU32,
     stats: TierStats,
 }
 
@@ -95,6 +97,7 @@ impl LazyCode {
             optimized_code: OnceLock::new(),
             optimized: (0..n).map(|_| OnceLock::new()).collect(),
             last_error: Mutex::new(None),
+            compiled_count: AtomicU32::new(0),
             stats: TierStats::default(),
             info,
         });
@@ -136,6 +139,7 @@ impl Shared {
         };
         let _ = cell.set(code as usize);
         self.got[index as usize].store(code as *mut u8, Ordering::Release);
+        self.compiled_count.fetch_add(1, Ordering::Relaxed);
         Ok(code)
     }
 
@@ -303,11 +307,7 @@ impl CompiledCode for LazyCode {
     }
 
     fn compiled_count(&self) -> usize {
-        self.shared
-            .compiled
-            .iter()
-            .filter(|c| c.get().is_some())
-            .count()
+        self.shared.compiled_count.load(Ordering::Relaxed) as usize
     }
 
     fn function_at(&self, pc: usize) -> Option<DefinedFuncIndex> {

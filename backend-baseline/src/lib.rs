@@ -77,8 +77,6 @@ impl BaselineBackend {
 
     /// The tiered configuration: `optimizer` recompiles hot functions on `tasks`' workers,
     /// compiles what the baseline cannot, and does eager compilation and serialization.
-    /// The optimizer should have no workers of its own (its speculation would compile whole
-    /// call graphs at full cost).
     pub fn with_optimizer(
         mut self,
         optimizer: Arc<dyn CodeBackend>,

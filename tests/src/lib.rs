@@ -92,11 +92,15 @@ pub fn engine(config: Config) -> Result<Engine, String> {
         }
         #[cfg(feature = "llvm")]
         Tiers::Tiered => {
-            let llvm = lazuli_backend_llvm::LlvmBackend::new().map_err(|e| e.to_string())?;
-            Arc::new(baseline()?.with_optimizer(
-                Arc::new(llvm),
-                Arc::new(lazuli_std_shim::Workers::new(workers)),
-            ))
+            // One pool for both: tier-up compiles, eager partitions, and LLVM's speculation on
+            // the callees of functions that got hot (likely to get hot next).
+            let workers: Arc<dyn lazuli_core::backend::TaskRunner> =
+                Arc::new(lazuli_std_shim::Workers::new(workers));
+            let mut llvm = lazuli_backend_llvm::LlvmBackend::new().map_err(|e| e.to_string())?;
+            if workers.workers() > 0 {
+                llvm = llvm.with_workers(workers.clone());
+            }
+            Arc::new(baseline()?.with_optimizer(Arc::new(llvm), workers))
         }
         #[cfg(not(feature = "llvm"))]
         Tiers::OptimizingOnly | Tiers::Tiered => {

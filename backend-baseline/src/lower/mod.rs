@@ -3,15 +3,15 @@
 //! One walk over the operators with an abstract value stack (`stack.rs`: each operand is a
 //! register, a constant, a local or its spill slot) and a control stack of blocks, loops and
 //! ifs. Registers are allocated as operators need them; at every merge point and call the
-//! operands are spilled to their slots, so all paths into a label agree where values are.
-//! Each operator family is lowered in its own file; this one holds the shared state, the
-//! prologue and epilogue, and out-of-line trap code.
+//! operands are spilled to their slots, so all paths into a label agree where values are
+//! (locals with a home register stay there: `locals.rs`). Each operator family is lowered in
+//! its own file; this one holds the shared state, the prologue and epilogue, and out-of-line
+//! trap code.
 //!
 //! Frame (rbp-relative): saved r15, rbx, r12, r13 and r14 at -8 to -40, the results-record
-//! pointer at -48, local `i` in the 16 bytes at `-64 - 16i` (its home, while the function
-//! runs, if `locals.rs` gave it a register), then the 16-byte spill slot of operand
-//! depth `d`; outgoing stack arguments at the bottom (rsp-relative). The size is known only at the end and patched into
-//! the prologue.
+//! pointer at -48, local `i` in the 16 bytes at `-64 - 16i`, then the 16-byte spill slot of
+//! operand depth `d`; outgoing stack arguments at the bottom (rsp-relative). The size is
+//! known only at the end and patched into the prologue.
 //!
 //! While a function runs, r15 holds its `VMContext`; in a module with a 32-bit memory 0, r12
 //! holds that memory's `VMMemoryDefinition` and rbx its base (reloaded after every call, which
