@@ -271,7 +271,7 @@ fn print_stats(module: &Module) {
     let tier = |name: &str, functions: u32, bytes: u64, nanos: u64| {
         if bytes > 0 {
             eprintln!(
-                "stats: {name} tier: {functions} functions, {:.1} KB of wasm in {:.2} ms ({:.1} MB/s)",
+                "stats: {name} tier: {functions} functions, {:.1} KB of wasm in {:.2} ms ({:.2} MB/s)",
                 bytes as f64 / 1e3,
                 nanos as f64 / 1e6,
                 bytes as f64 / 1e6 / (nanos.max(1) as f64 / 1e9)
