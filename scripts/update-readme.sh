@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Regenerates the README's spec-suite status table by running `lazuli wast` over the pinned suite.
+# Regenerates the README's spec-suite status tables by running `lazuli wast` over the pinned suite,
+# on LLVM alone and on the single-pass baseline backend alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q -p lazuli
 suites=(wasm-v1 wasm-v2 proposals/simd proposals/multi-memory)
 args=()
 for s in "${suites[@]}"; do args+=(--suite "$s"); done
-table=$(./target/release/lazuli wast "${args[@]}" --table | sed -n '/^| suite/,/^$/p')
 {
-  echo "Produced by \`lazuli wast --table\` on $(date -u +%Y-%m-%d) ($(git rev-parse --short HEAD 2>/dev/null || echo uncommitted)):"
-  echo
-  echo "$table"
+  echo "Produced by \`lazuli wast --table --backend B\` on $(date -u +%Y-%m-%d) ($(git rev-parse --short HEAD 2>/dev/null || echo uncommitted)):"
+  for backend in llvm baseline; do
+    echo
+    echo "\`--backend $backend\`:"
+    echo
+    ./target/release/lazuli wast "${args[@]}" --backend "$backend" --table | sed -n '/^| suite/,/^$/p' | sed '/^$/d'
+  done
 } > target/status-table.md
 python3 - <<'PY'
 import re
