@@ -80,6 +80,11 @@ impl Engine {
         self.inner.runner.as_ref().map(|(_, p)| &**p)
     }
 
+    /// The engine's platform, shared (memories keep it to release their reservation).
+    pub(crate) fn platform_arc(&self) -> Option<Arc<dyn Platform>> {
+        self.inner.runner.as_ref().map(|(_, p)| p.clone())
+    }
+
     pub(crate) fn runner(
         &self,
     ) -> Result<(&Arc<dyn CodeBackend>, &Arc<dyn Platform>), crate::Error> {

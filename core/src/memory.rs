@@ -1,8 +1,16 @@
 //! [`Memory`]: linear memories — allocation, growth, and host access to their bytes.
+//!
+//! Where the platform reserves address space, a memory reserves the whole 32-bit index space
+//! plus a guard region at creation, inaccessible, and makes pages accessible as it grows: it
+//! never moves or copies, and its untouched pages cost nothing. Elsewhere it is an ordinary
+//! zeroed allocation that growth extends (and may move).
 
 use alloc::boxed::Box;
 use alloc::format;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
+
+use crate::platform::Platform;
 
 use crate::backend::vmcontext::VMMemoryDefinition;
 use crate::backend::{MemoryType, TrapCode};
@@ -21,27 +29,69 @@ pub struct Memory {
     pub(crate) index: u32,
 }
 
+/// Bytes a memory reserves: the whole 32-bit index space plus a guard region beyond it (so
+/// that an index plus a static offset below the guard's size never leaves the reservation).
+pub const RESERVATION_BYTES: usize = (4 << 30) + GUARD_BYTES;
+/// Bytes of inaccessible guard region after the largest possible memory.
+pub const GUARD_BYTES: usize = 2 << 30;
+
+/// Where a memory's bytes live.
+enum Storage {
+    /// An ordinary zeroed allocation.
+    Heap(Vec<u8>),
+    /// A reservation of [`RESERVATION_BYTES`] whose first `committed` bytes are accessible.
+    Reserved {
+        base: *mut u8,
+        committed: usize,
+        platform: Arc<dyn Platform>,
+    },
+}
+
 /// What the store keeps for each memory (boxed: compiled code holds a pointer to `def`).
 pub(crate) struct MemoryData {
     pub ty: MemoryType,
     pub def: VMMemoryDefinition,
-    bytes: Vec<u8>,
+    storage: Storage,
+}
+
+impl Drop for MemoryData {
+    fn drop(&mut self) {
+        if let Storage::Reserved { base, platform, .. } = &self.storage {
+            // SAFETY: the reservation is this memory's own; the store that owns the memory is
+            // going away, so no code or host reference uses its bytes any more.
+            unsafe { platform.release(*base, RESERVATION_BYTES) };
+        }
+    }
 }
 
 impl MemoryData {
-    pub(crate) fn new(ty: MemoryType) -> Result<Box<MemoryData>, Error> {
+    pub(crate) fn new(
+        ty: MemoryType,
+        platform: Option<Arc<dyn Platform>>,
+    ) -> Result<Box<MemoryData>, Error> {
         if ty.memory64 || ty.shared {
             return Err(Error::Usage(
                 "64-bit and shared memories are not supported".into(),
             ));
         }
+        let storage = platform
+            .and_then(|p| {
+                let base = p.reserve(RESERVATION_BYTES)?;
+                Some(Storage::Reserved {
+                    base,
+                    committed: 0,
+                    platform: p,
+                })
+            })
+            .unwrap_or(Storage::Heap(Vec::new()));
+        let base = match &storage {
+            Storage::Reserved { base, .. } => *base,
+            Storage::Heap(_) => core::ptr::null_mut(),
+        };
         let mut data = Box::new(MemoryData {
             ty,
-            def: VMMemoryDefinition {
-                base: core::ptr::null_mut(),
-                length: 0,
-            },
-            bytes: Vec::new(),
+            def: VMMemoryDefinition { base, length: 0 },
+            storage,
         });
         if data.grow(ty.limits.min).is_none() {
             return Err(Error::Usage(format!(
@@ -54,7 +104,7 @@ impl MemoryData {
 
     /// Current size in pages.
     pub(crate) fn pages(&self) -> u64 {
-        (self.bytes.len() / PAGE_SIZE) as u64
+        (self.def.length / PAGE_SIZE) as u64
     }
 
     /// Grow by `delta` pages; the old size, or `None` if the maximum or the allocator says no.
@@ -65,30 +115,54 @@ impl MemoryData {
             return None;
         }
         let new_len = usize::try_from(new).ok()?.checked_mul(PAGE_SIZE)?;
-        if self.bytes.is_empty() {
-            // The first allocation comes zeroed from the allocator (from the kernel's zero
-            // pages when large): a declared size costs only what the program touches.
-            self.bytes = zeroed_bytes(new_len)?;
-        } else {
-            // Growth extends in place where the allocator can (no copy of what is there).
-            self.bytes
-                .try_reserve_exact(new_len - self.bytes.len())
-                .ok()?;
-            self.bytes.resize(new_len, 0);
+        match &mut self.storage {
+            Storage::Reserved {
+                base,
+                committed,
+                platform,
+            } => {
+                if new_len > *committed {
+                    // SAFETY: `[committed, new_len)` lies in the reservation (at most 4 GiB of
+                    // its RESERVATION_BYTES) and has not been committed yet.
+                    let ok = unsafe { platform.commit(base.add(*committed), new_len - *committed) };
+                    if !ok {
+                        return None;
+                    }
+                    *committed = new_len;
+                }
+            }
+            Storage::Heap(bytes) if bytes.is_empty() => {
+                // The first allocation comes zeroed from the allocator (from the kernel's zero
+                // pages when large): a declared size costs only what the program touches.
+                *bytes = zeroed_bytes(new_len)?;
+                self.def.base = bytes.as_mut_ptr();
+            }
+            Storage::Heap(bytes) => {
+                // Growth extends in place where the allocator can (no copy of what is there).
+                bytes.try_reserve_exact(new_len - bytes.len()).ok()?;
+                bytes.resize(new_len, 0);
+                self.def.base = bytes.as_mut_ptr();
+            }
         }
-        self.def = VMMemoryDefinition {
-            base: self.bytes.as_mut_ptr(),
-            length: self.bytes.len(),
-        };
+        self.def.length = new_len;
         Some(old)
     }
 
     pub(crate) fn bytes(&self) -> &[u8] {
-        &self.bytes
+        if self.def.length == 0 {
+            return &[];
+        }
+        // SAFETY: `def` describes the memory's accessible bytes (the first `length` bytes of
+        // its allocation or committed reservation), owned by `self`.
+        unsafe { core::slice::from_raw_parts(self.def.base, self.def.length) }
     }
 
     pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
-        &mut self.bytes
+        if self.def.length == 0 {
+            return &mut [];
+        }
+        // SAFETY: as in `bytes`; `&mut self` makes the access exclusive.
+        unsafe { core::slice::from_raw_parts_mut(self.def.base, self.def.length) }
     }
 
     /// The byte range `[offset, offset + len)`, or a memory-out-of-bounds trap.
@@ -96,7 +170,7 @@ impl MemoryData {
         let end = offset
             .checked_add(len)
             .ok_or(Error::Trap(TrapCode::MemoryOutOfBounds))?;
-        if end > self.bytes.len() as u64 {
+        if end > self.def.length as u64 {
             return Err(Error::Trap(TrapCode::MemoryOutOfBounds));
         }
         Ok(offset as usize..end as usize)
@@ -131,7 +205,7 @@ impl StoreInner {
                 ty.limits.min
             )));
         }
-        let data = MemoryData::new(ty)?;
+        let data = MemoryData::new(ty, self.engine.platform_arc())?;
         self.memory_bytes = total;
         Ok(data)
     }

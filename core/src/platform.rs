@@ -25,6 +25,33 @@ pub trait Platform: Send + Sync {
         alloc::vec::Vec::new()
     }
 
+    /// Reserve `size` bytes of address space, inaccessible and costing no memory, for a linear
+    /// memory that grows in place. `None` if the platform has no reservations or the address
+    /// space is exhausted (the memory then lives in an ordinary allocation).
+    fn reserve(&self, size: usize) -> Option<*mut u8> {
+        let _ = size;
+        None
+    }
+
+    /// Make `[start, start + len)` of a reservation readable and writable; its bytes read as
+    /// zero until written. False if the system refuses.
+    ///
+    /// # Safety
+    /// The range lies in a reservation made by [`Platform::reserve`] and not released.
+    unsafe fn commit(&self, start: *mut u8, len: usize) -> bool {
+        let _ = (start, len);
+        false
+    }
+
+    /// Give back a whole reservation.
+    ///
+    /// # Safety
+    /// `start` and `size` are those of a reservation from [`Platform::reserve`]; nothing uses
+    /// its memory any more.
+    unsafe fn release(&self, start: *mut u8, size: usize) {
+        let _ = (start, size);
+    }
+
     /// Run `job(0) .. job(count - 1)`, on several threads if the platform has them, and return
     /// when all are done. The default runs them in order on the calling thread.
     fn run_parallel(&self, count: usize, job: &(dyn Fn(usize) + Sync)) {

@@ -62,6 +62,39 @@ impl Platform for StdPlatform {
         unsafe { std::slice::from_raw_parts(pcs, n) }.to_vec()
     }
 
+    /// An anonymous `PROT_NONE` mapping without swap reservation: address space only.
+    fn reserve(&self, size: usize) -> Option<*mut u8> {
+        // SAFETY: a new private anonymous mapping; no existing memory is affected.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                size,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        (base != libc::MAP_FAILED).then_some(base as *mut u8)
+    }
+
+    unsafe fn commit(&self, start: *mut u8, len: usize) -> bool {
+        // SAFETY: per the contract, the range lies in one of our reservations; its pages are
+        // still the kernel's zero pages.
+        unsafe {
+            libc::mprotect(
+                start as *mut libc::c_void,
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+            ) == 0
+        }
+    }
+
+    unsafe fn release(&self, start: *mut u8, size: usize) {
+        // SAFETY: per the contract, this is a whole reservation that nothing uses any more.
+        unsafe { libc::munmap(start as *mut libc::c_void, size) };
+    }
+
     /// Jobs are taken in order by the calling thread and up to one helper thread per other
     /// core (scoped threads: none outlives the call).
     fn run_parallel(&self, count: usize, job: &(dyn Fn(usize) + Sync)) {

@@ -111,3 +111,31 @@ fn growing_page_by_page_keeps_contents_and_zeroes_new_pages() {
     assert_eq!(&bytes[8..12], &0x5eedu32.to_le_bytes());
     assert!(bytes[65536..].iter().all(|b| *b == 0));
 }
+
+#[test]
+fn memory_grow_keeps_the_base_address_and_many_memories_fit_or_fail_cleanly() {
+    // A reserved memory grows in place: the bytes never move, even across a 4 GiB grow.
+    let wat = r#"(module (memory (export "m") 1)
+        (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#;
+    let (mut store, instance) = instantiate(Config::default(), wat).unwrap();
+    let memory = instance.get_memory(&store, "m").unwrap();
+    memory.write(&mut store, 8, b"kept").unwrap();
+    let before = memory.bytes(&store).unwrap().as_ptr();
+    let grow = instance.get_typed_func::<i32, i32>(&store, "grow").unwrap();
+    assert_eq!(grow.call(&mut store, 1).unwrap(), 1);
+    assert_eq!(grow.call(&mut store, 65534).unwrap(), 2);
+    assert_eq!(memory.size(&store).unwrap(), 65536);
+    assert_eq!(memory.bytes(&store).unwrap().as_ptr(), before);
+    let mut word = [0u8; 4];
+    memory.read(&store, 8, &mut word).unwrap();
+    assert_eq!(&word, b"kept");
+
+    // 100 memories of 65536 pages each (multi-memory): within the store's limit they either
+    // instantiate or fail with an error, never abort.
+    let memories: String = (0..100).map(|_| "(memory 65536)").collect();
+    let config = Config::default().max_memory_bytes(100 << 32);
+    match instantiate(config, &format!("(module {memories})")) {
+        Ok(_) => {}
+        Err(e) => assert!(!e.to_string().is_empty()),
+    }
+}
