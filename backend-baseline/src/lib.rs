@@ -124,6 +124,10 @@ impl CodeBackend for BaselineBackend {
         progress: &dyn Fn(u32, u32),
     ) -> Result<Box<dyn CompiledCode>, CompileError> {
         match (opts.strategy, &self.optimizer) {
+            // Optimized code from the first call: the optimizer's own lazy mode.
+            (Strategy::Lazy, Some((optimizer, _))) if opts.opt_level == OptLevel::Optimized => {
+                optimizer.compile_with_progress(module, opts, progress)
+            }
             (Strategy::Lazy, optimizer) => {
                 let optimizer = optimizer.as_ref().map(|(backend, tasks)| lazy::Optimizer {
                     backend: backend.clone(),
