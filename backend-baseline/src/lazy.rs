@@ -62,15 +62,29 @@ pub(crate) struct Shared {
     stats: TierStats,
 }
 
+/// What one tier has compiled: functions, bytes of wasm bodies, time.
+#[derive(Default)]
+struct TierCounters {
+    functions: AtomicU32,
+    bytes: AtomicU64,
+    nanos: AtomicU64,
+}
+
+impl TierCounters {
+    /// Count one function of `bytes` bytes of wasm, compiled since `started`.
+    fn record(&self, bytes: usize, started: Instant) {
+        self.functions.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+        self.nanos
+            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    }
+}
+
 /// Counters behind [`CompileStats`].
 #[derive(Default)]
 struct TierStats {
-    baseline: AtomicU32,
-    baseline_bytes: AtomicU64,
-    baseline_nanos: AtomicU64,
-    optimized: AtomicU32,
-    optimized_bytes: AtomicU64,
-    optimized_nanos: AtomicU64,
+    baseline: TierCounters,
+    optimized: TierCounters,
     tier_up_wait_nanos: AtomicU64,
     wait_nanos: AtomicU64,
 }
@@ -174,14 +188,9 @@ impl Shared {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(code as usize, (code as usize + lowered.code.len(), index));
-        let s = &self.stats;
-        s.baseline.fetch_add(1, Ordering::Relaxed);
-        s.baseline_bytes.fetch_add(
-            self.info.bodies[index.index()].range.len() as u64,
-            Ordering::Relaxed,
-        );
-        s.baseline_nanos
-            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        self.stats
+            .baseline
+            .record(self.info.bodies[index.index()].range.len(), started);
         Ok(code)
     }
 
@@ -214,14 +223,9 @@ impl Shared {
         cell.get_or_init(|| {
             let started = Instant::now();
             let code = self.optimizer_code()?.resolve(index)?;
-            let s = &self.stats;
-            s.optimized.fetch_add(1, Ordering::Relaxed);
-            s.optimized_bytes.fetch_add(
-                self.info.bodies[index.index()].range.len() as u64,
-                Ordering::Relaxed,
-            );
-            s.optimized_nanos
-                .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            self.stats
+                .optimized
+                .record(self.info.bodies[index.index()].range.len(), started);
             Ok(code.0 as usize)
         })
         .clone()
@@ -284,16 +288,16 @@ impl CompiledCode for LazyCode {
     fn stats(&self) -> CompileStats {
         let s = &self.shared.stats;
         CompileStats {
-            baseline: s.baseline.load(Ordering::Relaxed),
-            optimized: s.optimized.load(Ordering::Relaxed),
+            baseline: s.baseline.functions.load(Ordering::Relaxed),
+            optimized: s.optimized.functions.load(Ordering::Relaxed),
             speculative: 0,
-            compile_nanos: s.baseline_nanos.load(Ordering::Relaxed)
-                + s.optimized_nanos.load(Ordering::Relaxed),
+            compile_nanos: s.baseline.nanos.load(Ordering::Relaxed)
+                + s.optimized.nanos.load(Ordering::Relaxed),
             wait_nanos: s.wait_nanos.load(Ordering::Relaxed),
-            baseline_bytes: s.baseline_bytes.load(Ordering::Relaxed),
-            baseline_nanos: s.baseline_nanos.load(Ordering::Relaxed),
-            optimized_bytes: s.optimized_bytes.load(Ordering::Relaxed),
-            optimized_nanos: s.optimized_nanos.load(Ordering::Relaxed),
+            baseline_bytes: s.baseline.bytes.load(Ordering::Relaxed),
+            baseline_nanos: s.baseline.nanos.load(Ordering::Relaxed),
+            optimized_bytes: s.optimized.bytes.load(Ordering::Relaxed),
+            optimized_nanos: s.optimized.nanos.load(Ordering::Relaxed),
             tier_up_wait_nanos: s.tier_up_wait_nanos.load(Ordering::Relaxed),
         }
     }
