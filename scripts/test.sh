@@ -30,6 +30,8 @@ if ldd target/no-llvm/release/lazuli | grep -qi llvm; then echo "the no-LLVM bui
 target/no-llvm/release/lazuli wast "${suites[@]}" | tail -n 1
 echo "== spec suite, tiered: baseline first, every function recompiled by LLVM after its first call =="
 ./target/release/lazuli wast --backend tiered --tier-up 1 "${suites[@]}" | tail -n 1
+echo "== spec suite, tiered with tier-up forced, memories not reserved (every access checked) =="
+./target/release/lazuli wast --backend tiered --tier-up 1 --memory-reservations off "${suites[@]}" | tail -n 1
 
 echo "== spec suite through lazuli wast (LLVM backend, lazy, speculation on) =="
 ./target/release/lazuli wast --suite wasm-v1 --suite wasm-v2 --suite proposals/simd --suite proposals/multi-memory --table | tail -n 10

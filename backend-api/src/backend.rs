@@ -43,8 +43,40 @@ pub enum OptLevel {
     Optimized,
 }
 
+/// What every function's code must do, whatever its tier or optimization level: the part of
+/// [`CompileOptions`] that code compiled at one tier and called from another must agree on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct CodeFlags {
+    /// Compiled code checks the epoch against the store's deadline at every function entry
+    /// and loop header, and raises `Interrupted` when it has passed.
+    pub epoch_interruption: bool,
+    /// `Some(guard)`: every linear memory of a store is reserved with its whole 4 GiB index
+    /// space plus `guard` inaccessible bytes after it, its base never moves, and the runtime
+    /// turns a fault of compiled code there into a `MemoryOutOfBounds` trap
+    /// ([`crate::fault_regions`]). Code may then keep a memory's base in a register across
+    /// calls and skip the bounds check of any access that [`CodeFlags::needs_bounds_check`]
+    /// clears. `None`: every access is checked, and a base may move when its memory grows.
+    pub memory_guard_bytes: Option<u64>,
+}
+
+impl CodeFlags {
+    /// Whether an access of `size` bytes at a 32-bit index plus the static `offset` needs an
+    /// explicit bounds check: always without a guard, else when the access may reach past it.
+    pub fn needs_bounds_check(&self, offset: u64, size: u64) -> bool {
+        match self.memory_guard_bytes {
+            Some(guard) => offset.checked_add(size).is_none_or(|end| end > guard),
+            None => true,
+        }
+    }
+
+    /// Whether a memory's base stays where it is for the memory's whole life.
+    pub fn memory_base_is_fixed(&self) -> bool {
+        self.memory_guard_bytes.is_some()
+    }
+}
+
 /// What the runtime asks of the backend when it compiles a module.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct CompileOptions {
     /// Lazy or eager.
     pub strategy: Strategy,
@@ -54,9 +86,8 @@ pub struct CompileOptions {
     /// count reaches this is recompiled optimized in the background and its GOT entry switched
     /// to the new code. 0 turns tier-up off (it also needs background workers).
     pub tier_up_threshold: u32,
-    /// Compiled code checks the epoch against the store's deadline at every function entry
-    /// and loop header, and raises `Interrupted` when it has passed.
-    pub epoch_interruption: bool,
+    /// What the code must do, at every tier.
+    pub code: CodeFlags,
 }
 
 /// Why compilation failed. Lowering a validated module should not fail; this reports code

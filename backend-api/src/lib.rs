@@ -15,6 +15,7 @@ pub mod abi;
 mod backend;
 #[cfg(feature = "wasmparser")]
 mod dead_code;
+pub mod fault_regions;
 pub mod index;
 pub mod libcall;
 mod module_info;
@@ -24,8 +25,8 @@ mod val;
 pub mod vmcontext;
 
 pub use backend::{
-    CodeBackend, CodePtr, CompileError, CompileOptions, CompileStats, CompiledCode, OptLevel,
-    Strategy, TaskRunner,
+    CodeBackend, CodeFlags, CodePtr, CompileError, CompileOptions, CompileStats, CompiledCode,
+    OptLevel, Strategy, TaskRunner,
 };
 #[cfg(feature = "wasmparser")]
 pub use dead_code::DeadCode;

@@ -8,6 +8,7 @@
 
 use std::sync::Mutex;
 
+use lazuli_backend_api::fault_regions::{self, Region};
 use lazuli_backend_api::CompileError;
 
 /// Size of one slab.
@@ -24,6 +25,8 @@ struct Slab {
     exec: *mut u8,
     write: *mut u8,
     size: usize,
+    /// The executable mapping, registered as code whose memory faults are wasm traps.
+    region: Option<Region>,
 }
 
 struct Slabs {
@@ -112,16 +115,32 @@ impl Slab {
             }
             return Err(e);
         }
-        Ok(Slab {
+        let mut slab = Slab {
             exec: exec as *mut u8,
             write: write as *mut u8,
             size,
-        })
+            region: None,
+        };
+        // Dropping `slab` on this error unmaps it.
+        slab.region = Some(
+            fault_regions::CODE
+                .register(exec as usize, size)
+                .ok_or_else(|| {
+                    CompileError::new(format!(
+                        "too many pieces of code memory at once: {} are registered in this \
+                         process",
+                        fault_regions::CODE.capacity()
+                    ))
+                })?,
+        );
+        Ok(slab)
     }
 }
 
 impl Drop for Slab {
     fn drop(&mut self) {
+        // Unregistered first: no fault at these addresses is a trap once they are unmapped.
+        drop(self.region.take());
         // SAFETY: both mappings are ours; the owner drops code memory only when no code in it
         // can run any more.
         unsafe {

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::Instant;
 
 use lazuli_backend_api::{
-    CodeBackend, CodePtr, CompileError, CompileOptions, CompileStats, CompiledCode,
+    CodeBackend, CodeFlags, CodePtr, CompileError, CompileOptions, CompileStats, CompiledCode,
     DefinedFuncIndex, ModuleInfo, OptLevel, Strategy, TaskRunner,
 };
 
@@ -43,7 +43,7 @@ pub(crate) struct Optimizer {
 /// The state shared with stubs and workers.
 pub(crate) struct Shared {
     info: Arc<ModuleInfo>,
-    epoch_interruption: bool,
+    code: CodeFlags,
     got: Box<[AtomicPtr<u8>]>,
     compiled: Box<[OnceLock<usize>]>,
     compile_locks: Box<[Mutex<()>]>,
@@ -98,7 +98,7 @@ impl LazyCode {
     ) -> Result<LazyCode, CompileError> {
         let n = info.bodies.len();
         let shared = Arc::new(Shared {
-            epoch_interruption: opts.epoch_interruption,
+            code: opts.code,
             got: (0..n)
                 .map(|_| AtomicPtr::new(std::ptr::null_mut()))
                 .collect(),
@@ -171,7 +171,7 @@ impl Shared {
         });
         let settings = FunctionSettings {
             profile,
-            epoch_interruption: self.epoch_interruption,
+            code: self.code,
         };
         let lowered = match lower_function(&self.info, index, settings) {
             Ok(lowered) => lowered,
@@ -208,7 +208,7 @@ impl Shared {
                         strategy: Strategy::Lazy,
                         opt_level: OptLevel::Optimized,
                         tier_up_threshold: 0,
-                        epoch_interruption: self.epoch_interruption,
+                        code: self.code,
                     },
                 )
             })

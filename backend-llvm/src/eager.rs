@@ -16,7 +16,8 @@ use std::sync::Arc;
 use inkwell::context::Context;
 use inkwell::targets::FileType;
 use lazuli_backend_api::{
-    CodePtr, CompileError, CompileStats, CompiledCode, DefinedFuncIndex, ModuleInfo, OptLevel,
+    CodeFlags, CodePtr, CompileError, CompileStats, CompiledCode, DefinedFuncIndex, ModuleInfo,
+    OptLevel,
 };
 
 use crate::code_map::{function_sizes, CodeMap};
@@ -63,7 +64,7 @@ pub(crate) fn partitions(info: &ModuleInfo) -> Vec<std::ops::Range<u32>> {
 pub(crate) fn compile_objects(
     info: &ModuleInfo,
     level: OptLevel,
-    epoch_interruption: bool,
+    code: CodeFlags,
     threads: usize,
     progress: &dyn Fn(u32, u32),
 ) -> Result<Vec<Vec<u8>>, CompileError> {
@@ -78,7 +79,7 @@ pub(crate) fn compile_objects(
             loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
                 let Some(range) = parts.get(k) else { break };
-                let object = compile_partition(info, level, epoch_interruption, k, range.clone());
+                let object = compile_partition(info, level, code, k, range.clone());
                 let failed = object.is_err();
                 if done.send((k, object)).is_err() || failed {
                     // Nobody waits any more, or this compile failed: stop taking work.
@@ -115,7 +116,7 @@ pub(crate) fn compile_objects(
 fn compile_partition(
     info: &ModuleInfo,
     level: OptLevel,
-    epoch_interruption: bool,
+    code: CodeFlags,
     k: usize,
     range: std::ops::Range<u32>,
 ) -> Result<Vec<u8>, CompileError> {
@@ -126,14 +127,7 @@ fn compile_partition(
     module.set_data_layout(&tm.get_target_data().get_data_layout());
     let mut functions = Vec::with_capacity(range.len());
     for i in range.clone() {
-        let f = lower_function(
-            &ctx,
-            &module,
-            info,
-            DefinedFuncIndex(i),
-            None,
-            epoch_interruption,
-        )?;
+        let f = lower_function(&ctx, &module, info, DefinedFuncIndex(i), None, code)?;
         functions.push(f.as_global_value().as_pointer_value());
     }
     // One table of the partition's function addresses, so that loading needs one symbol

@@ -13,12 +13,16 @@
 //! read + execute range and the kernel keeps it as one mapping: a slab costs a few mappings,
 //! whatever the number of objects in it. An object uses at least one page of text.
 //!
+//! Text slabs are registered in [`fault_regions::CODE`]: a fault of code there on a linear
+//! memory's guard pages is a wasm trap.
+//!
 //! The memory manager is given to LLVM's RuntimeDyld through the ORC C API's callback-based
 //! memory manager; LLVM creates one [`ObjectMemory`] per linked object.
 
 use std::ffi::{c_char, c_uint, c_void, CString};
 use std::sync::Mutex;
 
+use lazuli_backend_api::fault_regions::{self, Region};
 use llvm_sys::prelude::LLVMBool;
 
 /// Bytes of address space reserved at a time.
@@ -45,11 +49,14 @@ struct Arena {
     /// Next free address in the last slab, and its end.
     cursor: usize,
     end: usize,
+    /// The slabs registered as code (text arenas only).
+    regions: Vec<Region>,
 }
 
 impl Arena {
-    /// Commit `len` bytes (a multiple of the page size), readable and writable.
-    fn commit(&mut self, len: usize) -> Option<Run> {
+    /// Commit `len` bytes (a multiple of the page size), readable and writable; a new slab of
+    /// `text` is registered as code.
+    fn commit(&mut self, text: bool, len: usize) -> Option<Run> {
         if self.end - self.cursor < len {
             let size = round_up(len.max(SLAB_SIZE), PAGE)?;
             // SAFETY: a fresh anonymous reservation; nothing else refers to it.
@@ -65,6 +72,14 @@ impl Arena {
             };
             if base == libc::MAP_FAILED {
                 return None;
+            }
+            if text {
+                let Some(region) = fault_regions::CODE.register(base as usize, size) else {
+                    // SAFETY: unmapping the reservation just made, which nothing uses.
+                    unsafe { libc::munmap(base, size) };
+                    return None;
+                };
+                self.regions.push(region);
             }
             self.slabs.push(Run {
                 start: base as usize,
@@ -95,6 +110,8 @@ impl Arena {
 
 impl Drop for Arena {
     fn drop(&mut self) {
+        // Unregistered first: no fault at these addresses is a trap once they are unmapped.
+        self.regions.clear();
         for slab in &self.slabs {
             // SAFETY: the slab was mapped by `commit`; the JIT that ran code from it is gone.
             unsafe { libc::munmap(slab.start as *mut c_void, slab.len) };
@@ -113,7 +130,10 @@ pub(crate) struct JitMemory {
 impl JitMemory {
     fn commit(&self, text: bool, len: usize) -> Option<Run> {
         let arena = if text { &self.text } else { &self.data };
-        arena.lock().unwrap_or_else(|p| p.into_inner()).commit(len)
+        arena
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .commit(text, len)
     }
 }
 

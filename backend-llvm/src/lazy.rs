@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Instant;
 
 use lazuli_backend_api::{
-    CodePtr, CompileError, CompileStats, CompiledCode, DefinedFuncIndex, ModuleInfo, OptLevel,
-    TaskRunner,
+    CodeFlags, CodePtr, CompileError, CompileStats, CompiledCode, DefinedFuncIndex, ModuleInfo,
+    OptLevel, TaskRunner,
 };
 
 use crate::code_map::{function_sizes, CodeMap};
@@ -48,8 +48,8 @@ pub(crate) struct Shared {
     counters: Box<[AtomicU32]>,
     /// Calls plus iterations after which a function is recompiled optimized; 0: never.
     tier_up_threshold: u32,
-    /// Whether code checks the epoch (see `CompileOptions::epoch_interruption`).
-    epoch_interruption: bool,
+    /// What the code must do at every tier (see `CompileOptions::code`).
+    code: CodeFlags,
     /// Optimized code of functions that tiered up.
     optimized: Box<[OnceLock<Result<usize, CompileError>>]>,
     /// The JIT for optimized code.
@@ -76,7 +76,7 @@ impl LazyCode {
         info: Arc<ModuleInfo>,
         level: OptLevel,
         tier_up_threshold: u32,
-        epoch_interruption: bool,
+        code: CodeFlags,
         tasks: Option<Arc<dyn TaskRunner>>,
     ) -> Result<LazyCode, CompileError> {
         let n = info.bodies.len();
@@ -98,7 +98,7 @@ impl LazyCode {
             queued: (0..n).map(|_| AtomicBool::new(false)).collect(),
             counters: (0..n).map(|_| AtomicU32::new(0)).collect(),
             tier_up_threshold,
-            epoch_interruption,
+            code,
             optimized: (0..n).map(|_| OnceLock::new()).collect(),
             jit_optimized: OnceLock::new(),
             optimized_count: AtomicU32::new(0),
@@ -246,14 +246,7 @@ impl Shared {
         let ctx = inkwell::context::Context::create();
         let module = ctx.create_module(&func_symbol(index));
         jit.prepare(&module);
-        lower_function(
-            &ctx,
-            &module,
-            &self.info,
-            index,
-            profile,
-            self.epoch_interruption,
-        )?;
+        lower_function(&ctx, &module, &self.info, index, profile, self.code)?;
         crate::optimize(&module, level)?;
         let object = jit.add_ir(&module)?;
         let code = jit.lookup(&func_symbol(index))?;
@@ -343,7 +336,7 @@ impl CompiledCode for LazyCode {
         let objects = crate::eager::compile_objects(
             &self.shared.info,
             self.shared.level,
-            self.shared.epoch_interruption,
+            self.shared.code,
             threads,
             &|_, _| {},
         )?;

@@ -115,14 +115,14 @@ impl CodeBackend for LlvmBackend {
                 module,
                 opts.opt_level,
                 opts.tier_up_threshold,
-                opts.epoch_interruption,
+                opts.code,
                 self.tasks.clone(),
             )?)),
             Strategy::Eager => {
                 let objects = eager::compile_objects(
                     &module,
                     opts.opt_level,
-                    opts.epoch_interruption,
+                    opts.code,
                     eager::compile_threads(self.tasks.as_deref()),
                     progress,
                 )?;

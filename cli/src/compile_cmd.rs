@@ -24,6 +24,12 @@ pub struct CompileArgs {
     /// the number.
     #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     jobs: Option<u32>,
+    /// Reserve each linear memory's 4 GiB index space plus a 2 GiB guard, so that compiled
+    /// code skips the bounds checks the guard covers and faults instead (`on`, the default),
+    /// or allocate memories as they are and check every access (`off`).
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = crate::parse_switch,
+          action = clap::ArgAction::Set)]
+    memory_reservations: bool,
 }
 
 /// Parse `--opt-level`.
@@ -40,6 +46,7 @@ pub fn opt_level(n: u8) -> Result<OptLevel, String> {
 /// Compile and write.
 pub fn run(args: CompileArgs) -> Result<ExitCode, String> {
     let mut config = Config::default()
+        .memory_reservations(args.memory_reservations)
         .strategy(Strategy::Eager)
         .opt_level(opt_level(args.opt_level)?);
     // The caller compiles too: N jobs are N - 1 workers and this thread.

@@ -66,3 +66,12 @@ fn run(cli: Cli) -> ExitCode {
         }
     }
 }
+
+/// Parse an `on`/`off` switch (also `true`/`false`, `yes`/`no`, `y`/`n`, `1`/`0`).
+pub(crate) fn parse_switch(text: &str) -> Result<bool, String> {
+    match text {
+        "on" | "true" | "yes" | "y" | "1" => Ok(true),
+        "off" | "false" | "no" | "n" | "0" => Ok(false),
+        other => Err(format!("`{other}`: use on or off")),
+    }
+}

@@ -47,6 +47,12 @@ pub struct RunArgs {
     /// Most table elements the program may hold, over all its tables (default 10000000).
     #[arg(long, value_name = "N")]
     max_table_elements: Option<u64>,
+    /// Reserve each linear memory's 4 GiB index space plus a 2 GiB guard, so that compiled
+    /// code skips the bounds checks the guard covers and faults instead (`on`, the default),
+    /// or allocate memories as they are and check every access (`off`).
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = crate::parse_switch,
+          action = clap::ArgAction::Set)]
+    memory_reservations: bool,
     /// Allow FILE to be a precompiled module (`lazuli compile` output). Its machine code runs
     /// as it is, with this process's rights: allow only files you made or trust.
     #[arg(long)]
@@ -66,7 +72,7 @@ pub struct RunArgs {
 /// Run the module and end the process. Exit status: the program's own (`proc_exit`, or 0 when
 /// `_start` returns), 1 on a trap, 2 when the module cannot be loaded or linked.
 pub fn run(args: RunArgs) -> Result<ExitCode, String> {
-    let mut config = Config::default();
+    let mut config = Config::default().memory_reservations(args.memory_reservations);
     let serialized = matches!(
         crate::load::read(&args.file)?,
         crate::load::Contents::Serialized(_)

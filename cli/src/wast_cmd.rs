@@ -38,6 +38,12 @@ pub struct WastArgs {
     /// right after its first call, which exercises optimized code.
     #[arg(long, value_name = "N")]
     tier_up: Option<u32>,
+    /// Reserve each linear memory's 4 GiB index space plus a 2 GiB guard, so that compiled
+    /// code skips the bounds checks the guard covers and faults instead (`on`, the default),
+    /// or allocate memories as they are and check every access (`off`).
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = crate::parse_switch,
+          action = clap::ArgAction::Set)]
+    memory_reservations: bool,
     /// Code generators: llvm, baseline (single-pass only) or tiered (baseline, then LLVM).
     #[arg(long, value_enum, default_value_t = default_wast_backend())]
     backend: lazuli_tests::BackendKind,
@@ -102,7 +108,9 @@ pub fn run(args: WastArgs) -> Result<ExitCode, String> {
         Some(n) => return Err(format!("unsupported --opt-level {n}: use 0 or 2")),
     };
     let engine_for = |config: Config| {
-        let mut config = config.strategy(strategy);
+        let mut config = config
+            .strategy(strategy)
+            .memory_reservations(args.memory_reservations);
         config.opt_level = opt_level;
         if let Some(threshold) = args.tier_up {
             config = config.tier_up(threshold);

@@ -1,6 +1,6 @@
 //! [`Config`]: the settings an [`crate::Engine`] is created with.
 
-use lazuli_backend_api::{CompileOptions, OptLevel, Strategy};
+use lazuli_backend_api::{OptLevel, Strategy};
 
 /// The WebAssembly features modules may use. A module using a disabled feature is rejected at
 /// [`crate::Module::new`] with an error naming the feature.
@@ -116,10 +116,22 @@ pub struct Config {
     /// Most table elements a store may hold, over all its tables (default 10,000,000, 80 MB).
     /// A module declaring more fails to instantiate; `table.grow` past it returns -1.
     pub max_table_elements: u64,
+    /// Linear memories reserve their whole 4 GiB index space plus a guard region where the
+    /// platform can (and can turn faults there into traps): memories never move, growing is
+    /// cheap, and compiled code skips the bounds checks the guard covers. On by default; off,
+    /// memories are ordinary allocations and every access is checked.
+    pub memory_reservations: bool,
+    /// Bytes of inaccessible guard region after each reserved memory (default 2 GiB): an
+    /// access whose static offset plus size fits in it needs no bounds check.
+    pub memory_guard_bytes: u64,
 }
 
 /// Default of [`Config::max_memory_bytes`]: 4 GiB.
 pub const DEFAULT_MAX_MEMORY_BYTES: u64 = 4 << 30;
+/// Default of [`Config::memory_guard_bytes`]: 2 GiB.
+pub const DEFAULT_MEMORY_GUARD_BYTES: u64 = 2 << 30;
+/// Largest [`Config::memory_guard_bytes`]: 4 GiB (with the index space, 8 GiB per memory).
+pub const MAX_MEMORY_GUARD_BYTES: u64 = 4 << 30;
 /// Default of [`Config::max_table_elements`].
 pub const DEFAULT_MAX_TABLE_ELEMENTS: u64 = 10_000_000;
 
@@ -135,6 +147,8 @@ impl Default for Config {
             epoch_interruption: false,
             max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
             max_table_elements: DEFAULT_MAX_TABLE_ELEMENTS,
+            memory_reservations: true,
+            memory_guard_bytes: DEFAULT_MEMORY_GUARD_BYTES,
         }
     }
 }
@@ -189,6 +203,21 @@ impl Config {
         self
     }
 
+    /// Turns memory reservations and the bounds-check elision they allow on or off (see
+    /// [`Config::memory_reservations`]).
+    pub fn memory_reservations(mut self, enabled: bool) -> Self {
+        self.memory_reservations = enabled;
+        self
+    }
+
+    /// Sets the guard region after each reserved memory, in bytes (see
+    /// [`Config::memory_guard_bytes`]; at most [`MAX_MEMORY_GUARD_BYTES`], rounded up to
+    /// whole pages).
+    pub fn memory_guard_bytes(mut self, bytes: u64) -> Self {
+        self.memory_guard_bytes = bytes;
+        self
+    }
+
     /// Sets the number of worker threads for speculative compilation (0: off).
     pub fn workers(mut self, workers: usize) -> Self {
         self.workers = Some(workers);
@@ -201,14 +230,5 @@ impl Config {
             Strategy::Lazy => OptLevel::Baseline,
             Strategy::Eager => OptLevel::Optimized,
         })
-    }
-
-    pub(crate) fn compile_options(&self) -> CompileOptions {
-        CompileOptions {
-            strategy: self.strategy,
-            opt_level: self.effective_opt_level(),
-            tier_up_threshold: self.tier_up_threshold,
-            epoch_interruption: self.epoch_interruption,
-        }
     }
 }

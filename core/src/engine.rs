@@ -5,8 +5,9 @@ use alloc::sync::Arc;
 
 use hashbrown::HashMap;
 
-use crate::backend::{CodeBackend, FuncType};
-use crate::config::Config;
+use crate::backend::{CodeBackend, CodeFlags, CompileOptions, FuncType};
+use crate::config::{Config, MAX_MEMORY_GUARD_BYTES};
+use crate::memory::PAGE_SIZE;
 use crate::platform::Platform;
 
 /// Shared, immutable settings plus the code generator and platform. Cheap to clone.
@@ -17,6 +18,8 @@ pub struct Engine {
 
 struct EngineInner {
     config: Config,
+    /// What compiled code must do, from the configuration and what the platform can.
+    code: CodeFlags,
     runner: Option<(Arc<dyn CodeBackend>, Arc<dyn Platform>)>,
     /// Engine-wide signature ids: equal types get equal ids, so `call_indirect` checks a
     /// signature with one integer comparison.
@@ -55,9 +58,22 @@ impl Engine {
     }
 
     fn build(config: Config, runner: Option<(Arc<dyn CodeBackend>, Arc<dyn Platform>)>) -> Engine {
+        let reserved = config.memory_reservations
+            && runner
+                .as_ref()
+                .is_some_and(|(_, platform)| platform.handles_memory_faults());
+        let guard = config
+            .memory_guard_bytes
+            .min(MAX_MEMORY_GUARD_BYTES)
+            .next_multiple_of(PAGE_SIZE as u64);
+        let code = CodeFlags {
+            epoch_interruption: config.epoch_interruption,
+            memory_guard_bytes: reserved.then_some(guard),
+        };
         Engine {
             inner: Arc::new(EngineInner {
                 config,
+                code,
                 runner,
                 type_ids: spin::Mutex::new(HashMap::new()),
                 epoch: core::sync::atomic::AtomicU64::new(0),
@@ -68,6 +84,24 @@ impl Engine {
     /// The engine's settings.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// What compiled code must do in this engine: its configuration, narrowed to what the
+    /// platform can (memories are reserved and bounds checks elided only where the platform
+    /// turns faults into traps).
+    pub fn code_flags(&self) -> CodeFlags {
+        self.inner.code
+    }
+
+    /// The options modules are compiled with.
+    pub(crate) fn compile_options(&self) -> CompileOptions {
+        let config = &self.inner.config;
+        CompileOptions {
+            strategy: config.strategy,
+            opt_level: config.effective_opt_level(),
+            tier_up_threshold: config.tier_up_threshold,
+            code: self.inner.code,
+        }
     }
 
     /// The engine's code generator, if it has one.

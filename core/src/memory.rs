@@ -1,9 +1,11 @@
 //! [`Memory`]: linear memories — allocation, growth, and host access to their bytes.
 //!
-//! Where the platform reserves address space, a memory reserves the whole 32-bit index space
-//! plus a guard region at creation, inaccessible, and makes pages accessible as it grows: it
-//! never moves or copies, and its untouched pages cost nothing. Elsewhere it is an ordinary
-//! zeroed allocation that growth extends (and may move).
+//! With reservations on ([`crate::backend::CodeFlags::memory_guard_bytes`]), a memory reserves
+//! the whole 32-bit index space plus a guard region at creation, inaccessible, and makes pages
+//! accessible as it grows: it never moves or copies, its untouched pages cost nothing, and an
+//! access beyond its size faults, which the platform turns into a trap (compiled code skips
+//! the bounds checks the guard covers). Otherwise it is an ordinary zeroed allocation that
+//! growth extends (and may move), and every access is checked.
 
 use alloc::boxed::Box;
 use alloc::format;
@@ -12,6 +14,7 @@ use alloc::vec::Vec;
 
 use crate::platform::Platform;
 
+use crate::backend::fault_regions::{self, Region};
 use crate::backend::vmcontext::VMMemoryDefinition;
 use crate::backend::{MemoryType, TrapCode};
 use crate::error::Error;
@@ -29,21 +32,21 @@ pub struct Memory {
     pub(crate) index: u32,
 }
 
-/// Bytes a memory reserves: the whole 32-bit index space plus a guard region beyond it (so
-/// that an index plus a static offset below the guard's size never leaves the reservation).
-pub const RESERVATION_BYTES: usize = (4 << 30) + GUARD_BYTES;
-/// Bytes of inaccessible guard region after the largest possible memory.
-pub const GUARD_BYTES: usize = 2 << 30;
+/// Bytes of a reserved memory's index space (before its guard region).
+const INDEX_SPACE_BYTES: usize = 4 << 30;
 
 /// Where a memory's bytes live.
 enum Storage {
     /// An ordinary zeroed allocation.
     Heap(Vec<u8>),
-    /// A reservation of [`RESERVATION_BYTES`] whose first `committed` bytes are accessible.
+    /// A reservation of `size` bytes (the index space and the guard) whose first `committed`
+    /// bytes are accessible, registered as a place where compiled code may fault.
     Reserved {
         base: *mut u8,
+        size: usize,
         committed: usize,
         platform: Arc<dyn Platform>,
+        region: Option<Region>,
     },
 }
 
@@ -54,36 +57,47 @@ pub(crate) struct MemoryData {
     storage: Storage,
 }
 
-impl Drop for MemoryData {
+impl Drop for Storage {
     fn drop(&mut self) {
-        if let Storage::Reserved { base, platform, .. } = &self.storage {
-            // SAFETY: the reservation is this memory's own; the store that owns the memory is
-            // going away, so no code or host reference uses its bytes any more.
-            unsafe { platform.release(*base, RESERVATION_BYTES) };
+        if let Storage::Reserved {
+            base,
+            size,
+            platform,
+            region,
+            ..
+        } = self
+        {
+            // Unregistered first: no fault in these addresses is a trap once they are given back.
+            drop(region.take());
+            // SAFETY: the reservation is this storage's own; the memory that owns it is going
+            // away (with its store, or unfinished), so nothing uses its bytes any more.
+            unsafe { platform.release(*base, *size) };
         }
     }
 }
 
 impl MemoryData {
+    /// A memory of type `ty` at its minimum size: reserved with `guard` bytes after its index
+    /// space when `guard` is given (which `platform` must then provide), else on the heap.
     pub(crate) fn new(
         ty: MemoryType,
         platform: Option<Arc<dyn Platform>>,
+        guard: Option<u64>,
     ) -> Result<Box<MemoryData>, Error> {
         if ty.memory64 || ty.shared {
             return Err(Error::Usage(
                 "64-bit and shared memories are not supported".into(),
             ));
         }
-        let storage = platform
-            .and_then(|p| {
-                let base = p.reserve(RESERVATION_BYTES)?;
-                Some(Storage::Reserved {
-                    base,
-                    committed: 0,
-                    platform: p,
-                })
-            })
-            .unwrap_or(Storage::Heap(Vec::new()));
+        let storage =
+            match (guard, platform) {
+                (Some(guard), Some(platform)) => Storage::reserved(guard, platform)?,
+                (Some(_), None) => return Err(Error::Usage(
+                    "memories must be reserved for this engine's code, and there is no platform"
+                        .into(),
+                )),
+                (None, _) => Storage::Heap(Vec::new()),
+            };
         let base = match &storage {
             Storage::Reserved { base, .. } => *base,
             Storage::Heap(_) => core::ptr::null_mut(),
@@ -120,10 +134,11 @@ impl MemoryData {
                 base,
                 committed,
                 platform,
+                ..
             } => {
                 if new_len > *committed {
-                    // SAFETY: `[committed, new_len)` lies in the reservation (at most 4 GiB of
-                    // its RESERVATION_BYTES) and has not been committed yet.
+                    // SAFETY: `[committed, new_len)` lies in the reservation (within its 4 GiB
+                    // index space) and has not been committed yet.
                     let ok = unsafe { platform.commit(base.add(*committed), new_len - *committed) };
                     if !ok {
                         return None;
@@ -177,6 +192,46 @@ impl MemoryData {
     }
 }
 
+impl Storage {
+    /// A reservation of the index space plus `guard` bytes, registered for fault handling.
+    fn reserved(guard: u64, platform: Arc<dyn Platform>) -> Result<Storage, Error> {
+        let size = usize::try_from(guard)
+            .ok()
+            .and_then(|guard| INDEX_SPACE_BYTES.checked_add(guard))
+            .ok_or_else(|| Error::Limit(format!("a guard region of {guard} bytes is too large")))?;
+        let base = platform.reserve(size).ok_or_else(|| {
+            Error::Limit(format!(
+                "cannot reserve {size} bytes of address space for a linear memory (4 GiB of \
+                 index space and a {guard}-byte guard): the address space is exhausted or \
+                 limited (ulimit -v); Config::memory_reservations(false) allocates memories \
+                 as they are instead"
+            ))
+        })?;
+        let mut storage = Storage::Reserved {
+            base,
+            size,
+            committed: 0,
+            platform,
+            region: None,
+        };
+        let Storage::Reserved { region, .. } = &mut storage else {
+            unreachable!("just built as Reserved")
+        };
+        // Dropping `storage` on this error releases the reservation.
+        *region = Some(
+            fault_regions::MEMORY
+                .register(base as usize, size)
+                .ok_or_else(|| {
+                    Error::Limit(format!(
+                        "too many linear memories at once: {} are reserved in this process",
+                        fault_regions::MEMORY.capacity()
+                    ))
+                })?,
+        );
+        Ok(storage)
+    }
+}
+
 /// `len` zero bytes, or `None` if the allocator refuses.
 fn zeroed_bytes(len: usize) -> Option<Vec<u8>> {
     if len == 0 {
@@ -205,7 +260,8 @@ impl StoreInner {
                 ty.limits.min
             )));
         }
-        let data = MemoryData::new(ty, self.engine.platform_arc())?;
+        let guard = self.engine.code_flags().memory_guard_bytes;
+        let data = MemoryData::new(ty, self.engine.platform_arc(), guard)?;
         self.memory_bytes = total;
         Ok(data)
     }

@@ -84,7 +84,7 @@ impl Module {
         let (backend, _) = self.inner.engine.runner()?;
         let code = self.code()?.serialize()?;
         Ok(crate::serialize::write(
-            self.inner.engine.config(),
+            &self.inner.engine,
             backend.serialized_name(),
             &self.inner.info.bytes,
             &code,
@@ -105,7 +105,7 @@ impl Module {
     /// library you would load.
     pub unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         let (backend, _) = engine.runner()?;
-        let parts = crate::serialize::read(engine.config(), backend.serialized_name(), bytes)?;
+        let parts = crate::serialize::read(engine, backend.serialized_name(), bytes)?;
         let info = Arc::new(translate(
             Arc::from(parts.wasm),
             engine.config().features,
@@ -180,7 +180,7 @@ impl Module {
 
     fn code_with_progress(&self, progress: &dyn Fn(u32, u32)) -> Result<&dyn CompiledCode, Error> {
         let (backend, _) = self.inner.engine.runner()?;
-        let options = self.inner.engine.config().compile_options();
+        let options = self.inner.engine.compile_options();
         let code = self.inner.code.call_once(|| {
             backend.compile_with_progress(self.inner.info.clone(), &options, progress)
         });

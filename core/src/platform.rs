@@ -52,6 +52,15 @@ pub trait Platform: Send + Sync {
         let _ = (start, size);
     }
 
+    /// Whether this platform reserves address space ([`Platform::reserve`]) and turns a fault
+    /// of compiled code inside a registered memory reservation
+    /// ([`crate::backend::fault_regions::is_wasm_memory_fault`]) into a `MemoryOutOfBounds`
+    /// trap, unwinding as [`Platform::raise_trap`] does, installing what that takes on first
+    /// call. Engines elide bounds checks only where this holds. The default: no.
+    fn handles_memory_faults(&self) -> bool {
+        false
+    }
+
     /// Run `job(0) .. job(count - 1)`, on several threads if the platform has them, and return
     /// when all are done. The default runs them in order on the calling thread.
     fn run_parallel(&self, count: usize, job: &(dyn Fn(usize) + Sync)) {

@@ -5,7 +5,8 @@
 //! format version          u32
 //! Lazuli version          u32 length + UTF-8
 //! backend name            u32 length + UTF-8
-//! code-affecting config   u32 length + bytes (features, epoch interruption; format 2)
+//! code-affecting config   u32 length + u64 per setting (features, epoch interruption,
+//!                         memory guard; format 3)
 //! wasm bytes              u64 length + bytes
 //! backend code            u64 length + bytes (the backend's own header, then its code)
 //! checksum                u32, CRC-32 of everything before it
@@ -18,12 +19,12 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::config::Config;
+use crate::engine::Engine;
 use crate::error::Error;
 
 const MAGIC: &[u8; 8] = b"LAZULI\0\x1a";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const LAZULI_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Whether `bytes` start like a serialized module.
@@ -31,52 +32,62 @@ pub(crate) fn is_serialized(bytes: &[u8]) -> bool {
     bytes.starts_with(MAGIC)
 }
 
-/// The settings of a configuration that decide what code must do (which modules validate,
-/// whether code checks the epoch), by name. Settings that only change how good the code is (the
-/// optimization level, tier-up) are not among them: a module compiled at any level loads into
-/// any engine, and its code keeps the level it was compiled at.
-fn code_settings(config: &Config) -> [(&'static str, bool); 9] {
-    let f = config.features;
+/// The settings of an engine that decide what code must do (which modules validate, whether
+/// code checks the epoch, which bounds checks it skips), by name, each a number (0 or 1 for a
+/// switch; the guard's bytes, or 0 for checked accesses). Settings that only change how good
+/// the code is (the optimization level, tier-up) are not among them: a module compiled at any
+/// level loads into any engine, and its code keeps the level it was compiled at.
+fn code_settings(engine: &Engine) -> [(&'static str, u64); 10] {
+    let f = engine.config().features;
+    let code = engine.code_flags();
     [
-        ("mutable-global", f.mutable_global),
-        ("multi-value", f.multi_value),
-        ("sign-extension", f.sign_extension),
-        ("saturating-float-to-int", f.saturating_float_to_int),
-        ("bulk-memory", f.bulk_memory),
-        ("reference-types", f.reference_types),
-        ("simd", f.simd),
-        ("multi-memory", f.multi_memory),
-        ("epoch-interruption", config.epoch_interruption),
+        ("mutable-global", f.mutable_global as u64),
+        ("multi-value", f.multi_value as u64),
+        ("sign-extension", f.sign_extension as u64),
+        ("saturating-float-to-int", f.saturating_float_to_int as u64),
+        ("bulk-memory", f.bulk_memory as u64),
+        ("reference-types", f.reference_types as u64),
+        ("simd", f.simd as u64),
+        ("multi-memory", f.multi_memory as u64),
+        ("epoch-interruption", code.epoch_interruption as u64),
+        ("memory-guard-bytes", code.memory_guard_bytes.unwrap_or(0)),
     ]
 }
 
-/// The bytes of `config` that affect what generated code must do.
-fn config_bytes(config: &Config) -> Vec<u8> {
-    code_settings(config)
+/// The bytes of the engine's settings that affect what generated code must do.
+fn config_bytes(engine: &Engine) -> Vec<u8> {
+    code_settings(engine)
         .iter()
-        .map(|(_, on)| *on as u8)
+        .flat_map(|(_, value)| value.to_le_bytes())
         .collect()
 }
 
 /// The settings that `bytes` (from [`config_bytes`]) and `here` disagree on.
-fn describe_difference(bytes: &[u8], here: &Config) -> String {
+fn describe_difference(bytes: &[u8], here: &Engine) -> String {
+    let show = |name: &str, value: u64| match (name, value) {
+        ("memory-guard-bytes", 0) => String::from("0 (bounds checks on every access)"),
+        ("memory-guard-bytes", bytes) => format!("{bytes}"),
+        (_, 0) => String::from("off"),
+        _ => String::from("on"),
+    };
     let mut differences = Vec::new();
-    for (i, (name, on_here)) in code_settings(here).iter().enumerate() {
-        match bytes.get(i) {
-            Some(&there) if (there != 0) != *on_here => differences.push(format!(
+    let mut there = bytes.chunks(8);
+    for (name, value_here) in code_settings(here) {
+        match there.next().map(|b| b.try_into().map(u64::from_le_bytes)) {
+            Some(Ok(value_there)) if value_there != value_here => differences.push(format!(
                 "{name} {} there, {} here",
-                if there != 0 { "on" } else { "off" },
-                if *on_here { "on" } else { "off" }
+                show(name, value_there),
+                show(name, value_here)
             )),
-            Some(_) => {}
-            None => differences.push(format!("{name} missing there")),
+            Some(Ok(_)) => {}
+            _ => differences.push(format!("{name} missing there")),
         }
     }
     if differences.is_empty() {
         differences.push(format!(
-            "{} settings there, {} here",
+            "{} bytes of settings there, {} here",
             bytes.len(),
-            code_settings(here).len()
+            config_bytes(here).len()
         ));
     }
     differences.join(", ")
@@ -92,13 +103,13 @@ fn put(out: &mut Vec<u8>, field: &[u8], wide: bool) {
 }
 
 /// Wrap a module's wasm bytes and its backend code.
-pub(crate) fn write(config: &Config, backend: &str, wasm: &[u8], code: &[u8]) -> Vec<u8> {
+pub(crate) fn write(engine: &Engine, backend: &str, wasm: &[u8], code: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(wasm.len() + code.len() + 128);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     put(&mut out, LAZULI_VERSION.as_bytes(), false);
     put(&mut out, backend.as_bytes(), false);
-    put(&mut out, &config_bytes(config), false);
+    put(&mut out, &config_bytes(engine), false);
     put(&mut out, wasm, true);
     put(&mut out, code, true);
     let checksum = crc32fast::hash(&out);
@@ -116,9 +127,9 @@ fn bad(message: impl Into<String>) -> Error {
     Error::Deserialize(message.into())
 }
 
-/// Check a serialized module against this build and `config`, and split it.
+/// Check a serialized module against this build and `engine`, and split it.
 pub(crate) fn read<'a>(
-    config: &Config,
+    engine: &Engine,
     backend: &str,
     bytes: &'a [u8],
 ) -> Result<Parts<'a>, Error> {
@@ -179,11 +190,11 @@ pub(crate) fn read<'a>(
         )));
     }
     let made_with = field(false)?;
-    let here = config_bytes(config);
+    let here = config_bytes(engine);
     if made_with != here.as_slice() {
         return Err(bad(format!(
             "compiled with another configuration than this engine's: {}",
-            describe_difference(made_with, config)
+            describe_difference(made_with, engine)
         )));
     }
     let wasm = field(true)?;

@@ -1,18 +1,31 @@
 //! Operating-system services for the Lazuli runtime, which `lazuli-core` (no_std) reaches
-//! through its traits: trap unwinding (sigsetjmp/siglongjmp in a small C helper) and the
-//! current thread's stack bounds ([`StdPlatform`], a `Platform`), and worker threads for
+//! through its traits: trap unwinding (sigsetjmp/siglongjmp in a small C helper), signal
+//! handlers that turn guard-page faults of compiled code into traps, memory reservations and
+//! the current thread's stack bounds ([`StdPlatform`], a `Platform`), and worker threads for
 //! speculative compilation ([`Workers`], a `TaskRunner`).
 
 mod workers;
 
 pub use workers::Workers;
 
+use lazuli_core::backend::{fault_regions, TrapCode};
 use lazuli_core::Platform;
 
 extern "C" {
     fn lazuli_catch(f: unsafe extern "C" fn(*mut u8), data: *mut u8) -> i32;
     fn lazuli_raise(vmctx: *mut u8, code: u32) -> !;
     fn lazuli_trap_frames(pcs: *mut *const usize) -> usize;
+    fn lazuli_fault_trap_count() -> u64;
+    fn lazuli_install_fault_handlers(
+        is_wasm_fault: extern "C" fn(usize, usize) -> i32,
+        trap_code: u32,
+    ) -> i32;
+}
+
+/// The fault handler's question: is this a wasm access to a memory's inaccessible pages?
+/// Lock-free and allocation-free, as a signal handler needs.
+extern "C" fn is_wasm_fault(pc: usize, address: usize) -> i32 {
+    fault_regions::is_wasm_memory_fault(pc, address) as i32
 }
 
 /// Room left below the stack limit for the runtime, host functions and lazy compilation
@@ -27,6 +40,15 @@ impl StdPlatform {
     /// The platform.
     pub fn new() -> StdPlatform {
         StdPlatform
+    }
+}
+
+impl StdPlatform {
+    /// How many memory faults of compiled code have become traps in this process (accesses
+    /// out of bounds whose bounds check was left to the guard region).
+    pub fn memory_fault_traps() -> u64 {
+        // SAFETY: reads a counter; no arguments.
+        unsafe { lazuli_fault_trap_count() }
     }
 }
 
@@ -93,6 +115,21 @@ impl Platform for StdPlatform {
     unsafe fn release(&self, start: *mut u8, size: usize) {
         // SAFETY: per the contract, this is a whole reservation that nothing uses any more.
         unsafe { libc::munmap(start as *mut libc::c_void, size) };
+    }
+
+    /// SIGSEGV and SIGBUS handlers, installed on first call for the whole process: a fault of
+    /// registered compiled code in a registered memory reservation, inside a host->wasm call,
+    /// becomes the `MemoryOutOfBounds` trap; any other fault goes to the previous handler.
+    fn handles_memory_faults(&self) -> bool {
+        static INSTALLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *INSTALLED.get_or_init(|| {
+            // SAFETY: installs process-wide handlers once; the classifier they call only reads
+            // the lock-free region tables, and chaining keeps every other fault's behaviour.
+            unsafe {
+                lazuli_install_fault_handlers(is_wasm_fault, TrapCode::MemoryOutOfBounds as u32)
+                    != 0
+            }
+        })
     }
 
     /// Jobs are taken in order by the calling thread and up to one helper thread per other

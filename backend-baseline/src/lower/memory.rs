@@ -1,5 +1,6 @@
-//! Linear memory: loads and stores with an explicit bounds check, `memory.size`, `memory.grow`
-//! and the bulk memory operators (through libcalls).
+//! Linear memory: loads and stores (with an explicit bounds check unless the memory's guard
+//! region covers the access), `memory.size`, `memory.grow` and the bulk memory operators
+//! (through libcalls).
 
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 use lazuli_backend_api::libcall::Libcall;
@@ -115,7 +116,8 @@ impl FuncLowering<'_> {
         Ok(())
     }
 
-    /// Pop an address and check an access of `size` bytes at it. Returns the register holding
+    /// Pop an address and check an access of `size` bytes at it, unless the guard region covers
+    /// it (the access then faults, and the fault is the trap). Returns the register holding
     /// the zero-extended address (owned), the displacement and the register holding the
     /// memory's base.
     pub(crate) fn address(&mut self, memarg: &MemArg, size: u64) -> Result<(u8, i32, u8)> {
@@ -138,21 +140,23 @@ impl FuncLowering<'_> {
         if !cached {
             dynasm!(self.asm ; .arch x64 ; mov Rq(SCRATCH2), QWORD [Rq(VMCTX) + at]);
         }
-        if end <= i32::MAX as u64 {
-            dynasm!(self.asm ; .arch x64 ; lea Rq(SCRATCH), [Rq(index) + end as i32]);
-        } else {
+        if self.settings.code.needs_bounds_check(memarg.offset, size) {
+            if end <= i32::MAX as u64 {
+                dynasm!(self.asm ; .arch x64 ; lea Rq(SCRATCH), [Rq(index) + end as i32]);
+            } else {
+                dynasm!(self.asm
+                    ; .arch x64
+                    ; mov Rq(SCRATCH), QWORD end as i64
+                    ; add Rq(SCRATCH), Rq(index)
+                );
+            }
+            let oob = self.trap_label(TrapCode::MemoryOutOfBounds);
             dynasm!(self.asm
                 ; .arch x64
-                ; mov Rq(SCRATCH), QWORD end as i64
-                ; add Rq(SCRATCH), Rq(index)
+                ; cmp Rq(SCRATCH), QWORD [Rq(def) + 8]
+                ; ja =>oob
             );
         }
-        let oob = self.trap_label(TrapCode::MemoryOutOfBounds);
-        dynasm!(self.asm
-            ; .arch x64
-            ; cmp Rq(SCRATCH), QWORD [Rq(def) + 8]
-            ; ja =>oob
-        );
         if !cached {
             dynasm!(self.asm ; .arch x64 ; mov Rq(SCRATCH2), QWORD [Rq(SCRATCH2)]);
         }

@@ -32,7 +32,9 @@ mod variable;
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 use lazuli_backend_api::vmcontext::VMOffsets;
-use lazuli_backend_api::{CompileError, DefinedFuncIndex, FuncType, ModuleInfo, TrapCode, ValType};
+use lazuli_backend_api::{
+    CodeFlags, CompileError, DefinedFuncIndex, FuncType, ModuleInfo, TrapCode, ValType,
+};
 use wasmparser::Operator;
 
 use crate::regs::{RegSet, MEMORY_BASE, MEMORY_DEF, SCRATCH, SCRATCH2, VMCTX};
@@ -60,8 +62,9 @@ pub(crate) struct Profile {
 pub(crate) struct FunctionSettings {
     /// Hotness counting for tier-up, if on.
     pub profile: Option<Profile>,
-    /// Whether code checks the epoch at entries and loop headers.
-    pub epoch_interruption: bool,
+    /// What the code must do at every tier (epoch checks, which bounds checks the memory
+    /// guard covers).
+    pub code: CodeFlags,
 }
 
 /// Frame layout decided when the function starts.
@@ -258,8 +261,11 @@ impl FuncLowering<'_> {
         );
         if self.memory0_cached {
             let at = self.offsets.memory(0) as i32;
-            dynasm!(self.asm ; .arch x64 ; mov Rq(MEMORY_DEF), QWORD [Rq(VMCTX) + at]);
-            self.reload_memory_base();
+            dynasm!(self.asm
+                ; .arch x64
+                ; mov Rq(MEMORY_DEF), QWORD [Rq(VMCTX) + at]
+                ; mov Rq(MEMORY_BASE), QWORD [Rq(MEMORY_DEF)]
+            );
         }
         let locs = lazuli_backend_api::abi::arg_locations(self.ty.params(), self.ty.results());
         for (i, loc) in locs.params.iter().enumerate() {
@@ -342,7 +348,7 @@ impl FuncLowering<'_> {
 
     /// Epoch check at function entry and loop headers (all operands are spilled there).
     pub(crate) fn epoch_check(&mut self) {
-        if !self.settings.epoch_interruption {
+        if !self.settings.code.epoch_interruption {
             return;
         }
         use lazuli_backend_api::vmcontext::VMRuntimeLimits;
@@ -380,9 +386,10 @@ impl FuncLowering<'_> {
         self.cold_requests.push((request, resume));
     }
 
-    /// After a call that may have grown memory 0: its base again in rbx.
+    /// After a call that may have grown memory 0: its base again in rbx, unless memories
+    /// never move.
     pub(crate) fn reload_memory_base(&mut self) {
-        if self.memory0_cached {
+        if self.memory0_cached && !self.settings.code.memory_base_is_fixed() {
             dynasm!(self.asm ; .arch x64 ; mov Rq(MEMORY_BASE), QWORD [Rq(MEMORY_DEF)]);
         }
     }

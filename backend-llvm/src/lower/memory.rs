@@ -2,13 +2,17 @@
 //! memory.grow and the bulk memory operations (through libcalls).
 
 use inkwell::types::{BasicTypeEnum, IntType};
-use inkwell::values::{BasicValue, BasicValueEnum, PointerValue};
+use inkwell::values::{BasicValue, BasicValueEnum, InstructionValue, PointerValue};
 use inkwell::IntPredicate;
 use lazuli_backend_api::libcall::Libcall;
 use lazuli_backend_api::TrapCode;
 use wasmparser::{MemArg, Operator};
 
 use super::{AliasClass, Lowering, Result};
+
+/// Whether an access skipped its bounds check (the guard region covers it).
+#[derive(Clone, Copy)]
+struct Unchecked(bool);
 
 impl<'ctx> Lowering<'ctx, '_> {
     pub(super) fn memory_op(&mut self, op: &Operator<'_>) -> Result<bool> {
@@ -104,20 +108,23 @@ impl<'ctx> Lowering<'ctx, '_> {
         Ok(true)
     }
 
-    /// Pointer to memory `index`'s `VMMemoryDefinition`.
+    /// Pointer to memory `index`'s `VMMemoryDefinition` (set at instantiation, never changed).
     fn memory_definition(&self, index: u32) -> Result<PointerValue<'ctx>> {
         let def = self.load_ptr_field(self.vmctx, self.offsets.memory(index), "memory")?;
         self.set_alias_class(def.as_instruction_value(), AliasClass::MemoryDefinition);
+        self.set_invariant(def.as_instruction_value());
         Ok(def)
     }
 
     /// Pop an address and return a pointer to `size` bytes at address + offset, trapping when
-    /// they are not all inside the memory.
-    pub(super) fn effective_address(
+    /// they are not all inside the memory. Where the memory's guard region covers the access,
+    /// nothing is checked: an access out of bounds faults there and the fault is the trap; the
+    /// returned flag says so (the access must then be marked with [`Self::mark_access`]).
+    fn effective_address(
         &mut self,
         memarg: MemArg,
         size: u64,
-    ) -> Result<PointerValue<'ctx>> {
+    ) -> Result<(PointerValue<'ctx>, Unchecked)> {
         let addr = self.pop_int();
         let addr = self
             .builder
@@ -132,23 +139,71 @@ impl<'ctx> Lowering<'ctx, '_> {
         };
         let def = self.memory_definition(memory)?;
         let base = self.load_ptr_field(def, 0, "mem_base")?;
-        let len = self.load_field(self.types.i64, def, 8, "mem_len")?;
-        for field in [base.as_instruction_value(), len.as_instruction_value()] {
-            self.set_alias_class(field, AliasClass::MemoryDefinition);
+        self.set_alias_class(base.as_instruction_value(), AliasClass::MemoryDefinition);
+        if self.code.memory_base_is_fixed() {
+            self.set_invariant(base.as_instruction_value());
         }
-        let len = len.into_int_value();
-        // addr < 2^32 and offset < 2^32 (32-bit memory), so the sum cannot wrap.
-        let end = self
-            .builder
-            .build_int_add(addr, self.i64_const(memarg.offset + size), "end")?;
-        let out = self
-            .builder
-            .build_int_compare(IntPredicate::UGT, end, len, "oob")?;
-        self.trap_if(out, TrapCode::MemoryOutOfBounds)?;
+        let checked = self.code.needs_bounds_check(memarg.offset, size);
+        if checked {
+            let len = self.load_field(self.types.i64, def, 8, "mem_len")?;
+            self.set_alias_class(len.as_instruction_value(), AliasClass::MemoryDefinition);
+            // addr < 2^32 and offset < 2^32 (32-bit memory), so the sum cannot wrap.
+            let end =
+                self.builder
+                    .build_int_add(addr, self.i64_const(memarg.offset + size), "end")?;
+            let out = self.builder.build_int_compare(
+                IntPredicate::UGT,
+                end,
+                len.into_int_value(),
+                "oob",
+            )?;
+            self.trap_if(out, TrapCode::MemoryOutOfBounds)?;
+        }
         let addr = self
             .builder
             .build_int_add(addr, self.i64_const(memarg.offset), "")?;
-        self.byte_offset(base, addr)
+        Ok((self.byte_offset(base, addr)?, Unchecked(!checked)))
+    }
+
+    /// A load of `ty` (`size` bytes) from linear memory at the popped address plus the offset.
+    pub(super) fn load_memory(
+        &mut self,
+        memarg: MemArg,
+        ty: BasicTypeEnum<'ctx>,
+        size: u64,
+    ) -> Result<BasicValueEnum<'ctx>> {
+        let (ptr, unchecked) = self.effective_address(memarg, size)?;
+        let v = self.builder.build_load(ty, ptr, "load")?;
+        self.mark_access(v.as_instruction_value(), unchecked);
+        Ok(v)
+    }
+
+    /// A store of `v` (`size` bytes) to linear memory at the address below it on the stack
+    /// (already popped: `v` is given) plus the offset.
+    pub(super) fn store_memory(
+        &mut self,
+        memarg: MemArg,
+        v: BasicValueEnum<'ctx>,
+        size: u64,
+    ) -> Result<()> {
+        let (ptr, unchecked) = self.effective_address(memarg, size)?;
+        let st = self.builder.build_store(ptr, v)?;
+        self.mark_access(Some(st), unchecked);
+        Ok(())
+    }
+
+    /// Annotate a linear memory access: unaligned (the alignment hint is not a promise), of
+    /// the linear memory alias class, and volatile when it is unchecked. LLVM takes a plain
+    /// load for one that cannot fault: it would delete one whose value is unused, or move it
+    /// onto a path that skips it, and the trap would be lost. Volatile keeps every unchecked
+    /// access, in order, where the program has it.
+    fn mark_access(&self, access: Option<InstructionValue<'ctx>>, unchecked: Unchecked) {
+        let Some(access) = access else { return };
+        let _ = access.set_alignment(1);
+        if unchecked.0 {
+            let _ = access.set_volatile(true);
+        }
+        self.set_alias_class(Some(access), AliasClass::LinearMemory);
     }
 
     fn load(&mut self, memarg: MemArg, ty: BasicTypeEnum<'ctx>) -> Result<()> {
@@ -163,15 +218,7 @@ impl<'ctx> Lowering<'ctx, '_> {
         ty: BasicTypeEnum<'ctx>,
     ) -> Result<BasicValueEnum<'ctx>> {
         let size = self.size_of(ty);
-        let ptr = self.effective_address(memarg, size)?;
-        let v = self.builder.build_load(ty, ptr, "load")?;
-        let access = v.as_instruction_value();
-        if let Some(i) = access {
-            // Wasm accesses may be unaligned; the alignment hint is not a promise.
-            let _ = i.set_alignment(1);
-        }
-        self.set_alias_class(access, AliasClass::LinearMemory);
-        Ok(v)
+        self.load_memory(memarg, ty, size)
     }
 
     fn load_extend(
@@ -193,11 +240,7 @@ impl<'ctx> Lowering<'ctx, '_> {
 
     fn store(&mut self, memarg: MemArg, v: BasicValueEnum<'ctx>) -> Result<()> {
         let size = self.size_of(v.get_type());
-        let ptr = self.effective_address(memarg, size)?;
-        let st = self.builder.build_store(ptr, v)?;
-        let _ = st.set_alignment(1);
-        self.set_alias_class(Some(st), AliasClass::LinearMemory);
-        Ok(())
+        self.store_memory(memarg, v, size)
     }
 
     fn store_narrow(&mut self, memarg: MemArg, narrow: IntType<'ctx>) -> Result<()> {

@@ -25,7 +25,9 @@ use inkwell::values::{
 };
 use lazuli_backend_api::libcall::Libcall;
 use lazuli_backend_api::vmcontext::VMOffsets;
-use lazuli_backend_api::{CompileError, DefinedFuncIndex, ModuleInfo, TrapCode, ValType};
+use lazuli_backend_api::{
+    CodeFlags, CompileError, DefinedFuncIndex, ModuleInfo, TrapCode, ValType,
+};
 use wasmparser::{BinaryReaderError, Operator};
 
 use crate::abi::Types;
@@ -194,8 +196,8 @@ pub(crate) struct Lowering<'ctx, 'a> {
     trap_blocks: Vec<(TrapCode, BasicBlock<'ctx>)>,
     /// Hotness counting, in baseline code that may tier up.
     profile: Option<Profile>,
-    /// Whether to check the epoch at function entry and loop headers.
-    epoch_interruption: bool,
+    /// What the code must do at every tier (epoch checks, which bounds checks to skip).
+    code: CodeFlags,
     index: DefinedFuncIndex,
     /// The `tbaa` metadata kind and one access tag per `AliasClass`, made on first use.
     alias_tags: std::cell::OnceCell<(u32, [inkwell::values::MetadataValue<'ctx>; 3])>,
@@ -208,14 +210,13 @@ pub(crate) fn lower_function<'ctx>(
     info: &ModuleInfo,
     index: DefinedFuncIndex,
     profile: Option<Profile>,
-    epoch_interruption: bool,
+    code: CodeFlags,
 ) -> std::result::Result<FunctionValue<'ctx>, CompileError> {
     let what = match info.func_name(info.func_index(index)) {
         Some(name) => format!("function {} ({name})", info.func_index(index)),
         None => format!("function {}", info.func_index(index)),
     };
-    lower(ctx, module, info, index, profile, epoch_interruption)
-        .map_err(|e| e.into_compile_error(&what))
+    lower(ctx, module, info, index, profile, code).map_err(|e| e.into_compile_error(&what))
 }
 
 fn lower<'ctx>(
@@ -224,7 +225,7 @@ fn lower<'ctx>(
     info: &ModuleInfo,
     index: DefinedFuncIndex,
     profile: Option<Profile>,
-    epoch_interruption: bool,
+    code: CodeFlags,
 ) -> Result<FunctionValue<'ctx>> {
     let types = Types::new(ctx);
     let func_index = info.func_index(index);
@@ -256,7 +257,7 @@ fn lower<'ctx>(
         dead_code: lazuli_backend_api::DeadCode::default(),
         trap_blocks: Vec::new(),
         profile,
-        epoch_interruption,
+        code,
         index,
         alias_tags: std::cell::OnceCell::new(),
     };
@@ -410,6 +411,15 @@ impl<'ctx> Lowering<'ctx, '_> {
     /// Tell LLVM which kind of memory `access` (a load or store) touches, so that a store to
     /// linear memory is known not to change the memory's base and bound: those need not be
     /// reloaded after it. Accesses without a class may touch anything.
+    /// Mark a load as reading memory that never changes while the code can run, so that LLVM
+    /// may hoist it out of loops and reuse it across calls.
+    pub(crate) fn set_invariant(&self, load: Option<inkwell::values::InstructionValue<'ctx>>) {
+        let Some(load) = load else { return };
+        let kind = self.ctx.get_kind_id("invariant.load");
+        // Only fails for a value that is not an instruction, which `load` is.
+        let _ = load.set_metadata(self.ctx.metadata_node(&[]), kind);
+    }
+
     pub(crate) fn set_alias_class(
         &self,
         access: Option<inkwell::values::InstructionValue<'ctx>>,
@@ -587,7 +597,7 @@ impl<'ctx> Lowering<'ctx, '_> {
     /// With epoch interruption: trap with `Interrupted` if the engine's epoch has reached the
     /// store's deadline. The epoch is read with a volatile load, so that no loop hoists it.
     pub(crate) fn epoch_check(&mut self) -> Result<()> {
-        if !self.epoch_interruption {
+        if !self.code.epoch_interruption {
             return Ok(());
         }
         use lazuli_backend_api::vmcontext::VMRuntimeLimits;

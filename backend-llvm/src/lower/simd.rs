@@ -4,7 +4,7 @@
 //! `<2 x double>`) and back.
 
 use inkwell::types::{BasicTypeEnum, IntType, VectorType};
-use inkwell::values::{BasicValue, BasicValueEnum, IntValue, VectorValue};
+use inkwell::values::{BasicValueEnum, IntValue, VectorValue};
 use inkwell::{FloatPredicate, IntPredicate};
 use wasmparser::{MemArg, Operator};
 
@@ -441,12 +441,7 @@ impl<'ctx> Lowering<'ctx, '_> {
         ty: BasicTypeEnum<'ctx>,
         size: u64,
     ) -> Result<BasicValueEnum<'ctx>> {
-        let ptr = self.effective_address(memarg, size)?;
-        let v = self.builder.build_load(ty, ptr, "load")?;
-        if let Some(i) = v.as_instruction_value() {
-            let _ = i.set_alignment(1);
-        }
-        Ok(v)
+        self.load_memory(memarg, ty, size)
     }
 
     fn load_lanes_extend(&mut self, memarg: MemArg, s: Shape, signed: bool) -> Result<()> {
@@ -495,10 +490,7 @@ impl<'ctx> Lowering<'ctx, '_> {
         let x = self
             .builder
             .build_extract_element(v, self.i32_const(lane as u32), "")?;
-        let ptr = self.effective_address(memarg, s.lane_bits() as u64 / 8)?;
-        let st = self.builder.build_store(ptr, x)?;
-        let _ = st.set_alignment(1);
-        Ok(())
+        self.store_memory(memarg, x, s.lane_bits() as u64 / 8)
     }
 
     /// `i8x16.swizzle`: lane i of the result is `a[s[i]]`, or 0 when `s[i] >= 16`.
@@ -640,9 +632,7 @@ impl<'ctx> Lowering<'ctx, '_> {
             }
             O::V128Store { memarg } => {
                 let v = self.pop();
-                let ptr = self.effective_address(memarg, 16)?;
-                let st = self.builder.build_store(ptr, v)?;
-                let _ = st.set_alignment(1);
+                self.store_memory(memarg, v, 16)?;
             }
             O::V128Load8x8S { memarg } => self.load_lanes_extend(memarg, I8x16, true)?,
             O::V128Load8x8U { memarg } => self.load_lanes_extend(memarg, I8x16, false)?,

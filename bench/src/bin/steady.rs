@@ -2,7 +2,7 @@
 //! `baseline` (the single-pass backend alone), `llvm-lazy` (LLVM's baseline pipeline, no
 //! tier-up), `tiered` (single-pass first, LLVM O2 once hot), `eager` (LLVM O2 object),
 //! each optionally with `+epoch` (compiled with epoch interruption checks, a deadline set but
-//! never reached). Warms up with one call, then prints the result and the median time of five more calls in ms.
+//! never reached) and `+checks` (memories not reserved: every access bounds-checked). Warms up with one call, then prints the result and the median time of five more calls in ms.
 
 use lazuli_bench::median;
 use lazuli_core::backend::Strategy;
@@ -12,13 +12,19 @@ use lazuli_tests::BackendKind;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, file, kernel, n, mode] = args.as_slice() else {
-        eprintln!("usage: steady FILE.wasm KERNEL N baseline|llvm-lazy|tiered|eager[+epoch]");
+        eprintln!(
+            "usage: steady FILE.wasm KERNEL N baseline|llvm-lazy|tiered|eager[+epoch][+checks]"
+        );
         std::process::exit(2);
     };
     let n: i32 = n.parse().expect("N is a number");
-    let (mode, epoch) = match mode.strip_suffix("+epoch") {
+    let (mode, checks) = match mode.strip_suffix("+checks") {
         Some(mode) => (mode, true),
         None => (mode.as_str(), false),
+    };
+    let (mode, epoch) = match mode.strip_suffix("+epoch") {
+        Some(mode) => (mode, true),
+        None => (mode, false),
     };
     let (config, backend) = match mode {
         "baseline" => (Config::default(), BackendKind::Baseline),
@@ -30,8 +36,11 @@ fn main() {
         ),
         other => panic!("unknown mode {other}"),
     };
-    let engine = lazuli_tests::engine(config.epoch_interruption(epoch).tiers(backend.into()))
-        .expect("the backend exists in this build");
+    let config = config
+        .epoch_interruption(epoch)
+        .memory_reservations(!checks)
+        .tiers(backend.into());
+    let engine = lazuli_tests::engine(config).expect("the backend exists in this build");
     let module =
         Module::new(&engine, std::fs::read(file).expect("readable wasm")).expect("valid module");
     let mut store = Store::new(&engine);
