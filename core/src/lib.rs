@@ -29,6 +29,7 @@ mod libcalls;
 mod memory;
 mod module;
 mod platform;
+mod reservation;
 mod serialize;
 mod store;
 mod table;

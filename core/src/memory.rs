@@ -13,8 +13,9 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::platform::Platform;
+use crate::reservation::Reservation;
 
-use crate::backend::fault_regions::{self, Region};
+use crate::backend::fault_regions;
 use crate::backend::vmcontext::VMMemoryDefinition;
 use crate::backend::{MemoryType, TrapCode};
 use crate::error::Error;
@@ -39,15 +40,9 @@ const INDEX_SPACE_BYTES: usize = 4 << 30;
 enum Storage {
     /// An ordinary zeroed allocation.
     Heap(Vec<u8>),
-    /// A reservation of `size` bytes (the index space and the guard) whose first `committed`
-    /// bytes are accessible, registered as a place where compiled code may fault.
-    Reserved {
-        base: *mut u8,
-        size: usize,
-        committed: usize,
-        platform: Arc<dyn Platform>,
-        region: Option<Region>,
-    },
+    /// A reservation of the index space and the guard, registered as a place where compiled
+    /// code may fault, whose committed bytes are the memory.
+    Reserved(Reservation),
 }
 
 /// What the store keeps for each memory (boxed: compiled code holds a pointer to `def`).
@@ -55,25 +50,6 @@ pub(crate) struct MemoryData {
     pub ty: MemoryType,
     pub def: VMMemoryDefinition,
     storage: Storage,
-}
-
-impl Drop for Storage {
-    fn drop(&mut self) {
-        if let Storage::Reserved {
-            base,
-            size,
-            platform,
-            region,
-            ..
-        } = self
-        {
-            // Unregistered first: no fault in these addresses is a trap once they are given back.
-            drop(region.take());
-            // SAFETY: the reservation is this storage's own; the memory that owns it is going
-            // away (with its store, or unfinished), so nothing uses its bytes any more.
-            unsafe { platform.release(*base, *size) };
-        }
-    }
 }
 
 impl MemoryData {
@@ -99,7 +75,7 @@ impl MemoryData {
                 (None, _) => Storage::Heap(Vec::new()),
             };
         let base = match &storage {
-            Storage::Reserved { base, .. } => *base,
+            Storage::Reserved(reservation) => reservation.base(),
             Storage::Heap(_) => core::ptr::null_mut(),
         };
         let mut data = Box::new(MemoryData {
@@ -130,20 +106,10 @@ impl MemoryData {
         }
         let new_len = usize::try_from(new).ok()?.checked_mul(PAGE_SIZE)?;
         match &mut self.storage {
-            Storage::Reserved {
-                base,
-                committed,
-                platform,
-                ..
-            } => {
-                if new_len > *committed {
-                    // SAFETY: `[committed, new_len)` lies in the reservation (within its 4 GiB
-                    // index space) and has not been committed yet.
-                    let ok = unsafe { platform.commit(base.add(*committed), new_len - *committed) };
-                    if !ok {
-                        return None;
-                    }
-                    *committed = new_len;
+            Storage::Reserved(reservation) => {
+                // Within the 4 GiB index space: the guard after it is never committed.
+                if !reservation.commit_to(new_len) {
+                    return None;
                 }
             }
             Storage::Heap(bytes) if bytes.is_empty() => {
@@ -199,7 +165,7 @@ impl Storage {
             .ok()
             .and_then(|guard| INDEX_SPACE_BYTES.checked_add(guard))
             .ok_or_else(|| Error::Limit(format!("a guard region of {guard} bytes is too large")))?;
-        let base = platform.reserve(size).ok_or_else(|| {
+        let mut reservation = Reservation::new(platform, size).ok_or_else(|| {
             Error::Limit(format!(
                 "cannot reserve {size} bytes of address space for a linear memory (4 GiB of \
                  index space and a {guard}-byte guard): the address space is exhausted or \
@@ -207,28 +173,17 @@ impl Storage {
                  as they are instead"
             ))
         })?;
-        let mut storage = Storage::Reserved {
-            base,
-            size,
-            committed: 0,
-            platform,
-            region: None,
-        };
-        let Storage::Reserved { region, .. } = &mut storage else {
-            unreachable!("just built as Reserved")
-        };
-        // Dropping `storage` on this error releases the reservation.
-        *region = Some(
-            fault_regions::MEMORY
-                .register(base as usize, size)
-                .ok_or_else(|| {
-                    Error::Limit(format!(
-                        "too many linear memories at once: {} are reserved in this process",
-                        fault_regions::MEMORY.capacity()
-                    ))
-                })?,
-        );
-        Ok(storage)
+        // On this error, dropping `reservation` gives the address space back.
+        let region = fault_regions::MEMORY
+            .register(reservation.base() as usize, size)
+            .ok_or_else(|| {
+                Error::Limit(format!(
+                    "too many linear memories at once: {} are reserved in this process",
+                    fault_regions::MEMORY.capacity()
+                ))
+            })?;
+        reservation.set_region(region);
+        Ok(Storage::Reserved(reservation))
     }
 }
 

@@ -1,12 +1,20 @@
 //! [`Table`]: tables of references — allocation, growth, and host access to their elements.
+//!
+//! A table whose maximum is large reserves address space for all of it and commits pages as
+//! it grows (where the platform reserves and [`crate::Config::memory_reservations`] is on): a
+//! declared maximum costs address space, not memory, and growing never copies. Small tables
+//! are ordinary allocations.
 
 use alloc::boxed::Box;
 use alloc::format;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::backend::vmcontext::VMTableDefinition;
 use crate::backend::{TableType, TrapCode, ValType};
 use crate::error::Error;
+use crate::platform::Platform;
+use crate::reservation::Reservation;
 use crate::store::{Store, StoreInner};
 use crate::val::{from_raw, to_raw, Val};
 
@@ -21,23 +29,63 @@ pub struct Table {
     pub(crate) index: u32,
 }
 
+/// Tables that may grow to fewer elements than this stay ordinary allocations (a reservation
+/// costs system calls that a small table does not repay).
+const RESERVE_FROM_ELEMENTS: u64 = 8192;
+
+/// Where a table's elements live.
+enum Storage {
+    /// An ordinary allocation that growth extends (and may move).
+    Heap(Vec<usize>),
+    /// Room for the table's largest size, committed as it grows; it never moves.
+    Reserved(Reservation),
+}
+
 /// What the store keeps for each table (boxed: compiled code holds a pointer to `def`).
 /// Elements are raw references: a `*const VMFuncRef` or an externref number; 0 is null.
 pub(crate) struct TableData {
     pub ty: TableType,
     pub def: VMTableDefinition,
-    elements: Vec<usize>,
+    storage: Storage,
+    /// Most elements the table may hold: its maximum within the runtime's limits.
+    capacity: u64,
 }
 
 impl TableData {
-    pub(crate) fn new(ty: TableType, init: usize) -> Result<Box<TableData>, Error> {
+    /// A table of type `ty` with its minimum of elements set to `init`, holding at most
+    /// `limit` elements; reserved through `platform` when it is given and the table may grow
+    /// large.
+    pub(crate) fn new(
+        ty: TableType,
+        init: usize,
+        limit: u64,
+        platform: Option<Arc<dyn Platform>>,
+    ) -> Result<Box<TableData>, Error> {
+        let capacity = ty
+            .limits
+            .max
+            .unwrap_or(u32::MAX as u64)
+            .min(MAX_TABLE_ELEMENTS)
+            .min(limit);
+        let bytes = usize::try_from(capacity)
+            .ok()
+            .and_then(|n| n.checked_mul(core::mem::size_of::<usize>()));
+        let reservation = platform
+            .filter(|_| capacity >= RESERVE_FROM_ELEMENTS)
+            .zip(bytes)
+            .and_then(|(platform, bytes)| Reservation::new(platform, bytes));
+        let (storage, base) = match reservation {
+            Some(r) => {
+                let base = r.base() as *mut usize;
+                (Storage::Reserved(r), base)
+            }
+            None => (Storage::Heap(Vec::new()), core::ptr::null_mut()),
+        };
         let mut data = Box::new(TableData {
             ty,
-            def: VMTableDefinition {
-                base: core::ptr::null_mut(),
-                length: 0,
-            },
-            elements: Vec::new(),
+            def: VMTableDefinition { base, length: 0 },
+            storage,
+            capacity,
         });
         data.grow(ty.limits.min, init).ok_or_else(|| {
             Error::Usage(format!(
@@ -50,33 +98,53 @@ impl TableData {
 
     /// Grow by `delta` elements set to `init`; the old size, or `None` if not allowed.
     pub(crate) fn grow(&mut self, delta: u64, init: usize) -> Option<u64> {
-        let old = self.elements.len() as u64;
+        let old = self.def.length as u64;
         let new = old.checked_add(delta)?;
-        if new
-            > self
-                .ty
-                .limits
-                .max
-                .unwrap_or(u32::MAX as u64)
-                .min(MAX_TABLE_ELEMENTS)
-        {
+        if new > self.capacity {
             return None;
         }
-        self.elements.try_reserve_exact(delta as usize).ok()?;
-        self.elements.resize(new as usize, init);
-        self.def = VMTableDefinition {
-            base: self.elements.as_mut_ptr(),
-            length: self.elements.len(),
-        };
+        let (old_len, new_len) = (old as usize, new as usize);
+        match &mut self.storage {
+            Storage::Heap(elements) => {
+                elements.try_reserve_exact(delta as usize).ok()?;
+                elements.resize(new_len, init);
+                self.def.base = elements.as_mut_ptr();
+            }
+            Storage::Reserved(reservation) => {
+                // `new <= capacity`, whose bytes the reservation holds: no overflow.
+                if !reservation.commit_to(new_len * core::mem::size_of::<usize>()) {
+                    return None;
+                }
+                if init != 0 {
+                    // SAFETY: elements `[old_len, new_len)` lie in the committed part of the
+                    // reservation (just committed, or committed before past the old length)
+                    // and are owned by `self`.
+                    unsafe {
+                        core::slice::from_raw_parts_mut(self.def.base.add(old_len), delta as usize)
+                    }
+                    .fill(init);
+                }
+            }
+        }
+        self.def.length = new_len;
         Some(old)
     }
 
     pub(crate) fn elements(&self) -> &[usize] {
-        &self.elements
+        if self.def.length == 0 {
+            return &[];
+        }
+        // SAFETY: `def` describes the table's elements (the first `length` of its allocation
+        // or committed reservation), owned by `self`.
+        unsafe { core::slice::from_raw_parts(self.def.base, self.def.length) }
     }
 
     pub(crate) fn elements_mut(&mut self) -> &mut [usize] {
-        &mut self.elements
+        if self.def.length == 0 {
+            return &mut [];
+        }
+        // SAFETY: as in `elements`; `&mut self` makes the access exclusive.
+        unsafe { core::slice::from_raw_parts_mut(self.def.base, self.def.length) }
     }
 
     /// The element range `[offset, offset + len)`, or a table-out-of-bounds trap.
@@ -84,7 +152,7 @@ impl TableData {
         let end = offset
             .checked_add(len)
             .ok_or(Error::Trap(TrapCode::TableOutOfBounds))?;
-        if end > self.elements.len() as u64 {
+        if end > self.def.length as u64 {
             return Err(Error::Trap(TrapCode::TableOutOfBounds));
         }
         Ok(offset as usize..end as usize)
@@ -109,7 +177,12 @@ impl StoreInner {
                 ty.limits.min
             )));
         }
-        let data = TableData::new(ty, init)?;
+        let config = self.engine.config();
+        let platform = self
+            .engine
+            .platform_arc()
+            .filter(|_| config.memory_reservations);
+        let data = TableData::new(ty, init, limit, platform)?;
         self.table_elements = total;
         Ok(data)
     }

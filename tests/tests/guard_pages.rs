@@ -59,7 +59,11 @@ fn out_of_bounds_traps(mode: &str, config: Config) -> u64 {
             .collect();
         assert_eq!(
             frames,
-            [(0, Some("load".into())), (1, Some("middle".into())), (2, None)],
+            [
+                (0, Some("load".into())),
+                (1, Some("middle".into())),
+                (2, None)
+            ],
             "{mode}: backtrace at {address}"
         );
     }

@@ -139,3 +139,37 @@ fn memory_grow_keeps_the_base_address_and_many_memories_fit_or_fail_cleanly() {
         Err(e) => assert!(!e.to_string().is_empty()),
     }
 }
+
+#[test]
+fn a_table_with_a_large_maximum_grows_in_place_with_its_elements() {
+    let wat = r#"(module
+        (table $t 10 10000000 funcref)
+        (type $r (func (result i32)))
+        (func $f (result i32) (i32.const 42))
+        (elem declare func $f)
+        (func (export "grow") (param i32) (result i32)
+          (table.grow $t (ref.func $f) (local.get 0)))
+        (func (export "call") (param i32) (result i32)
+          (call_indirect $t (type $r) (local.get 0))))"#;
+    for reservations in [true, false] {
+        let config = Config::default().memory_reservations(reservations);
+        let (mut store, instance) = instantiate(config, wat).unwrap();
+        let grow = instance.get_typed_func::<i32, i32>(&store, "grow").unwrap();
+        let call = instance.get_typed_func::<i32, i32>(&store, "call").unwrap();
+        assert_eq!(grow.call(&mut store, 1), Ok(10));
+        assert_eq!(grow.call(&mut store, 4_999_989), Ok(11));
+        assert_eq!(call.call(&mut store, 4_999_999), Ok(42));
+        assert_eq!(call.call(&mut store, 10), Ok(42));
+        // The elements the table started with are still null.
+        assert!(matches!(
+            call.call(&mut store, 9),
+            Err(Error::Trap(
+                lazuli_core::backend::TrapCode::IndirectCallToNull
+            ))
+        ));
+        assert!(call.call(&mut store, 5_000_000).is_err());
+        // Past the maximum: -1, and the table is unchanged.
+        assert_eq!(grow.call(&mut store, 5_000_001), Ok(-1));
+        assert_eq!(grow.call(&mut store, 5_000_000), Ok(5_000_000));
+    }
+}
