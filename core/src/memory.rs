@@ -112,14 +112,17 @@ impl MemoryData {
                     return None;
                 }
             }
-            Storage::Heap(bytes) if bytes.is_empty() => {
-                // The first allocation comes zeroed from the allocator (from the kernel's zero
-                // pages when large): a declared size costs only what the program touches.
-                *bytes = zeroed_bytes(new_len)?;
+            Storage::Heap(bytes) if new_len - bytes.len() > bytes.len() => {
+                // Growing to more than twice the size: fresh zeroed memory (from the kernel's
+                // zero pages when large, so a declared or grown size costs only what the
+                // program touches) and one copy of what is there. Copies stay geometric.
+                let mut fresh = zeroed_bytes(new_len)?;
+                fresh[..bytes.len()].copy_from_slice(bytes);
+                *bytes = fresh;
                 self.def.base = bytes.as_mut_ptr();
             }
             Storage::Heap(bytes) => {
-                // Growth extends in place where the allocator can (no copy of what is there).
+                // Smaller growth extends in place where the allocator can.
                 bytes.try_reserve_exact(new_len - bytes.len()).ok()?;
                 bytes.resize(new_len, 0);
                 self.def.base = bytes.as_mut_ptr();

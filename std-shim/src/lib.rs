@@ -68,8 +68,14 @@ impl Platform for StdPlatform {
         lazuli_raise
     }
 
+    /// Computed once per thread: a thread's stack does not move, and asking the C library
+    /// costs a read of `/proc/self/maps` on the main thread (tens of microseconds, on every
+    /// call from the host otherwise).
     fn stack_limit(&self) -> usize {
-        stack_low_address().map_or(0, |low| low + STACK_RESERVE)
+        thread_local! {
+            static LIMIT: usize = stack_low_address().map_or(0, |low| low + STACK_RESERVE);
+        }
+        LIMIT.with(|limit| *limit)
     }
 
     fn trap_frames(&self) -> Vec<usize> {
