@@ -16,6 +16,7 @@ clang-22 --target=wasm32 -O2 -mbulk-memory -nostdlib -Wl,--no-entry -o "$out/ker
 clang-22 -O2 -o "$out/kernels-native" bench/kernels/native.c bench/kernels/kernels.c
 
 kernels=("sieve 10" "nbody 100000" "matmul 2" "fibonacci 30")
+declare -A native_ms wasmtime_ms
 echo "| kernel | native | single-pass baseline | LLVM baseline pipeline | tiered | eager (LLVM O2) | wasmtime | node (V8) | single-pass / O2 | tiered / wasmtime |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for k in "${kernels[@]}"; do
@@ -28,6 +29,7 @@ for k in "${kernels[@]}"; do
   eager=$(./target/release/steady "$out/kernels.wasm" "$name" "$n" eager | cut -d' ' -f2)
   wt=$(python3 bench/kernels/wasmtime_run.py "$out/kernels.wasm" "$name" "$n" | cut -d' ' -f2)
   v8=$(node bench/kernels/node.mjs "$out/kernels.wasm" "$name" "$n" | cut -d' ' -f2)
+  native_ms[$name]=$native; wasmtime_ms[$name]=$wt
   ratios=$(python3 -c "print(f'{$base/$eager:.2f}x | {$tier/$wt:.2f}x')")
   echo "| $name($n) | $native ms | $base ms | $llvm ms | $tier ms | $eager ms | $wt ms | $v8 ms | $ratios |"
 done
@@ -52,6 +54,27 @@ for k in "${kernels[@]}"; do
   fastest() { printf '%s\n' "$@" | sort -g | head -n 1; }
   e0=$(fastest "${e0[@]}"); e1=$(fastest "${e1[@]}"); t0=$(fastest "${t0[@]}"); t1=$(fastest "${t1[@]}")
   ratios=$(python3 -c "print(f'{$e1/$e0:.2f}x | $t0 ms | $t1 ms | {$t1/$t0:.2f}x')")
+  echo "| $name($n) | $e0 ms | $e1 ms | $ratios |"
+done
+
+# Guard pages against explicit bounds checks (memories not reserved), side by side: fastest of
+# five alternating runs each, with native and Wasmtime from the first table.
+echo
+echo "| kernel: bounds checks | eager, guard pages | eager, explicit checks | checks / guard | single-pass, guard pages | single-pass, checks | checks / guard | eager / native | eager / wasmtime |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+for k in "${kernels[@]}"; do
+  set -- $k
+  name=$1; n=$2
+  e0=(); e1=(); b0=(); b1=()
+  for _ in 1 2 3 4 5; do
+    e0+=($(./target/release/steady "$out/kernels.wasm" "$name" "$n" eager | cut -d' ' -f2))
+    e1+=($(./target/release/steady "$out/kernels.wasm" "$name" "$n" eager+checks | cut -d' ' -f2))
+    b0+=($(./target/release/steady "$out/kernels.wasm" "$name" "$n" baseline | cut -d' ' -f2))
+    b1+=($(./target/release/steady "$out/kernels.wasm" "$name" "$n" baseline+checks | cut -d' ' -f2))
+  done
+  fastest() { printf '%s\n' "$@" | sort -g | head -n 1; }
+  e0=$(fastest "${e0[@]}"); e1=$(fastest "${e1[@]}"); b0=$(fastest "${b0[@]}"); b1=$(fastest "${b1[@]}")
+  ratios=$(python3 -c "print(f'{$e1/$e0:.2f}x | $b0 ms | $b1 ms | {$b1/$b0:.2f}x | {$e0/${native_ms[$name]}:.2f}x | {$e0/${wasmtime_ms[$name]}:.2f}x')")
   echo "| $name($n) | $e0 ms | $e1 ms | $ratios |"
 done
 

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 python3 -c "import wasmtime" 2>/dev/null || python3 -m pip install -q wasmtime
-cargo build --release -q -p lazuli
+cargo build --release -q -p lazuli-cli
 
 out=target/bench/wasi; mkdir -p "$out"
 # SQLite's source, fetched as a crate by cargo (the registry client).

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-cargo build --release -q -p lazuli
+cargo build --release -q -p lazuli-cli
 ./target/release/lazuli inspect examples/hello.wat
 echo "fac(20) = $(./target/release/lazuli run examples/hello.wat --invoke fac 20)"
 echo "fac_iter(15) = $(./target/release/lazuli run examples/hello.wat --invoke fac_iter 15)"

@@ -25,7 +25,7 @@ echo "== spec suite, lazy with tier-up forced on every function (optimized code 
 ./target/release/lazuli wast "${suites[@]}" --tier-up 1 | tail -n 1
 
 echo "== lazuli without LLVM: build, then the spec suite on the single-pass baseline backend alone =="
-cargo build -q --release -p lazuli --no-default-features --target-dir target/no-llvm
+cargo build -q --release -p lazuli-cli --no-default-features --target-dir target/no-llvm
 if ldd target/no-llvm/release/lazuli | grep -qi llvm; then echo "the no-LLVM build links LLVM"; exit 1; fi
 target/no-llvm/release/lazuli wast "${suites[@]}" | tail -n 1
 echo "== spec suite, tiered: baseline first, every function recompiled by LLVM after its first call =="

@@ -3,7 +3,7 @@
 # on LLVM alone and on the single-pass baseline backend alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -q -p lazuli
+cargo build --release -q -p lazuli-cli
 suites=(wasm-v1 wasm-v2 proposals/simd proposals/multi-memory)
 args=()
 for s in "${suites[@]}"; do args+=(--suite "$s"); done

@@ -47,3 +47,13 @@ pub fn many_functions(count: usize, called: usize) -> String {
     text.push_str("  (export \"f0\" (func $f0)))\n");
     text
 }
+
+/// An engine for `config` (the `lazuli` crate's), or the error as a string.
+pub fn engine(config: lazuli::Config) -> Result<lazuli::Engine, String> {
+    lazuli::Engine::new(&config).map_err(|e| e.to_string())
+}
+
+/// An engine with LLVM alone for `config`.
+pub fn llvm_engine(config: lazuli::Config) -> lazuli::Engine {
+    engine(config.tiers(lazuli::Tiers::OptimizingOnly)).expect("this build has LLVM")
+}

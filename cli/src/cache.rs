@@ -17,7 +17,7 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsE
 use std::path::{Path, PathBuf};
 
 use hmac::{KeyInit, Mac};
-use lazuli_core::{Engine, Module};
+use lazuli::{Engine, Module};
 use sha2::{Digest, Sha256};
 
 type HmacSha256 = hmac::Hmac<Sha256>;
@@ -62,7 +62,7 @@ impl Cache {
     }
 
     /// Load the module compiled from `wasm` from its entry, or compile it and write the entry.
-    pub fn load(&self, engine: &Engine, wasm: Vec<u8>) -> Result<Module, lazuli_core::Error> {
+    pub fn load(&self, engine: &Engine, wasm: Vec<u8>) -> Result<Module, lazuli::Error> {
         let path = self.entry_path(engine, &wasm);
         match self.read_entry(&path) {
             Ok(Some(blob)) => {

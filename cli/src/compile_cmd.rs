@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use lazuli_core::backend::{OptLevel, Strategy};
-use lazuli_core::{Config, Module};
+use lazuli::backend::{OptLevel, Strategy};
+use lazuli::{Config, Module};
 
 use crate::load::{progress, read, Contents};
 
@@ -51,7 +51,7 @@ pub fn run(args: CompileArgs) -> Result<ExitCode, String> {
         .opt_level(opt_level(args.opt_level)?);
     // The caller compiles too: N jobs are N - 1 workers and this thread.
     config.workers = args.jobs.map(|n| n as usize - 1);
-    let engine = lazuli_tests::engine(config.tiers(lazuli_core::Tiers::OptimizingOnly))?;
+    let engine = crate::engine(config.tiers(lazuli::Tiers::OptimizingOnly))?;
     let wasm = match read(&args.file)? {
         Contents::Wasm(w) => w,
         Contents::Serialized(_) => {

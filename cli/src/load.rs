@@ -4,7 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use lazuli_core::{Engine, Module};
+use lazuli::{Engine, Module};
 
 /// What a file holds.
 pub enum Contents {

@@ -75,3 +75,70 @@ pub(crate) fn parse_switch(text: &str) -> Result<bool, String> {
         other => Err(format!("`{other}`: use on or off")),
     }
 }
+
+/// Which code generators an engine uses, as the command line names them (see [`lazuli::Tiers`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum BackendKind {
+    /// LLVM alone: every function compiled by LLVM (baseline or optimized pipeline).
+    Llvm,
+    /// The single-pass baseline backend alone (lazy only: no eager compilation or serialization).
+    Baseline,
+    /// Baseline first, LLVM at O2 for hot functions, for what the baseline cannot compile, and
+    /// for eager compilation and serialization.
+    Tiered,
+}
+
+impl Default for BackendKind {
+    /// Tiered, or the baseline backend alone in a build without LLVM.
+    fn default() -> Self {
+        if cfg!(feature = "llvm") {
+            BackendKind::Tiered
+        } else {
+            BackendKind::Baseline
+        }
+    }
+}
+
+impl From<BackendKind> for lazuli::Tiers {
+    fn from(kind: BackendKind) -> lazuli::Tiers {
+        match kind {
+            BackendKind::Llvm => lazuli::Tiers::OptimizingOnly,
+            BackendKind::Baseline => lazuli::Tiers::BaselineOnly,
+            BackendKind::Tiered => lazuli::Tiers::Tiered,
+        }
+    }
+}
+
+impl From<lazuli::Tiers> for BackendKind {
+    fn from(tiers: lazuli::Tiers) -> BackendKind {
+        match tiers {
+            lazuli::Tiers::OptimizingOnly => BackendKind::Llvm,
+            lazuli::Tiers::BaselineOnly => BackendKind::Baseline,
+            lazuli::Tiers::Tiered => BackendKind::Tiered,
+        }
+    }
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BackendKind::Llvm => "llvm",
+            BackendKind::Baseline => "baseline",
+            BackendKind::Tiered => "tiered",
+        })
+    }
+}
+
+/// The engine for `config`, with an error message for the command line.
+pub(crate) fn engine(config: lazuli::Config) -> Result<lazuli::Engine, String> {
+    let tiers = config.tiers;
+    lazuli::Engine::new(&config).map_err(|e| match tiers {
+        lazuli::Tiers::BaselineOnly => e.to_string(),
+        _ if !cfg!(feature = "llvm") => format!(
+            "this lazuli was built without LLVM, so the {} backend is not available: use \
+             --backend baseline",
+            BackendKind::from(tiers)
+        ),
+        _ => e.to_string(),
+    })
+}

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use lazuli_core::{Config, Error, Imports, Instance, Module, Store, Val, ValType};
+use lazuli::{Config, Error, Imports, Instance, Module, Store, Val, ValType};
 
 /// Arguments of `lazuli run`.
 #[derive(clap::Args)]
@@ -63,7 +63,7 @@ pub struct RunArgs {
     /// Code generators: tiered (baseline first, LLVM for hot code; the default), baseline
     /// (single-pass only: lazy, no eager or serialization) or llvm (LLVM only).
     #[arg(long, value_enum, default_value_t)]
-    backend: lazuli_tests::BackendKind,
+    backend: crate::BackendKind,
     /// The program's arguments (after its name), or with --invoke the function's parameters.
     #[arg(allow_hyphen_values = true, trailing_var_arg = true)]
     args: Vec<String>,
@@ -79,7 +79,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     );
     if args.eager || args.cache.is_some() || serialized {
         // A serialized module was compiled eagerly; its code keeps the level it was made at.
-        config = config.strategy(lazuli_core::backend::Strategy::Eager);
+        config = config.strategy(lazuli::backend::Strategy::Eager);
     }
     config.workers = args.workers;
     if let Some(threshold) = args.tier_up {
@@ -94,7 +94,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     if args.timeout.is_some() {
         config = config.epoch_interruption(true);
     }
-    let engine = lazuli_tests::engine(config.tiers(args.backend.into()))?;
+    let engine = crate::engine(config.tiers(args.backend.into()))?;
     let module = crate::load::load(
         &engine,
         &args.file,
@@ -183,16 +183,19 @@ fn print_backtrace(store: &Store) {
 /// The imports for `module`: WASI when it imports `wasi_snapshot_preview1`, nothing else.
 fn link(store: &mut Store, module: &Module, args: &RunArgs) -> Result<Imports, String> {
     let mut imports = Imports::new();
-    if let Some((m, n, ty)) = module.imports().find(|(m, _, _)| *m != lazuli_wasi::MODULE) {
+    if let Some((m, n, ty)) = module
+        .imports()
+        .find(|(m, _, _)| *m != lazuli::wasi::MODULE)
+    {
         return Err(format!(
             "the module imports `{m}`.`{n}` ({ty}); `lazuli run` provides only {}",
-            lazuli_wasi::MODULE
+            lazuli::wasi::MODULE
         ));
     }
     if module.imports().len() == 0 {
         return Ok(imports);
     }
-    let mut wasi = lazuli_wasi::WasiCtx::new();
+    let mut wasi = lazuli::wasi::WasiCtx::new();
     wasi.arg(args.file.file_name().map_or_else(
         || args.file.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -224,11 +227,11 @@ fn export(
     module: &Module,
     instance: Instance,
     name: &str,
-) -> Result<lazuli_core::Func, Error> {
+) -> Result<lazuli::Func, Error> {
     instance.get_func(store, name).map_err(|_| {
         let exports: Vec<String> = module
             .exports()
-            .filter(|(_, t)| matches!(t, lazuli_core::ExternType::Func(_)))
+            .filter(|(_, t)| matches!(t, lazuli::ExternType::Func(_)))
             .map(|(n, _)| n.to_string())
             .collect();
         Error::Usage(format!(
@@ -241,7 +244,7 @@ fn export(
 /// Call `func` with parameters parsed from the command line.
 fn invoke(
     store: &mut Store,
-    func: lazuli_core::Func,
+    func: lazuli::Func,
     name: &str,
     args: &[String],
 ) -> Result<Vec<Val>, Error> {

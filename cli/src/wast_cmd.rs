@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use lazuli_core::backend::{OptLevel, Strategy};
-use lazuli_core::{Config, Engine};
-use lazuli_tests::suite;
-use lazuli_tests::wast::{Tally, WastRunner};
+use lazuli::backend::{OptLevel, Strategy};
+use lazuli::Config;
+use lazuli_wast::suite;
+use lazuli_wast::wast::{Tally, WastRunner};
 
 /// Arguments of `lazuli wast`.
 #[derive(clap::Args)]
@@ -46,15 +46,15 @@ pub struct WastArgs {
     memory_reservations: bool,
     /// Code generators: llvm, baseline (single-pass only) or tiered (baseline, then LLVM).
     #[arg(long, value_enum, default_value_t = default_wast_backend())]
-    backend: lazuli_tests::BackendKind,
+    backend: crate::BackendKind,
 }
 
 /// LLVM alone where this build has it (the suite's reference mode), else the baseline backend.
-fn default_wast_backend() -> lazuli_tests::BackendKind {
+fn default_wast_backend() -> crate::BackendKind {
     if cfg!(feature = "llvm") {
-        lazuli_tests::BackendKind::Llvm
+        crate::BackendKind::Llvm
     } else {
-        lazuli_tests::BackendKind::Baseline
+        crate::BackendKind::Baseline
     }
 }
 
@@ -116,9 +116,9 @@ pub fn run(args: WastArgs) -> Result<ExitCode, String> {
             config = config.tier_up(threshold);
         }
         if args.validate_only {
-            Ok(Engine::new(config))
+            Ok(lazuli_core::Engine::new(config))
         } else {
-            lazuli_tests::engine(config.tiers(args.backend.into()))
+            crate::engine(config.tiers(args.backend.into())).map(lazuli_core::Engine::from)
         }
     };
     let mut total = Tally::default();

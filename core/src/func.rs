@@ -169,6 +169,11 @@ impl Caller<'_> {
     pub fn get_export(&self, name: &str) -> Option<Extern> {
         self.instance.and_then(|i| i.get_export(self.store, name))
     }
+
+    /// The calling instance's memory exported as `name` (usually `"memory"`).
+    pub fn get_memory(&self, name: &str) -> Option<crate::Memory> {
+        self.get_export(name)?.into_memory()
+    }
 }
 
 impl Func {

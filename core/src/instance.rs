@@ -76,6 +76,17 @@ impl Extern {
     }
 }
 
+macro_rules! extern_from {
+    ($($item:ident),*) => {$(
+        impl From<$item> for Extern {
+            fn from(item: $item) -> Extern {
+                Extern::$item(item)
+            }
+        }
+    )*};
+}
+extern_from!(Func, Memory, Table, Global);
+
 /// What a module's imports resolve to, by module and field name.
 #[derive(Clone, Debug, Default)]
 pub struct Imports {
@@ -98,6 +109,13 @@ impl Imports {
     pub fn insert(&mut self, module: &str, name: &str, item: Extern) {
         self.items.retain(|(m, n, _)| !(m == module && n == name));
         self.items.push((module.into(), name.into(), item));
+    }
+
+    /// Every item provided, as ((module, name), item), in the order provided.
+    pub fn iter(&self) -> impl Iterator<Item = ((&str, &str), Extern)> + '_ {
+        self.items
+            .iter()
+            .map(|(m, n, e)| ((m.as_str(), n.as_str()), *e))
     }
 
     /// The item provided as `module`.`name`.

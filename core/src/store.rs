@@ -73,6 +73,8 @@ pub(crate) struct StoreInner {
     pub memory_bytes: u64,
     /// Elements held by the store's tables (against `max_table_elements`).
     pub table_elements: u64,
+    /// The embedder's data ([`Store::set_data`]).
+    pub data: Option<Box<dyn Any + Send>>,
 }
 
 // SAFETY: the raw pointers in a store point to memory the store owns (boxed objects, instance
@@ -104,8 +106,25 @@ impl Store {
                 entered: core::ptr::null_mut(),
                 memory_bytes: 0,
                 table_elements: 0,
+                data: None,
             }),
         }
+    }
+
+    /// Keep `data` in the store for host functions to reach ([`Store::data`] through
+    /// [`crate::Caller::store`]), replacing what was there.
+    pub fn set_data(&mut self, data: impl Any + Send) {
+        self.inner.data = Some(Box::new(data));
+    }
+
+    /// The data kept with [`Store::set_data`], if it is a `T`.
+    pub fn data<T: Any>(&self) -> Option<&T> {
+        self.inner.data.as_ref()?.downcast_ref()
+    }
+
+    /// The data kept with [`Store::set_data`], writable, if it is a `T`.
+    pub fn data_mut<T: Any>(&mut self) -> Option<&mut T> {
+        self.inner.data.as_mut()?.downcast_mut()
     }
 
     /// The engine this store belongs to.

@@ -28,7 +28,7 @@ mod types;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use lazuli_core::{Error, Extern, Func, FuncType, Imports, Store, Val, ValType};
+use lazuli_core::{Error, Extern, FuncType, Imports, Linker, Store, Val, ValType};
 
 pub use errno::Errno;
 use guest::GuestMemory;
@@ -90,9 +90,12 @@ impl WasiCtx {
         Ok(self)
     }
 
-    /// Define every `wasi_snapshot_preview1` function in `imports`, as host functions of
-    /// `store` sharing this context. They use the calling instance's exported `"memory"`.
-    pub fn add_to_imports(self, store: &mut Store, imports: &mut Imports) -> Result<(), Error> {
+    /// Define every `wasi_snapshot_preview1` function in `linker`; they use the calling
+    /// instance's exported `"memory"`. Every store
+    /// instantiated through the linker shares this context (its arguments, environment,
+    /// preopened directories and open files); give each program a linker of its own when
+    /// programs must not share them.
+    pub fn add_to_linker(self, linker: &mut Linker) -> Result<(), Error> {
         let ctx = Arc::new(Mutex::new(self));
         for (name, signature, body) in host::FUNCS {
             let params: Vec<ValType> = signature
@@ -101,7 +104,7 @@ impl WasiCtx {
                 .collect();
             let ty = FuncType::new(params, [ValType::I32]);
             let ctx = ctx.clone();
-            let func = Func::new(store, ty, move |caller, args, results| {
+            linker.func_new(MODULE, name, ty, move |caller, args, results| {
                 let memory = caller.get_export("memory").and_then(Extern::into_memory);
                 let mut empty = [];
                 let bytes = match memory {
@@ -118,12 +121,26 @@ impl WasiCtx {
                 results[0] = Val::I32(errno.0 as i32);
                 Ok(())
             })?;
-            imports.insert(MODULE, name, Extern::Func(func));
         }
-        let exit = Func::new(store, FuncType::new([ValType::I32], []), |_, args, _| {
-            Err(Error::Exit(Args(args).u32(0) as i32))
-        })?;
-        imports.insert(MODULE, "proc_exit", Extern::Func(exit));
+        linker.func_new(
+            MODULE,
+            "proc_exit",
+            FuncType::new([ValType::I32], []),
+            |_, args, _| Err(Error::Exit(Args(args).u32(0) as i32)),
+        )?;
+        Ok(())
+    }
+
+    /// Make WASI's functions in `store` and provide them in `imports` (module
+    /// `wasi_snapshot_preview1`).
+    pub fn add_to_imports(self, store: &mut Store, imports: &mut Imports) -> Result<(), Error> {
+        let mut linker = Linker::new();
+        self.add_to_linker(&mut linker)?;
+        for name in host::FUNCS.iter().map(|f| f.0).chain(["proc_exit"]) {
+            if let Some(item) = linker.get(store, MODULE, name) {
+                imports.insert(MODULE, name, item);
+            }
+        }
         Ok(())
     }
 }

@@ -12,11 +12,11 @@ fn main() {
         std::process::exit(2);
     };
     let bytes: std::sync::Arc<[u8]> = std::fs::read(file).expect("readable wasm").into();
-    let parallel = lazuli_tests::engine(Config::default().tiers(lazuli_core::Tiers::BaselineOnly))
+    let parallel = lazuli_bench::engine(Config::default().tiers(lazuli_core::Tiers::BaselineOnly))
         .expect("the baseline backend targets this host");
     let single = Engine::new(Config::default());
     let mb = bytes.len() as f64 / 1e6;
-    for (label, engine) in [("parallel", &parallel), ("one-thread", &single)] {
+    for (label, engine) in [("parallel", parallel.core()), ("one-thread", &single)] {
         let time = median(10, || {
             Module::new(engine, bytes.clone()).expect("valid module");
         });

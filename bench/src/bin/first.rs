@@ -7,8 +7,8 @@
 use std::time::Instant;
 
 use lazuli_core::backend::Strategy;
+use lazuli_core::Tiers;
 use lazuli_core::{Config, Imports, Instance, Module, Store, Val};
-use lazuli_tests::BackendKind;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -26,18 +26,18 @@ fn main() {
     };
     let n: i32 = n.parse().expect("N is a number");
     let (config, backend) = match mode.as_str() {
-        "tiered" => (Config::default(), BackendKind::Tiered),
-        "lazy" => (Config::default().workers(0), BackendKind::Llvm),
-        "speculative" => (Config::default(), BackendKind::Llvm),
+        "tiered" => (Config::default(), Tiers::Tiered),
+        "lazy" => (Config::default().workers(0), Tiers::OptimizingOnly),
+        "speculative" => (Config::default(), Tiers::OptimizingOnly),
         "eager" => (
             Config::default().strategy(Strategy::Eager),
-            BackendKind::Llvm,
+            Tiers::OptimizingOnly,
         ),
         other => panic!("unknown mode {other}"),
     };
     let bytes = std::fs::read(file).expect("readable wasm");
-    let engine = lazuli_tests::engine(config.tiers(backend.into()))
-        .expect("the backend exists in this build");
+    let engine =
+        lazuli_bench::engine(config.tiers(backend)).expect("the backend exists in this build");
     let start = Instant::now();
     let module = Module::new(&engine, bytes).expect("valid module");
     let mut store = Store::new(&engine);

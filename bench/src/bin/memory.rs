@@ -7,8 +7,8 @@
 use std::time::Instant;
 
 use lazuli_bench::median;
+use lazuli_core::Tiers;
 use lazuli_core::{Config, Imports, Instance, Module, Store};
-use lazuli_tests::BackendKind;
 
 /// 1 GiB of memory, 64 KiB of data, and a function that touches one page.
 fn one_gib_text() -> String {
@@ -35,9 +35,9 @@ fn resident_mib() -> (f64, f64) {
 
 fn module(reserved: bool, text: &str) -> Module {
     let config = Config::default()
-        .tiers(BackendKind::Baseline.into())
+        .tiers(Tiers::BaselineOnly)
         .memory_reservations(reserved);
-    let engine = lazuli_tests::engine(config).expect("the baseline backend");
+    let engine = lazuli_bench::engine(config).expect("the baseline backend");
     Module::from_wat(&engine, text).expect("valid module")
 }
 

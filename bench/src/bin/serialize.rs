@@ -13,7 +13,7 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(2000);
     let wasm = wat::parse_str(many_functions(count, 10)).expect("generated module parses");
-    let engine = lazuli_tests::llvm_engine(Config::default().strategy(Strategy::Eager));
+    let engine = lazuli_bench::llvm_engine(Config::default().strategy(Strategy::Eager));
 
     let start = Instant::now();
     let module = Module::new(&engine, wasm.clone()).expect("compiles");

@@ -9,7 +9,7 @@ use lazuli_core::backend::Strategy;
 use lazuli_core::{Config, Imports, Instance, Module, Store};
 
 fn first_result(bytes: &[u8], strategy: Strategy, workers: usize) -> (Duration, i32, usize) {
-    let engine = lazuli_tests::llvm_engine(Config::default().strategy(strategy).workers(workers));
+    let engine = lazuli_bench::llvm_engine(Config::default().strategy(strategy).workers(workers));
     let start = Instant::now();
     let module = Module::new(&engine, bytes.to_vec()).expect("valid module");
     let mut store = Store::new(&engine);
@@ -46,7 +46,7 @@ fn main() {
         "speculation computes the same result"
     );
 
-    let engine = lazuli_tests::llvm_engine(Config::default());
+    let engine = lazuli_bench::llvm_engine(Config::default());
     let start = Instant::now();
     let validate_runs = 5;
     for _ in 0..validate_runs {

@@ -6,8 +6,8 @@
 
 use lazuli_bench::median;
 use lazuli_core::backend::Strategy;
+use lazuli_core::Tiers;
 use lazuli_core::{Config, Imports, Instance, Module, Store, Val};
-use lazuli_tests::BackendKind;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -27,20 +27,20 @@ fn main() {
         None => (mode, false),
     };
     let (config, backend) = match mode {
-        "baseline" => (Config::default(), BackendKind::Baseline),
-        "llvm-lazy" => (Config::default().tier_up(0), BackendKind::Llvm),
-        "tiered" => (Config::default(), BackendKind::Tiered),
+        "baseline" => (Config::default(), Tiers::BaselineOnly),
+        "llvm-lazy" => (Config::default().tier_up(0), Tiers::OptimizingOnly),
+        "tiered" => (Config::default(), Tiers::Tiered),
         "eager" => (
             Config::default().strategy(Strategy::Eager),
-            BackendKind::Llvm,
+            Tiers::OptimizingOnly,
         ),
         other => panic!("unknown mode {other}"),
     };
     let config = config
         .epoch_interruption(epoch)
         .memory_reservations(!checks)
-        .tiers(backend.into());
-    let engine = lazuli_tests::engine(config).expect("the backend exists in this build");
+        .tiers(backend);
+    let engine = lazuli_bench::engine(config).expect("the backend exists in this build");
     let module =
         Module::new(&engine, std::fs::read(file).expect("readable wasm")).expect("valid module");
     let mut store = Store::new(&engine);

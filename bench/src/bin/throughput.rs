@@ -6,8 +6,8 @@
 use std::time::Instant;
 
 use lazuli_core::backend::DefinedFuncIndex;
+use lazuli_core::Tiers;
 use lazuli_core::{Config, Module};
-use lazuli_tests::BackendKind;
 
 fn main() {
     let files: Vec<String> = std::env::args().skip(1).collect();
@@ -23,10 +23,9 @@ fn main() {
         let mut count = 0;
         let mut code_bytes = 0;
         let mut seconds = Vec::new();
-        for backend in [BackendKind::Baseline, BackendKind::Llvm] {
+        for backend in [Tiers::BaselineOnly, Tiers::OptimizingOnly] {
             let config = Config::default().workers(0).tier_up(0);
-            let engine =
-                lazuli_tests::engine(config.tiers(backend.into())).expect("backend available");
+            let engine = lazuli_bench::engine(config.tiers(backend)).expect("backend available");
             let module = Module::new(&engine, bytes.clone()).expect("valid module");
             let info = module.info();
             count = info.bodies.len();
