@@ -12,6 +12,12 @@ cargo build -q -p lazuli-core --no-default-features
 echo "== cargo test =="
 cargo test --workspace
 
+echo "== examples (examples/*.rs, through the lazuli crate) =="
+for example in host_function memory wasi serialize interrupt threads custom_backend; do
+  cargo run -q --release -p lazuli --example "$example" >/dev/null
+  echo "example $example: ok"
+done
+
 echo "== the main job (README) =="
 bash scripts/demo.sh
 
