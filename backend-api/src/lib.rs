@@ -8,6 +8,7 @@
 //!
 //! This crate is `no_std` with `alloc` so that the runtime core that depends on it stays so.
 #![no_std]
+#![deny(missing_docs)]
 
 extern crate alloc;
 

@@ -15,6 +15,7 @@
 //! [`BaselineBackend::with_optimizer`] makes the tiered configuration: baseline first, the
 //! optimizing backend for hot functions, for anything the baseline cannot compile, and for
 //! eager compilation and serialization.
+#![deny(missing_docs)]
 
 mod code_memory;
 mod helpers;

@@ -3,11 +3,12 @@
 //!
 //! It depends on `lazuli-backend-api` and wasmparser only, never on the runtime core.
 //!
-//! - [`lower`]: single-pass lowering, one file per operator family;
+//! - `lower`: single-pass lowering, one file per operator family;
 //! - `lazy`: a module's code with a GOT of per-function stubs compiled on first call;
 //! - `stubs`: the stubs (PLT) and the resolver they jump to;
 //! - `trampoline`: array (host -> wasm) and host (wasm -> host) adapters;
 //! - `jit`: the thin wrapper over ORC's C API.
+#![deny(missing_docs)]
 
 mod abi;
 mod code_map;

@@ -13,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 #![no_std]
+#![deny(missing_docs)]
 
 extern crate alloc;
 #[cfg(feature = "std")]
@@ -45,7 +46,10 @@ pub use backend::{
     ExternType, FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType,
 };
 pub use backtrace::FrameInfo;
-pub use config::{Config, Features, Tiers};
+pub use config::{
+    Config, Features, Tiers, DEFAULT_MAX_MEMORY_BYTES, DEFAULT_MAX_TABLE_ELEMENTS,
+    DEFAULT_MEMORY_GUARD_BYTES, MAX_MEMORY_GUARD_BYTES,
+};
 pub use engine::Engine;
 pub use error::Error;
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};

@@ -109,7 +109,7 @@ impl From<f64> for Val {
 }
 
 /// A host value held by wasm as an `externref`: a handle into the store's table of host
-/// values, made with [`ExternRef::new`].
+/// values, made with [`crate::Store::extern_ref`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ExternRef {
     pub(crate) store: u64,

@@ -3,6 +3,7 @@
 //! handlers that turn guard-page faults of compiled code into traps, memory reservations and
 //! the current thread's stack bounds ([`StdPlatform`], a `Platform`), and worker threads for
 //! speculative compilation ([`Workers`], a `TaskRunner`).
+#![deny(missing_docs)]
 
 mod workers;
 

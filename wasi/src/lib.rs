@@ -18,6 +18,7 @@
 //! let instance = Instance::new(&mut store, &module, &imports)?;
 //! # Ok(()) }
 //! ```
+#![deny(missing_docs)]
 
 mod errno;
 mod guest;
