@@ -105,5 +105,19 @@ echo
   || ./target/release/throughput "$out/startup.wasm"
 echo
 ./target/release/decode "$out/startup.wasm" | sed 's/^/Module::new, 10,000 functions: /'
+# What memories cost: Lazuli with reservations and without, Wasmtime's default alongside.
+echo
+./target/release/memory > "$out/memory.md"
+python3 bench/kernels/wasmtime_memory.py > "$out/memory-wasmtime.md"
+python3 - "$out/memory.md" "$out/memory-wasmtime.md" <<'PY'
+import sys
+ours = [l.rstrip("\n") for l in open(sys.argv[1]) if l.startswith("|")]
+peer = {l.split("|")[1].strip(): l.split("|")[2].strip() for l in open(sys.argv[2]) if l.startswith("|")}
+print(ours[0] + " wasmtime |")
+print(ours[1] + "---:|")
+for line in ours[2:]:
+    print(line + f" {peer.get(line.split('|')[1].strip(), '')} |")
+PY
+
 echo
 echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(uname -m). Steady state: medians of 5 calls after a warm-up; first result: one run, compilation included."

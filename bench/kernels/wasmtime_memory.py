@@ -25,10 +25,11 @@ print(f"| instantiate 1 GiB + 64 KiB of data, store dropped (median of 21) | {ti
 
 full = wasmtime.Module(engine, "(module (memory 65536))")
 store = wasmtime.Store(engine)
+before = resident_mib()
 t = time.perf_counter()
 wasmtime.Instance(store, full, [])
 took = (time.perf_counter() - t) * 1e3
-print(f"| instantiate `(memory 65536)` (4 GiB): time, process resident after | {took:.3f} ms, {resident_mib():.0f} MiB |")
+print(f"| instantiate `(memory 65536)` (4 GiB): time, process resident before -> after | {took:.3f} ms, {before:.0f} -> {resident_mib():.0f} MiB |")
 del store
 
 grow = wasmtime.Module(engine, '(module (memory 1) (func (export "g") (result i32) (memory.grow (i32.const 65535))))')

@@ -69,15 +69,19 @@ fn main() {
 
         let full = module(reserved, "(module (memory 65536))");
         let mut store = Store::new(full.engine());
+        let (before, _) = resident_mib();
         let start = Instant::now();
         let made = Instance::new(&mut store, &full, &Imports::new());
         let took = start.elapsed();
         let (now, _) = resident_mib();
         row(
-            "instantiate `(memory 65536)` (4 GiB): time, process resident after",
+            "instantiate `(memory 65536)` (4 GiB): time, process resident before -> after",
             i,
             match made {
-                Ok(_) => format!("{:.3} ms, {now:.0} MiB", took.as_secs_f64() * 1e3),
+                Ok(_) => format!(
+                    "{:.3} ms, {before:.0} -> {now:.0} MiB",
+                    took.as_secs_f64() * 1e3
+                ),
                 Err(e) => format!("fails: {e}"),
             },
         );
