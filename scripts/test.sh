@@ -18,6 +18,9 @@ for example in host_function memory wasi serialize interrupt threads custom_back
   echo "example $example: ok"
 done
 
+echo "== the C API (wasm.h, lazuli.h): C programs compiled against the headers and run =="
+bash c-api/tests/run.sh
+
 echo "== the main job (README) =="
 bash scripts/demo.sh
 
