@@ -1,13 +1,18 @@
-/* Hello: a host callback (with an environment and a finalizer) called from wasm. */
+/* Hello: a host callback (with an environment and a finalizer) called from wasm, which calls
+ * back into wasm in the same store. */
 #include "common.h"
 
 static int finalized = 0;
+static const wasm_func_t* twice = NULL;
 
 static wasm_trap_t* hello(void* env, const wasm_val_vec_t* args, wasm_val_vec_t* results) {
   printf("hello from the host, %s: got %d\n", (const char*)env, args->data[0].of.i32);
-  results->data[0].kind = WASM_I32;
-  results->data[0].of.i32 = args->data[0].of.i32 * 2;
-  return NULL;
+  /* Back into wasm: twice(x). */
+  wasm_val_t inner_args[] = {WASM_I32_VAL(args->data[0].of.i32)};
+  wasm_val_vec_t inner_arg_vec = WASM_ARRAY_VEC(inner_args);
+  wasm_trap_t* trap = wasm_func_call(twice, &inner_arg_vec, results);
+  if (trap == NULL) printf("twice(%d) = %d, called from the callback\n", args->data[0].of.i32, results->data[0].of.i32);
+  return trap;
 }
 
 static void finalize(void* env) {
@@ -36,10 +41,11 @@ int main(int argc, char** argv) {
 
   wasm_extern_vec_t exports;
   wasm_instance_exports(instance, &exports);
-  CHECK(exports.size == 1);
+  CHECK(exports.size == 2);
   CHECK(wasm_extern_kind(exports.data[0]) == WASM_EXTERN_FUNC);
   const wasm_func_t* run = wasm_extern_as_func(exports.data[0]);
-  CHECK(run != NULL);
+  twice = wasm_extern_as_func(exports.data[1]);
+  CHECK(run != NULL && twice != NULL);
 
   wasm_val_t args[] = {WASM_I32_VAL(20)};
   wasm_val_t results[1] = {WASM_INIT_VAL};
