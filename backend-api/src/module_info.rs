@@ -159,8 +159,9 @@ pub struct Export {
     pub index: EntityIndex,
 }
 
-/// A constant expression, as used for global initializers and segment offsets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A constant expression, as used for global initializers and segment offsets: one instruction,
+/// or with extended constant expressions a sequence ([`ConstExpr::Extended`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConstExpr {
     /// `i32.const`.
     I32(i32),
@@ -178,6 +179,31 @@ pub enum ConstExpr {
     RefFunc(FuncIndex),
     /// `global.get` of an (immutable, imported or earlier) global.
     GlobalGet(GlobalIndex),
+    /// Several instructions (extended constant expressions), in order, for a stack machine.
+    Extended(Arc<[ConstOp]>),
+}
+
+/// One instruction of an extended constant expression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConstOp {
+    /// `i32.const`.
+    I32(i32),
+    /// `i64.const`.
+    I64(i64),
+    /// `global.get`.
+    GlobalGet(GlobalIndex),
+    /// `i32.add`.
+    I32Add,
+    /// `i32.sub`.
+    I32Sub,
+    /// `i32.mul`.
+    I32Mul,
+    /// `i64.add`.
+    I64Add,
+    /// `i64.sub`.
+    I64Sub,
+    /// `i64.mul`.
+    I64Mul,
 }
 
 /// A defined function's body, located in the module bytes.
@@ -188,7 +214,7 @@ pub struct FunctionBody {
 }
 
 /// How an element segment is used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ElementMode {
     /// Copied into `table` at `offset` at instantiation.
     Active {
@@ -215,7 +241,7 @@ pub struct ElementSegment {
 }
 
 /// How a data segment is used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DataMode {
     /// Copied into `memory` at `offset` at instantiation.
     Active {

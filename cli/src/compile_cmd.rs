@@ -24,6 +24,11 @@ pub struct CompileArgs {
     /// the number.
     #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     jobs: Option<u32>,
+    /// Turn a WebAssembly feature on or off, e.g. `-W multi-memory=n` (repeatable); the
+    /// features are mutable-global, multi-value, sign-extension, saturating-float-to-int,
+    /// bulk-memory, reference-types, simd, multi-memory, extended-const.
+    #[arg(short = 'W', value_name = "FEATURE=y|n")]
+    features: Vec<String>,
     /// Reserve each linear memory's 4 GiB index space plus a 2 GiB guard, so that compiled
     /// code skips the bounds checks the guard covers and faults instead (`on`, the default),
     /// or allocate memories as they are and check every access (`off`).
@@ -45,7 +50,9 @@ pub fn opt_level(n: u8) -> Result<OptLevel, String> {
 
 /// Compile and write.
 pub fn run(args: CompileArgs) -> Result<ExitCode, String> {
+    let features = crate::apply_features(Config::default().features, &args.features)?;
     let mut config = Config::default()
+        .features(features)
         .memory_reservations(args.memory_reservations)
         .strategy(Strategy::Eager)
         .opt_level(opt_level(args.opt_level)?);

@@ -142,3 +142,22 @@ pub(crate) fn engine(config: lazuli::Config) -> Result<lazuli::Engine, String> {
         _ => e.to_string(),
     })
 }
+
+/// `features` with the `-W NAME=y|n` switches applied.
+pub(crate) fn apply_features(
+    mut features: lazuli::Features,
+    switches: &[String],
+) -> Result<lazuli::Features, String> {
+    for switch in switches {
+        let (name, value) = switch.split_once('=').unwrap_or((switch.as_str(), "y"));
+        let on = parse_switch(value).map_err(|e| format!("-W {switch}: {e}"))?;
+        if !features.set(name, on) {
+            let names: Vec<&str> = features.list().map(|(n, _)| n).collect();
+            return Err(format!(
+                "-W {switch}: unknown feature `{name}`; the features are {}",
+                names.join(", ")
+            ));
+        }
+    }
+    Ok(features)
+}

@@ -53,6 +53,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "on|off", default_value = "on", value_parser = crate::parse_switch,
           action = clap::ArgAction::Set)]
     memory_reservations: bool,
+    /// Turn a WebAssembly feature on or off, e.g. `-W multi-memory=n` (repeatable); the
+    /// features are mutable-global, multi-value, sign-extension, saturating-float-to-int,
+    /// bulk-memory, reference-types, simd, multi-memory, extended-const.
+    #[arg(short = 'W', value_name = "FEATURE=y|n")]
+    features: Vec<String>,
     /// Allow FILE to be a precompiled module (`lazuli compile` output). Its machine code runs
     /// as it is, with this process's rights: allow only files you made or trust.
     #[arg(long)]
@@ -73,6 +78,7 @@ pub struct RunArgs {
 /// `_start` returns), 1 on a trap, 2 when the module cannot be loaded or linked.
 pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     let mut config = Config::default().memory_reservations(args.memory_reservations);
+    config.features = crate::apply_features(config.features, &args.features)?;
     let serialized = matches!(
         crate::load::read(&args.file)?,
         crate::load::Contents::Serialized(_)

@@ -38,6 +38,11 @@ pub struct WastArgs {
     /// right after its first call, which exercises optimized code.
     #[arg(long, value_name = "N")]
     tier_up: Option<u32>,
+    /// Turn a WebAssembly feature on or off, e.g. `-W multi-memory=n` (repeatable); the
+    /// features are mutable-global, multi-value, sign-extension, saturating-float-to-int,
+    /// bulk-memory, reference-types, simd, multi-memory, extended-const.
+    #[arg(short = 'W', value_name = "FEATURE=y|n")]
+    features: Vec<String>,
     /// Reserve each linear memory's 4 GiB index space plus a 2 GiB guard, so that compiled
     /// code skips the bounds checks the guard covers and faults instead (`on`, the default),
     /// or allocate memories as they are and check every access (`off`).
@@ -124,8 +129,10 @@ pub fn run(args: WastArgs) -> Result<ExitCode, String> {
     let mut total = Tally::default();
     let mut rows = Vec::new();
     for (group, scripts) in &groups {
-        // A suite folder runs with the features it is written for; other paths with the defaults.
-        let engine = engine_for(Config::default().features(suite::features(group)))?;
+        // A suite folder runs with the features it is written for, other paths with the
+        // defaults; `-W` switches change either.
+        let features = crate::apply_features(suite::features(group), &args.features)?;
+        let engine = engine_for(Config::default().features(features))?;
         let runner = if args.round_trip {
             WastRunner::round_trip(engine)
         } else {

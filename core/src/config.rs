@@ -20,9 +20,15 @@ pub struct Features {
     pub reference_types: bool,
     /// 128-bit SIMD.
     pub simd: bool,
-    /// Several memories per module (the multi-memory proposal, part of WebAssembly 3.0).
+    /// Several memories per module (WebAssembly 3.0).
     pub multi_memory: bool,
+    /// `i32/i64.add`, `sub`, `mul` and `global.get` of any immutable global in constant
+    /// expressions (WebAssembly 3.0).
+    pub extended_const: bool,
 }
+
+/// Each feature's name (as `lazuli -W NAME=y|n` and error messages give it), reader and setter.
+type FeatureEntry = (&'static str, fn(&Features) -> bool, fn(&mut Features, bool));
 
 impl Features {
     /// WebAssembly 1.0 (2019): the MVP plus mutable globals.
@@ -35,6 +41,7 @@ impl Features {
         reference_types: false,
         simd: false,
         multi_memory: false,
+        extended_const: false,
     };
 
     /// WebAssembly 2.0 (2022): 1.0 plus multi-value, sign extension, saturating conversions,
@@ -48,7 +55,70 @@ impl Features {
         reference_types: true,
         simd: true,
         multi_memory: false,
+        extended_const: false,
     };
+
+    /// The default: WebAssembly 2.0 plus the features of 3.0 Lazuli implements (multi-memory,
+    /// extended constant expressions).
+    pub const DEFAULT: Features = Features {
+        multi_memory: true,
+        extended_const: true,
+        ..Features::WASM2
+    };
+
+    const ENTRIES: [FeatureEntry; 9] = [
+        (
+            "mutable-global",
+            |f| f.mutable_global,
+            |f, on| f.mutable_global = on,
+        ),
+        ("multi-value", |f| f.multi_value, |f, on| f.multi_value = on),
+        (
+            "sign-extension",
+            |f| f.sign_extension,
+            |f, on| f.sign_extension = on,
+        ),
+        (
+            "saturating-float-to-int",
+            |f| f.saturating_float_to_int,
+            |f, on| f.saturating_float_to_int = on,
+        ),
+        ("bulk-memory", |f| f.bulk_memory, |f, on| f.bulk_memory = on),
+        (
+            "reference-types",
+            |f| f.reference_types,
+            |f, on| f.reference_types = on,
+        ),
+        ("simd", |f| f.simd, |f, on| f.simd = on),
+        (
+            "multi-memory",
+            |f| f.multi_memory,
+            |f, on| f.multi_memory = on,
+        ),
+        (
+            "extended-const",
+            |f| f.extended_const,
+            |f, on| f.extended_const = on,
+        ),
+    ];
+
+    /// Every feature by name, with whether it is on.
+    pub fn list(&self) -> impl Iterator<Item = (&'static str, bool)> + '_ {
+        Features::ENTRIES
+            .iter()
+            .map(move |(name, get, _)| (*name, get(self)))
+    }
+
+    /// Turn the feature called `name` on or off; `false` if there is no such feature.
+    pub fn set(&mut self, name: &str, on: bool) -> bool {
+        match Features::ENTRIES.iter().find(|(n, _, _)| *n == name) {
+            Some((_, _, set)) => {
+                set(self, on);
+                true
+            }
+            None => false,
+        }
+    }
 
     pub(crate) fn to_wasmparser(self) -> wasmparser::WasmFeatures {
         use wasmparser::WasmFeatures as W;
@@ -61,14 +131,15 @@ impl Features {
         f.set(W::REFERENCE_TYPES, self.reference_types);
         f.set(W::SIMD, self.simd);
         f.set(W::MULTI_MEMORY, self.multi_memory);
+        f.set(W::EXTENDED_CONST, self.extended_const);
         f
     }
 }
 
 impl Default for Features {
-    /// WebAssembly 2.0. Multi-memory is implemented too, but off unless asked for.
+    /// [`Features::DEFAULT`]: WebAssembly 2.0 plus multi-memory and extended constants.
     fn default() -> Self {
-        Features::WASM2
+        Features::DEFAULT
     }
 }
 

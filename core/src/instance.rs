@@ -413,7 +413,7 @@ fn allocate(store: &mut Store, module: &Module, resolved: &[Extern]) -> Result<I
         .iter()
         .zip(&info.global_inits)
     {
-        let value = eval_const(inner, &data, *init);
+        let value = eval_const(inner, &data, init);
         inner.globals.push(Box::new(GlobalData { ty: *ty, value }));
         data.globals.push(Global {
             store: inner.id,
@@ -428,7 +428,7 @@ fn allocate(store: &mut Store, module: &Module, resolved: &[Extern]) -> Result<I
         .map(|seg| {
             seg.items
                 .iter()
-                .map(|e| eval_const(inner, &data, *e).get_reference())
+                .map(|e| eval_const(inner, &data, e).get_reference())
                 .collect()
         })
         .collect();
@@ -482,8 +482,9 @@ fn write_words(words: &mut [u64], offset: u32, values: &[u64]) {
 }
 
 /// Evaluate a constant expression in the (partly built) instance.
-fn eval_const(store: &StoreInner, data: &InstanceData, e: ConstExpr) -> ValRaw {
-    match e {
+fn eval_const(store: &StoreInner, data: &InstanceData, e: &ConstExpr) -> ValRaw {
+    let global = |g: GlobalIndex| store.globals[data.globals[g.index()].index as usize].value;
+    match *e {
         ConstExpr::I32(v) => ValRaw::i32(v),
         ConstExpr::I64(v) => ValRaw::i64(v),
         ConstExpr::F32(v) => ValRaw::f32(v),
@@ -491,7 +492,35 @@ fn eval_const(store: &StoreInner, data: &InstanceData, e: ConstExpr) -> ValRaw {
         ConstExpr::V128(v) => ValRaw::v128(v),
         ConstExpr::RefNull(_) => ValRaw::reference(0),
         ConstExpr::RefFunc(f) => ValRaw::reference(store.func_ref(data.funcs[f.index()]) as usize),
-        ConstExpr::GlobalGet(g) => store.globals[data.globals[g.index()].index as usize].value,
+        ConstExpr::GlobalGet(g) => global(g),
+        ConstExpr::Extended(ref ops) => {
+            // Integer arithmetic on a stack, wrapping as the instructions are defined; the
+            // sequence was validated, so the stack never underflows and ends with one value.
+            let mut stack: Vec<ValRaw> = Vec::with_capacity(4);
+            for op in ops.iter() {
+                let value = match *op {
+                    ConstOp::I32(v) => ValRaw::i32(v),
+                    ConstOp::I64(v) => ValRaw::i64(v),
+                    ConstOp::GlobalGet(g) => global(g),
+                    op => {
+                        let b = stack.pop().unwrap_or_default();
+                        let a = stack.pop().unwrap_or_default();
+                        let (x, y) = (a.get_i32(), b.get_i32());
+                        let (p, q) = (a.get_i64(), b.get_i64());
+                        match op {
+                            ConstOp::I32Add => ValRaw::i32(x.wrapping_add(y)),
+                            ConstOp::I32Sub => ValRaw::i32(x.wrapping_sub(y)),
+                            ConstOp::I32Mul => ValRaw::i32(x.wrapping_mul(y)),
+                            ConstOp::I64Add => ValRaw::i64(p.wrapping_add(q)),
+                            ConstOp::I64Sub => ValRaw::i64(p.wrapping_sub(q)),
+                            _ => ValRaw::i64(p.wrapping_mul(q)),
+                        }
+                    }
+                };
+                stack.push(value);
+            }
+            stack.pop().unwrap_or_default()
+        }
     }
 }
 
@@ -503,7 +532,7 @@ fn initialize(store: &mut Store, instance: Instance) -> Result<(), Error> {
     let info = module.info();
     for (i, seg) in info.elements.iter().enumerate() {
         let data = &inner.instances[instance.index as usize];
-        match seg.mode {
+        match &seg.mode {
             ElementMode::Active { table, offset } => {
                 let offset = eval_const(inner, data, offset).get_i32() as u32 as u64;
                 let items = data.elements[i].clone();
@@ -520,7 +549,7 @@ fn initialize(store: &mut Store, instance: Instance) -> Result<(), Error> {
         }
     }
     for (i, seg) in info.data.iter().enumerate() {
-        if let DataMode::Active { memory, offset } = seg.mode {
+        if let DataMode::Active { memory, offset } = &seg.mode {
             let data = &inner.instances[instance.index as usize];
             let offset = eval_const(inner, data, offset).get_i32() as u32 as u64;
             let m = data.memories[memory.index()];

@@ -6,7 +6,7 @@
 //! Lazuli version          u32 length + UTF-8
 //! backend name            u32 length + UTF-8
 //! code-affecting config   u32 length + u64 per setting (features, epoch interruption,
-//!                         memory guard; format 3)
+//!                         memory guard; format 4)
 //! wasm bytes              u64 length + bytes
 //! backend code            u64 length + bytes (the backend's own header, then its code)
 //! checksum                u32, CRC-32 of everything before it
@@ -24,7 +24,7 @@ use crate::error::Error;
 
 const MAGIC: &[u8; 8] = b"LAZULI\0\x1a";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 const LAZULI_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Whether `bytes` start like a serialized module.
@@ -37,21 +37,17 @@ pub(crate) fn is_serialized(bytes: &[u8]) -> bool {
 /// switch; the guard's bytes, or 0 for checked accesses). Settings that only change how good
 /// the code is (the optimization level, tier-up) are not among them: a module compiled at any
 /// level loads into any engine, and its code keeps the level it was compiled at.
-fn code_settings(engine: &Engine) -> [(&'static str, u64); 10] {
-    let f = engine.config().features;
+fn code_settings(engine: &Engine) -> Vec<(&'static str, u64)> {
     let code = engine.code_flags();
-    [
-        ("mutable-global", f.mutable_global as u64),
-        ("multi-value", f.multi_value as u64),
-        ("sign-extension", f.sign_extension as u64),
-        ("saturating-float-to-int", f.saturating_float_to_int as u64),
-        ("bulk-memory", f.bulk_memory as u64),
-        ("reference-types", f.reference_types as u64),
-        ("simd", f.simd as u64),
-        ("multi-memory", f.multi_memory as u64),
-        ("epoch-interruption", code.epoch_interruption as u64),
-        ("memory-guard-bytes", code.memory_guard_bytes.unwrap_or(0)),
-    ]
+    let mut settings: Vec<(&'static str, u64)> = engine
+        .config()
+        .features
+        .list()
+        .map(|(name, on)| (name, on as u64))
+        .collect();
+    settings.push(("epoch-interruption", code.epoch_interruption as u64));
+    settings.push(("memory-guard-bytes", code.memory_guard_bytes.unwrap_or(0)));
+    settings
 }
 
 /// The bytes of the engine's settings that affect what generated code must do.

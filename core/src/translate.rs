@@ -36,6 +36,42 @@ pub(crate) fn translate(
     features: Features,
     platform: Option<&dyn Platform>,
 ) -> core::result::Result<ModuleInfo, Error> {
+    translate_with(bytes.clone(), features, platform)
+        .map_err(|e| name_disabled_feature(e, &bytes, features))
+}
+
+/// An invalid-module error, with the feature named when turning one disabled feature on makes
+/// the module valid.
+fn name_disabled_feature(error: Error, bytes: &[u8], features: Features) -> Error {
+    let Error::InvalidModule { offset, message } = error else {
+        return error;
+    };
+    for (name, on) in features.list() {
+        let mut more = features;
+        if on || !more.set(name, true) {
+            continue;
+        }
+        if Validator::new_with_features(more.to_wasmparser())
+            .validate_all(bytes)
+            .is_ok()
+        {
+            return Error::InvalidModule {
+                offset,
+                message: alloc::format!(
+                    "{message}: the module uses the `{name}` feature, which is disabled \
+                     (Config::features; `lazuli -W {name}=y`)"
+                ),
+            };
+        }
+    }
+    Error::InvalidModule { offset, message }
+}
+
+fn translate_with(
+    bytes: Arc<[u8]>,
+    features: Features,
+    platform: Option<&dyn Platform>,
+) -> core::result::Result<ModuleInfo, Error> {
     let mut info = ModuleInfo {
         bytes: bytes.clone(),
         ..ModuleInfo::default()
@@ -398,27 +434,55 @@ fn element_segment(element: wasmparser::Element<'_>) -> Result<ElementSegment> {
     })
 }
 
-/// Read a validated constant expression. Without extended-const, it is one instruction.
+/// Read a validated constant expression: one instruction, or (extended constant expressions)
+/// a sequence of constants, `global.get` and integer `add`, `sub`, `mul`.
 fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
     let mut reader = expr.get_operators_reader();
     let offset = reader.original_position() as usize;
-    let value = match reader.read()? {
-        Operator::I32Const { value } => ConstExpr::I32(value),
-        Operator::I64Const { value } => ConstExpr::I64(value),
-        Operator::F32Const { value } => ConstExpr::F32(value.bits()),
-        Operator::F64Const { value } => ConstExpr::F64(value.bits()),
-        Operator::V128Const { value } => ConstExpr::V128(u128::from_le_bytes(*value.bytes())),
-        Operator::RefNull { hty } => ConstExpr::RefNull(RefType::from(hty)),
-        Operator::RefFunc { function_index } => ConstExpr::RefFunc(FuncIndex(function_index)),
-        Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(GlobalIndex(global_index)),
-        _ => return Err(unsupported("unsupported constant expression", offset)),
-    };
-    match reader.read()? {
-        Operator::End => Ok(value),
-        _ => Err(unsupported(
-            "unsupported constant expression: more than one instruction",
-            offset,
-        )),
+    let mut ops = Vec::new();
+    let mut single = None;
+    loop {
+        let op = reader.read()?;
+        let one = match op {
+            Operator::End => break,
+            Operator::I32Const { value } => {
+                ops.push(ConstOp::I32(value));
+                ConstExpr::I32(value)
+            }
+            Operator::I64Const { value } => {
+                ops.push(ConstOp::I64(value));
+                ConstExpr::I64(value)
+            }
+            Operator::GlobalGet { global_index } => {
+                ops.push(ConstOp::GlobalGet(GlobalIndex(global_index)));
+                ConstExpr::GlobalGet(GlobalIndex(global_index))
+            }
+            Operator::F32Const { value } => ConstExpr::F32(value.bits()),
+            Operator::F64Const { value } => ConstExpr::F64(value.bits()),
+            Operator::V128Const { value } => ConstExpr::V128(u128::from_le_bytes(*value.bytes())),
+            Operator::RefNull { hty } => ConstExpr::RefNull(RefType::from(hty)),
+            Operator::RefFunc { function_index } => ConstExpr::RefFunc(FuncIndex(function_index)),
+            other => {
+                let op = match other {
+                    Operator::I32Add => ConstOp::I32Add,
+                    Operator::I32Sub => ConstOp::I32Sub,
+                    Operator::I32Mul => ConstOp::I32Mul,
+                    Operator::I64Add => ConstOp::I64Add,
+                    Operator::I64Sub => ConstOp::I64Sub,
+                    Operator::I64Mul => ConstOp::I64Mul,
+                    _ => return Err(unsupported("unsupported constant expression", offset)),
+                };
+                ops.push(op);
+                continue;
+            }
+        };
+        single = Some(one);
+    }
+    // Validation saw to it that a sequence only combines integer constants and globals.
+    match single {
+        _ if ops.len() > 1 => Ok(ConstExpr::Extended(Arc::from(ops))),
+        Some(one) => Ok(one),
+        None => Err(unsupported("empty constant expression", offset)),
     }
 }
 

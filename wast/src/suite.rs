@@ -28,6 +28,7 @@ pub const FOLDERS: &[&str] = &[
     "proposals/nontrapping-float-to-int-conversions",
     "proposals/mutable-global",
     "proposals/multi-memory",
+    "proposals/extended-const",
 ];
 
 /// The scripts of a suite folder such as `wasm-v1` or `proposals/simd`, sorted by name;
@@ -67,6 +68,12 @@ pub fn features(folder: &str) -> Features {
             multi_memory: true,
             ..Features::WASM2
         },
+        "proposals/extended-const" => Features {
+            extended_const: true,
+            ..Features::WASM2
+        },
+        // 3.0 and later: every feature Lazuli implements (the rest are refused by name).
+        "wasm-v3" | "wasm-latest" => Features::DEFAULT,
         _ => Features::WASM2,
     }
 }
