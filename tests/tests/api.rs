@@ -182,13 +182,32 @@ fn unimplemented_proposals_are_rejected_by_name() {
         ("(module (func return_call 0))", "tail call"),
         ("(module (memory 1 2 shared))", "threads"),
         ("(module (memory i64 1))", "memory64"),
-        ("(module (memory 1) (memory 1))", "multiple memories"),
     ] {
         let err = Module::from_wat(&engine, text).unwrap_err();
         assert!(
             err.to_string().contains(feature),
             "{text}: `{err}` does not name {feature}"
         );
+    }
+}
+
+#[test]
+fn disabled_features_are_named_and_the_defaults_have_them() {
+    let wasm2 = Engine::new(Config::default().features(lazuli_core::Features::WASM2));
+    let defaults = Engine::new(Config::default());
+    for (text, feature) in [
+        ("(module (memory 1) (memory 1))", "`multi-memory`"),
+        (
+            "(module (global i32 (i32.add (i32.const 1) (i32.const 2))))",
+            "`extended-const`",
+        ),
+    ] {
+        let err = Module::from_wat(&wasm2, text).unwrap_err();
+        assert!(
+            err.to_string().contains(feature),
+            "{text}: `{err}` does not name {feature}"
+        );
+        Module::from_wat(&defaults, text).expect("on by default");
     }
 }
 
