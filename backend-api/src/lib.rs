@@ -20,6 +20,8 @@ pub mod fault_regions;
 pub mod index;
 pub mod libcall;
 mod module_info;
+#[cfg(feature = "wasmparser")]
+pub mod relaxed;
 mod trap;
 mod types;
 mod val;

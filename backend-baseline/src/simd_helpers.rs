@@ -506,3 +506,40 @@ mod tests {
         assert_eq!(get::<f32>(&min, 0).to_bits(), (-0.0f32).to_bits());
     }
 }
+
+/// Lane-wise `f(a, b, c)`.
+fn zip3<T: Lane>(a: &V, b: &V, c: &V, f: impl Fn(T, T, T) -> T) -> V {
+    let mut r = [0; 16];
+    for i in 0..count::<T>() {
+        set(&mut r, i, f(get(a, i), get(b, i), get(c, i)));
+    }
+    r
+}
+
+// Relaxed SIMD's operators of their own, with the behaviour `lazuli_backend_api::relaxed`
+// documents (the others are lowered as their deterministic equivalents).
+vector! {
+    f32x4_relaxed_madd => |a, b, c, x, y| zip3::<f32>(a, b, c, |p, q, r| p * q + r);
+    f32x4_relaxed_nmadd => |a, b, c, x, y| zip3::<f32>(a, b, c, |p, q, r| r - p * q);
+    f64x2_relaxed_madd => |a, b, c, x, y| zip3::<f64>(a, b, c, |p, q, r| p * q + r);
+    f64x2_relaxed_nmadd => |a, b, c, x, y| zip3::<f64>(a, b, c, |p, q, r| r - p * q);
+    i16x8_relaxed_dot_i8x16_i7x16_s => |a, b, c, x, y| {
+        let mut r = [0; 16];
+        for i in 0..8 {
+            let lo = get::<i8>(a, 2 * i) as i16 * get::<i8>(b, 2 * i) as i16;
+            let hi = get::<i8>(a, 2 * i + 1) as i16 * get::<i8>(b, 2 * i + 1) as i16;
+            set(&mut r, i, lo.wrapping_add(hi));
+        }
+        r
+    };
+    i32x4_relaxed_dot_i8x16_i7x16_add_s => |a, b, c, x, y| {
+        let mut r = [0; 16];
+        for i in 0..4 {
+            let sum = (0..4).fold(get::<i32>(c, i), |acc, k| {
+                acc.wrapping_add(get::<i8>(a, 4 * i + k) as i32 * get::<i8>(b, 4 * i + k) as i32)
+            });
+            set(&mut r, i, sum);
+        }
+        r
+    };
+}

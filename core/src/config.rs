@@ -25,6 +25,9 @@ pub struct Features {
     /// `i32/i64.add`, `sub`, `mul` and `global.get` of any immutable global in constant
     /// expressions (WebAssembly 3.0).
     pub extended_const: bool,
+    /// Relaxed SIMD (WebAssembly 3.0), with one deterministic behaviour per operator (see
+    /// `lazuli_backend_api::relaxed`).
+    pub relaxed_simd: bool,
 }
 
 /// Each feature's name (as `lazuli -W NAME=y|n` and error messages give it), reader and setter.
@@ -42,6 +45,7 @@ impl Features {
         simd: false,
         multi_memory: false,
         extended_const: false,
+        relaxed_simd: false,
     };
 
     /// WebAssembly 2.0 (2022): 1.0 plus multi-value, sign extension, saturating conversions,
@@ -56,17 +60,19 @@ impl Features {
         simd: true,
         multi_memory: false,
         extended_const: false,
+        relaxed_simd: false,
     };
 
     /// The default: WebAssembly 2.0 plus the features of 3.0 Lazuli implements (multi-memory,
-    /// extended constant expressions).
+    /// extended constant expressions, relaxed SIMD).
     pub const DEFAULT: Features = Features {
         multi_memory: true,
         extended_const: true,
+        relaxed_simd: true,
         ..Features::WASM2
     };
 
-    const ENTRIES: [FeatureEntry; 9] = [
+    const ENTRIES: [FeatureEntry; 10] = [
         (
             "mutable-global",
             |f| f.mutable_global,
@@ -100,6 +106,11 @@ impl Features {
             |f| f.extended_const,
             |f, on| f.extended_const = on,
         ),
+        (
+            "relaxed-simd",
+            |f| f.relaxed_simd,
+            |f, on| f.relaxed_simd = on,
+        ),
     ];
 
     /// Every feature by name, with whether it is on.
@@ -132,12 +143,14 @@ impl Features {
         f.set(W::SIMD, self.simd);
         f.set(W::MULTI_MEMORY, self.multi_memory);
         f.set(W::EXTENDED_CONST, self.extended_const);
+        f.set(W::RELAXED_SIMD, self.relaxed_simd);
         f
     }
 }
 
 impl Default for Features {
-    /// [`Features::DEFAULT`]: WebAssembly 2.0 plus multi-memory and extended constants.
+    /// [`Features::DEFAULT`]: WebAssembly 2.0 plus multi-memory, extended constants and relaxed
+    /// SIMD.
     fn default() -> Self {
         Features::DEFAULT
     }

@@ -29,6 +29,7 @@ pub const FOLDERS: &[&str] = &[
     "proposals/mutable-global",
     "proposals/multi-memory",
     "proposals/extended-const",
+    "proposals/relaxed-simd",
 ];
 
 /// The scripts of a suite folder such as `wasm-v1` or `proposals/simd`, sorted by name;
@@ -70,6 +71,10 @@ pub fn features(folder: &str) -> Features {
         },
         "proposals/extended-const" => Features {
             extended_const: true,
+            ..Features::WASM2
+        },
+        "proposals/relaxed-simd" => Features {
+            relaxed_simd: true,
             ..Features::WASM2
         },
         // 3.0 and later: every feature Lazuli implements (the rest are refused by name).

@@ -60,7 +60,20 @@ impl FuncLowering<'_> {
         use Operator as O;
         use ValType::{F32, F64, I32, I64, V128};
         let none = Extra::default();
+        if let Some(equivalent) = lazuli_backend_api::relaxed::deterministic_equivalent(op) {
+            return self.simd_op(&equivalent);
+        }
         match *op {
+            O::F32x4RelaxedMadd => self.simd_call(h::f32x4_relaxed_madd, 3, none, V128),
+            O::F32x4RelaxedNmadd => self.simd_call(h::f32x4_relaxed_nmadd, 3, none, V128),
+            O::F64x2RelaxedMadd => self.simd_call(h::f64x2_relaxed_madd, 3, none, V128),
+            O::F64x2RelaxedNmadd => self.simd_call(h::f64x2_relaxed_nmadd, 3, none, V128),
+            O::I16x8RelaxedDotI8x16I7x16S => {
+                self.simd_call(h::i16x8_relaxed_dot_i8x16_i7x16_s, 2, none, V128)
+            }
+            O::I32x4RelaxedDotI8x16I7x16AddS => {
+                self.simd_call(h::i32x4_relaxed_dot_i8x16_i7x16_add_s, 3, none, V128)
+            }
             O::V128Const { value } => {
                 let bits = u128::from_le_bytes(*value.bytes());
                 let x = self.alloc(RegClass::Xmm);

@@ -613,12 +613,69 @@ impl<'ctx> Lowering<'ctx, '_> {
         self.push_vec(r)
     }
 
+    /// Relaxed `madd` (`a * b + c`) or `nmadd` (`c - a * b`), rounded twice (see
+    /// `lazuli_backend_api::relaxed`).
+    fn relaxed_madd(&mut self, s: Shape, negate: bool) -> Result<()> {
+        let c = self.pop_vec(s)?;
+        let b = self.pop_vec(s)?;
+        let a = self.pop_vec(s)?;
+        let product = self.builder.build_float_mul(a, b, "")?;
+        let r = if negate {
+            self.builder.build_float_sub(c, product, "")?
+        } else {
+            self.builder.build_float_add(product, c, "")?
+        };
+        self.push_vec(r)
+    }
+
+    /// Relaxed dot products of signed bytes: adjacent pairs summed into 16-bit lanes
+    /// (wrapping), or with `accumulate` groups of four summed into 32-bit lanes plus the
+    /// popped accumulator.
+    fn relaxed_dot(&mut self, accumulate: bool) -> Result<()> {
+        let c = if accumulate {
+            Some(self.pop_vec(Shape::I32x4)?)
+        } else {
+            None
+        };
+        let b = self.pop_vec(Shape::I8x16)?;
+        let a = self.pop_vec(Shape::I8x16)?;
+        let wide = self.int_type(if accumulate { 32 } else { 16 });
+        let a = self.builder.build_int_s_extend(a, wide.vec_type(16), "")?;
+        let b = self.builder.build_int_s_extend(b, wide.vec_type(16), "")?;
+        let p = self.builder.build_int_mul(a, b, "")?;
+        let r = match c {
+            None => {
+                let even = self.shuffle(p, p, &[0, 2, 4, 6, 8, 10, 12, 14])?;
+                let odd = self.shuffle(p, p, &[1, 3, 5, 7, 9, 11, 13, 15])?;
+                self.builder.build_int_add(even, odd, "")?
+            }
+            Some(c) => {
+                let mut sum = c;
+                for k in 0..4u64 {
+                    let part = self.shuffle(p, p, &[k, 4 + k, 8 + k, 12 + k])?;
+                    sum = self.builder.build_int_add(sum, part, "")?;
+                }
+                sum
+            }
+        };
+        self.push_vec(r)
+    }
+
     pub(super) fn simd_op(&mut self, op: &Operator<'_>) -> Result<bool> {
         use IntPredicate as IP;
         use Operator as O;
         use Shape::*;
+        if let Some(equivalent) = lazuli_backend_api::relaxed::deterministic_equivalent(op) {
+            return self.simd_op(&equivalent);
+        }
         let t = self.types;
         match *op {
+            O::F32x4RelaxedMadd => self.relaxed_madd(F32x4, false)?,
+            O::F32x4RelaxedNmadd => self.relaxed_madd(F32x4, true)?,
+            O::F64x2RelaxedMadd => self.relaxed_madd(F64x2, false)?,
+            O::F64x2RelaxedNmadd => self.relaxed_madd(F64x2, true)?,
+            O::I16x8RelaxedDotI8x16I7x16S => self.relaxed_dot(false)?,
+            O::I32x4RelaxedDotI8x16I7x16AddS => self.relaxed_dot(true)?,
             O::V128Const { value } => {
                 let bits = u128::from_le_bytes(*value.bytes());
                 let v = t
