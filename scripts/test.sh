@@ -24,7 +24,7 @@ bash c-api/tests/run.sh
 echo "== the main job (README) =="
 bash scripts/demo.sh
 
-suites=(--suite wasm-v1 --suite wasm-v2 --suite proposals/simd --suite proposals/multi-memory)
+suites=(--suite wasm-v1 --suite wasm-v2 --suite proposals/simd --suite proposals/multi-memory --suite proposals/extended-const --suite proposals/relaxed-simd)
 echo "== spec suite, eager (optimized objects, one per partition, on every core) =="
 ./target/release/lazuli wast "${suites[@]}" --eager | tail -n 1
 echo "== spec suite, eager through serialize -> deserialize =="
@@ -43,4 +43,4 @@ echo "== spec suite, tiered with tier-up forced, memories not reserved (every ac
 ./target/release/lazuli wast --backend tiered --tier-up 1 --memory-reservations off "${suites[@]}" | tail -n 1
 
 echo "== spec suite through lazuli wast (LLVM backend, lazy, speculation on) =="
-./target/release/lazuli wast --suite wasm-v1 --suite wasm-v2 --suite proposals/simd --suite proposals/multi-memory --table | tail -n 10
+./target/release/lazuli wast "${suites[@]}" --table | tail -n 10

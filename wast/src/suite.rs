@@ -30,6 +30,16 @@ pub const FOLDERS: &[&str] = &[
     "proposals/multi-memory",
     "proposals/extended-const",
     "proposals/relaxed-simd",
+    "proposals/tail-call",
+    "proposals/function-references",
+    "proposals/exceptions",
+    "proposals/memory64",
+    "proposals/gc",
+    "proposals/threads",
+    "proposals/annotations",
+    "proposals/custom-page-sizes",
+    "proposals/custom-descriptors",
+    "proposals/wide-arithmetic",
 ];
 
 /// The scripts of a suite folder such as `wasm-v1` or `proposals/simd`, sorted by name;
@@ -77,8 +87,15 @@ pub fn features(folder: &str) -> Features {
             relaxed_simd: true,
             ..Features::WASM2
         },
-        // 3.0 and later: every feature Lazuli implements (the rest are refused by name).
-        "wasm-v3" | "wasm-latest" => Features::DEFAULT,
-        _ => Features::WASM2,
+        "wasm-v2" => Features::WASM2,
+        "proposals/multi-value"
+        | "proposals/bulk-memory"
+        | "proposals/reference-types"
+        | "proposals/sign-extension-ops"
+        | "proposals/nontrapping-float-to-int-conversions"
+        | "proposals/mutable-global" => Features::WASM2,
+        // 3.0, later and the other proposals: every feature Lazuli implements (what it does
+        // not implement is refused by name).
+        _ => Features::DEFAULT,
     }
 }
