@@ -34,46 +34,45 @@ for k in "${kernels[@]}"; do
   echo "| $name($n) | $native ms | $base ms | $llvm ms | $tier ms | $eager ms | $wt ms | $v8 ms | $ratios |"
 done
 
+# `fastest_of_five KERNEL N MODE...`: the fastest time of each mode over five rounds that run the
+# modes in turn. Alternating keeps two sides under the same conditions, and the fastest is shown
+# because this machine's noise between runs only ever adds time.
+fastest_of_five() {
+  local name=$1 n=$2; shift 2
+  local -a times=()
+  local round mode i
+  for round in 1 2 3 4 5; do
+    i=0
+    for mode in "$@"; do
+      times[$i]+="$(./target/release/steady "$out/kernels.wasm" "$name" "$n" "$mode" | cut -d' ' -f2) "
+      i=$((i + 1))
+    done
+  done
+  for i in "${!times[@]}"; do printf '%s\n' ${times[$i]} | sort -g | head -n 1; done
+}
+
 # The cost of epoch interruption (a check at every function entry and loop header), side by
-# side with the same mode without it (fastest of five alternating runs each).
+# side with the same mode without it.
 echo
 echo "| kernel: epoch interruption | lazuli eager | eager + epoch checks | cost | lazuli tiered | tiered + epoch checks | cost |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 for k in "${kernels[@]}"; do
   set -- $k
   name=$1; n=$2
-  # The two sides alternate, five runs each, and each side's fastest is shown: the difference
-  # is small next to this machine's noise between runs, which only ever adds time.
-  e0=(); e1=(); t0=(); t1=()
-  for _ in 1 2 3 4 5; do
-    e0+=($(./target/release/steady "$out/kernels.wasm" "$name" "$n" eager | cut -d' ' -f2))
-    e1+=($(./target/release/steady "$out/kernels.wasm" "$name" "$n" eager+epoch | cut -d' ' -f2))
-    t0+=($(./target/release/steady "$out/kernels.wasm" "$name" "$n" tiered | cut -d' ' -f2))
-    t1+=($(./target/release/steady "$out/kernels.wasm" "$name" "$n" tiered+epoch | cut -d' ' -f2))
-  done
-  fastest() { printf '%s\n' "$@" | sort -g | head -n 1; }
-  e0=$(fastest "${e0[@]}"); e1=$(fastest "${e1[@]}"); t0=$(fastest "${t0[@]}"); t1=$(fastest "${t1[@]}")
+  read -r e0 e1 t0 t1 <<< "$(fastest_of_five "$name" "$n" eager eager+epoch tiered tiered+epoch | tr '\n' ' ')"
   ratios=$(python3 -c "print(f'{$e1/$e0:.2f}x | $t0 ms | $t1 ms | {$t1/$t0:.2f}x')")
   echo "| $name($n) | $e0 ms | $e1 ms | $ratios |"
 done
 
-# Guard pages against explicit bounds checks (memories not reserved), side by side: fastest of
-# five alternating runs each, with native and Wasmtime from the first table.
+# Guard pages against explicit bounds checks (memories not reserved), side by side, with
+# native and Wasmtime from the first table.
 echo
 echo "| kernel: bounds checks | eager, guard pages | eager, explicit checks | checks / guard | single-pass, guard pages | single-pass, checks | checks / guard | eager / native | eager / wasmtime |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for k in "${kernels[@]}"; do
   set -- $k
   name=$1; n=$2
-  e0=(); e1=(); b0=(); b1=()
-  for _ in 1 2 3 4 5; do
-    e0+=($(./target/release/steady "$out/kernels.wasm" "$name" "$n" eager | cut -d' ' -f2))
-    e1+=($(./target/release/steady "$out/kernels.wasm" "$name" "$n" eager+checks | cut -d' ' -f2))
-    b0+=($(./target/release/steady "$out/kernels.wasm" "$name" "$n" baseline | cut -d' ' -f2))
-    b1+=($(./target/release/steady "$out/kernels.wasm" "$name" "$n" baseline+checks | cut -d' ' -f2))
-  done
-  fastest() { printf '%s\n' "$@" | sort -g | head -n 1; }
-  e0=$(fastest "${e0[@]}"); e1=$(fastest "${e1[@]}"); b0=$(fastest "${b0[@]}"); b1=$(fastest "${b1[@]}")
+  read -r e0 e1 b0 b1 <<< "$(fastest_of_five "$name" "$n" eager eager+checks baseline baseline+checks | tr '\n' ' ')"
   ratios=$(python3 -c "print(f'{$e1/$e0:.2f}x | $b0 ms | $b1 ms | {$b1/$b0:.2f}x | {$e0/${native_ms[$name]}:.2f}x | {$e0/${wasmtime_ms[$name]}:.2f}x')")
   echo "| $name($n) | $e0 ms | $e1 ms | $ratios |"
 done
