@@ -45,7 +45,8 @@ pub fn generate(data: &[u8]) -> Option<Vec<u8>> {
         export_everything: true,
         allow_start_export: true,
         canonicalize_nans: true,
-        max_memories: 1,
+        // Two memories: multi-memory is on by default (WebAssembly 3.0).
+        max_memories: 2,
         // Declared maximums keep memory.grow and table.grow from exhausting the machine.
         max_memory32_bytes: 4 << 16,
         memory_max_size_required: true,
@@ -68,7 +69,7 @@ pub fn generate(data: &[u8]) -> Option<Vec<u8>> {
         tail_call_enabled: false,
         threads_enabled: false,
         wide_arithmetic_enabled: false,
-        extended_const_enabled: false,
+        extended_const_enabled: true,
         custom_page_sizes_enabled: false,
         ..wasm_smith::Config::default()
     };
@@ -220,9 +221,9 @@ pub fn run_wasmi(wasm: &[u8]) -> Result<Observation, String> {
     let mut config = wasmi::Config::default();
     config
         .wasm_simd(true)
-        .wasm_multi_memory(false)
+        .wasm_multi_memory(true)
         .wasm_tail_call(false)
-        .wasm_extended_const(false)
+        .wasm_extended_const(true)
         .wasm_memory64(false);
     let engine = wasmi::Engine::new(&config);
     let module =

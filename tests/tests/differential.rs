@@ -4,8 +4,9 @@
 //! `cargo run --release -p lazuli-tests --bin diff-campaign -- SECONDS` or the cargo-fuzz target
 //! `differential` (see the README).
 
-use lazuli_core::backend::{Strategy, TrapCode};
-use lazuli_tests::diff::{check, run_lazuli, run_wasmi, seed_bytes, Outcome};
+use lazuli_core::backend::{ConstExpr, Strategy, TrapCode};
+use lazuli_core::{Config, Engine, Module};
+use lazuli_tests::diff::{check, generate, run_lazuli, run_wasmi, seed_bytes, Outcome};
 
 #[test]
 fn generated_modules_agree_in_every_mode() {
@@ -24,6 +25,33 @@ fn generated_modules_agree_in_every_mode() {
     }
     assert!(checked >= 200, "only {checked} modules were generated");
     assert!(calls >= 200, "only {calls} exported functions were called");
+}
+
+#[test]
+fn generated_modules_use_the_3_0_features_compared() {
+    // The seeds above include modules with two memories and extended constant expressions.
+    let engine = Engine::new(Config::default());
+    let (mut multi_memory, mut extended_const) = (0, 0);
+    for seed in 0..250u64 {
+        let Some(wasm) = generate(&seed_bytes(seed, 4096)) else {
+            continue;
+        };
+        let module = Module::new(&engine, wasm).expect("generated modules are valid");
+        let info = module.info();
+        multi_memory += (info.memories.len() > 1) as u32;
+        extended_const += info
+            .global_inits
+            .iter()
+            .any(|e| matches!(e, ConstExpr::Extended(_))) as u32;
+    }
+    assert!(
+        multi_memory >= 10,
+        "{multi_memory} modules with several memories"
+    );
+    assert!(
+        extended_const >= 10,
+        "{extended_const} modules with extended constants"
+    );
 }
 
 #[test]
