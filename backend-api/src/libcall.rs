@@ -13,15 +13,17 @@ pub enum Libcall {
     /// patch its GOT entry and return its code (the lazy resolver the stubs call).
     /// Raises a `CompileError` trap on failure.
     ResolveFunc = 1,
-    /// `fn(vmctx, memory: u32, delta_pages: u32) -> i32`: `memory.grow`; old size or -1.
+    /// `fn(vmctx, memory: u32, delta_pages: u64) -> i64`: `memory.grow`; old size or -1.
+    /// Addresses, lengths and page counts of memory libcalls are `u64` for every memory: a
+    /// 32-bit memory's `i32` operands are passed zero-extended.
     MemoryGrow = 2,
     /// `fn(vmctx, table: u32, init: usize, delta: u32) -> i32`: `table.grow`; old size or -1.
     TableGrow = 3,
-    /// `fn(vmctx, memory: u32, dst: u32, val: u32, len: u32)`: `memory.fill`; traps when out of bounds.
+    /// `fn(vmctx, memory: u32, dst: u64, val: u32, len: u64)`: `memory.fill`; traps when out of bounds.
     MemoryFill = 4,
-    /// `fn(vmctx, dst_mem: u32, src_mem: u32, dst: u32, src: u32, len: u32)`: `memory.copy`.
+    /// `fn(vmctx, dst_mem: u32, src_mem: u32, dst: u64, src: u64, len: u64)`: `memory.copy`.
     MemoryCopy = 5,
-    /// `fn(vmctx, memory: u32, data: u32, dst: u32, src: u32, len: u32)`: `memory.init`.
+    /// `fn(vmctx, memory: u32, data: u32, dst: u64, src: u32, len: u32)`: `memory.init`.
     MemoryInit = 6,
     /// `fn(vmctx, data: u32)`: `data.drop`.
     DataDrop = 7,

@@ -28,6 +28,10 @@ pub struct Features {
     /// Relaxed SIMD (WebAssembly 3.0), with one deterministic behaviour per operator (see
     /// `lazuli_backend_api::relaxed`).
     pub relaxed_simd: bool,
+    /// 64-bit memories (memory64, WebAssembly 3.0), always bounds-checked explicitly. 64-bit
+    /// tables, the other half of memory64, are not implemented yet: a module with one is
+    /// refused, naming them.
+    pub memory64: bool,
 }
 
 /// Each feature's name (as `lazuli -W NAME=y|n` and error messages give it), reader and setter.
@@ -46,6 +50,7 @@ impl Features {
         multi_memory: false,
         extended_const: false,
         relaxed_simd: false,
+        memory64: false,
     };
 
     /// WebAssembly 2.0 (2022): 1.0 plus multi-value, sign extension, saturating conversions,
@@ -61,18 +66,20 @@ impl Features {
         multi_memory: false,
         extended_const: false,
         relaxed_simd: false,
+        memory64: false,
     };
 
     /// The default: WebAssembly 2.0 plus the features of 3.0 Lazuli implements (multi-memory,
-    /// extended constant expressions, relaxed SIMD).
+    /// extended constant expressions, relaxed SIMD, 64-bit memories).
     pub const DEFAULT: Features = Features {
         multi_memory: true,
         extended_const: true,
         relaxed_simd: true,
+        memory64: true,
         ..Features::WASM2
     };
 
-    const ENTRIES: [FeatureEntry; 10] = [
+    const ENTRIES: [FeatureEntry; 11] = [
         (
             "mutable-global",
             |f| f.mutable_global,
@@ -111,6 +118,7 @@ impl Features {
             |f| f.relaxed_simd,
             |f, on| f.relaxed_simd = on,
         ),
+        ("memory64", |f| f.memory64, |f, on| f.memory64 = on),
     ];
 
     /// Every feature by name, with whether it is on.
@@ -144,13 +152,14 @@ impl Features {
         f.set(W::MULTI_MEMORY, self.multi_memory);
         f.set(W::EXTENDED_CONST, self.extended_const);
         f.set(W::RELAXED_SIMD, self.relaxed_simd);
+        f.set(W::MEMORY64, self.memory64);
         f
     }
 }
 
 impl Default for Features {
-    /// [`Features::DEFAULT`]: WebAssembly 2.0 plus multi-memory, extended constants and relaxed
-    /// SIMD.
+    /// [`Features::DEFAULT`]: WebAssembly 2.0 plus multi-memory, extended constants, relaxed
+    /// SIMD and 64-bit memories.
     fn default() -> Self {
         Features::DEFAULT
     }

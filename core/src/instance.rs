@@ -551,7 +551,12 @@ fn initialize(store: &mut Store, instance: Instance) -> Result<(), Error> {
     for (i, seg) in info.data.iter().enumerate() {
         if let DataMode::Active { memory, offset } = &seg.mode {
             let data = &inner.instances[instance.index as usize];
-            let offset = eval_const(inner, data, offset).get_i32() as u32 as u64;
+            let offset = eval_const(inner, data, offset);
+            let offset = if info.memories[memory.index()].memory64 {
+                offset.get_i64() as u64
+            } else {
+                offset.get_i32() as u32 as u64
+            };
             let m = data.memories[memory.index()];
             let bytes = &info.bytes[seg.range.clone()];
             let md = &mut inner.memories[m.index as usize];

@@ -84,13 +84,13 @@ unsafe extern "C" fn resolve_func(vmctx: *mut u8, f: u32) -> *const u8 {
     unsafe { finish(vmctx, result) }
 }
 
-unsafe extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u32) -> i32 {
+unsafe extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u64) -> i64 {
     // SAFETY: called by compiled code with its own VMContext.
     let (store, i) = unsafe { context(vmctx) };
     let m = instance(store, i).memories[memory as usize];
     store
-        .grow_memory(m.index as usize, delta as u64)
-        .map_or(-1, |old| old as i32)
+        .grow_memory(m.index as usize, delta)
+        .map_or(-1, |old| old as i64)
 }
 
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: usize, delta: u32) -> i32 {
@@ -102,13 +102,13 @@ unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: usize, delta: 
         .map_or(-1, |old| old as i32)
 }
 
-unsafe extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u32, val: u32, len: u32) {
+unsafe extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u64, val: u32, len: u64) {
     // SAFETY: called by compiled code with its own VMContext.
     let (store, i) = unsafe { context(vmctx) };
     let m = instance(store, i).memories[memory as usize];
     let md = &mut store.memories[m.index as usize];
     let result = md
-        .range(dst as u64, len as u64)
+        .range(dst, len)
         .map(|r| md.bytes_mut()[r].fill(val as u8))
         .map_err(trap_of);
     // SAFETY: nothing is held across the raise.
@@ -119,9 +119,9 @@ unsafe extern "C" fn memory_copy(
     vmctx: *mut u8,
     dst_mem: u32,
     src_mem: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) {
     // SAFETY: called by compiled code with its own VMContext.
     let (store, i) = unsafe { context(vmctx) };
@@ -132,20 +132,20 @@ unsafe extern "C" fn memory_copy(
     );
     let result = if dm == sm {
         let md = &mut store.memories[dm.index as usize];
-        md.range(src as u64, len as u64)
+        md.range(src, len)
             .and_then(|s| {
-                md.range(dst as u64, len as u64)
+                md.range(dst, len)
                     .map(|d| md.bytes_mut().copy_within(s, d.start))
             })
             .map_err(trap_of)
     } else {
         let source = store.memories[sm.index as usize]
-            .range(src as u64, len as u64)
+            .range(src, len)
             .map(|r| store.memories[sm.index as usize].bytes()[r].to_vec());
         source
             .and_then(|bytes| {
                 let md = &mut store.memories[dm.index as usize];
-                md.range(dst as u64, len as u64)
+                md.range(dst, len)
                     .map(|d| md.bytes_mut()[d].copy_from_slice(&bytes))
             })
             .map_err(trap_of)
@@ -158,7 +158,7 @@ unsafe extern "C" fn memory_init(
     vmctx: *mut u8,
     memory: u32,
     data: u32,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) {
@@ -178,7 +178,7 @@ unsafe extern "C" fn memory_init(
             .filter(|e| *e <= segment.len() as u64)
             .ok_or(TrapCode::MemoryOutOfBounds)?;
         let md = &mut store.memories[m.index as usize];
-        let d = md.range(dst as u64, len as u64).map_err(trap_of)?;
+        let d = md.range(dst, len as u64).map_err(trap_of)?;
         md.bytes_mut()[d].copy_from_slice(&segment[src as usize..end as usize]);
         Ok(())
     })();

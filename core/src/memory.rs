@@ -25,6 +25,8 @@ use crate::store::{Store, StoreInner};
 pub const PAGE_SIZE: usize = 65536;
 /// Most pages a 32-bit memory can have (4 GiB).
 const MAX_PAGES: u64 = 65536;
+/// Most pages a 64-bit memory can have (2^64 bytes); the store's limit comes first in practice.
+const MAX_PAGES_64: u64 = 1 << 48;
 
 /// A linear memory in a store: a handle, cheap to copy, valid only with its store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -60,11 +62,12 @@ impl MemoryData {
         platform: Option<Arc<dyn Platform>>,
         guard: Option<u64>,
     ) -> Result<Box<MemoryData>, Error> {
-        if ty.memory64 || ty.shared {
-            return Err(Error::Usage(
-                "64-bit and shared memories are not supported".into(),
-            ));
+        if ty.shared {
+            return Err(Error::Usage("shared memories are not supported".into()));
         }
+        // A 64-bit memory is always checked explicitly and lives on the heap: no reservation
+        // covers its index space.
+        let guard = guard.filter(|_| !ty.memory64);
         let storage =
             match (guard, platform) {
                 (Some(guard), Some(platform)) => Storage::reserved(guard, platform)?,
@@ -101,7 +104,12 @@ impl MemoryData {
     pub(crate) fn grow(&mut self, delta: u64) -> Option<u64> {
         let old = self.pages();
         let new = old.checked_add(delta)?;
-        if new > self.ty.limits.max.unwrap_or(MAX_PAGES).min(MAX_PAGES) {
+        let most = if self.ty.memory64 {
+            MAX_PAGES_64
+        } else {
+            MAX_PAGES
+        };
+        if new > self.ty.limits.max.unwrap_or(most).min(most) {
             return None;
         }
         let new_len = usize::try_from(new).ok()?.checked_mul(PAGE_SIZE)?;

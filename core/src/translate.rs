@@ -200,7 +200,7 @@ impl<'a> Translator<'_, 'a> {
                             EntityIndex::Func(FuncIndex(info.functions.len() as u32 - 1))
                         }
                         wasmparser::TypeRef::Table(t) => {
-                            info.tables.push(table_type(t));
+                            info.tables.push(table_type(t, 0)?);
                             info.num_imported_tables += 1;
                             EntityIndex::Table(TableIndex(info.tables.len() as u32 - 1))
                         }
@@ -245,7 +245,7 @@ impl<'a> Translator<'_, 'a> {
                             ));
                         }
                     }
-                    info.tables.push(table_type(table.ty));
+                    info.tables.push(table_type(table.ty, 0)?);
                 }
             }
             Payload::MemorySection(reader) => {
@@ -486,14 +486,21 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
     }
 }
 
-fn table_type(t: wasmparser::TableType) -> TableType {
-    TableType {
+/// A table's type; 64-bit tables (table64, part of memory64) are refused: not implemented.
+fn table_type(t: wasmparser::TableType, offset: usize) -> Result<TableType> {
+    if t.table64 {
+        return Err(unsupported(
+            "64-bit tables (table64, part of memory64) are not implemented",
+            offset,
+        ));
+    }
+    Ok(TableType {
         element: RefType::from(t.element_type),
         limits: Limits {
             min: t.initial,
             max: t.maximum,
         },
-    }
+    })
 }
 
 fn memory_type(m: wasmparser::MemoryType) -> MemoryType {

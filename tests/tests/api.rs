@@ -181,7 +181,7 @@ fn unimplemented_proposals_are_rejected_by_name() {
     for (text, feature) in [
         ("(module (func return_call 0))", "tail call"),
         ("(module (memory 1 2 shared))", "threads"),
-        ("(module (memory i64 1))", "memory64"),
+        ("(module (table i64 1 funcref))", "table64"),
     ] {
         let err = Module::from_wat(&engine, text).unwrap_err();
         assert!(

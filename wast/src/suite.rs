@@ -87,6 +87,10 @@ pub fn features(folder: &str) -> Features {
             relaxed_simd: true,
             ..Features::WASM2
         },
+        "proposals/memory64" => Features {
+            memory64: true,
+            ..Features::WASM2
+        },
         "wasm-v2" => Features::WASM2,
         "proposals/multi-value"
         | "proposals/bulk-memory"

@@ -68,7 +68,6 @@ impl FuncLowering<'_> {
             }
             O::I64Store32 { memarg } => self.store(&memarg, Store::B32)?,
             O::MemorySize { mem } => {
-                self.check_memory(mem)?;
                 let r = self.alloc(RegClass::Gpr);
                 let at = self.offsets.memory(mem) as i32;
                 dynasm!(self.asm
@@ -77,11 +76,12 @@ impl FuncLowering<'_> {
                     ; mov Rq(r), QWORD [Rq(r) + 8]
                     ; shr Rq(r), 16
                 );
-                self.push_reg(ValType::I32, r);
+                let ty = self.address_type(mem);
+                self.push_reg(ty, r);
             }
             O::MemoryGrow { mem } => {
-                self.check_memory(mem)?;
-                self.libcall(Libcall::MemoryGrow, &[mem as i64], 1, Some(ValType::I32));
+                let ty = self.address_type(mem);
+                self.libcall(Libcall::MemoryGrow, &[mem as i64], 1, Some(ty));
             }
             O::MemoryFill { mem } => self.libcall(Libcall::MemoryFill, &[mem as i64], 3, None),
             O::MemoryCopy { dst_mem, src_mem } => self.libcall(
@@ -104,16 +104,12 @@ impl FuncLowering<'_> {
         Ok(true)
     }
 
-    /// Refuse memories this backend cannot address (64-bit ones).
-    fn check_memory(&self, mem: u32) -> Result<()> {
-        let ty = &self.module.memories[mem as usize];
-        if ty.memory64 {
-            return Err(lazuli_backend_api::CompileError::new(format!(
-                "function {}: the baseline backend does not implement 64-bit memories",
-                self.module.func_index(self.index).0
-            )));
+    /// The type of memory `mem`'s addresses, sizes and page counts.
+    fn address_type(&self, mem: u32) -> ValType {
+        match self.module.memories.get(mem as usize) {
+            Some(m) if m.memory64 => ValType::I64,
+            _ => ValType::I32,
         }
-        Ok(())
     }
 
     /// Pop an address and check an access of `size` bytes at it, unless the guard region covers
@@ -126,31 +122,40 @@ impl FuncLowering<'_> {
                 "the baseline backend does not implement GC array accesses",
             ));
         };
-        self.check_memory(memory)?;
+        let memory64 = self.address_type(memory) == ValType::I64;
         let (_, index) = self.pop_to_reg();
         let at = self.offsets.memory(memory) as i32;
-        let end = memarg.offset + size;
         let cached = memory == 0 && self.memory0_cached;
         let (def, base) = if cached {
             (MEMORY_DEF, MEMORY_BASE)
         } else {
             (SCRATCH2, SCRATCH2)
         };
-        dynasm!(self.asm ; .arch x64 ; mov Rd(index), Rd(index));
+        if !memory64 {
+            // A 32-bit address: the register's upper half is undefined.
+            dynasm!(self.asm ; .arch x64 ; mov Rd(index), Rd(index));
+        }
         if !cached {
             dynasm!(self.asm ; .arch x64 ; mov Rq(SCRATCH2), QWORD [Rq(VMCTX) + at]);
         }
-        if self.settings.code.needs_bounds_check(memarg.offset, size) {
-            if end <= i32::MAX as u64 {
-                dynasm!(self.asm ; .arch x64 ; lea Rq(SCRATCH), [Rq(index) + end as i32]);
-            } else {
-                dynasm!(self.asm
-                    ; .arch x64
-                    ; mov Rq(SCRATCH), QWORD end as i64
-                    ; add Rq(SCRATCH), Rq(index)
-                );
-            }
+        if memory64 || self.settings.code.needs_bounds_check(memarg.offset, size) {
             let oob = self.trap_label(TrapCode::MemoryOutOfBounds);
+            match memarg.offset.checked_add(size) {
+                // A 32-bit address plus a 32-bit offset cannot wrap.
+                Some(end) if !memory64 && end <= i32::MAX as u64 => {
+                    dynasm!(self.asm ; .arch x64 ; lea Rq(SCRATCH), [Rq(index) + end as i32]);
+                }
+                Some(end) => {
+                    // A 64-bit address may: a carry is out of bounds too.
+                    dynasm!(self.asm
+                        ; .arch x64
+                        ; mov Rq(SCRATCH), QWORD end as i64
+                        ; add Rq(SCRATCH), Rq(index)
+                        ; jc =>oob
+                    );
+                }
+                None => dynasm!(self.asm ; .arch x64 ; jmp =>oob),
+            }
             dynasm!(self.asm
                 ; .arch x64
                 ; cmp Rq(SCRATCH), QWORD [Rq(def) + 8]

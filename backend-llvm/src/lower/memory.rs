@@ -2,7 +2,7 @@
 //! memory.grow and the bulk memory operations (through libcalls).
 
 use inkwell::types::{BasicTypeEnum, IntType};
-use inkwell::values::{BasicValue, BasicValueEnum, InstructionValue, PointerValue};
+use inkwell::values::{BasicValue, BasicValueEnum, InstructionValue, IntValue, PointerValue};
 use inkwell::IntPredicate;
 use lazuli_backend_api::libcall::Libcall;
 use lazuli_backend_api::TrapCode;
@@ -52,28 +52,49 @@ impl<'ctx> Lowering<'ctx, '_> {
                 let pages = self
                     .builder
                     .build_right_shift(len, self.i64_const(16), false, "")?;
-                let pages = self.builder.build_int_truncate(pages, t.i32, "")?;
-                self.push(pages);
+                if self.is_memory64(mem) {
+                    self.push(pages);
+                } else {
+                    let pages = self.builder.build_int_truncate(pages, t.i32, "")?;
+                    self.push(pages);
+                }
             }
             O::MemoryGrow { mem } => {
-                let delta = self.pop();
-                let r = self.libcall(
-                    Libcall::MemoryGrow,
-                    Some(t.i32.into()),
-                    &[self.i32_const(mem).into(), delta],
-                )?;
-                self.push(r.expect("memory.grow returns"));
+                let delta = self.pop_int();
+                let delta = self.widen(delta)?;
+                let r = self
+                    .libcall(
+                        Libcall::MemoryGrow,
+                        Some(t.i64.into()),
+                        &[self.i32_const(mem).into(), delta.into()],
+                    )?
+                    .expect("memory.grow returns")
+                    .into_int_value();
+                if self.is_memory64(mem) {
+                    self.push(r);
+                } else {
+                    let r = self.builder.build_int_truncate(r, t.i32, "")?;
+                    self.push(r);
+                }
             }
             O::MemoryFill { mem } => {
                 let args = self.pop_n(3);
+                let (dst, len) = (
+                    self.widen(args[0].into_int_value())?,
+                    self.widen(args[2].into_int_value())?,
+                );
                 self.libcall(
                     Libcall::MemoryFill,
                     None,
-                    &[self.i32_const(mem).into(), args[0], args[1], args[2]],
+                    &[self.i32_const(mem).into(), dst.into(), args[1], len.into()],
                 )?;
             }
             O::MemoryCopy { dst_mem, src_mem } => {
                 let args = self.pop_n(3);
+                let args = args
+                    .iter()
+                    .map(|a| self.widen(a.into_int_value()).map(BasicValueEnum::from))
+                    .collect::<Result<Vec<_>>>()?;
                 let (d, s) = (
                     self.i32_const(dst_mem).into(),
                     self.i32_const(src_mem).into(),
@@ -86,6 +107,7 @@ impl<'ctx> Lowering<'ctx, '_> {
             }
             O::MemoryInit { data_index, mem } => {
                 let args = self.pop_n(3);
+                let dst = self.widen(args[0].into_int_value())?;
                 let (m, d) = (
                     self.i32_const(mem).into(),
                     self.i32_const(data_index).into(),
@@ -93,7 +115,7 @@ impl<'ctx> Lowering<'ctx, '_> {
                 self.libcall(
                     Libcall::MemoryInit,
                     None,
-                    &[m, d, args[0], args[1], args[2]],
+                    &[m, d, dst.into(), args[1], args[2]],
                 )?;
             }
             O::DataDrop { data_index } => {
@@ -106,6 +128,25 @@ impl<'ctx> Lowering<'ctx, '_> {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// Whether memory `index` has 64-bit addresses (it is then always checked explicitly, and its
+    /// base may move when it grows).
+    fn is_memory64(&self, index: u32) -> bool {
+        self.info
+            .memories
+            .get(index as usize)
+            .is_some_and(|m| m.memory64)
+    }
+
+    /// An address, length or page count as the `u64` the memory libcalls take (an `i32` of a
+    /// 32-bit memory is zero-extended).
+    fn widen(&self, v: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
+        if v.get_type() == self.types.i64 {
+            Ok(v)
+        } else {
+            Ok(self.builder.build_int_z_extend(v, self.types.i64, "")?)
+        }
     }
 
     /// Pointer to memory `index`'s `VMMemoryDefinition` (set at instantiation, never changed).
@@ -126,9 +167,7 @@ impl<'ctx> Lowering<'ctx, '_> {
         size: u64,
     ) -> Result<(PointerValue<'ctx>, Unchecked)> {
         let addr = self.pop_int();
-        let addr = self
-            .builder
-            .build_int_z_extend(addr, self.types.i64, "addr")?;
+        let addr = self.widen(addr)?;
         let memory = match memarg.target {
             wasmparser::MemArgTarget::Memory(m) => m,
             wasmparser::MemArgTarget::Array(_) => {
@@ -137,26 +176,30 @@ impl<'ctx> Lowering<'ctx, '_> {
                 ))
             }
         };
+        let memory64 = self.is_memory64(memory);
         let def = self.memory_definition(memory)?;
         let base = self.load_ptr_field(def, 0, "mem_base")?;
         self.set_alias_class(base.as_instruction_value(), AliasClass::MemoryDefinition);
-        if self.code.memory_base_is_fixed() {
+        if self.code.memory_base_is_fixed() && !memory64 {
             self.set_invariant(base.as_instruction_value());
         }
-        let checked = self.code.needs_bounds_check(memarg.offset, size);
+        let checked = memory64 || self.code.needs_bounds_check(memarg.offset, size);
         if checked {
             let len = self.load_field(self.types.i64, def, 8, "mem_len")?;
             self.set_alias_class(len.as_instruction_value(), AliasClass::MemoryDefinition);
-            // addr < 2^32 and offset < 2^32 (32-bit memory), so the sum cannot wrap.
-            let end =
+            let len = len.into_int_value();
+            // Out of bounds when `addr + offset + size > len`, computed without wrapping (a
+            // 64-bit address plus the offset may pass 2^64): `offset + size > len`, or
+            // `addr > len - (offset + size)`.
+            let reach = self.i64_const(memarg.offset.checked_add(size).unwrap_or(u64::MAX));
+            let too_far =
                 self.builder
-                    .build_int_add(addr, self.i64_const(memarg.offset + size), "end")?;
-            let out = self.builder.build_int_compare(
-                IntPredicate::UGT,
-                end,
-                len.into_int_value(),
-                "oob",
-            )?;
+                    .build_int_compare(IntPredicate::UGT, reach, len, "too_far")?;
+            let room = self.builder.build_int_sub(len, reach, "room")?;
+            let past = self
+                .builder
+                .build_int_compare(IntPredicate::UGT, addr, room, "past")?;
+            let out = self.builder.build_or(too_far, past, "oob")?;
             self.trap_if(out, TrapCode::MemoryOutOfBounds)?;
         }
         let addr = self
