@@ -120,6 +120,11 @@ pub trait TaskRunner: Send + Sync {
     fn spawn(&self, task: Box<dyn FnOnce() + Send>);
     /// How many workers there are; 0 means background work is off.
     fn workers(&self) -> usize;
+
+    /// Block until no task is queued or running, unless called from one of the workers (which
+    /// returns at once). Engines call it when they are dropped, so that background compilation
+    /// never outlives the engine (and never runs while the process exits).
+    fn wait_idle(&self) {}
 }
 
 /// What a module's code has cost so far.
@@ -197,6 +202,10 @@ pub trait CodeBackend: Send + Sync {
     /// Code with the wasm calling convention for `ty` that calls a host function through a
     /// [`crate::vmcontext::VMHostContext`] passed as the callee context.
     fn host_trampoline(&self, ty: &FuncType) -> Result<CodePtr, CompileError>;
+
+    /// Block until the backend's background work (speculation, tier-up) is done; see
+    /// [`TaskRunner::wait_idle`]. The default has none.
+    fn wait_idle(&self) {}
 }
 
 /// Code for one module, shared by all its instances and threads.

@@ -171,4 +171,11 @@ impl CodeBackend for BaselineBackend {
     fn host_trampoline(&self, ty: &FuncType) -> Result<CodePtr, CompileError> {
         self.trampoline(true, ty)
     }
+
+    fn wait_idle(&self) {
+        if let Some((optimizer, tasks)) = &self.optimizer {
+            tasks.wait_idle();
+            optimizer.wait_idle();
+        }
+    }
 }

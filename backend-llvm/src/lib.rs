@@ -156,6 +156,12 @@ impl CodeBackend for LlvmBackend {
     fn host_trampoline(&self, ty: &FuncType) -> Result<CodePtr, CompileError> {
         self.trampoline(TrampolineKind::Host, ty)
     }
+
+    fn wait_idle(&self) {
+        if let Some(tasks) = &self.tasks {
+            tasks.wait_idle();
+        }
+    }
 }
 
 /// Verify a freshly lowered module and run the IR passes of its tier.

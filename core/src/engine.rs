@@ -29,6 +29,16 @@ struct EngineInner {
     epoch: core::sync::atomic::AtomicU64,
 }
 
+impl Drop for EngineInner {
+    /// Background compilation (tier-up, speculation) ends with the engine: it must not run on
+    /// while the program goes on without the engine, or exits.
+    fn drop(&mut self) {
+        if let Some((backend, _)) = &self.runner {
+            backend.wait_idle();
+        }
+    }
+}
+
 impl core::fmt::Debug for Engine {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Engine")

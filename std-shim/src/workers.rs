@@ -1,29 +1,92 @@
 //! [`Workers`]: a small pool of threads that run background tasks (speculative compilation)
 //! for a backend, behind the `TaskRunner` trait the runtime defines.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, Once};
 use std::thread::JoinHandle;
 
 use lazuli_core::backend::TaskRunner;
 
 type Task = Box<dyn FnOnce() + Send>;
 
+/// Tasks running on any pool's threads, for [`wait_at_exit`].
+static RUNNING: Mutex<usize> = Mutex::new(0);
+/// Signalled when a task ends.
+static ENDED: Condvar = Condvar::new();
+/// Set when the process exits: no task starts any more.
+static EXITING: AtomicBool = AtomicBool::new(false);
+
+/// Registered with `atexit` when the first pool starts: a process that exits with an engine
+/// still alive (a static, `std::process::exit`) waits for the running task, so that compiling
+/// does not race the C++ runtime destroying LLVM's global state. A fallback only: LLVM statics
+/// first used after this registration are destroyed before it runs. The sure way is dropping
+/// the engine, which waits for its pool ([`TaskRunner::wait_idle`]).
+extern "C" fn wait_at_exit() {
+    EXITING.store(true, Ordering::SeqCst);
+    let mut running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
+    while *running > 0 {
+        running = ENDED.wait(running).unwrap_or_else(|p| p.into_inner());
+    }
+}
+
+/// Run `task`, counted in [`RUNNING`]; nothing once the process is exiting.
+fn run_counted(task: Task) {
+    {
+        let mut running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
+        if EXITING.load(Ordering::SeqCst) {
+            return;
+        }
+        *running += 1;
+    }
+    /// Ends the count even if the task unwinds.
+    struct Ended;
+    impl Drop for Ended {
+        fn drop(&mut self) {
+            *RUNNING.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
+            ENDED.notify_all();
+        }
+    }
+    let _ended = Ended;
+    task();
+}
+
+/// Counts a pool's task as done when dropped (even if the task unwinds).
+struct Done<'a>(&'a (Mutex<usize>, Condvar));
+
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        let (count, idle) = self.0;
+        *count.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
+        idle.notify_all();
+    }
+}
+
 /// A fixed pool of worker threads fed from one queue. Dropping it lets queued tasks finish
-/// and joins the threads.
+/// and joins the threads; the process does not exit while a task runs.
 pub struct Workers {
     queue: Mutex<Option<Sender<Task>>>,
     threads: Vec<JoinHandle<()>>,
+    /// Tasks of this pool queued or running, and a signal when it drops.
+    pending: Arc<(Mutex<usize>, Condvar)>,
 }
 
 impl Workers {
     /// A pool of `count` threads; 0 makes a pool that runs nothing (speculation off).
     pub fn new(count: usize) -> Workers {
+        static REGISTER: Once = Once::new();
+        REGISTER.call_once(|| {
+            // SAFETY: registers a function without arguments that only takes a lock and waits;
+            // if registration fails, exits simply do not wait.
+            unsafe { libc::atexit(wait_at_exit) };
+        });
         let (send, receive) = channel::<Task>();
         let receive = Arc::new(Mutex::new(receive));
+        let pending = Arc::new((Mutex::new(0usize), Condvar::new()));
         let threads = (0..count)
             .filter_map(|i| {
                 let receive = receive.clone();
+                let pending = pending.clone();
                 std::thread::Builder::new()
                     .name(format!("lazuli-worker-{i}"))
                     // Compiling large functions with LLVM can take deep stacks.
@@ -31,7 +94,10 @@ impl Workers {
                     .spawn(move || loop {
                         let task = receive.lock().unwrap_or_else(|p| p.into_inner()).recv();
                         match task {
-                            Ok(task) => task(),
+                            Ok(task) => {
+                                let _done = Done(&pending);
+                                run_counted(task);
+                            }
                             Err(_) => return,
                         }
                     })
@@ -41,6 +107,7 @@ impl Workers {
         Workers {
             queue: Mutex::new(Some(send)),
             threads,
+            pending,
         }
     }
 
@@ -63,12 +130,28 @@ impl TaskRunner for Workers {
             .unwrap_or_else(|p| p.into_inner())
             .as_ref()
         {
-            let _ = queue.send(task);
+            let (count, _) = &*self.pending;
+            *count.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+            if queue.send(task).is_err() {
+                *count.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
+            }
         }
     }
 
     fn workers(&self) -> usize {
         self.threads.len()
+    }
+
+    fn wait_idle(&self) {
+        let me = std::thread::current().id();
+        if self.threads.iter().any(|t| t.thread().id() == me) {
+            return;
+        }
+        let (count, idle) = &*self.pending;
+        let mut count = count.lock().unwrap_or_else(|p| p.into_inner());
+        while *count > 0 {
+            count = idle.wait(count).unwrap_or_else(|p| p.into_inner());
+        }
     }
 }
 
