@@ -151,6 +151,11 @@ pub struct CompileStats {
     /// Time hot functions waited from their tier-up request until their optimized code was
     /// installed, summed over functions, in nanoseconds.
     pub tier_up_wait_nanos: u64,
+    /// Eager compilation: how many partitions the module was compiled in (0 when it was not).
+    pub partitions: u32,
+    /// Eager compilation: the compile time of the slowest partition, in nanoseconds. Against
+    /// `compile_nanos` (all partitions) it bounds the speedup of more threads.
+    pub largest_partition_nanos: u64,
 }
 
 /// A code generator. One instance serves every module of an engine, possibly from several

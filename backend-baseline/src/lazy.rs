@@ -299,6 +299,7 @@ impl CompiledCode for LazyCode {
             optimized_bytes: s.optimized.bytes.load(Ordering::Relaxed),
             optimized_nanos: s.optimized.nanos.load(Ordering::Relaxed),
             tier_up_wait_nanos: s.tier_up_wait_nanos.load(Ordering::Relaxed),
+            ..CompileStats::default()
         }
     }
 

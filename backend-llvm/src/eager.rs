@@ -58,6 +58,14 @@ pub(crate) fn partitions(info: &ModuleInfo) -> Vec<std::ops::Range<u32>> {
     parts
 }
 
+/// The relocatable objects of a module, one per partition, and what each took to compile.
+pub(crate) struct Objects {
+    /// One object per partition, in partition order.
+    pub objects: Vec<Vec<u8>>,
+    /// Each partition's compile time, in nanoseconds.
+    pub nanos: Vec<u64>,
+}
+
 /// Lower and compile the functions of `info` into relocatable objects, one per partition, on
 /// `threads` threads (the caller's included). `progress` is told how many functions are
 /// compiled, out of how many, on the calling thread.
@@ -67,21 +75,25 @@ pub(crate) fn compile_objects(
     code: CodeFlags,
     threads: usize,
     progress: &dyn Fn(u32, u32),
-) -> Result<Vec<Vec<u8>>, CompileError> {
+) -> Result<Objects, CompileError> {
     let parts = partitions(info);
     let total = info.num_defined_funcs();
     let threads = threads.clamp(1, parts.len());
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, Result<Vec<u8>, CompileError>)>();
+    type Done = (usize, u64, Result<Vec<u8>, CompileError>);
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<Done>();
     let mut objects: Vec<Option<Vec<u8>>> = vec![None; parts.len()];
+    let mut nanos = vec![0u64; parts.len()];
     std::thread::scope(|scope| -> Result<(), CompileError> {
-        let work = |done: std::sync::mpsc::Sender<(usize, Result<Vec<u8>, CompileError>)>| {
+        let work = |done: std::sync::mpsc::Sender<Done>| {
             loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
                 let Some(range) = parts.get(k) else { break };
+                let start = std::time::Instant::now();
                 let object = compile_partition(info, level, code, k, range.clone());
+                let took = start.elapsed().as_nanos() as u64;
                 let failed = object.is_err();
-                if done.send((k, object)).is_err() || failed {
+                if done.send((k, took, object)).is_err() || failed {
                     // Nobody waits any more, or this compile failed: stop taking work.
                     next.store(parts.len(), Ordering::Relaxed);
                     break;
@@ -98,17 +110,19 @@ pub(crate) fn compile_objects(
         }
         drop(done_tx);
         let mut compiled = 0;
-        for (k, object) in done_rx {
+        for (k, took, object) in done_rx {
             objects[k] = Some(object?);
+            nanos[k] = took;
             compiled += parts[k].len() as u32;
             progress(compiled, total);
         }
         Ok(())
     })?;
-    objects
+    let objects = objects
         .into_iter()
         .map(|o| o.ok_or_else(|| CompileError::new("a partition was not compiled")))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok(Objects { objects, nanos })
 }
 
 /// Lower, optimize and emit the functions in `range` as one object whose table of their
@@ -151,6 +165,8 @@ pub(crate) struct ObjectCode {
     objects: Vec<Vec<u8>>,
     /// Where each function's code lies, for backtraces.
     code_map: CodeMap,
+    /// Each partition's compile time, when this process compiled them (empty when loaded).
+    partition_nanos: Vec<u64>,
     /// Owns the code the GOT points to.
     _jit: Jit,
 }
@@ -197,8 +213,15 @@ impl ObjectCode {
             got,
             objects,
             code_map,
+            partition_nanos: Vec::new(),
             _jit: jit,
         })
+    }
+
+    /// Record each partition's compile time (this process compiled them), for the stats.
+    pub(crate) fn with_partition_nanos(mut self, nanos: Vec<u64>) -> ObjectCode {
+        self.partition_nanos = nanos;
+        self
     }
 }
 
@@ -231,6 +254,9 @@ impl CompiledCode for ObjectCode {
         CompileStats {
             baseline,
             optimized,
+            compile_nanos: self.partition_nanos.iter().sum(),
+            partitions: self.partition_nanos.len() as u32,
+            largest_partition_nanos: self.partition_nanos.iter().copied().max().unwrap_or(0),
             ..CompileStats::default()
         }
     }

@@ -120,18 +120,15 @@ impl CodeBackend for LlvmBackend {
                 self.tasks.clone(),
             )?)),
             Strategy::Eager => {
-                let objects = eager::compile_objects(
+                let compiled = eager::compile_objects(
                     &module,
                     opts.opt_level,
                     opts.code,
                     eager::compile_threads(self.tasks.as_deref()),
                     progress,
                 )?;
-                Ok(Box::new(eager::ObjectCode::load(
-                    &module,
-                    opts.opt_level,
-                    objects,
-                )?))
+                let code = eager::ObjectCode::load(&module, opts.opt_level, compiled.objects)?;
+                Ok(Box::new(code.with_partition_nanos(compiled.nanos)))
             }
         }
     }

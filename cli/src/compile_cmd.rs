@@ -78,5 +78,19 @@ pub fn run(args: CompileArgs) -> Result<ExitCode, String> {
         args.output.display(),
         blob.len()
     );
+    let stats = module.stats();
+    if stats.partitions > 0 && stats.compile_nanos > 0 {
+        let (all, largest) = (
+            stats.compile_nanos as f64 / 1e9,
+            stats.largest_partition_nanos as f64 / 1e9,
+        );
+        eprintln!(
+            "{} partitions: {all:.2} s of compiling over all threads, the largest {largest:.2} s \
+             ({:.1}% of the work): more threads can make it at most {:.1}x faster than one",
+            stats.partitions,
+            100.0 * largest / all,
+            all / largest
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
