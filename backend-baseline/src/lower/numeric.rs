@@ -78,13 +78,21 @@ macro_rules! float_binop {
 /// A one-operand integer instruction `ins dst, src` on a register.
 macro_rules! int_unop {
     ($self:ident, $wide:expr, $ins:ident) => {{
-        let (ty, a) = $self.pop_to_reg();
         if $wide {
-            dynasm!($self.asm ; .arch x64 ; $ins Rq(a), Rq(a))
+            in_place!($self, |a| $ins Rq(a), Rq(a))
         } else {
-            dynasm!($self.asm ; .arch x64 ; $ins Rd(a), Rd(a))
+            in_place!($self, |a| $ins Rd(a), Rd(a))
         }
-        $self.push_reg(ty, a);
+    }};
+}
+
+/// Pop the top value into a register, apply one instruction to register `a` in place, and push
+/// it back with its type.
+macro_rules! in_place {
+    ($self:ident, |$a:ident| $($ins:tt)*) => {{
+        let (ty, $a) = $self.pop_to_reg();
+        dynasm!($self.asm ; .arch x64 ; $($ins)*);
+        $self.push_reg(ty, $a);
     }};
 }
 
@@ -183,31 +191,11 @@ impl FuncLowering<'_> {
             O::I64Ctz => int_unop!(self, true, tzcnt),
             O::I32Popcnt => int_unop!(self, false, popcnt),
             O::I64Popcnt => int_unop!(self, true, popcnt),
-            O::I32Extend8S => {
-                let (ty, a) = self.pop_to_reg();
-                dynasm!(self.asm ; .arch x64 ; movsx Rd(a), Rb(a));
-                self.push_reg(ty, a);
-            }
-            O::I32Extend16S => {
-                let (ty, a) = self.pop_to_reg();
-                dynasm!(self.asm ; .arch x64 ; movsx Rd(a), Rw(a));
-                self.push_reg(ty, a);
-            }
-            O::I64Extend8S => {
-                let (ty, a) = self.pop_to_reg();
-                dynasm!(self.asm ; .arch x64 ; movsx Rq(a), Rb(a));
-                self.push_reg(ty, a);
-            }
-            O::I64Extend16S => {
-                let (ty, a) = self.pop_to_reg();
-                dynasm!(self.asm ; .arch x64 ; movsx Rq(a), Rw(a));
-                self.push_reg(ty, a);
-            }
-            O::I64Extend32S => {
-                let (ty, a) = self.pop_to_reg();
-                dynasm!(self.asm ; .arch x64 ; movsxd Rq(a), Rd(a));
-                self.push_reg(ty, a);
-            }
+            O::I32Extend8S => in_place!(self, |a| movsx Rd(a), Rb(a)),
+            O::I32Extend16S => in_place!(self, |a| movsx Rd(a), Rw(a)),
+            O::I64Extend8S => in_place!(self, |a| movsx Rq(a), Rb(a)),
+            O::I64Extend16S => in_place!(self, |a| movsx Rq(a), Rw(a)),
+            O::I64Extend32S => in_place!(self, |a| movsxd Rq(a), Rd(a)),
             O::I32Eqz | O::I64Eqz => {
                 let wide = matches!(op, O::I64Eqz);
                 let (_, a) = self.pop_to_reg();
@@ -248,16 +236,8 @@ impl FuncLowering<'_> {
             O::F64Mul => float_binop!(self, mulsd, QWORD),
             O::F32Div => float_binop!(self, divss, DWORD),
             O::F64Div => float_binop!(self, divsd, QWORD),
-            O::F32Sqrt => {
-                let (ty, a) = self.pop_to_reg();
-                dynasm!(self.asm ; .arch x64 ; sqrtss Rx(a), Rx(a));
-                self.push_reg(ty, a);
-            }
-            O::F64Sqrt => {
-                let (ty, a) = self.pop_to_reg();
-                dynasm!(self.asm ; .arch x64 ; sqrtsd Rx(a), Rx(a));
-                self.push_reg(ty, a);
-            }
+            O::F32Sqrt => in_place!(self, |a| sqrtss Rx(a), Rx(a)),
+            O::F64Sqrt => in_place!(self, |a| sqrtsd Rx(a), Rx(a)),
             O::F32Ceil => self.round(false, 0x0a),
             O::F64Ceil => self.round(true, 0x0a),
             O::F32Floor => self.round(false, 0x09),
