@@ -10,10 +10,48 @@ use lazuli_core::backend::TaskRunner;
 
 type Task = Box<dyn FnOnce() + Send>;
 
+/// A count of tasks, and a signal whenever it drops, to wait for it to reach zero.
+struct TaskCount {
+    count: Mutex<usize>,
+    dropped: Condvar,
+}
+
+impl TaskCount {
+    const fn new() -> TaskCount {
+        TaskCount {
+            count: Mutex::new(0),
+            dropped: Condvar::new(),
+        }
+    }
+
+    fn add(&self) {
+        *self.count.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+    }
+
+    fn done(&self) {
+        *self.count.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
+        self.dropped.notify_all();
+    }
+
+    fn wait_for_zero(&self) {
+        let mut count = self.count.lock().unwrap_or_else(|p| p.into_inner());
+        while *count > 0 {
+            count = self.dropped.wait(count).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// Counts a task as done when dropped, even if the task unwinds.
+struct Done<'a>(&'a TaskCount);
+
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        self.0.done();
+    }
+}
+
 /// Tasks running on any pool's threads, for [`wait_at_exit`].
-static RUNNING: Mutex<usize> = Mutex::new(0);
-/// Signalled when a task ends.
-static ENDED: Condvar = Condvar::new();
+static RUNNING: TaskCount = TaskCount::new();
 /// Set when the process exits: no task starts any more.
 static EXITING: AtomicBool = AtomicBool::new(false);
 
@@ -24,41 +62,16 @@ static EXITING: AtomicBool = AtomicBool::new(false);
 /// the engine, which waits for its pool ([`TaskRunner::wait_idle`]).
 extern "C" fn wait_at_exit() {
     EXITING.store(true, Ordering::SeqCst);
-    let mut running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
-    while *running > 0 {
-        running = ENDED.wait(running).unwrap_or_else(|p| p.into_inner());
-    }
+    RUNNING.wait_for_zero();
 }
 
-/// Run `task`, counted in [`RUNNING`]; nothing once the process is exiting.
+/// Run `task`, counted in [`RUNNING`]; nothing once the process is exiting. (Counted first
+/// and checked after: the exit either sees the count or the task sees the exit.)
 fn run_counted(task: Task) {
-    {
-        let mut running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
-        if EXITING.load(Ordering::SeqCst) {
-            return;
-        }
-        *running += 1;
-    }
-    /// Ends the count even if the task unwinds.
-    struct Ended;
-    impl Drop for Ended {
-        fn drop(&mut self) {
-            *RUNNING.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
-            ENDED.notify_all();
-        }
-    }
-    let _ended = Ended;
-    task();
-}
-
-/// Counts a pool's task as done when dropped (even if the task unwinds).
-struct Done<'a>(&'a (Mutex<usize>, Condvar));
-
-impl Drop for Done<'_> {
-    fn drop(&mut self) {
-        let (count, idle) = self.0;
-        *count.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
-        idle.notify_all();
+    RUNNING.add();
+    let _done = Done(&RUNNING);
+    if !EXITING.load(Ordering::SeqCst) {
+        task();
     }
 }
 
@@ -67,8 +80,8 @@ impl Drop for Done<'_> {
 pub struct Workers {
     queue: Mutex<Option<Sender<Task>>>,
     threads: Vec<JoinHandle<()>>,
-    /// Tasks of this pool queued or running, and a signal when it drops.
-    pending: Arc<(Mutex<usize>, Condvar)>,
+    /// Tasks of this pool queued or running.
+    pending: Arc<TaskCount>,
 }
 
 impl Workers {
@@ -82,7 +95,7 @@ impl Workers {
         });
         let (send, receive) = channel::<Task>();
         let receive = Arc::new(Mutex::new(receive));
-        let pending = Arc::new((Mutex::new(0usize), Condvar::new()));
+        let pending = Arc::new(TaskCount::new());
         let threads = (0..count)
             .filter_map(|i| {
                 let receive = receive.clone();
@@ -130,10 +143,9 @@ impl TaskRunner for Workers {
             .unwrap_or_else(|p| p.into_inner())
             .as_ref()
         {
-            let (count, _) = &*self.pending;
-            *count.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+            self.pending.add();
             if queue.send(task).is_err() {
-                *count.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
+                self.pending.done();
             }
         }
     }
@@ -147,11 +159,7 @@ impl TaskRunner for Workers {
         if self.threads.iter().any(|t| t.thread().id() == me) {
             return;
         }
-        let (count, idle) = &*self.pending;
-        let mut count = count.lock().unwrap_or_else(|p| p.into_inner());
-        while *count > 0 {
-            count = idle.wait(count).unwrap_or_else(|p| p.into_inner());
-        }
+        self.pending.wait_for_zero();
     }
 }
 
