@@ -1,8 +1,10 @@
 //! The calling convention of compiled wasm functions, written down once for every backend
 //! (x86-64 System V, the only target so far).
 //!
-//! A wasm function `(p1 .. pn) -> (r1 .. rm)` is a C function
-//! `fn(vmctx: *mut u8, p1 .. pn [, results: *mut u8]) -> R`:
+//! A wasm function `(p1 .. pn) -> (r1 .. rm)` is a function
+//! `fn(vmctx: *mut u8, p1 .. pn [, results: *mut u8]) -> R` in LLVM's `tailcc` convention for
+//! x86-64: the registers of System V C, but the callee pops its stack arguments, so that a tail
+//! call may pass more stack arguments than its caller received:
 //! - `vmctx` is the callee's `VMContext` (or a [`crate::vmcontext::VMHostContext`] for host
 //!   functions), always the first integer argument (`rdi`); lazy stubs rely on that.
 //! - `i32`, `i64` and references take the next of `rdi rsi rdx rcx r8 r9`; `f32` and `f64` the
@@ -10,10 +12,14 @@
 //!   An `i32` occupies the low half of its register or slot; the high half is undefined.
 //!   `v128` is an `i128`: two consecutive integer registers if two are left, else a 16-byte
 //!   aligned 16-byte stack slot; a later integer argument still takes a register left over
-//!   (`tests/tests/tiers.rs` checks this against LLVM's code).
+//!   (`tests/tests/tiers.rs` checks this against LLVM's code). When a `v128` is on the stack,
+//!   an unused 16-byte pad may end the arguments (see [`ArgLocations::stack_pad`]).
 //! - With no result `R` is void; with one, it is returned in `rax` (integers, references),
 //!   `xmm0` (floats) or `rax:rdx` (`v128`). With several, the caller passes one more integer
 //!   argument, a pointer to a record laid out by [`results_layout`], which the callee fills.
+//! - The stack-argument area at the call is [`ArgLocations::stack_bytes`] long, a multiple of 16
+//!   plus 8 and never empty (LLVM's rounding for `tailcc`), and the callee pops it (`ret n`):
+//!   after the call `rsp` is that much higher than at it.
 //! - `rbx rbp r12..r15` are preserved; every other register may be clobbered. `rsp` is 16-byte
 //!   aligned at the call. Code keeps a frame-pointer chain (`push rbp; mov rbp, rsp`) so the
 //!   runtime can walk wasm frames for backtraces.
@@ -53,12 +59,20 @@ pub struct ArgLocations {
     pub params: Vec<ArgLocation>,
     /// Where the results-record pointer goes, for signatures with several results.
     pub results_pointer: Option<ArgLocation>,
-    /// Bytes of stack the arguments take (a multiple of 16).
+    /// Where a 16-byte pad lies that ends the stack arguments at a multiple of 16, if they hold
+    /// a `v128` and would otherwise end 8 bytes past one. LLVM 22 sizes a `tailcc` stack area
+    /// rounded to its largest argument alignment at calls but unrounded in callees, so without
+    /// the pad a caller and its callee would disagree by 16 bytes on what the callee pops.
+    /// Compiled code passes an unused `i128` there, after the results pointer.
+    pub stack_pad: Option<u32>,
+    /// Bytes of the stack-argument area, which the callee pops: the arguments' bytes rounded up
+    /// to a multiple of 16 plus 8, so at least 8 (LLVM's `tailcc`).
     pub stack_bytes: u32,
 }
 
 /// The argument locations of a function with these parameters and results.
 pub fn arg_locations(params: &[ValType], results: &[ValType]) -> ArgLocations {
+    let params_types = params;
     let mut next_int = 1usize; // rdi holds the vmctx
     let mut next_float = 0u8;
     let mut stack = 0u32;
@@ -90,12 +104,21 @@ pub fn arg_locations(params: &[ValType], results: &[ValType]) -> ArgLocations {
             }
         }
     };
-    let params = params.iter().map(|t| place(*t)).collect();
+    let params: Vec<ArgLocation> = params.iter().map(|t| place(*t)).collect();
     let results_pointer = (results.len() > 1).then(|| place(ValType::I64));
+    let v128_on_stack = params
+        .iter()
+        .zip(params_types)
+        .any(|(loc, t)| *t == ValType::V128 && matches!(loc, ArgLocation::Stack(_)));
+    let stack_pad = (v128_on_stack && stack % 16 != 0).then(|| {
+        stack = stack.next_multiple_of(16) + 16;
+        stack - 16
+    });
     ArgLocations {
         params,
         results_pointer,
-        stack_bytes: stack.next_multiple_of(16),
+        stack_pad,
+        stack_bytes: (stack + 8).next_multiple_of(16) - 8,
     }
 }
 
@@ -141,7 +164,7 @@ mod tests {
         assert_eq!(locs.params[6], ArgLocation::Stack(0));
         assert_eq!(locs.params[7], ArgLocation::Float(1));
         assert_eq!(locs.results_pointer, Some(ArgLocation::Stack(8)));
-        assert_eq!(locs.stack_bytes, 16);
+        assert_eq!(locs.stack_bytes, 24);
     }
 
     #[test]
@@ -150,7 +173,13 @@ mod tests {
         assert_eq!(locs.params[4], ArgLocation::Stack(0));
         assert_eq!(locs.params[5], ArgLocation::Int(9));
         assert_eq!(locs.results_pointer, Some(ArgLocation::Stack(16)));
-        assert_eq!(locs.stack_bytes, 32);
+        assert_eq!(locs.stack_pad, Some(32));
+        assert_eq!(locs.stack_bytes, 56);
+    }
+
+    #[test]
+    fn the_stack_area_is_never_empty() {
+        assert_eq!(arg_locations(&[I32], &[]).stack_bytes, 8);
     }
 
     #[test]

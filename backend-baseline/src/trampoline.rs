@@ -30,8 +30,9 @@ fn finish(asm: VecAssembler<X64Relocation>) -> Result<Vec<u8>, CompileError> {
 pub(crate) fn array(ty: &FuncType) -> Result<Vec<u8>, CompileError> {
     let locs = abi::arg_locations(ty.params(), ty.results());
     let (offsets, record_size) = abi::results_layout(ty.results());
-    let record_at = locs.stack_bytes as i32;
-    let frame = (locs.stack_bytes + record_size).next_multiple_of(16) as i32;
+    // The record is 16-byte aligned (LLVM code may store a `v128` result with `movdqa`).
+    let record_at = locs.stack_bytes.next_multiple_of(16) as i32;
+    let frame = (record_at as u32 + record_size).next_multiple_of(16) as i32;
     let mut asm: VecAssembler<X64Relocation> = VecAssembler::new(0);
     // rbx keeps the array, r12 the code (both callee-saved); two pushes keep rsp aligned.
     dynasm!(asm
@@ -76,7 +77,9 @@ pub(crate) fn array(ty: &FuncType) -> Result<Vec<u8>, CompileError> {
         ),
         _ => {}
     }
-    dynasm!(asm ; .arch x64 ; call r12);
+    // The callee pops the stack-argument area; the record lies above it.
+    let popped = locs.stack_bytes as i32;
+    dynasm!(asm ; .arch x64 ; call r12 ; sub rsp, popped);
     match ty.results() {
         [] => {}
         [ValType::V128] => {
@@ -191,13 +194,14 @@ pub(crate) fn host(ty: &FuncType) -> Result<Vec<u8>, CompileError> {
             }
         }
     }
+    let incoming = locs.stack_bytes as i16;
     dynasm!(asm
         ; .arch x64
         ; lea rsp, [rbp - 16]
         ; pop r12
         ; pop rbx
         ; pop rbp
-        ; ret
+        ; ret incoming
         ; =>failed
         ; mov rdi, rbx
         ; lea esi, [rax - 1]

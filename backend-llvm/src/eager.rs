@@ -280,9 +280,10 @@ pub(crate) mod header {
     use lazuli_backend_api::{CompileError, OptLevel};
 
     const MAGIC: &[u8; 8] = b"LZLLVMob";
-    /// 2: one object per partition, each with its length. Every version starts with the magic,
-    /// the version and the host fields, in this layout.
-    const VERSION: u32 = 2;
+    /// 2: one object per partition, each with its length. 3: wasm functions use `tailcc`
+    /// (callee-popped stack arguments). Every version starts with the magic, the version and
+    /// the host fields, in this layout.
+    const VERSION: u32 = 3;
 
     /// LLVM's version, as `major.minor.patch`.
     fn llvm_version() -> String {

@@ -59,7 +59,9 @@ pub(crate) fn build_array<'ctx>(
     } else {
         None
     };
+    t.finish_args(ty, &mut args);
     let call = b.build_indirect_call(t.func(ty), code, &args, "call")?;
+    call.set_call_convention(crate::abi::WASM_CALL_CONV);
     match out {
         None => {
             if let Some(v) = call.try_as_basic_value().basic() {
@@ -88,6 +90,7 @@ pub(crate) fn build_host<'ctx>(
 ) -> Result<FunctionValue<'ctx>> {
     let t = Types::new(ctx);
     let f = module.add_function(name, t.func(ty), None);
+    f.set_call_conventions(crate::abi::WASM_CALL_CONV);
     crate::lower::keep_frame_pointer(ctx, f);
     let b = ctx.create_builder();
     b.position_at_end(ctx.append_basic_block(f, "entry"));
@@ -154,10 +157,7 @@ pub(crate) fn build_host<'ctx>(
             b.build_return(Some(one))?;
         }
         many => {
-            let out = f
-                .get_last_param()
-                .expect("results pointer")
-                .into_pointer_value();
+            let out = t.results_pointer(f, ty);
             let st = t.results_struct(results);
             for (i, v) in many.iter().enumerate() {
                 let field = b.build_struct_gep(st, out, i as u32, "")?;

@@ -32,6 +32,9 @@ pub struct Features {
     /// tables, the other half of memory64, are not implemented yet: a module with one is
     /// refused, naming them.
     pub memory64: bool,
+    /// `return_call` and `return_call_indirect` (tail calls, WebAssembly 3.0): a tail call
+    /// replaces its caller's frame, so unbounded tail recursion runs in constant stack.
+    pub tail_call: bool,
 }
 
 /// Each feature's name (as `lazuli -W NAME=y|n` and error messages give it), reader and setter.
@@ -51,6 +54,7 @@ impl Features {
         extended_const: false,
         relaxed_simd: false,
         memory64: false,
+        tail_call: false,
     };
 
     /// WebAssembly 2.0 (2022): 1.0 plus multi-value, sign extension, saturating conversions,
@@ -67,19 +71,21 @@ impl Features {
         extended_const: false,
         relaxed_simd: false,
         memory64: false,
+        tail_call: false,
     };
 
     /// The default: WebAssembly 2.0 plus the features of 3.0 Lazuli implements (multi-memory,
-    /// extended constant expressions, relaxed SIMD, 64-bit memories).
+    /// extended constant expressions, relaxed SIMD, 64-bit memories, tail calls).
     pub const DEFAULT: Features = Features {
         multi_memory: true,
         extended_const: true,
         relaxed_simd: true,
         memory64: true,
+        tail_call: true,
         ..Features::WASM2
     };
 
-    const ENTRIES: [FeatureEntry; 11] = [
+    const ENTRIES: [FeatureEntry; 12] = [
         (
             "mutable-global",
             |f| f.mutable_global,
@@ -119,6 +125,7 @@ impl Features {
             |f, on| f.relaxed_simd = on,
         ),
         ("memory64", |f| f.memory64, |f, on| f.memory64 = on),
+        ("tail-call", |f| f.tail_call, |f, on| f.tail_call = on),
     ];
 
     /// Every feature by name, with whether it is on.
@@ -153,13 +160,14 @@ impl Features {
         f.set(W::EXTENDED_CONST, self.extended_const);
         f.set(W::RELAXED_SIMD, self.relaxed_simd);
         f.set(W::MEMORY64, self.memory64);
+        f.set(W::TAIL_CALL, self.tail_call);
         f
     }
 }
 
 impl Default for Features {
     /// [`Features::DEFAULT`]: WebAssembly 2.0 plus multi-memory, extended constants, relaxed
-    /// SIMD and 64-bit memories.
+    /// SIMD, 64-bit memories and tail calls.
     fn default() -> Self {
         Features::DEFAULT
     }

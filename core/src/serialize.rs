@@ -5,8 +5,8 @@
 //! format version          u32
 //! Lazuli version          u32 length + UTF-8
 //! backend name            u32 length + UTF-8
-//! code-affecting config   u32 length + u64 per setting (features, epoch interruption,
-//!                         memory guard; format 4)
+//! code-affecting config   u32 length + per setting a u8 name length, the name and a u64
+//!                         (features, epoch interruption, memory guard; format 5)
 //! wasm bytes              u64 length + bytes
 //! backend code            u64 length + bytes (the backend's own header, then its code)
 //! checksum                u32, CRC-32 of everything before it
@@ -24,7 +24,7 @@ use crate::error::Error;
 
 const MAGIC: &[u8; 8] = b"LAZULI\0\x1a";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 const LAZULI_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Whether `bytes` start like a serialized module.
@@ -50,15 +50,35 @@ fn code_settings(engine: &Engine) -> Vec<(&'static str, u64)> {
     settings
 }
 
-/// The bytes of the engine's settings that affect what generated code must do.
+/// The bytes of the engine's settings that affect what generated code must do: each setting's
+/// name (a length byte, then the name) and value (8 bytes), in order.
 fn config_bytes(engine: &Engine) -> Vec<u8> {
-    code_settings(engine)
-        .iter()
-        .flat_map(|(_, value)| value.to_le_bytes())
-        .collect()
+    let mut out = Vec::new();
+    for (name, value) in code_settings(engine) {
+        out.push(name.len() as u8);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(&value.to_le_bytes());
+    }
+    out
 }
 
-/// The settings that `bytes` (from [`config_bytes`]) and `here` disagree on.
+/// The settings in `bytes` (from [`config_bytes`]), or `None` if they are malformed.
+fn parse_settings(mut bytes: &[u8]) -> Option<Vec<(String, u64)>> {
+    let mut settings = Vec::new();
+    while let Some((&len, rest)) = bytes.split_first() {
+        let len = len as usize;
+        if rest.len() < len + 8 {
+            return None;
+        }
+        let name = String::from_utf8_lossy(&rest[..len]).into_owned();
+        let value = u64::from_le_bytes(rest[len..len + 8].try_into().expect("8 bytes"));
+        settings.push((name, value));
+        bytes = &rest[len + 8..];
+    }
+    Some(settings)
+}
+
+/// The settings that `bytes` (from [`config_bytes`]) and `here` disagree on, by name.
 fn describe_difference(bytes: &[u8], here: &Engine) -> String {
     let show = |name: &str, value: u64| match (name, value) {
         ("memory-guard-bytes", 0) => String::from("0 (bounds checks on every access)"),
@@ -66,25 +86,29 @@ fn describe_difference(bytes: &[u8], here: &Engine) -> String {
         (_, 0) => String::from("off"),
         _ => String::from("on"),
     };
+    let Some(there) = parse_settings(bytes) else {
+        return String::from("the settings are malformed");
+    };
+    let here = code_settings(here);
     let mut differences = Vec::new();
-    let mut there = bytes.chunks(8);
-    for (name, value_here) in code_settings(here) {
-        match there.next().map(|b| b.try_into().map(u64::from_le_bytes)) {
-            Some(Ok(value_there)) if value_there != value_here => differences.push(format!(
+    for (name, value_here) in &here {
+        match there.iter().find(|(n, _)| n == name) {
+            Some((_, value_there)) if value_there != value_here => differences.push(format!(
                 "{name} {} there, {} here",
-                show(name, value_there),
-                show(name, value_here)
+                show(name, *value_there),
+                show(name, *value_here)
             )),
-            Some(Ok(_)) => {}
-            _ => differences.push(format!("{name} missing there")),
+            Some(_) => {}
+            None => differences.push(format!("{name} unknown there")),
+        }
+    }
+    for (name, _) in &there {
+        if !here.iter().any(|(n, _)| n == name) {
+            differences.push(format!("{name} unknown here"));
         }
     }
     if differences.is_empty() {
-        differences.push(format!(
-            "{} bytes of settings there, {} here",
-            bytes.len(),
-            config_bytes(here).len()
-        ));
+        differences.push(String::from("the same settings in another order"));
     }
     differences.join(", ")
 }

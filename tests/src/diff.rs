@@ -66,7 +66,7 @@ pub fn generate(data: &[u8]) -> Option<Vec<u8>> {
         sign_extension_ops_enabled: true,
         gc_enabled: false,
         exceptions_enabled: false,
-        tail_call_enabled: false,
+        tail_call_enabled: true,
         threads_enabled: false,
         wide_arithmetic_enabled: false,
         extended_const_enabled: true,
@@ -222,7 +222,7 @@ pub fn run_wasmi(wasm: &[u8]) -> Result<Observation, String> {
     config
         .wasm_simd(true)
         .wasm_multi_memory(true)
-        .wasm_tail_call(false)
+        .wasm_tail_call(true)
         .wasm_extended_const(true)
         .wasm_memory64(false);
     let engine = wasmi::Engine::new(&config);

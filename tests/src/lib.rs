@@ -44,3 +44,19 @@ pub fn engine(config: Config) -> Result<Engine, String> {
         .map(Engine::from)
         .map_err(|e| e.to_string())
 }
+
+/// Every way code gets compiled, as (name, config): the baseline backend alone, LLVM lazy,
+/// LLVM with tier-up forced, tiered with tier-up forced, and LLVM eager.
+pub fn modes() -> Vec<(&'static str, Config)> {
+    let tiers = |kind: BackendKind| Config::default().tiers(kind.into());
+    vec![
+        ("baseline", tiers(BackendKind::Baseline)),
+        ("llvm lazy", tiers(BackendKind::Llvm)),
+        ("llvm lazy, tier-up 1", tiers(BackendKind::Llvm).tier_up(1)),
+        ("tiered, tier-up 1", tiers(BackendKind::Tiered).tier_up(1)),
+        (
+            "llvm eager",
+            tiers(BackendKind::Llvm).strategy(lazuli_core::backend::Strategy::Eager),
+        ),
+    ]
+}

@@ -179,7 +179,7 @@ fn host_made_memories_tables_and_globals_link_and_are_shared() {
 fn unimplemented_proposals_are_rejected_by_name() {
     let engine = Engine::new(Config::default());
     for (text, feature) in [
-        ("(module (func return_call 0))", "tail call"),
+        ("(module (tag))", "exceptions"),
         ("(module (memory 1 2 shared))", "threads"),
         ("(module (table i64 1 funcref))", "table64"),
     ] {
@@ -201,6 +201,7 @@ fn disabled_features_are_named_and_the_defaults_have_them() {
             "(module (global i32 (i32.add (i32.const 1) (i32.const 2))))",
             "`extended-const`",
         ),
+        ("(module (func return_call 0))", "`tail-call`"),
     ] {
         let err = Module::from_wat(&wasm2, text).unwrap_err();
         assert!(

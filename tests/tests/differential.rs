@@ -29,13 +29,15 @@ fn generated_modules_agree_in_every_mode() {
 
 #[test]
 fn generated_modules_use_the_3_0_features_compared() {
-    // The seeds above include modules with two memories and extended constant expressions.
+    // The seeds above include modules with two memories, extended constant expressions and
+    // tail calls.
     let engine = Engine::new(Config::default());
-    let (mut multi_memory, mut extended_const) = (0, 0);
+    let (mut multi_memory, mut extended_const, mut tail_calls) = (0, 0, 0);
     for seed in 0..250u64 {
         let Some(wasm) = generate(&seed_bytes(seed, 4096)) else {
             continue;
         };
+        tail_calls += uses_tail_calls(&wasm) as u32;
         let module = Module::new(&engine, wasm).expect("generated modules are valid");
         let info = module.info();
         multi_memory += (info.memories.len() > 1) as u32;
@@ -52,6 +54,29 @@ fn generated_modules_use_the_3_0_features_compared() {
         extended_const >= 10,
         "{extended_const} modules with extended constants"
     );
+    assert!(tail_calls >= 10, "{tail_calls} modules with tail calls");
+}
+
+/// Whether a function body of `wasm` has a `return_call` or `return_call_indirect`.
+fn uses_tail_calls(wasm: &[u8]) -> bool {
+    wasmparser::Parser::new(0).parse_all(wasm).any(|payload| {
+        let Ok(wasmparser::Payload::CodeSectionEntry(body)) = payload else {
+            return false;
+        };
+        let Ok(mut ops) = body.get_operators_reader() else {
+            return false;
+        };
+        while let Ok(op) = ops.read() {
+            if matches!(
+                op,
+                wasmparser::Operator::ReturnCall { .. }
+                    | wasmparser::Operator::ReturnCallIndirect { .. }
+            ) {
+                return true;
+            }
+        }
+        false
+    })
 }
 
 #[test]

@@ -3,10 +3,9 @@
 //! every backend and tier; with reservations off, the explicit check gives the same trap. A
 //! fault in host code stays a crash.
 
-use lazuli_core::backend::{Strategy, TrapCode};
+use lazuli_core::backend::TrapCode;
 use lazuli_core::{Config, Error, Extern, Func, Imports, Instance, Module, Store, Val};
 use lazuli_std_shim::StdPlatform;
-use lazuli_tests::BackendKind;
 
 const WAT: &str = r#"(module
   (memory (export "memory") 1)
@@ -16,21 +15,6 @@ const WAT: &str = r#"(module
   (func (export "store") (param i32) (i64.store (local.get 0) (i64.const -1)))
   (func (export "dropped") (param i32) (drop (i32.load (local.get 0))))
   (func (export "v128") (param i32) (v128.store (local.get 0) (v128.const i64x2 -1 -1))))"#;
-
-/// Every way code gets compiled: (name, config).
-fn modes() -> Vec<(&'static str, Config)> {
-    let tiers = |kind: BackendKind| Config::default().tiers(kind.into());
-    vec![
-        ("baseline", tiers(BackendKind::Baseline)),
-        ("llvm lazy", tiers(BackendKind::Llvm)),
-        ("llvm lazy, tier-up 1", tiers(BackendKind::Llvm).tier_up(1)),
-        ("tiered, tier-up 1", tiers(BackendKind::Tiered).tier_up(1)),
-        (
-            "llvm eager",
-            tiers(BackendKind::Llvm).strategy(Strategy::Eager),
-        ),
-    ]
-}
 
 /// Runs the module's out-of-bounds accesses and checks the traps, their backtrace and that
 /// memory holds no part of a store that trapped. Returns how many faults became traps.
@@ -88,7 +72,7 @@ fn out_of_bounds_traps(mode: &str, config: Config) -> u64 {
 
 #[test]
 fn out_of_bounds_accesses_fault_into_traps_in_every_mode() {
-    for (mode, config) in modes() {
+    for (mode, config) in lazuli_tests::modes() {
         let faults = out_of_bounds_traps(mode, config.clone());
         // Four loads, two stores, two v128 stores and two dropped loads, each through the
         // guard region (other tests of this binary do not fault).

@@ -91,6 +91,10 @@ pub fn features(folder: &str) -> Features {
             memory64: true,
             ..Features::WASM2
         },
+        "proposals/tail-call" => Features {
+            tail_call: true,
+            ..Features::WASM2
+        },
         // 3.0 and later: every feature Lazuli implements (what it does not implement is
         // refused by name).
         "wasm-v3" | "wasm-latest" => Features::DEFAULT,

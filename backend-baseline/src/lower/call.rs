@@ -1,6 +1,7 @@
 //! Calls: direct calls through the GOT (defined functions) or the import table, `call_indirect`
-//! with its null and signature checks, and libcalls into the runtime. Operands in registers
-//! are spilled first (every allocatable register is caller-saved).
+//! with its null and signature checks, their tail-call forms (`return_call`,
+//! `return_call_indirect`), and libcalls into the runtime. Operands in registers are spilled
+//! first (every allocatable register is caller-saved).
 
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 use lazuli_backend_api::abi::{self, ArgLocation};
@@ -27,12 +28,7 @@ impl FuncLowering<'_> {
     pub(crate) fn call_op(&mut self, op: &Operator<'_>) -> Result<bool> {
         match *op {
             Operator::Call { function_index } => {
-                let f = FuncIndex(function_index);
-                let ty = self.module.func_type(f).clone();
-                let callee = match self.module.defined_func_index(f) {
-                    Some(d) => Callee::Defined(d.0),
-                    None => Callee::Imported(function_index),
-                };
+                let (ty, callee) = self.direct_callee(function_index);
                 self.call(&ty, callee)?;
             }
             Operator::CallIndirect {
@@ -43,9 +39,32 @@ impl FuncLowering<'_> {
                 self.load_func_ref(type_index, table_index);
                 self.call(&ty, Callee::FuncRef)?;
             }
+            Operator::ReturnCall { function_index } => {
+                let (ty, callee) = self.direct_callee(function_index);
+                self.tail_call(&ty, callee);
+            }
+            Operator::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => {
+                let ty = self.module.types[type_index as usize].clone();
+                self.load_func_ref(type_index, table_index);
+                self.tail_call(&ty, Callee::FuncRef);
+            }
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// The signature of function `function_index` and how to reach it.
+    fn direct_callee(&self, function_index: u32) -> (FuncType, Callee) {
+        let f = FuncIndex(function_index);
+        let ty = self.module.func_type(f).clone();
+        let callee = match self.module.defined_func_index(f) {
+            Some(d) => Callee::Defined(d.0),
+            None => Callee::Imported(function_index),
+        };
+        (ty, callee)
     }
 
     /// Pop a table index and leave the checked `VMFuncRef` pointer in r10.
@@ -68,14 +87,11 @@ impl FuncLowering<'_> {
         self.regs.release(RegClass::Gpr, index);
     }
 
-    /// Call with signature `ty`: arguments from the stack to their ABI locations, the call,
-    /// results pushed.
-    fn call(&mut self, ty: &FuncType, callee: Callee) -> Result<()> {
-        self.spill_regs();
-        let locs = abi::arg_locations(ty.params(), ty.results());
+    /// Move the top `ty.params().len()` operands to their ABI locations for a call (stack
+    /// arguments at the bottom of the frame); returns the depth of the first one.
+    fn place_arguments(&mut self, ty: &FuncType, locs: &abi::ArgLocations) -> usize {
         self.max_outgoing = self.max_outgoing.max(locs.stack_bytes);
-        let n = ty.params().len();
-        let base = self.stack.len() - n;
+        let base = self.stack.len() - ty.params().len();
         for (k, loc) in locs.params.iter().enumerate() {
             let op = self.stack[base + k];
             match *loc {
@@ -99,6 +115,15 @@ impl FuncLowering<'_> {
                 }
             }
         }
+        base
+    }
+
+    /// Call with signature `ty`: arguments from the stack to their ABI locations, the call,
+    /// results pushed.
+    fn call(&mut self, ty: &FuncType, callee: Callee) -> Result<()> {
+        self.spill_regs();
+        let locs = abi::arg_locations(ty.params(), ty.results());
+        let base = self.place_arguments(ty, &locs);
         let results = ty.results();
         // Several results come back in a record in the slots above where they will live.
         let record = if let Some(loc) = locs.results_pointer {
@@ -145,6 +170,8 @@ impl FuncLowering<'_> {
                 ; call QWORD [rax]
             ),
         }
+        // The callee popped the stack-argument area; the frame keeps it.
+        dynasm!(self.asm ; .arch x64 ; sub rsp, locs.stack_bytes as i32);
         self.reload_memory_base();
         self.restore_homes();
         match (results, record) {
@@ -191,6 +218,86 @@ impl FuncLowering<'_> {
             (_, None) => unreachable!("several results have a record"),
         }
         Ok(())
+    }
+
+    /// Tail call with signature `ty`: this function's frame is replaced by the callee's, which
+    /// returns to this function's caller. The arguments are placed as for a call; then the
+    /// saved registers are restored, the stack arguments move up to where the caller's stack
+    /// arguments began (minus what the callee needs more), the return address goes below them,
+    /// and the code jumps. The callee pops its own stack arguments, so the caller finds `rsp`
+    /// where it expects it (`lazuli_backend_api::abi`).
+    fn tail_call(&mut self, ty: &FuncType, callee: Callee) {
+        self.spill_regs();
+        let locs = abi::arg_locations(ty.params(), ty.results());
+        let base = self.place_arguments(ty, &locs);
+        // The same results: the callee writes them where this function's caller asked.
+        match locs.results_pointer {
+            Some(ArgLocation::Int(r)) => {
+                dynasm!(self.asm ; .arch x64 ; mov Rq(r), QWORD [rbp + super::RESULTS_POINTER])
+            }
+            Some(ArgLocation::Stack(s)) => dynasm!(self.asm
+                ; .arch x64
+                ; mov Rq(SCRATCH), QWORD [rbp + super::RESULTS_POINTER]
+                ; mov QWORD [rsp + s as i32], Rq(SCRATCH)
+            ),
+            Some(ArgLocation::Float(_)) => unreachable!("a pointer travels in an integer location"),
+            None => {}
+        }
+        self.truncate(base);
+        // The code address in rax and the callee's VMContext in rdi.
+        match callee {
+            Callee::Defined(d) => {
+                let got = VMOffsets::GOT as i32;
+                dynasm!(self.asm
+                    ; .arch x64
+                    ; mov rax, QWORD [Rq(VMCTX) + got]
+                    ; mov rdi, Rq(VMCTX)
+                    ; mov rax, QWORD [rax + 8 * d as i32]
+                );
+            }
+            Callee::Imported(i) => {
+                let at = self.offsets.imported_func(i) as i32;
+                dynasm!(self.asm
+                    ; .arch x64
+                    ; mov rdi, QWORD [Rq(VMCTX) + at + 8]
+                    ; mov rax, QWORD [Rq(VMCTX) + at]
+                );
+            }
+            Callee::FuncRef => dynasm!(self.asm
+                ; .arch x64
+                ; mov rdi, QWORD [Rq(SCRATCH2) + 16]
+                ; mov rax, QWORD [Rq(SCRATCH2)]
+                ; mov rax, QWORD [rax]
+            ),
+        }
+        self.restore_callee_saved();
+        // Stack arguments from the bottom of the frame to the top of the incoming ones. The
+        // destination lies higher (the frame holds at least the outgoing area and the fixed
+        // part), so copying from the highest word down never overwrites a word still to copy.
+        // The return address and saved rbp are read first: the new arguments may cover them.
+        let incoming = self.incoming_stack_bytes() as i32;
+        let outgoing = locs.stack_bytes as i32;
+        let destination = 16 + incoming - outgoing;
+        dynasm!(self.asm
+            ; .arch x64
+            ; mov Rq(SCRATCH), QWORD [rbp + 8]
+            ; mov Rq(SCRATCH2), QWORD [rbp]
+        );
+        for word in (0..outgoing / 8).rev() {
+            dynasm!(self.asm
+                ; .arch x64
+                ; movq Rx(XSCRATCH), QWORD [rsp + 8 * word]
+                ; movq QWORD [rbp + destination + 8 * word], Rx(XSCRATCH)
+            );
+        }
+        dynasm!(self.asm
+            ; .arch x64
+            ; lea rsp, [rbp + destination - 8]
+            ; mov QWORD [rsp], Rq(SCRATCH)
+            ; mov rbp, Rq(SCRATCH2)
+            ; jmp rax
+        );
+        self.set_unreachable();
     }
 
     /// Call libcall `which` with `vmctx`, the immediates, then the top `operands` operands as

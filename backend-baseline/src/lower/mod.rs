@@ -85,7 +85,7 @@ const SAVED_MEMORY_DEF_REG: i32 = -24;
 /// rbp-relative offsets where r13 and r14 (homes of locals) are saved.
 const SAVED_HOME_REGS: [i32; 2] = [-32, -40];
 /// rbp-relative offset of the results-record pointer (functions with several results).
-const RESULTS_POINTER: i32 = -48;
+pub(crate) const RESULTS_POINTER: i32 = -48;
 /// Bytes of the fixed part of the frame, above local 0.
 const FIXED_FRAME: i32 = 48;
 
@@ -303,6 +303,23 @@ impl FuncLowering<'_> {
         Ok(patch)
     }
 
+    /// Restore the registers the prologue saved (all but rbp), before returning or tail-calling.
+    pub(crate) fn restore_callee_saved(&mut self) {
+        dynasm!(self.asm
+            ; .arch x64
+            ; mov Rq(VMCTX), QWORD [rbp + SAVED_VMCTX_REG]
+            ; mov Rq(MEMORY_BASE), QWORD [rbp + SAVED_MEMORY_BASE_REG]
+            ; mov Rq(MEMORY_DEF), QWORD [rbp + SAVED_MEMORY_DEF_REG]
+            ; mov r13, QWORD [rbp + SAVED_HOME_REGS[0]]
+            ; mov r14, QWORD [rbp + SAVED_HOME_REGS[1]]
+        );
+    }
+
+    /// Bytes of stack arguments this function receives and pops when it returns.
+    pub(crate) fn incoming_stack_bytes(&self) -> u32 {
+        lazuli_backend_api::abi::arg_locations(self.ty.params(), self.ty.results()).stack_bytes
+    }
+
     /// Store an incoming argument at `loc` to `[rbp + off]`.
     fn store_incoming(
         &mut self,
@@ -410,17 +427,15 @@ impl FuncLowering<'_> {
     fn finish(mut self, frame_patch: usize) -> Result<FunctionCode> {
         let libcalls = VMOffsets::LIBCALLS as i32;
         let epilogue = self.epilogue;
+        dynasm!(self.asm ; .arch x64 ; =>epilogue);
+        self.restore_callee_saved();
+        // The callee pops its stack arguments (`lazuli_backend_api::abi`).
+        let incoming = self.incoming_stack_bytes() as i16;
         dynasm!(self.asm
             ; .arch x64
-            ; =>epilogue
-            ; mov Rq(VMCTX), QWORD [rbp + SAVED_VMCTX_REG]
-            ; mov Rq(MEMORY_BASE), QWORD [rbp + SAVED_MEMORY_BASE_REG]
-            ; mov Rq(MEMORY_DEF), QWORD [rbp + SAVED_MEMORY_DEF_REG]
-            ; mov r13, QWORD [rbp + SAVED_HOME_REGS[0]]
-            ; mov r14, QWORD [rbp + SAVED_HOME_REGS[1]]
             ; mov rsp, rbp
             ; pop rbp
-            ; ret
+            ; ret incoming
         );
         for (code, label) in TrapCode::ALL.iter().zip(self.traps) {
             if let Some(label) = label {

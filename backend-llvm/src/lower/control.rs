@@ -256,12 +256,9 @@ impl<'ctx> Lowering<'ctx, '_> {
             [] => self.builder.build_return(None)?,
             [one] => self.builder.build_return(Some(one))?,
             many => {
-                // Several results go to the caller's struct, passed as the last parameter.
-                let out = self
-                    .function
-                    .get_last_param()
-                    .expect("results pointer")
-                    .into_pointer_value();
+                // Several results go to the caller's struct, passed after the parameters.
+                let ty = self.info.func_type(self.info.func_index(self.index));
+                let out = self.types.results_pointer(self.function, ty);
                 let st = self.types.results_struct(&frame.result_types);
                 for (i, v) in many.iter().enumerate() {
                     let field = self.builder.build_struct_gep(st, out, i as u32, "")?;

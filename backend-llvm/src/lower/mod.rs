@@ -231,6 +231,7 @@ fn lower<'ctx>(
     let func_index = info.func_index(index);
     let ty = info.func_type(func_index).clone();
     let function = module.add_function(&func_symbol(index), types.func(&ty), None);
+    function.set_call_conventions(crate::abi::WASM_CALL_CONV);
     keep_frame_pointer(ctx, function);
     probe_stack(ctx, function);
     let builder = ctx.create_builder();
