@@ -17,7 +17,9 @@ pub enum Libcall {
     /// Addresses, lengths and page counts of memory libcalls are `u64` for every memory: a
     /// 32-bit memory's `i32` operands are passed zero-extended.
     MemoryGrow = 2,
-    /// `fn(vmctx, table: u32, init: usize, delta: u32) -> i32`: `table.grow`; old size or -1.
+    /// `fn(vmctx, table: u32, init: usize, delta: u64) -> i64`: `table.grow`; old size or -1.
+    /// Indices, lengths and sizes of table libcalls are `u64` for every table: a 32-bit
+    /// table's `i32` operands are passed zero-extended.
     TableGrow = 3,
     /// `fn(vmctx, memory: u32, dst: u64, val: u32, len: u64)`: `memory.fill`; traps when out of bounds.
     MemoryFill = 4,
@@ -27,13 +29,13 @@ pub enum Libcall {
     MemoryInit = 6,
     /// `fn(vmctx, data: u32)`: `data.drop`.
     DataDrop = 7,
-    /// `fn(vmctx, dst_table: u32, src_table: u32, dst: u32, src: u32, len: u32)`: `table.copy`.
+    /// `fn(vmctx, dst_table: u32, src_table: u32, dst: u64, src: u64, len: u64)`: `table.copy`.
     TableCopy = 8,
-    /// `fn(vmctx, table: u32, elem: u32, dst: u32, src: u32, len: u32)`: `table.init`.
+    /// `fn(vmctx, table: u32, elem: u32, dst: u64, src: u32, len: u32)`: `table.init`.
     TableInit = 9,
     /// `fn(vmctx, elem: u32)`: `elem.drop`.
     ElemDrop = 10,
-    /// `fn(vmctx, table: u32, dst: u32, val: usize, len: u32)`: `table.fill`.
+    /// `fn(vmctx, table: u32, dst: u64, val: usize, len: u64)`: `table.fill`.
     TableFill = 11,
 }
 

@@ -164,6 +164,19 @@ pub struct TableType {
     pub element: RefType,
     /// Size limits in elements.
     pub limits: Limits,
+    /// Whether the table is indexed with `i64` (table64, part of memory64).
+    pub table64: bool,
+}
+
+impl TableType {
+    /// The type of the table's indices, sizes and lengths: `i64` for a 64-bit table.
+    pub fn index_type(&self) -> ValType {
+        if self.table64 {
+            ValType::I64
+        } else {
+            ValType::I32
+        }
+    }
 }
 
 /// The type of a global.
@@ -192,6 +205,9 @@ impl fmt::Display for ExternType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ExternType::Func(t) => fmt::Display::fmt(t, f),
+            ExternType::Table(t) if t.table64 => {
+                write!(f, "(table i64 {} {})", t.limits, t.element)
+            }
             ExternType::Table(t) => write!(f, "(table {} {})", t.limits, t.element),
             ExternType::Memory(m) => write!(f, "(memory {})", m.limits),
             ExternType::Global(g) if g.mutable => write!(f, "(global (mut {}))", g.content),

@@ -465,6 +465,7 @@ pub unsafe extern "C" fn wasm_tabletype_new(
     wasm_externtype_t::to_c(ExternType::Table(TableType {
         element,
         limits: limits_from_c(limits),
+        table64: false,
     }))
 }
 

@@ -28,9 +28,8 @@ pub struct Features {
     /// Relaxed SIMD (WebAssembly 3.0), with one deterministic behaviour per operator (see
     /// `lazuli_backend_api::relaxed`).
     pub relaxed_simd: bool,
-    /// 64-bit memories (memory64, WebAssembly 3.0), always bounds-checked explicitly. 64-bit
-    /// tables, the other half of memory64, are not implemented yet: a module with one is
-    /// refused, naming them.
+    /// 64-bit memories and tables (memory64, WebAssembly 3.0): `i64` addresses and indices.
+    /// Accesses to a 64-bit memory are always bounds-checked explicitly.
     pub memory64: bool,
     /// `return_call` and `return_call_indirect` (tail calls, WebAssembly 3.0): a tail call
     /// replaces its caller's frame, so unbounded tail recursion runs in constant stack.
@@ -75,7 +74,7 @@ impl Features {
     };
 
     /// The default: WebAssembly 2.0 plus the features of 3.0 Lazuli implements (multi-memory,
-    /// extended constant expressions, relaxed SIMD, 64-bit memories, tail calls).
+    /// extended constant expressions, relaxed SIMD, 64-bit memories and tables, tail calls).
     pub const DEFAULT: Features = Features {
         multi_memory: true,
         extended_const: true,

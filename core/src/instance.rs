@@ -266,9 +266,11 @@ fn resolve_imports(
             (ExternType::Func(e), ExternType::Func(a)) => e == a,
             (ExternType::Global(e), ExternType::Global(a)) => e == a,
             (ExternType::Table(e), ExternType::Table(a)) => {
-                e.element == a.element && a.limits.matches(&e.limits)
+                e.element == a.element && e.table64 == a.table64 && a.limits.matches(&e.limits)
             }
-            (ExternType::Memory(e), ExternType::Memory(a)) => a.limits.matches(&e.limits),
+            (ExternType::Memory(e), ExternType::Memory(a)) => {
+                e.memory64 == a.memory64 && a.limits.matches(&e.limits)
+            }
             _ => false,
         };
         if !ok {
@@ -534,7 +536,12 @@ fn initialize(store: &mut Store, instance: Instance) -> Result<(), Error> {
         let data = &inner.instances[instance.index as usize];
         match &seg.mode {
             ElementMode::Active { table, offset } => {
-                let offset = eval_const(inner, data, offset).get_i32() as u32 as u64;
+                let offset = eval_const(inner, data, offset);
+                let offset = if info.tables[table.index()].table64 {
+                    offset.get_i64() as u64
+                } else {
+                    offset.get_i32() as u32 as u64
+                };
                 let items = data.elements[i].clone();
                 let t = data.tables[table.index()];
                 let td = &mut inner.tables[t.index as usize];

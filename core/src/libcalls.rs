@@ -93,13 +93,13 @@ unsafe extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u64) -> i64
         .map_or(-1, |old| old as i64)
 }
 
-unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: usize, delta: u32) -> i32 {
+unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: usize, delta: u64) -> i64 {
     // SAFETY: called by compiled code with its own VMContext.
     let (store, i) = unsafe { context(vmctx) };
     let t = instance(store, i).tables[table as usize];
     store
-        .grow_table(t.index as usize, delta as u64, init)
-        .map_or(-1, |old| old as i32)
+        .grow_table(t.index as usize, delta, init)
+        .map_or(-1, |old| old as i64)
 }
 
 unsafe extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u64, val: u32, len: u64) {
@@ -197,9 +197,9 @@ unsafe extern "C" fn table_copy(
     vmctx: *mut u8,
     dst_table: u32,
     src_table: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) {
     // SAFETY: called by compiled code with its own VMContext.
     let (store, i) = unsafe { context(vmctx) };
@@ -210,11 +210,11 @@ unsafe extern "C" fn table_copy(
     );
     let result = (|| {
         let s = store.tables[st.index as usize]
-            .range(src as u64, len as u64)
+            .range(src, len)
             .map_err(trap_of)?;
         let items: alloc::vec::Vec<usize> = store.tables[st.index as usize].elements()[s].to_vec();
         let td = &mut store.tables[dt.index as usize];
-        let d = td.range(dst as u64, len as u64).map_err(trap_of)?;
+        let d = td.range(dst, len).map_err(trap_of)?;
         td.elements_mut()[d].copy_from_slice(&items);
         Ok(())
     })();
@@ -226,7 +226,7 @@ unsafe extern "C" fn table_init(
     vmctx: *mut u8,
     table: u32,
     elem: u32,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) {
@@ -242,7 +242,7 @@ unsafe extern "C" fn table_init(
     let result = (|| {
         let items: alloc::vec::Vec<usize> = items.ok_or(TrapCode::TableOutOfBounds)?;
         let td = &mut store.tables[t.index as usize];
-        let d = td.range(dst as u64, len as u64).map_err(trap_of)?;
+        let d = td.range(dst, len as u64).map_err(trap_of)?;
         td.elements_mut()[d].copy_from_slice(&items);
         Ok(())
     })();
@@ -256,13 +256,13 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
     store.instances[i].elements[elem as usize] = alloc::boxed::Box::new([]);
 }
 
-unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, val: usize, len: u32) {
+unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, val: usize, len: u64) {
     // SAFETY: called by compiled code with its own VMContext.
     let (store, i) = unsafe { context(vmctx) };
     let t = instance(store, i).tables[table as usize];
     let td = &mut store.tables[t.index as usize];
     let result = td
-        .range(dst as u64, len as u64)
+        .range(dst, len)
         .map(|r| td.elements_mut()[r].fill(val))
         .map_err(trap_of);
     // SAFETY: nothing is held across the raise.

@@ -200,7 +200,7 @@ impl<'a> Translator<'_, 'a> {
                             EntityIndex::Func(FuncIndex(info.functions.len() as u32 - 1))
                         }
                         wasmparser::TypeRef::Table(t) => {
-                            info.tables.push(table_type(t, 0)?);
+                            info.tables.push(table_type(t));
                             info.num_imported_tables += 1;
                             EntityIndex::Table(TableIndex(info.tables.len() as u32 - 1))
                         }
@@ -245,7 +245,7 @@ impl<'a> Translator<'_, 'a> {
                             ));
                         }
                     }
-                    info.tables.push(table_type(table.ty, 0)?);
+                    info.tables.push(table_type(table.ty));
                 }
             }
             Payload::MemorySection(reader) => {
@@ -486,21 +486,16 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
     }
 }
 
-/// A table's type; 64-bit tables (table64, part of memory64) are refused: not implemented.
-fn table_type(t: wasmparser::TableType, offset: usize) -> Result<TableType> {
-    if t.table64 {
-        return Err(unsupported(
-            "64-bit tables (table64, part of memory64) are not implemented",
-            offset,
-        ));
-    }
-    Ok(TableType {
+/// A table's type.
+fn table_type(t: wasmparser::TableType) -> TableType {
+    TableType {
         element: RefType::from(t.element_type),
         limits: Limits {
             min: t.initial,
             max: t.maximum,
         },
-    })
+        table64: t.table64,
+    }
 }
 
 fn memory_type(m: wasmparser::MemoryType) -> MemoryType {

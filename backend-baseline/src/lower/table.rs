@@ -1,5 +1,6 @@
 //! Tables and references: `table.get`/`set`/`size` inline, the other table operators through
-//! libcalls, and `ref.null`, `ref.is_null`, `ref.func`.
+//! libcalls, and `ref.null`, `ref.is_null`, `ref.func`. A 64-bit table (table64) takes `i64`
+//! indices and sizes; the libcalls take every index and length as `u64`.
 
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 use lazuli_backend_api::libcall::Libcall;
@@ -46,10 +47,12 @@ impl FuncLowering<'_> {
                     ; mov Rq(r), QWORD [Rq(VMCTX) + at]
                     ; mov Rq(r), QWORD [Rq(r) + 8]
                 );
-                self.push_reg(ValType::I32, r);
+                self.push_reg(self.table_index_type(table), r);
             }
             O::TableGrow { table } => {
-                self.libcall(Libcall::TableGrow, &[table as i64], 2, Some(ValType::I32))
+                // The libcall returns an i64; a 32-bit table's -1 is its low half.
+                let ty = self.table_index_type(table);
+                self.libcall(Libcall::TableGrow, &[table as i64], 2, Some(ty))
             }
             O::TableFill { table } => self.libcall(Libcall::TableFill, &[table as i64], 3, None),
             O::TableCopy {
@@ -106,14 +109,21 @@ impl FuncLowering<'_> {
         ValType::from(self.module.tables[table as usize].element)
     }
 
-    /// Bounds-check the element index in `index` (zero-extended in place) against table
-    /// `table`; leaves the element array's base in r11.
+    /// `i32`, or `i64` for a 64-bit table.
+    fn table_index_type(&self, table: u32) -> ValType {
+        self.module.tables[table as usize].index_type()
+    }
+
+    /// Bounds-check the element index in `index` (zero-extended in place for a 32-bit table)
+    /// against table `table`; leaves the element array's base in r11.
     pub(crate) fn table_element(&mut self, table: u32, index: u8) {
         let at = self.offsets.table(table) as i32;
         let oob = self.trap_label(TrapCode::TableOutOfBounds);
+        if !self.module.tables[table as usize].table64 {
+            dynasm!(self.asm ; .arch x64 ; mov Rd(index), Rd(index));
+        }
         dynasm!(self.asm
             ; .arch x64
-            ; mov Rd(index), Rd(index)
             ; mov Rq(SCRATCH2), QWORD [Rq(VMCTX) + at]
             ; cmp Rq(index), QWORD [Rq(SCRATCH2) + 8]
             ; jae =>oob

@@ -169,7 +169,7 @@ impl<'ctx> Lowering<'ctx, '_> {
         let len = self
             .load_field(self.types.i64, def, 8, "table_len")?
             .into_int_value();
-        let index = self.builder.build_int_z_extend(index, self.types.i64, "")?;
+        let index = self.widen(index)?;
         let out = self
             .builder
             .build_int_compare(IntPredicate::UGE, index, len, "")?;

@@ -139,9 +139,9 @@ impl<'ctx> Lowering<'ctx, '_> {
             .is_some_and(|m| m.memory64)
     }
 
-    /// An address, length or page count as the `u64` the memory libcalls take (an `i32` of a
-    /// 32-bit memory is zero-extended).
-    fn widen(&self, v: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
+    /// An address, index, length or page count as the `u64` the memory and table libcalls take
+    /// (an `i32` is zero-extended).
+    pub(crate) fn widen(&self, v: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
         if v.get_type() == self.types.i64 {
             Ok(v)
         } else {
