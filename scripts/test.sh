@@ -24,7 +24,7 @@ bash c-api/tests/run.sh
 echo "== the main job (README) =="
 bash scripts/demo.sh
 
-suites=(--suite wasm-v1 --suite wasm-v2 --suite proposals/simd --suite proposals/multi-memory --suite proposals/extended-const --suite proposals/relaxed-simd --suite proposals/memory64 --suite proposals/tail-call)
+suites=(--suite wasm-v1 --suite wasm-v2 --suite proposals/simd --suite proposals/multi-memory --suite proposals/extended-const --suite proposals/relaxed-simd --suite proposals/memory64 --suite proposals/tail-call --suite proposals/function-references)
 echo "== spec suite, eager (optimized objects, one per partition, on every core) =="
 ./target/release/lazuli wast "${suites[@]}" --eager | tail -n 1
 echo "== spec suite, eager through serialize -> deserialize =="

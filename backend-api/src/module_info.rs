@@ -28,6 +28,9 @@ pub struct ModuleInfo {
     pub tables: Vec<TableType>,
     /// How many leading entries of `tables` are imports.
     pub num_imported_tables: u32,
+    /// The initial element of each defined table, in order: `ref.null` unless the table's
+    /// type is non-nullable or its definition gives an expression (function references).
+    pub table_inits: Vec<ConstExpr>,
     /// Every memory, imports first.
     pub memories: Vec<MemoryType>,
     /// How many leading entries of `memories` are imports.
@@ -38,6 +41,11 @@ pub struct ModuleInfo {
     pub num_imported_globals: u32,
     /// Initializers of the defined globals, in order.
     pub global_inits: Vec<ConstExpr>,
+    /// The exact reference type of each global holding a reference (imports first; `None`
+    /// for numbers and vectors), as linking checks it.
+    pub global_refs: Vec<Option<ExactRefType>>,
+    /// The exact element type of each table (imports first), as linking checks it.
+    pub table_refs: Vec<ExactRefType>,
     /// The import section, in order.
     pub imports: Vec<Import>,
     /// The export section, in order.

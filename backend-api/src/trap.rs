@@ -33,11 +33,13 @@ pub enum TrapCode {
     NullReference = 11,
     /// The store's epoch deadline passed: the host interrupted the computation.
     Interrupted = 12,
+    /// `call_ref` or `return_call_ref` of a null reference.
+    NullFunctionReference = 13,
 }
 
 impl TrapCode {
     /// Every trap code, in numeric order.
-    pub const ALL: [TrapCode; 13] = [
+    pub const ALL: [TrapCode; 14] = [
         TrapCode::Unreachable,
         TrapCode::MemoryOutOfBounds,
         TrapCode::TableOutOfBounds,
@@ -51,6 +53,7 @@ impl TrapCode {
         TrapCode::CompileError,
         TrapCode::NullReference,
         TrapCode::Interrupted,
+        TrapCode::NullFunctionReference,
     ];
 
     /// The trap code with this number, if any.
@@ -74,6 +77,7 @@ impl TrapCode {
             TrapCode::CompileError => "lazy compilation failed",
             TrapCode::NullReference => "null reference",
             TrapCode::Interrupted => "interrupt",
+            TrapCode::NullFunctionReference => "null function reference",
         }
     }
 }

@@ -216,14 +216,117 @@ impl fmt::Display for ExternType {
     }
 }
 
-/// With GC and typed function references disabled (Lazuli enables neither), a validated module
-/// has only `funcref` and `externref`.
+/// What a reference refers to, as a module declares it (function references).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HeapType {
+    /// Any function (`func`).
+    Func,
+    /// Any external value (`extern`).
+    Extern,
+    /// No function: only null refers to it (`nofunc`).
+    NoFunc,
+    /// No external value (`noextern`).
+    NoExtern,
+    /// A function of one type: a module's type index in [`crate::ModuleInfo`]; in the
+    /// runtime, the engine-wide signature id of that type.
+    Type(u32),
+}
+
+/// A reference type exactly as declared: whether it may be null and what it refers to.
+/// Compiled code only needs the [`RefType`] it is represented as; linking checks this.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ExactRefType {
+    /// Whether null is a value of the type.
+    pub nullable: bool,
+    /// What a non-null value refers to.
+    pub heap: HeapType,
+}
+
+impl ExactRefType {
+    /// `funcref` or `externref`: the type of references made without a declaration (by the
+    /// host, or by a module without function references).
+    pub fn nullable(r: RefType) -> ExactRefType {
+        let heap = match r {
+            RefType::FuncRef => HeapType::Func,
+            RefType::ExternRef => HeapType::Extern,
+        };
+        ExactRefType {
+            nullable: true,
+            heap,
+        }
+    }
+
+    /// Whether every value of `self` is a value of `other` (subtyping, without GC: a function
+    /// type is below `func`, `nofunc` below every function type, `noextern` below `extern`).
+    pub fn is_subtype_of(self, other: ExactRefType) -> bool {
+        use HeapType::*;
+        let heap = self.heap == other.heap
+            || matches!(
+                (self.heap, other.heap),
+                (Type(_), Func) | (NoFunc, Func | Type(_)) | (NoExtern, Extern)
+            );
+        heap && (other.nullable || !self.nullable)
+    }
+
+    /// The same type with its function type index mapped by `f` (a module's index to the
+    /// engine's id).
+    pub fn map_type(self, f: impl Fn(u32) -> u32) -> ExactRefType {
+        match self.heap {
+            HeapType::Type(t) => ExactRefType {
+                heap: HeapType::Type(f(t)),
+                ..self
+            },
+            _ => self,
+        }
+    }
+}
+
+impl fmt::Display for ExactRefType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let null = if self.nullable { "null " } else { "" };
+        match self.heap {
+            HeapType::Func => write!(f, "(ref {null}func)"),
+            HeapType::Extern => write!(f, "(ref {null}extern)"),
+            HeapType::NoFunc => write!(f, "(ref {null}nofunc)"),
+            HeapType::NoExtern => write!(f, "(ref {null}noextern)"),
+            HeapType::Type(t) => write!(f, "(ref {null}type {t})"),
+        }
+    }
+}
+
+#[cfg(feature = "wasmparser")]
+impl From<wasmparser::RefType> for ExactRefType {
+    fn from(r: wasmparser::RefType) -> ExactRefType {
+        use wasmparser::AbstractHeapType as A;
+        let heap = match r.heap_type() {
+            wasmparser::HeapType::Abstract { ty: A::Extern, .. } => HeapType::Extern,
+            wasmparser::HeapType::Abstract {
+                ty: A::NoExtern, ..
+            } => HeapType::NoExtern,
+            wasmparser::HeapType::Abstract { ty: A::NoFunc, .. } => HeapType::NoFunc,
+            wasmparser::HeapType::Concrete(i) | wasmparser::HeapType::Exact(i) => {
+                HeapType::Type(i.as_module_index().unwrap_or(u32::MAX))
+            }
+            wasmparser::HeapType::Abstract { .. } => HeapType::Func,
+        };
+        ExactRefType {
+            nullable: r.is_nullable(),
+            heap,
+        }
+    }
+}
+
+/// A reference's representation. Without GC (which Lazuli does not implement), a validated
+/// module's references are to functions (`func`, `nofunc`, or a function type `$t`, nullable or
+/// not) or external values (`extern`, `noextern`); which one and whether it may be null is
+/// the validator's business, so compiled code and the runtime only need the two kinds.
 #[cfg(feature = "wasmparser")]
 impl From<wasmparser::HeapType> for RefType {
     fn from(h: wasmparser::HeapType) -> RefType {
+        use wasmparser::AbstractHeapType as A;
         match h {
             wasmparser::HeapType::Abstract {
-                ty: wasmparser::AbstractHeapType::Extern,
+                ty: A::Extern | A::NoExtern,
                 ..
             } => RefType::ExternRef,
             _ => RefType::FuncRef,

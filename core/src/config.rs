@@ -34,6 +34,10 @@ pub struct Features {
     /// `return_call` and `return_call_indirect` (tail calls, WebAssembly 3.0): a tail call
     /// replaces its caller's frame, so unbounded tail recursion runs in constant stack.
     pub tail_call: bool,
+    /// Typed function references (WebAssembly 3.0): `(ref null? $t)` types, `call_ref`,
+    /// `return_call_ref`, `ref.as_non_null`, `br_on_null`, `br_on_non_null`, non-nullable
+    /// locals and tables with initializer expressions.
+    pub function_references: bool,
 }
 
 /// Each feature's name (as `lazuli -W NAME=y|n` and error messages give it), reader and setter.
@@ -54,6 +58,7 @@ impl Features {
         relaxed_simd: false,
         memory64: false,
         tail_call: false,
+        function_references: false,
     };
 
     /// WebAssembly 2.0 (2022): 1.0 plus multi-value, sign extension, saturating conversions,
@@ -71,20 +76,23 @@ impl Features {
         relaxed_simd: false,
         memory64: false,
         tail_call: false,
+        function_references: false,
     };
 
     /// The default: WebAssembly 2.0 plus the features of 3.0 Lazuli implements (multi-memory,
-    /// extended constant expressions, relaxed SIMD, 64-bit memories and tables, tail calls).
+    /// extended constant expressions, relaxed SIMD, 64-bit memories and tables, tail calls, typed
+    /// function references).
     pub const DEFAULT: Features = Features {
         multi_memory: true,
         extended_const: true,
         relaxed_simd: true,
         memory64: true,
         tail_call: true,
+        function_references: true,
         ..Features::WASM2
     };
 
-    const ENTRIES: [FeatureEntry; 12] = [
+    const ENTRIES: [FeatureEntry; 13] = [
         (
             "mutable-global",
             |f| f.mutable_global,
@@ -125,6 +133,11 @@ impl Features {
         ),
         ("memory64", |f| f.memory64, |f, on| f.memory64 = on),
         ("tail-call", |f| f.tail_call, |f, on| f.tail_call = on),
+        (
+            "function-references",
+            |f| f.function_references,
+            |f, on| f.function_references = on,
+        ),
     ];
 
     /// Every feature by name, with whether it is on.
@@ -160,13 +173,14 @@ impl Features {
         f.set(W::RELAXED_SIMD, self.relaxed_simd);
         f.set(W::MEMORY64, self.memory64);
         f.set(W::TAIL_CALL, self.tail_call);
+        f.set(W::FUNCTION_REFERENCES, self.function_references);
         f
     }
 }
 
 impl Default for Features {
     /// [`Features::DEFAULT`]: WebAssembly 2.0 plus multi-memory, extended constants, relaxed
-    /// SIMD, 64-bit memories and tail calls.
+    /// SIMD, 64-bit memories and tables, tail calls and typed function references.
     fn default() -> Self {
         Features::DEFAULT
     }

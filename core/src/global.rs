@@ -19,6 +19,9 @@ pub struct Global {
 pub(crate) struct GlobalData {
     pub ty: GlobalType,
     pub value: ValRaw,
+    /// The exact reference type a module declared it with (signature ids engine-wide);
+    /// `None` for other globals and for the host's, whose references may be null.
+    pub reference: Option<crate::backend::ExactRefType>,
 }
 
 impl Global {
@@ -32,10 +35,11 @@ impl Global {
             )));
         }
         let raw = to_raw(&store.inner, &value);
-        store
-            .inner
-            .globals
-            .push(Box::new(GlobalData { ty, value: raw }));
+        store.inner.globals.push(Box::new(GlobalData {
+            ty,
+            value: raw,
+            reference: None,
+        }));
         Ok(Global {
             store: store.inner.id,
             index: store.inner.globals.len() as u32 - 1,
@@ -46,6 +50,20 @@ impl Global {
     pub fn ty(&self, store: &Store) -> Result<GlobalType, Error> {
         store.inner.check(self.store, "global")?;
         Ok(store.inner.globals[self.index as usize].ty)
+    }
+
+    /// The exact reference type of a global holding a reference (`None` otherwise): as its
+    /// module declared it, or nullable for a host-made global.
+    pub(crate) fn exact_ref(&self, store: &Store) -> Option<crate::backend::ExactRefType> {
+        let g = store.inner.globals.get(self.index as usize)?;
+        g.reference.or_else(|| {
+            let r = match g.ty.content {
+                crate::backend::ValType::FuncRef => crate::backend::RefType::FuncRef,
+                crate::backend::ValType::ExternRef => crate::backend::RefType::ExternRef,
+                _ => return None,
+            };
+            Some(crate::backend::ExactRefType::nullable(r))
+        })
     }
 
     /// The global's value (the spec's `global_read`).

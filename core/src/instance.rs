@@ -256,17 +256,39 @@ fn resolve_imports(
     module: &Module,
     imports: &Imports,
 ) -> Result<Vec<Extern>, Error> {
-    let mut resolved = Vec::with_capacity(module.info().imports.len());
-    for (module_name, name, expected) in module.imports() {
+    let info = module.info();
+    let mut resolved = Vec::with_capacity(info.imports.len());
+    for (import, (module_name, name, expected)) in info.imports.iter().zip(module.imports()) {
         let item = imports
             .get(module_name, name)
             .ok_or_else(|| Error::Link(format!("unknown import `{module_name}`.`{name}`")))?;
         let actual = item.ty(store)?;
+        // The exact reference types of globals and tables (function references).
+        let canonical = |r: ExactRefType| r.map_type(|t| canonical_type(module.type_ids(), t));
+        let (expected_ref, actual_ref) = match (import.index, &item) {
+            (EntityIndex::Global(g), Extern::Global(global)) => (
+                info.global_refs[g.index()].map(canonical),
+                global.exact_ref(store),
+            ),
+            (EntityIndex::Table(t), Extern::Table(table)) => (
+                Some(canonical(info.table_refs[t.index()])),
+                table.exact_ref(store),
+            ),
+            _ => (None, None),
+        };
+        let refs_match = |subtype_ok: bool| match (actual_ref, expected_ref) {
+            (Some(a), Some(e)) if subtype_ok => a.is_subtype_of(e),
+            (a, e) => a == e,
+        };
         let ok = match (&expected, &actual) {
             (ExternType::Func(e), ExternType::Func(a)) => e == a,
-            (ExternType::Global(e), ExternType::Global(a)) => e == a,
+            // An immutable global may hold a subtype; a mutable one's type must be the same.
+            (ExternType::Global(e), ExternType::Global(a)) => e == a && refs_match(!e.mutable),
             (ExternType::Table(e), ExternType::Table(a)) => {
-                e.element == a.element && e.table64 == a.table64 && a.limits.matches(&e.limits)
+                e.element == a.element
+                    && e.table64 == a.table64
+                    && a.limits.matches(&e.limits)
+                    && refs_match(false)
             }
             (ExternType::Memory(e), ExternType::Memory(a)) => {
                 e.memory64 == a.memory64 && a.limits.matches(&e.limits)
@@ -274,6 +296,12 @@ fn resolve_imports(
             _ => false,
         };
         if !ok {
+            let (expected, actual) = match (expected_ref, actual_ref) {
+                (Some(e), Some(a)) if e != a => {
+                    (format!("{expected} of {e}"), format!("{actual} of {a}"))
+                }
+                _ => (format!("{expected}"), format!("{actual}")),
+            };
             return Err(Error::Link(format!(
                 "incompatible import type for `{module_name}`.`{name}`: expected {expected}, got {actual}"
             )));
@@ -281,6 +309,11 @@ fn resolve_imports(
         resolved.push(item);
     }
     Ok(resolved)
+}
+
+/// The engine-wide signature id of a module's type index (an index the validator checked).
+fn canonical_type(type_ids: &[u32], index: u32) -> u32 {
+    type_ids.get(index as usize).copied().unwrap_or(u32::MAX)
 }
 
 /// Allocate the instance's functions, tables, memories and globals and build its VMContext.
@@ -394,9 +427,18 @@ fn allocate(store: &mut Store, module: &Module, resolved: &[Extern]) -> Result<I
         );
     }
 
-    // Defined tables, memories, globals.
-    for ty in &info.tables[info.num_imported_tables as usize..] {
-        let table = inner.new_table(*ty, 0)?;
+    // Defined tables, memories, globals; their exact reference types with engine-wide ids.
+    let type_ids = module.type_ids();
+    let exact = |r: ExactRefType| r.map_type(|t| canonical_type(type_ids, t));
+    let defined_tables = info.num_imported_tables as usize..info.tables.len();
+    for ((ty, init), reference) in info.tables[defined_tables.clone()]
+        .iter()
+        .zip(&info.table_inits)
+        .zip(&info.table_refs[defined_tables])
+    {
+        let init = eval_const(inner, &data, init).get_reference();
+        let mut table = inner.new_table(*ty, init)?;
+        table.reference = Some(exact(*reference));
         inner.tables.push(table);
         data.tables.push(Table {
             store: inner.id,
@@ -411,12 +453,18 @@ fn allocate(store: &mut Store, module: &Module, resolved: &[Extern]) -> Result<I
             index: inner.memories.len() as u32 - 1,
         });
     }
-    for (ty, init) in info.globals[info.num_imported_globals as usize..]
+    let defined_globals = info.num_imported_globals as usize..info.globals.len();
+    for ((ty, init), reference) in info.globals[defined_globals.clone()]
         .iter()
         .zip(&info.global_inits)
+        .zip(&info.global_refs[defined_globals])
     {
         let value = eval_const(inner, &data, init);
-        inner.globals.push(Box::new(GlobalData { ty: *ty, value }));
+        inner.globals.push(Box::new(GlobalData {
+            ty: *ty,
+            value,
+            reference: reference.map(exact),
+        }));
         data.globals.push(Global {
             store: inner.id,
             index: inner.globals.len() as u32 - 1,

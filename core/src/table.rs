@@ -45,6 +45,9 @@ enum Storage {
 /// Elements are raw references: a `*const VMFuncRef` or an externref number; 0 is null.
 pub(crate) struct TableData {
     pub ty: TableType,
+    /// The exact element type a module declared it with (signature ids engine-wide); `None`
+    /// for the host's tables, whose elements may be null.
+    pub reference: Option<lazuli_backend_api::ExactRefType>,
     pub def: VMTableDefinition,
     storage: Storage,
     /// Most elements the table may hold: its maximum within the runtime's limits.
@@ -83,6 +86,7 @@ impl TableData {
         };
         let mut data = Box::new(TableData {
             ty,
+            reference: None,
             def: VMTableDefinition { base, length: 0 },
             storage,
             capacity,
@@ -223,6 +227,15 @@ impl Table {
         let mut ty = d.ty;
         ty.limits.min = d.elements().len() as u64;
         Ok(ty)
+    }
+
+    /// The exact element type: as its module declared it, or nullable for a host-made table.
+    pub(crate) fn exact_ref(&self, store: &Store) -> Option<lazuli_backend_api::ExactRefType> {
+        let t = store.inner.tables.get(self.index as usize)?;
+        Some(
+            t.reference
+                .unwrap_or(lazuli_backend_api::ExactRefType::nullable(t.ty.element)),
+        )
     }
 
     /// Current number of elements (the spec's `table_size`).

@@ -200,6 +200,7 @@ impl<'a> Translator<'_, 'a> {
                             EntityIndex::Func(FuncIndex(info.functions.len() as u32 - 1))
                         }
                         wasmparser::TypeRef::Table(t) => {
+                            info.table_refs.push(ExactRefType::from(t.element_type));
                             info.tables.push(table_type(t));
                             info.num_imported_tables += 1;
                             EntityIndex::Table(TableIndex(info.tables.len() as u32 - 1))
@@ -210,6 +211,7 @@ impl<'a> Translator<'_, 'a> {
                             EntityIndex::Memory(MemoryIndex(info.memories.len() as u32 - 1))
                         }
                         wasmparser::TypeRef::Global(g) => {
+                            info.global_refs.push(exact_ref(g.content_type));
                             info.globals.push(global_type(g));
                             info.num_imported_globals += 1;
                             EntityIndex::Global(GlobalIndex(info.globals.len() as u32 - 1))
@@ -233,19 +235,17 @@ impl<'a> Translator<'_, 'a> {
             Payload::TableSection(reader) => {
                 for table in reader {
                     let table = table?;
-                    // Reference types allow an initializer expression; funcref/externref
-                    // tables start null unless it says otherwise.
-                    if let wasmparser::TableInit::Expr(e) = table.init {
-                        let offset = e.get_binary_reader().original_position() as usize;
-                        let init = const_expr(&e)?;
-                        if !matches!(init, ConstExpr::RefNull(_)) {
-                            return Err(unsupported(
-                                "table initializer expressions are not supported",
-                                offset,
-                            ));
-                        }
-                    }
-                    info.tables.push(table_type(table.ty));
+                    let ty = table_type(table.ty);
+                    // Every element starts as the initializer expression's value (function
+                    // references), or null.
+                    let init = match table.init {
+                        wasmparser::TableInit::Expr(e) => const_expr(&e)?,
+                        wasmparser::TableInit::RefNull => ConstExpr::RefNull(ty.element),
+                    };
+                    info.table_inits.push(init);
+                    info.table_refs
+                        .push(ExactRefType::from(table.ty.element_type));
+                    info.tables.push(ty);
                 }
             }
             Payload::MemorySection(reader) => {
@@ -261,6 +261,7 @@ impl<'a> Translator<'_, 'a> {
             Payload::GlobalSection(reader) => {
                 for global in reader {
                     let global = global?;
+                    info.global_refs.push(exact_ref(global.ty.content_type));
                     info.globals.push(global_type(global.ty));
                     info.global_inits.push(const_expr(&global.init_expr)?);
                 }
@@ -506,6 +507,14 @@ fn memory_type(m: wasmparser::MemoryType) -> MemoryType {
         },
         shared: m.shared,
         memory64: m.memory64,
+    }
+}
+
+/// The exact type of a reference-typed value, `None` for the others.
+fn exact_ref(t: wasmparser::ValType) -> Option<ExactRefType> {
+    match t {
+        wasmparser::ValType::Ref(r) => Some(ExactRefType::from(r)),
+        _ => None,
     }
 }
 

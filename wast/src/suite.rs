@@ -95,6 +95,12 @@ pub fn features(folder: &str) -> Features {
             tail_call: true,
             ..Features::WASM2
         },
+        // Function references builds on tail calls (`return_call_ref`).
+        "proposals/function-references" => Features {
+            function_references: true,
+            tail_call: true,
+            ..Features::WASM2
+        },
         // 3.0 and later: every feature Lazuli implements (what it does not implement is
         // refused by name).
         "wasm-v3" | "wasm-latest" => Features::DEFAULT,

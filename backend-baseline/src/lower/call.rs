@@ -1,6 +1,6 @@
 //! Calls: direct calls through the GOT (defined functions) or the import table, `call_indirect`
-//! with its null and signature checks, their tail-call forms (`return_call`,
-//! `return_call_indirect`), and libcalls into the runtime. Operands in registers are spilled
+//! with its null and signature checks, `call_ref` with its null check, their tail-call forms
+//! (`return_call`, `return_call_indirect`, `return_call_ref`), and libcalls into the runtime. Operands in registers are spilled
 //! first (every allocatable register is caller-saved).
 
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
@@ -51,6 +51,16 @@ impl FuncLowering<'_> {
                 self.load_func_ref(type_index, table_index);
                 self.tail_call(&ty, Callee::FuncRef);
             }
+            Operator::CallRef { type_index } => {
+                let ty = self.module.types[type_index as usize].clone();
+                self.pop_non_null_func_ref();
+                self.call(&ty, Callee::FuncRef)?;
+            }
+            Operator::ReturnCallRef { type_index } => {
+                let ty = self.module.types[type_index as usize].clone();
+                self.pop_non_null_func_ref();
+                self.tail_call(&ty, Callee::FuncRef);
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -65,6 +75,20 @@ impl FuncLowering<'_> {
             None => Callee::Imported(function_index),
         };
         (ty, callee)
+    }
+
+    /// Pop a function reference and leave it in r10, trapping if it is null. Its type is the
+    /// one the validator saw, so no signature check is needed.
+    fn pop_non_null_func_ref(&mut self) {
+        let (_, reference) = self.pop_to_reg();
+        let null = self.trap_label(TrapCode::NullFunctionReference);
+        dynasm!(self.asm
+            ; .arch x64
+            ; mov Rq(SCRATCH2), Rq(reference)
+            ; test Rq(SCRATCH2), Rq(SCRATCH2)
+            ; jz =>null
+        );
+        self.regs.release(RegClass::Gpr, reference);
     }
 
     /// Pop a table index and leave the checked `VMFuncRef` pointer in r10.

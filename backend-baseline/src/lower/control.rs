@@ -253,6 +253,30 @@ impl FuncLowering<'_> {
                 self.branch(0);
                 self.set_unreachable();
             }
+            Operator::BrOnNull { relative_depth } => {
+                // Null: branch without the reference; else continue with it.
+                let target = self.target(relative_depth);
+                let (ty, r) = self.pop_to_reg();
+                self.push_reg(ty, r);
+                let skip = self.asm.new_dynamic_label();
+                dynasm!(self.asm ; .arch x64 ; test Rq(r), Rq(r) ; jnz =>skip);
+                let reference = self.stack.pop().expect("just pushed");
+                self.branch(target);
+                self.stack.push(reference);
+                dynasm!(self.asm ; .arch x64 ; =>skip);
+            }
+            Operator::BrOnNonNull { relative_depth } => {
+                // Not null: branch with the reference; else continue without it.
+                let target = self.target(relative_depth);
+                let (ty, r) = self.pop_to_reg();
+                self.push_reg(ty, r);
+                let skip = self.asm.new_dynamic_label();
+                dynasm!(self.asm ; .arch x64 ; test Rq(r), Rq(r) ; jz =>skip);
+                self.branch(target);
+                dynasm!(self.asm ; .arch x64 ; =>skip);
+                let reference = self.pop();
+                self.release(reference);
+            }
             _ => return Ok(false),
         }
         Ok(true)

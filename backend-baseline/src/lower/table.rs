@@ -1,5 +1,5 @@
 //! Tables and references: `table.get`/`set`/`size` inline, the other table operators through
-//! libcalls, and `ref.null`, `ref.is_null`, `ref.func`. A 64-bit table (table64) takes `i64`
+//! libcalls, and `ref.null`, `ref.is_null`, `ref.as_non_null`, `ref.func`. A 64-bit table (table64) takes `i64`
 //! indices and sizes; the libcalls take every index and length as `u64`.
 
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
@@ -79,6 +79,16 @@ impl FuncLowering<'_> {
                     RefType::ExternRef => ValType::ExternRef,
                 };
                 self.push(ty, Location::Const(0));
+            }
+            O::RefAsNonNull => {
+                let (ty, r) = self.pop_to_reg();
+                let null = self.trap_label(TrapCode::NullReference);
+                dynasm!(self.asm
+                    ; .arch x64
+                    ; test Rq(r), Rq(r)
+                    ; jz =>null
+                );
+                self.push_reg(ty, r);
             }
             O::RefIsNull => {
                 let (_, r) = self.pop_to_reg();

@@ -1,7 +1,8 @@
 //! Calls: `call` to imported functions (through their `VMFuncImport`) and to defined ones
 //! (through the module's GOT, whose entry is a lazy-compilation stub until resolved),
-//! `call_indirect` through a table with null and signature checks, and their tail-call forms
-//! (`return_call`, `return_call_indirect`) as `tail` calls, which `tailcc` guarantees.
+//! `call_indirect` through a table with null and signature checks, `call_ref` with a null
+//! check, and their tail-call forms (`return_call`, `return_call_indirect`, `return_call_ref`)
+//! as `tail` calls, which `tailcc` guarantees.
 
 use inkwell::values::{BasicMetadataValueEnum, BasicValueEnum, PointerValue};
 use inkwell::IntPredicate;
@@ -32,6 +33,12 @@ impl<'ctx> Lowering<'ctx, '_> {
                     .call_indirect(type_index, table_index, true)
                     .map(|()| true)
             }
+            Operator::CallRef { type_index } => {
+                return self.call_ref(type_index, false).map(|()| true)
+            }
+            Operator::ReturnCallRef { type_index } => {
+                return self.call_ref(type_index, true).map(|()| true)
+            }
             _ => return Ok(false),
         };
         let f = FuncIndex(function_index);
@@ -51,6 +58,19 @@ impl<'ctx> Lowering<'ctx, '_> {
         };
         self.call_code(&ty, code, callee_vmctx, tail)?;
         Ok(true)
+    }
+
+    /// `call_ref` (or its tail form) of type `type_index`: a null check, then the call through
+    /// the `VMFuncRef` (its type is the one the validator saw).
+    fn call_ref(&mut self, type_index: u32, tail: bool) -> Result<()> {
+        let ty = self.info.types[type_index as usize].clone();
+        let funcref = self.pop().into_pointer_value();
+        let is_null = self.builder.build_is_null(funcref, "")?;
+        self.trap_if(is_null, TrapCode::NullFunctionReference)?;
+        let slot = self.load_ptr_field(funcref, 0, "code_slot")?;
+        let code = self.load_ptr_field(slot, 0, "code")?;
+        let callee_vmctx = self.load_ptr_field(funcref, 16, "callee_vmctx")?;
+        self.call_code(&ty, code, callee_vmctx, tail)
     }
 
     /// `call_indirect` (or its tail form) of type `type_index` through table `table_index`.

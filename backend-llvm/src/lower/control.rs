@@ -162,6 +162,42 @@ impl<'ctx> Lowering<'ctx, '_> {
                     .build_switch(index, self.target(default), &cases)?;
                 self.reachable = false;
             }
+            Operator::BrOnNull { relative_depth } => {
+                // Null: branch without the reference; else continue with it.
+                let reference = self.pop();
+                let is_null = self
+                    .builder
+                    .build_is_null(reference.into_pointer_value(), "")?;
+                self.branch(relative_depth)?;
+                let cont = self
+                    .ctx
+                    .append_basic_block(self.function, "br_on_null_cont");
+                self.builder.build_conditional_branch(
+                    is_null,
+                    self.target(relative_depth),
+                    cont,
+                )?;
+                self.builder.position_at_end(cont);
+                self.push(reference);
+            }
+            Operator::BrOnNonNull { relative_depth } => {
+                // Not null: branch with the reference; else continue without it.
+                let reference = *self.stack.last().expect("validated: a reference");
+                let is_null = self
+                    .builder
+                    .build_is_null(reference.into_pointer_value(), "")?;
+                self.branch(relative_depth)?;
+                let cont = self
+                    .ctx
+                    .append_basic_block(self.function, "br_on_non_null_cont");
+                self.builder.build_conditional_branch(
+                    is_null,
+                    cont,
+                    self.target(relative_depth),
+                )?;
+                self.builder.position_at_end(cont);
+                self.pop();
+            }
             Operator::Return => {
                 let depth = self.control.len() as u32 - 1;
                 self.branch(depth)?;
