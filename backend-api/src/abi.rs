@@ -92,7 +92,11 @@ pub fn arg_locations(params: &[ValType], results: &[ValType]) -> ArgLocations {
                 stack += 16;
                 ArgLocation::Stack(stack - 16)
             }
-            ValType::I32 | ValType::I64 | ValType::FuncRef | ValType::ExternRef
+            ValType::I32
+            | ValType::I64
+            | ValType::FuncRef
+            | ValType::ExternRef
+            | ValType::ExnRef
                 if next_int < INT_ARG_REGS.len() =>
             {
                 next_int += 1;
@@ -126,7 +130,7 @@ pub fn arg_locations(params: &[ValType], results: &[ValType]) -> ArgLocations {
 pub fn size_of(ty: ValType) -> u32 {
     match ty {
         ValType::I32 | ValType::F32 => 4,
-        ValType::I64 | ValType::F64 | ValType::FuncRef | ValType::ExternRef => 8,
+        ValType::I64 | ValType::F64 | ValType::FuncRef | ValType::ExternRef | ValType::ExnRef => 8,
         ValType::V128 => 16,
     }
 }

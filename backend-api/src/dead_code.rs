@@ -13,7 +13,10 @@ impl DeadCode {
     pub fn skip(&mut self, op: &wasmparser::Operator<'_>) -> bool {
         use wasmparser::Operator;
         match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+            Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::TryTable { .. } => {
                 self.depth += 1;
                 true
             }

@@ -59,6 +59,10 @@ index_type!(
     GlobalIndex
 );
 index_type!(
+    /// Index in the module's tag index space (imports first; exception handling).
+    TagIndex
+);
+index_type!(
     /// Index of an element segment.
     ElemIndex
 );

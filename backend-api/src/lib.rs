@@ -24,6 +24,7 @@ mod module_info;
 pub mod relaxed;
 mod trap;
 mod types;
+pub mod unwind;
 mod val;
 pub mod vmcontext;
 

@@ -37,10 +37,23 @@ pub enum Libcall {
     ElemDrop = 10,
     /// `fn(vmctx, table: u32, dst: u64, val: usize, len: u64)`: `table.fill`.
     TableFill = 11,
+    /// `fn(vmctx, tag: u32, values: *const ValRaw) -> !`: `throw` of the module's tag `tag`
+    /// with its payload in `values` (one `ValRaw` each, in order): makes the exception and
+    /// unwinds to the innermost handler (see [`crate::vmcontext::VMHandler`]).
+    Throw = 12,
+    /// `fn(vmctx, exception: *const VMException) -> !`: `throw_ref`; raises a `NullReference`
+    /// trap for null.
+    ThrowRef = 13,
+    /// `fn(vmctx, handler: *mut VMHandler) -> u64`: enter a `try_table`. Saves the callee-saved
+    /// registers, the stack pointer and the return address in `handler`, links it as the
+    /// store's innermost handler and returns 0; returns again, with 1, when an exception
+    /// unwinds to it (the handler unlinked, the exception in
+    /// [`crate::vmcontext::VMRuntimeLimits::exception`]). Like `setjmp`, it returns twice.
+    TryEnter = 14,
 }
 
 /// Number of entries in the libcall table.
-pub const LIBCALL_COUNT: usize = 12;
+pub const LIBCALL_COUNT: usize = 15;
 
 /// Raise `code` through `vmctx`'s libcall table, as compiled code does: for runtime functions
 /// that compiled code calls (the lazy resolvers), when they have to fail the call.

@@ -46,6 +46,11 @@ pub struct ModuleInfo {
     pub global_refs: Vec<Option<ExactRefType>>,
     /// The exact element type of each table (imports first), as linking checks it.
     pub table_refs: Vec<ExactRefType>,
+    /// The type (a function type without results: the payload) of each exception tag,
+    /// imports first.
+    pub tags: Vec<TypeIndex>,
+    /// How many leading entries of `tags` are imports.
+    pub num_imported_tags: u32,
     /// The import section, in order.
     pub imports: Vec<Import>,
     /// The export section, in order.
@@ -130,6 +135,9 @@ impl ModuleInfo {
             EntityIndex::Table(t) => ExternType::Table(self.tables[t.index()]),
             EntityIndex::Memory(m) => ExternType::Memory(self.memories[m.index()]),
             EntityIndex::Global(g) => ExternType::Global(self.globals[g.index()]),
+            EntityIndex::Tag(t) => {
+                ExternType::Tag(self.types[self.tags[t.index()].index()].clone())
+            }
         }
     }
 }
@@ -145,6 +153,8 @@ pub enum EntityIndex {
     Memory(MemoryIndex),
     /// A global.
     Global(GlobalIndex),
+    /// An exception tag.
+    Tag(TagIndex),
 }
 
 /// One entry of the import section.

@@ -35,11 +35,13 @@ pub enum TrapCode {
     Interrupted = 12,
     /// `call_ref` or `return_call_ref` of a null reference.
     NullFunctionReference = 13,
+    /// An exception no handler caught reached the host call.
+    UncaughtException = 14,
 }
 
 impl TrapCode {
     /// Every trap code, in numeric order.
-    pub const ALL: [TrapCode; 14] = [
+    pub const ALL: [TrapCode; 15] = [
         TrapCode::Unreachable,
         TrapCode::MemoryOutOfBounds,
         TrapCode::TableOutOfBounds,
@@ -54,6 +56,7 @@ impl TrapCode {
         TrapCode::NullReference,
         TrapCode::Interrupted,
         TrapCode::NullFunctionReference,
+        TrapCode::UncaughtException,
     ];
 
     /// The trap code with this number, if any.
@@ -78,6 +81,7 @@ impl TrapCode {
             TrapCode::NullReference => "null reference",
             TrapCode::Interrupted => "interrupt",
             TrapCode::NullFunctionReference => "null function reference",
+            TrapCode::UncaughtException => "uncaught exception",
         }
     }
 }

@@ -22,6 +22,9 @@ pub enum ValType {
     FuncRef,
     /// Nullable reference to a host value.
     ExternRef,
+    /// Nullable reference to an exception (exception handling): the pointer to the exception's
+    /// [`crate::vmcontext::VMException`].
+    ExnRef,
 }
 
 impl fmt::Display for ValType {
@@ -34,6 +37,7 @@ impl fmt::Display for ValType {
             ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
+            ValType::ExnRef => "exnref",
         })
     }
 }
@@ -45,6 +49,8 @@ pub enum RefType {
     FuncRef,
     /// `externref`.
     ExternRef,
+    /// `exnref`.
+    ExnRef,
 }
 
 impl From<RefType> for ValType {
@@ -52,6 +58,7 @@ impl From<RefType> for ValType {
         match r {
             RefType::FuncRef => ValType::FuncRef,
             RefType::ExternRef => ValType::ExternRef,
+            RefType::ExnRef => ValType::ExnRef,
         }
     }
 }
@@ -199,6 +206,8 @@ pub enum ExternType {
     Memory(MemoryType),
     /// A global.
     Global(GlobalType),
+    /// An exception tag whose payload has these parameter types.
+    Tag(FuncType),
 }
 
 impl fmt::Display for ExternType {
@@ -212,6 +221,11 @@ impl fmt::Display for ExternType {
             ExternType::Memory(m) => write!(f, "(memory {})", m.limits),
             ExternType::Global(g) if g.mutable => write!(f, "(global (mut {}))", g.content),
             ExternType::Global(g) => write!(f, "(global {})", g.content),
+            ExternType::Tag(t) => {
+                // `(func (param ..))` -> `(tag (param ..))`.
+                let sig = alloc::string::ToString::to_string(t);
+                write!(f, "(tag{}", sig.strip_prefix("(func").unwrap_or(&sig))
+            }
         }
     }
 }
@@ -227,6 +241,10 @@ pub enum HeapType {
     NoFunc,
     /// No external value (`noextern`).
     NoExtern,
+    /// Any exception (`exn`).
+    Exn,
+    /// No exception (`noexn`).
+    NoExn,
     /// A function of one type: a module's type index in [`crate::ModuleInfo`]; in the
     /// runtime, the engine-wide signature id of that type.
     Type(u32),
@@ -249,6 +267,7 @@ impl ExactRefType {
         let heap = match r {
             RefType::FuncRef => HeapType::Func,
             RefType::ExternRef => HeapType::Extern,
+            RefType::ExnRef => HeapType::Exn,
         };
         ExactRefType {
             nullable: true,
@@ -263,7 +282,7 @@ impl ExactRefType {
         let heap = self.heap == other.heap
             || matches!(
                 (self.heap, other.heap),
-                (Type(_), Func) | (NoFunc, Func | Type(_)) | (NoExtern, Extern)
+                (Type(_), Func) | (NoFunc, Func | Type(_)) | (NoExtern, Extern) | (NoExn, Exn)
             );
         heap && (other.nullable || !self.nullable)
     }
@@ -289,6 +308,8 @@ impl fmt::Display for ExactRefType {
             HeapType::Extern => write!(f, "(ref {null}extern)"),
             HeapType::NoFunc => write!(f, "(ref {null}nofunc)"),
             HeapType::NoExtern => write!(f, "(ref {null}noextern)"),
+            HeapType::Exn => write!(f, "(ref {null}exn)"),
+            HeapType::NoExn => write!(f, "(ref {null}noexn)"),
             HeapType::Type(t) => write!(f, "(ref {null}type {t})"),
         }
     }
@@ -304,6 +325,8 @@ impl From<wasmparser::RefType> for ExactRefType {
                 ty: A::NoExtern, ..
             } => HeapType::NoExtern,
             wasmparser::HeapType::Abstract { ty: A::NoFunc, .. } => HeapType::NoFunc,
+            wasmparser::HeapType::Abstract { ty: A::Exn, .. } => HeapType::Exn,
+            wasmparser::HeapType::Abstract { ty: A::NoExn, .. } => HeapType::NoExn,
             wasmparser::HeapType::Concrete(i) | wasmparser::HeapType::Exact(i) => {
                 HeapType::Type(i.as_module_index().unwrap_or(u32::MAX))
             }
@@ -318,7 +341,7 @@ impl From<wasmparser::RefType> for ExactRefType {
 
 /// A reference's representation. Without GC (which Lazuli does not implement), a validated
 /// module's references are to functions (`func`, `nofunc`, or a function type `$t`, nullable or
-/// not) or external values (`extern`, `noextern`); which one and whether it may be null is
+/// not), external values (`extern`, `noextern`) or exceptions (`exn`, `noexn`); which one and whether it may be null is
 /// the validator's business, so compiled code and the runtime only need the two kinds.
 #[cfg(feature = "wasmparser")]
 impl From<wasmparser::HeapType> for RefType {
@@ -329,6 +352,10 @@ impl From<wasmparser::HeapType> for RefType {
                 ty: A::Extern | A::NoExtern,
                 ..
             } => RefType::ExternRef,
+            wasmparser::HeapType::Abstract {
+                ty: A::Exn | A::NoExn,
+                ..
+            } => RefType::ExnRef,
             _ => RefType::FuncRef,
         }
     }

@@ -15,6 +15,7 @@
 //! 40                          func_refs: *const *const VMFuncRef (one per function index)
 //! 48                          runtime: *mut ()                   (opaque, for libcalls)
 //! 56                          instance_id: u64                   (opaque, for libcalls)
+//! 64                          tags: *const u64                   (store tag index per tag)
 //! imported_funcs              [VMFuncImport; imported funcs]
 //! memories                    [*mut VMMemoryDefinition; memories]
 //! tables                      [*mut VMTableDefinition; tables]
@@ -92,7 +93,50 @@ pub struct VMRuntimeLimits {
     /// When the epoch reaches this value, code compiled with epoch interruption raises an
     /// `Interrupted` trap. `u64::MAX`: never.
     pub epoch_deadline: u64,
+    /// The innermost `try_table` handler of the running wasm code (a [`VMHandler`] in its
+    /// frame), or null. Compiled code unlinks a handler when control leaves its `try_table`;
+    /// the runtime clears the chain on entry from the host and restores it on return.
+    pub handler: *mut VMHandler,
+    /// The exception being delivered to the handler that `TryEnter` just returned 1 for.
+    pub exception: *const VMException,
 }
+
+/// A `try_table`'s handler, in the frame of the function that entered it: what `TryEnter`
+/// saved, so that a throw can resume there (x86-64: the callee-saved registers).
+#[derive(Debug, Default)]
+#[repr(C)]
+pub struct VMHandler {
+    /// The next outer handler (the chain's previous head).
+    pub prev: usize,
+    /// Saved rbx, rbp, r12, r13, r14, r15.
+    pub callee_saved: [usize; 6],
+    /// The stack pointer after `TryEnter` returns.
+    pub sp: usize,
+    /// Where `TryEnter` returns to.
+    pub pc: usize,
+}
+
+/// Bytes a frame reserves for one [`VMHandler`] (16-byte aligned).
+pub const HANDLER_SIZE: u32 = 80;
+
+/// An exception: its tag (the store's tag index) and payload. An `exnref` is a pointer to one;
+/// the runtime keeps every exception of a store alive as long as the store.
+#[derive(Debug)]
+#[repr(C)]
+pub struct VMException {
+    /// The store's index of the exception's tag.
+    pub tag: u64,
+    /// Number of payload values.
+    pub len: u64,
+    /// The store's index of the exception itself.
+    pub index: u64,
+    /// Padding; 0.
+    pub _pad: u64,
+    // Then `len` `ValRaw`s.
+}
+
+/// Offset of an exception's first payload value.
+pub const EXCEPTION_VALUES: u32 = 32;
 
 impl Default for VMRuntimeLimits {
     fn default() -> Self {
@@ -102,6 +146,8 @@ impl Default for VMRuntimeLimits {
             stack_limit: 0,
             epoch: &NEVER,
             epoch_deadline: u64::MAX,
+            handler: core::ptr::null_mut(),
+            exception: core::ptr::null(),
         }
     }
 }
@@ -164,7 +210,10 @@ impl VMOffsets {
     pub const RUNTIME: u32 = 48;
     /// Offset of the runtime's identifier for the instance (opaque to compiled code).
     pub const INSTANCE_ID: u32 = 56;
-    const FIXED_END: u32 = 64;
+    /// Offset of the pointer to the array of the store's tag indices (one `u64` per tag index
+    /// of the module), which exceptions carry and handlers compare.
+    pub const TAGS: u32 = 64;
+    const FIXED_END: u32 = 72;
 
     /// The layout for a module.
     pub fn new(module: &ModuleInfo) -> VMOffsets {
@@ -238,13 +287,15 @@ mod tests {
     #[test]
     fn layout_is_packed_in_declared_order() {
         let o = VMOffsets::from_counts(2, 1, 3, 4);
-        assert_eq!(o.imported_func(0), 64);
-        assert_eq!(o.imported_func(1), 80);
-        assert_eq!(o.memory(0), 96);
-        assert_eq!(o.table(0), 104);
-        assert_eq!(o.table(2), 120);
-        assert_eq!(o.global(0), 128);
-        assert_eq!(o.size(), 160);
+        assert_eq!(o.imported_func(0), 72);
+        assert_eq!(o.imported_func(1), 88);
+        assert_eq!(o.memory(0), 104);
+        assert_eq!(o.table(0), 112);
+        assert_eq!(o.table(2), 128);
+        assert_eq!(o.global(0), 136);
+        assert_eq!(o.size(), 168);
+        assert_eq!(core::mem::size_of::<VMHandler>() as u32, 72);
+        assert!(HANDLER_SIZE as usize >= core::mem::size_of::<VMHandler>());
         assert_eq!(
             core::mem::size_of::<VMFuncImport>() as u32,
             2 * POINTER_SIZE

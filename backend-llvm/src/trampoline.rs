@@ -179,6 +179,7 @@ pub(crate) fn symbol(kind: &str, ty: &FuncType, serial: usize) -> String {
         ValType::V128 => 'v',
         ValType::FuncRef => 'r',
         ValType::ExternRef => 'e',
+        ValType::ExnRef => 'x',
     };
     let params: String = ty.params().iter().map(code).collect();
     let results: String = ty.results().iter().map(code).collect();

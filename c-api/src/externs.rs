@@ -106,6 +106,8 @@ pub unsafe extern "C" fn wasm_extern_kind(ext: *const wasm_extern_t) -> u8 {
         Some(Extern::Global(_)) => 1,
         Some(Extern::Table(_)) => 2,
         Some(Extern::Memory(_)) => 3,
+        // Not in the standard's enumeration, which predates exception handling.
+        Some(Extern::Tag(_)) => 4,
     }
 }
 

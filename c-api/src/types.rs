@@ -70,6 +70,8 @@ pub(crate) fn kind_of(ty: ValType) -> u8 {
         ValType::V128 => 4,
         ValType::ExternRef => 128,
         ValType::FuncRef => 129,
+        // Not in the standard's enumeration, which predates exception handling.
+        ValType::ExnRef => 130,
     }
 }
 
@@ -542,6 +544,8 @@ pub(crate) fn extern_kind(ty: &ExternType) -> u8 {
         ExternType::Global(_) => 1,
         ExternType::Table(_) => 2,
         ExternType::Memory(_) => 3,
+        // Not in the standard's enumeration, which predates exception handling.
+        ExternType::Tag(_) => 4,
     }
 }
 

@@ -103,6 +103,7 @@ pub(crate) fn to_c_val(store: *mut wasm_store_t, v: &Val) -> Result<wasm_val_t, 
             },
         ),
         Val::V128(_) => return Err("v128 values cannot cross the C API".into()),
+        Val::ExnRef(_) => return Err("exnref values cannot cross the C API".into()),
         Val::FuncRef(f) => (
             kind_of(ValType::FuncRef),
             wasm_val_union {
@@ -132,6 +133,7 @@ pub(crate) fn from_c_val(v: &wasm_val_t, ty: ValType) -> Result<Val, String> {
             ValType::F32 => Val::F32(v.of.f32.to_bits()),
             ValType::F64 => Val::F64(v.of.f64.to_bits()),
             ValType::V128 => return Err("v128 values cannot cross the C API".into()),
+            ValType::ExnRef => return Err("exnref values cannot cross the C API".into()),
             ValType::FuncRef => match borrow(v.of.ref_).map(|r| &r.item) {
                 None => Val::FuncRef(None),
                 Some(Item::Extern(Extern::Func(f))) => Val::FuncRef(Some(*f)),

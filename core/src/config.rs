@@ -38,6 +38,9 @@ pub struct Features {
     /// `return_call_ref`, `ref.as_non_null`, `br_on_null`, `br_on_non_null`, non-nullable
     /// locals and tables with initializer expressions.
     pub function_references: bool,
+    /// Exception handling (WebAssembly 3.0): tags, `throw`, `throw_ref`, `try_table` and
+    /// `exnref`.
+    pub exceptions: bool,
 }
 
 /// Each feature's name (as `lazuli -W NAME=y|n` and error messages give it), reader and setter.
@@ -59,6 +62,7 @@ impl Features {
         memory64: false,
         tail_call: false,
         function_references: false,
+        exceptions: false,
     };
 
     /// WebAssembly 2.0 (2022): 1.0 plus multi-value, sign extension, saturating conversions,
@@ -77,6 +81,7 @@ impl Features {
         memory64: false,
         tail_call: false,
         function_references: false,
+        exceptions: false,
     };
 
     /// The default: WebAssembly 2.0 plus the features of 3.0 Lazuli implements (multi-memory,
@@ -89,10 +94,11 @@ impl Features {
         memory64: true,
         tail_call: true,
         function_references: true,
+        exceptions: true,
         ..Features::WASM2
     };
 
-    const ENTRIES: [FeatureEntry; 13] = [
+    const ENTRIES: [FeatureEntry; 14] = [
         (
             "mutable-global",
             |f| f.mutable_global,
@@ -138,6 +144,7 @@ impl Features {
             |f| f.function_references,
             |f, on| f.function_references = on,
         ),
+        ("exceptions", |f| f.exceptions, |f, on| f.exceptions = on),
     ];
 
     /// Every feature by name, with whether it is on.
@@ -174,6 +181,7 @@ impl Features {
         f.set(W::MEMORY64, self.memory64);
         f.set(W::TAIL_CALL, self.tail_call);
         f.set(W::FUNCTION_REFERENCES, self.function_references);
+        f.set(W::EXCEPTIONS, self.exceptions);
         f
     }
 }

@@ -26,6 +26,9 @@ pub enum Error {
     Link(String),
     /// WebAssembly code trapped.
     Trap(TrapCode),
+    /// WebAssembly code threw an exception that no handler caught; its tag and payload are
+    /// [`crate::Exn::tag`] and [`crate::Exn::values`].
+    Exception(crate::tag::Exn),
     /// A host function failed; its message.
     Host(String),
     /// The program ended itself with this exit status (WASI `proc_exit`): not a failure of
@@ -64,6 +67,7 @@ impl fmt::Display for Error {
             }
             Error::Link(m) => write!(f, "cannot link: {m}"),
             Error::Trap(code) => write!(f, "wasm trap: {code}"),
+            Error::Exception(_) => write!(f, "uncaught wasm exception"),
             Error::Host(m) => write!(f, "host function failed: {m}"),
             Error::Exit(status) => write!(f, "the program exited with status {status}"),
             Error::Usage(m) => f.write_str(m),

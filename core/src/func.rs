@@ -326,12 +326,15 @@ pub(crate) fn invoke(store: &mut Store, f: Func, values: &mut [ValRaw]) -> Resul
     let previous = inner.entered;
     inner.depth += 1;
     inner.entered = store_ptr;
+    // Handlers of outer wasm frames are not this call's: an exception that escapes it ends it.
+    let outer_handler = core::mem::replace(&mut inner.limits.handler, core::ptr::null_mut());
     // SAFETY: `run` is safe to call with `call`; the frames a trap skips are compiled code,
     // trampolines and runtime functions that hold nothing needing drop.
     let trapped = unsafe { platform.catch_traps(run, &mut call as *mut Call as *mut u8) };
     let inner = &mut *store.inner;
     inner.depth -= 1;
     inner.entered = previous;
+    inner.limits.handler = outer_handler;
     // The innermost trap keeps its frames: a host function failing because wasm it called
     // trapped unwinds through here again with the frames of its own callers.
     if trapped.is_some() && inner.backtrace.is_empty() {
@@ -344,6 +347,13 @@ pub(crate) fn invoke(store: &mut Store, f: Func, values: &mut [ValRaw]) -> Resul
                 .host_error
                 .take()
                 .unwrap_or(Error::Trap(TrapCode::HostError))),
+            Some(TrapCode::UncaughtException) => match inner.uncaught.take() {
+                Some(index) => Err(Error::Exception(crate::tag::Exn {
+                    store: inner.id,
+                    index,
+                })),
+                None => Err(Error::Trap(TrapCode::UncaughtException)),
+            },
             Some(TrapCode::CompileError) => {
                 // Say why: the failure is recorded by the code of one of the store's modules.
                 let why = inner

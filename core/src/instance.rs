@@ -29,6 +29,8 @@ pub enum Extern {
     Memory(Memory),
     /// A global.
     Global(Global),
+    /// An exception tag.
+    Tag(crate::tag::Tag),
 }
 
 impl Extern {
@@ -72,6 +74,7 @@ impl Extern {
             Extern::Table(t) => ExternType::Table(t.ty(store)?),
             Extern::Memory(m) => ExternType::Memory(m.ty(store)?),
             Extern::Global(g) => ExternType::Global(g.ty(store)?),
+            Extern::Tag(t) => ExternType::Tag(t.ty(store)?),
         })
     }
 }
@@ -86,6 +89,12 @@ macro_rules! extern_from {
     )*};
 }
 extern_from!(Func, Memory, Table, Global);
+
+impl From<crate::tag::Tag> for Extern {
+    fn from(tag: crate::tag::Tag) -> Extern {
+        Extern::Tag(tag)
+    }
+}
 
 /// What a module's imports resolve to, by module and field name.
 #[derive(Clone, Debug, Default)]
@@ -156,6 +165,9 @@ pub(crate) struct InstanceData {
     pub data_dropped: Vec<bool>,
     /// Engine-wide signature ids of the module's types (compiled code reads them).
     pub type_ids: Box<[u32]>,
+    pub tags: Vec<crate::tag::Tag>,
+    /// The store's index of each of the module's tags (compiled code reads them).
+    pub tag_ids: Box<[u64]>,
 }
 
 impl Instance {
@@ -247,6 +259,7 @@ fn entity(data: &InstanceData, index: EntityIndex) -> Extern {
         EntityIndex::Table(t) => Extern::Table(data.tables[t.index()]),
         EntityIndex::Memory(m) => Extern::Memory(data.memories[m.index()]),
         EntityIndex::Global(g) => Extern::Global(data.globals[g.index()]),
+        EntityIndex::Tag(t) => Extern::Tag(data.tags[t.index()]),
     }
 }
 
@@ -282,6 +295,7 @@ fn resolve_imports(
         };
         let ok = match (&expected, &actual) {
             (ExternType::Func(e), ExternType::Func(a)) => e == a,
+            (ExternType::Tag(e), ExternType::Tag(a)) => e == a,
             // An immutable global may hold a subtype; a mutable one's type must be the same.
             (ExternType::Global(e), ExternType::Global(a)) => e == a && refs_match(!e.mutable),
             (ExternType::Table(e), ExternType::Table(a)) => {
@@ -340,6 +354,8 @@ fn allocate(store: &mut Store, module: &Module, resolved: &[Extern]) -> Result<I
         elements: Vec::new(),
         data_dropped: vec![false; info.data.len()],
         type_ids,
+        tags: Vec::new(),
+        tag_ids: Box::new([]),
     });
     let vmctx = data.vmctx.as_mut_ptr() as *mut u8;
     let offsets = VMOffsets::new(info);
@@ -355,8 +371,14 @@ fn allocate(store: &mut Store, module: &Module, resolved: &[Extern]) -> Result<I
             Extern::Table(t) => data.tables.push(t),
             Extern::Memory(m) => data.memories.push(m),
             Extern::Global(g) => data.globals.push(g),
+            Extern::Tag(t) => data.tags.push(t),
         }
     }
+    for ty in &info.tags[info.num_imported_tags as usize..] {
+        let ty = info.types[ty.index()].clone();
+        data.tags.push(inner.new_tag(ty));
+    }
+    data.tag_ids = data.tags.iter().map(|t| u64::from(t.index)).collect();
 
     // Defined functions: references that call through the module's GOT.
     let got = code.got();
@@ -493,6 +515,7 @@ fn allocate(store: &mut Store, module: &Module, resolved: &[Extern]) -> Result<I
     );
     write_words(words, VMOffsets::GOT, &[got as u64]);
     write_words(words, VMOffsets::TYPE_IDS, &[data.type_ids.as_ptr() as u64]);
+    write_words(words, VMOffsets::TAGS, &[data.tag_ids.as_ptr() as u64]);
     write_words(
         words,
         VMOffsets::RUNTIME_LIMITS,

@@ -35,6 +35,7 @@ mod reservation;
 mod serialize;
 mod store;
 mod table;
+mod tag;
 mod translate;
 mod val;
 
@@ -61,4 +62,5 @@ pub use module::Module;
 pub use platform::Platform;
 pub use store::Store;
 pub use table::Table;
+pub use tag::{Exn, Tag};
 pub use val::{ExternRef, Val};

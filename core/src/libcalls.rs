@@ -3,8 +3,8 @@
 //! trap through the platform; each libcall drops everything it holds before raising.
 
 use crate::backend::libcall::{Libcall, LIBCALL_COUNT};
-use crate::backend::vmcontext::VMOffsets;
-use crate::backend::{DefinedFuncIndex, TrapCode};
+use crate::backend::vmcontext::{VMException, VMHandler, VMOffsets};
+use crate::backend::{DefinedFuncIndex, TrapCode, ValRaw};
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::instance::InstanceData;
@@ -27,7 +27,66 @@ pub(crate) fn table(engine: &Engine) -> [usize; LIBCALL_COUNT] {
     t[Libcall::TableInit as usize] = table_init as *const () as usize;
     t[Libcall::ElemDrop as usize] = elem_drop as *const () as usize;
     t[Libcall::TableFill as usize] = table_fill as *const () as usize;
+    t[Libcall::Throw as usize] = throw as *const () as usize;
+    t[Libcall::ThrowRef as usize] = throw_ref as *const () as usize;
+    #[cfg(target_arch = "x86_64")]
+    {
+        t[Libcall::TryEnter as usize] = crate::backend::unwind::try_enter_address();
+    }
     t
+}
+
+/// `throw`: make the exception of the module's tag `tag` with the payload at `values`, then
+/// unwind to the innermost handler.
+unsafe extern "C" fn throw(vmctx: *mut u8, tag: u32, values: *const ValRaw) -> ! {
+    // SAFETY: called by compiled code with its own VMContext.
+    let (store, i) = unsafe { context(vmctx) };
+    let store_tag = instance(store, i).tag_ids[tag as usize] as u32;
+    let n = store.tags[store_tag as usize].ty.params().len();
+    // SAFETY: compiled code passes one `ValRaw` per payload value of the tag's type.
+    let values = unsafe { core::slice::from_raw_parts(values, n) };
+    let exception = store.new_exception(store_tag, values);
+    // SAFETY: as above; nothing is held.
+    unsafe { unwind(vmctx, exception) }
+}
+
+/// `throw_ref`: unwind `exception` again, or trap on null.
+unsafe extern "C" fn throw_ref(vmctx: *mut u8, exception: *const VMException) -> ! {
+    if exception.is_null() {
+        // SAFETY: called by compiled code with its own VMContext; nothing is held.
+        unsafe { finish::<()>(vmctx, Err(TrapCode::NullReference)) };
+    }
+    // SAFETY: as above; a non-null exnref points at one of the store's exceptions.
+    unsafe { unwind(vmctx, exception) }
+}
+
+/// Deliver `exception` to the innermost handler, or, with none in this host call, end the call
+/// with an `UncaughtException` trap that the host receives as [`Error::Exception`].
+///
+/// # Safety
+/// As for [`context`]; the caller holds nothing that needs dropping.
+unsafe fn unwind(vmctx: *mut u8, exception: *const VMException) -> ! {
+    // SAFETY: per the contract.
+    let (store, _) = unsafe { context(vmctx) };
+    let handler = store.limits.handler;
+    if handler.is_null() {
+        // SAFETY: `exception` is one of the store's (made by `throw`, or a validated exnref).
+        store.uncaught = Some(unsafe { (*exception).index } as u32);
+        // SAFETY: per the contract.
+        unsafe { finish::<()>(vmctx, Err(TrapCode::UncaughtException)) };
+        unreachable!("finish raises on an error");
+    }
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the chain holds only handlers of live frames of this host call (compiled code
+    // unlinks each as control leaves its `try_table`; the runtime clears the chain on entry);
+    // the frames between here and the handler hold nothing to drop.
+    unsafe {
+        store.limits.handler = (*handler).prev as *mut VMHandler;
+        store.limits.exception = exception;
+        crate::backend::unwind::resume(handler)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    unreachable!("exception handling is only compiled for x86-64")
 }
 
 /// The store and instance index a VMContext belongs to.

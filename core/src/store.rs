@@ -75,6 +75,12 @@ pub(crate) struct StoreInner {
     pub table_elements: u64,
     /// The embedder's data ([`Store::set_data`]).
     pub data: Option<Box<dyn Any + Send>>,
+    /// Exception tags (exception handling).
+    pub tags: Vec<crate::tag::TagData>,
+    /// Every exception thrown in the store, as `VMException` words (an `exnref` points at one).
+    pub exceptions: Vec<Box<[u64]>>,
+    /// The exception that reached the host uncaught, while its trap unwinds.
+    pub uncaught: Option<u32>,
 }
 
 // SAFETY: the raw pointers in a store point to memory the store owns (boxed objects, instance
@@ -107,6 +113,9 @@ impl Store {
                 memory_bytes: 0,
                 table_elements: 0,
                 data: None,
+                tags: Vec::new(),
+                exceptions: Vec::new(),
+                uncaught: None,
             }),
         }
     }

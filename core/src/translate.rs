@@ -216,8 +216,15 @@ impl<'a> Translator<'_, 'a> {
                             info.num_imported_globals += 1;
                             EntityIndex::Global(GlobalIndex(info.globals.len() as u32 - 1))
                         }
-                        wasmparser::TypeRef::Tag(_) | wasmparser::TypeRef::FuncExact(_) => {
-                            unreachable!("rejected by the validator: exceptions and custom descriptors are disabled")
+                        wasmparser::TypeRef::Tag(t) => {
+                            info.tags.push(TypeIndex(t.func_type_idx));
+                            info.num_imported_tags += 1;
+                            EntityIndex::Tag(TagIndex(info.tags.len() as u32 - 1))
+                        }
+                        wasmparser::TypeRef::FuncExact(_) => {
+                            unreachable!(
+                                "rejected by the validator: custom descriptors are disabled"
+                            )
                         }
                     };
                     info.imports.push(Import {
@@ -282,9 +289,7 @@ impl<'a> Translator<'_, 'a> {
                         wasmparser::ExternalKind::Global => {
                             EntityIndex::Global(GlobalIndex(export.index))
                         }
-                        wasmparser::ExternalKind::Tag => {
-                            unreachable!("rejected by the validator: exceptions are disabled")
-                        }
+                        wasmparser::ExternalKind::Tag => EntityIndex::Tag(TagIndex(export.index)),
                     };
                     info.exports.push(Export {
                         name: export.name.into(),
@@ -296,6 +301,11 @@ impl<'a> Translator<'_, 'a> {
             Payload::ElementSection(reader) => {
                 for element in reader {
                     info.elements.push(element_segment(element?)?);
+                }
+            }
+            Payload::TagSection(reader) => {
+                for tag in reader {
+                    info.tags.push(TypeIndex(tag?.func_type_idx));
                 }
             }
             Payload::DataSection(reader) => {

@@ -21,6 +21,8 @@ pub enum Val {
     FuncRef(Option<Func>),
     /// A host reference, or null.
     ExternRef(Option<ExternRef>),
+    /// An exception reference, or null (exception handling).
+    ExnRef(Option<crate::tag::Exn>),
 }
 
 impl Val {
@@ -34,6 +36,7 @@ impl Val {
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
+            Val::ExnRef(_) => ValType::ExnRef,
         }
     }
 
@@ -47,6 +50,7 @@ impl Val {
             ValType::V128 => Val::V128(0),
             ValType::FuncRef => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
+            ValType::ExnRef => Val::ExnRef(None),
         }
     }
 
@@ -124,7 +128,12 @@ pub(crate) fn to_raw(store: &crate::store::StoreInner, v: &Val) -> ValRaw {
         Val::F32(x) => ValRaw::f32(x),
         Val::F64(x) => ValRaw::f64(x),
         Val::V128(x) => ValRaw::v128(x),
-        Val::FuncRef(None) | Val::ExternRef(None) => ValRaw::reference(0),
+        Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => ValRaw::reference(0),
+        // An exnref is the address of its `VMException`.
+        Val::ExnRef(Some(e)) => match store.exceptions.get(e.index as usize) {
+            Some(words) => ValRaw::reference(words.as_ptr() as usize),
+            None => ValRaw::reference(0),
+        },
         Val::FuncRef(Some(f)) => ValRaw::reference(store.func_ref(f) as usize),
         // Extern references are index + 1, so that 0 stays null.
         Val::ExternRef(Some(e)) => ValRaw::reference(e.index as usize + 1),
@@ -147,5 +156,15 @@ pub(crate) fn from_raw(store: &crate::store::StoreInner, ty: ValType, raw: ValRa
                 index: (n - 1) as u32,
             }),
         }),
+        ValType::ExnRef => {
+            Val::ExnRef(
+                store
+                    .exception_at(raw.get_reference())
+                    .map(|index| crate::tag::Exn {
+                        store: store.id,
+                        index,
+                    }),
+            )
+        }
     }
 }

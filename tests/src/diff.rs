@@ -158,6 +158,7 @@ pub fn run_lazuli_with(
                     lazuli_core::ValType::V128 => Val::V128(b | (b << 64)),
                     lazuli_core::ValType::FuncRef => Val::FuncRef(None),
                     lazuli_core::ValType::ExternRef => Val::ExternRef(None),
+                    lazuli_core::ValType::ExnRef => Val::ExnRef(None),
                 }
             })
             .collect();
@@ -213,6 +214,7 @@ fn lazuli_bits(v: &Val) -> u128 {
         Val::V128(x) => *x,
         Val::FuncRef(r) => r.is_some() as u128,
         Val::ExternRef(r) => r.is_some() as u128,
+        Val::ExnRef(r) => r.is_some() as u128,
     }
 }
 

@@ -180,7 +180,10 @@ fn host_made_memories_tables_and_globals_link_and_are_shared() {
 fn unimplemented_proposals_are_rejected_by_name() {
     let engine = Engine::new(Config::default());
     for (text, feature) in [
-        ("(module (tag))", "exceptions"),
+        (
+            "(module (tag $e) (func try catch $e end))",
+            "legacy_exceptions",
+        ),
         ("(module (memory 1 2 shared))", "threads"),
     ] {
         let err = Module::from_wat(&engine, text).unwrap_err();
@@ -202,6 +205,7 @@ fn disabled_features_are_named_and_the_defaults_have_them() {
             "`extended-const`",
         ),
         ("(module (func return_call 0))", "`tail-call`"),
+        ("(module (tag))", "`exceptions`"),
     ] {
         let err = Module::from_wat(&wasm2, text).unwrap_err();
         assert!(

@@ -30,6 +30,7 @@ fn default_value(t: ValType) -> &'static str {
         ValType::V128 => "v128.const i64x2 0 0",
         ValType::FuncRef => "ref.null func",
         ValType::ExternRef => "ref.null extern",
+        ValType::ExnRef => "ref.null exn",
     }
 }
 
@@ -53,14 +54,18 @@ fn rebuild(module: &Module) -> String {
                 .unwrap();
             }
             ExternType::Table(t) => {
-                let elem = if t.element == RefType::FuncRef {
-                    "funcref"
-                } else {
-                    "externref"
+                let elem = match t.element {
+                    RefType::FuncRef => "funcref",
+                    RefType::ExternRef => "externref",
+                    RefType::ExnRef => "exnref",
                 };
                 writeln!(text, "  (table {export} {} {elem})", t.limits).unwrap();
             }
             ExternType::Memory(m) => writeln!(text, "  (memory {export} {})", m.limits).unwrap(),
+            ExternType::Tag(t) => {
+                let sig = ExternType::Tag(t).to_string();
+                writeln!(text, "  (tag {export}{}", &sig[4..]).unwrap();
+            }
             ExternType::Global(g) => {
                 let ty = if g.mutable {
                     format!("(mut {})", g.content)

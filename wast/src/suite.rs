@@ -95,6 +95,13 @@ pub fn features(folder: &str) -> Features {
             tail_call: true,
             ..Features::WASM2
         },
+        // Its try_table script tail-calls out of try_table blocks and uses typed references.
+        "proposals/exceptions" => Features {
+            exceptions: true,
+            tail_call: true,
+            function_references: true,
+            ..Features::WASM2
+        },
         // Function references builds on tail calls (`return_call_ref`).
         "proposals/function-references" => Features {
             function_references: true,

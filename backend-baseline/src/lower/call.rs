@@ -294,6 +294,8 @@ impl FuncLowering<'_> {
                 ; mov rax, QWORD [rax]
             ),
         }
+        // The frame goes away: so do the handlers of its try_tables.
+        self.leave_try_tables(0);
         self.restore_callee_saved();
         // Stack arguments from the bottom of the frame to the top of the incoming ones. The
         // destination lies higher (the frame holds at least the outgoing area and the fixed

@@ -24,6 +24,8 @@ pub(crate) enum ControlKind {
         else_label: DynamicLabel,
         has_else: bool,
     },
+    /// `try_table`, whose handler is at `[rbp + handler]` (see `exceptions.rs`).
+    TryTable { handler: i32 },
 }
 
 /// One entry of the control stack.
@@ -72,7 +74,7 @@ impl FuncLowering<'_> {
         }
     }
 
-    fn open(&mut self, kind: ControlKind, label: DynamicLabel, bt: BlockType) {
+    pub(crate) fn open(&mut self, kind: ControlKind, label: DynamicLabel, bt: BlockType) {
         let (params, results) = self.block_type(bt);
         self.spill_all();
         let height = self.stack.len() - params.len();
@@ -156,7 +158,8 @@ impl FuncLowering<'_> {
     }
 
     /// Branch to control frame `target` unconditionally.
-    fn branch(&mut self, target: usize) {
+    pub(crate) fn branch(&mut self, target: usize) {
+        self.leave_try_tables(target);
         self.pass_branch_values(target);
         let label = self.controls[target].label;
         dynasm!(self.asm ; .arch x64 ; jmp =>label);
@@ -232,7 +235,10 @@ impl FuncLowering<'_> {
                 let target = self.target(relative_depth);
                 let taken = self.pop_condition();
                 let frame = &self.controls[target];
-                if frame.kind != ControlKind::Function && frame.branch_types().is_empty() {
+                if frame.kind != ControlKind::Function
+                    && frame.branch_types().is_empty()
+                    && !self.leaves_try_table(target)
+                {
                     let label = frame.label;
                     taken.jump(&mut self.asm, label);
                 } else {
@@ -316,6 +322,10 @@ impl FuncLowering<'_> {
             for k in 0..n {
                 self.move_to_slot(start + k, height + k);
             }
+        }
+        if let (true, ControlKind::TryTable { .. }) = (self.reachable, self.controls[top].kind) {
+            // Falling out of the try_table's body unlinks its handler.
+            self.leave_try_tables(top);
         }
         let frame = self.controls.pop().expect("a frame to end");
         if let ControlKind::If {

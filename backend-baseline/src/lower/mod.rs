@@ -21,6 +21,7 @@ mod call;
 mod condition;
 mod control;
 mod conversion;
+mod exceptions;
 mod locals;
 mod memory;
 mod numeric;
@@ -74,6 +75,11 @@ pub(crate) struct Frame {
     pub locals_start: i32,
     /// rbp-relative offset of the spill slot of depth 0.
     pub slots_start: i32,
+    /// rbp-relative offset of the handler of the outermost `try_table`; the handler of nesting
+    /// depth `d` is `d * HANDLER_SIZE` bytes below.
+    pub handlers_start: i32,
+    /// Bytes of the handlers (for the deepest nesting of `try_table`s).
+    pub handlers_bytes: i32,
 }
 
 /// rbp-relative offset of the saved r15.
@@ -144,7 +150,15 @@ pub(crate) fn lower_function(
     let epilogue = asm.new_dynamic_label();
     let num_locals = locals.len() as i32;
     let mut regs = RegSet::default();
-    let homes = locals::assign_homes(&locals, &mut regs);
+    let try_depth = lazuli_backend_api::unwind::try_table_depth(body_bytes).map_err(read_error)?;
+    let homes = if try_depth > 0 {
+        // A handler brings registers back as they were at its try_table: locals live in the
+        // frame.
+        vec![None; locals.len()]
+    } else {
+        locals::assign_homes(&locals, &mut regs)
+    };
+    let handlers_bytes = (try_depth * lazuli_backend_api::vmcontext::HANDLER_SIZE) as i32;
     let mut l = FuncLowering {
         asm,
         module,
@@ -157,8 +171,10 @@ pub(crate) fn lower_function(
         regs,
         controls: Vec::new(),
         frame: Frame {
-            locals_start: -FIXED_FRAME - SLOT_SIZE,
-            slots_start: -FIXED_FRAME - SLOT_SIZE - SLOT_SIZE * num_locals,
+            locals_start: -FIXED_FRAME - handlers_bytes - SLOT_SIZE,
+            slots_start: -FIXED_FRAME - handlers_bytes - SLOT_SIZE - SLOT_SIZE * num_locals,
+            handlers_start: -FIXED_FRAME - lazuli_backend_api::vmcontext::HANDLER_SIZE as i32,
+            handlers_bytes,
         },
         max_depth: 0,
         max_outgoing: 0,
@@ -194,7 +210,7 @@ pub(crate) fn next_int_arg(r: u8) -> u8 {
     regs[at + 1]
 }
 
-fn read_error(e: wasmparser::BinaryReaderError) -> CompileError {
+pub(crate) fn read_error(e: wasmparser::BinaryReaderError) -> CompileError {
     CompileError::new(format!("cannot read function body: {e}"))
 }
 
@@ -221,6 +237,7 @@ impl FuncLowering<'_> {
             || self.call_op(op)?
             || self.table_op(op)?
             || self.simd_op(op)?
+            || self.exception_op(op)?
         {
             Ok(())
         } else {
@@ -476,6 +493,7 @@ impl FuncLowering<'_> {
             }
         }
         let used = FIXED_FRAME as u32
+            + self.frame.handlers_bytes as u32
             + SLOT_SIZE as u32 * (self.locals.len() as u32 + self.max_depth)
             + self.max_outgoing;
         let frame_size = used.next_multiple_of(16);

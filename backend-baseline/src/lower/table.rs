@@ -77,6 +77,7 @@ impl FuncLowering<'_> {
                 let ty = match RefType::from(hty) {
                     RefType::FuncRef => ValType::FuncRef,
                     RefType::ExternRef => ValType::ExternRef,
+                    RefType::ExnRef => ValType::ExnRef,
                 };
                 self.push(ty, Location::Const(0));
             }

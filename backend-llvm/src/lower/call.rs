@@ -123,6 +123,10 @@ impl<'ctx> Lowering<'ctx, '_> {
             call_args.push(out.into());
         }
         self.types.finish_args(ty, &mut call_args);
+        if tail {
+            // The frame goes away: so do the handlers of its try_tables.
+            self.leave_try_tables(self.control.len() as u32 - 1)?;
+        }
         let call =
             self.builder
                 .build_indirect_call(self.types.func(ty), code, &call_args, "call")?;

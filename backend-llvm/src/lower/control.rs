@@ -123,6 +123,7 @@ impl<'ctx> Lowering<'ctx, '_> {
             }
             Operator::End => self.end()?,
             Operator::Br { relative_depth } => {
+                self.leave_try_tables(relative_depth)?;
                 self.branch(relative_depth)?;
                 self.builder
                     .build_unconditional_branch(self.target(relative_depth))?;
@@ -134,14 +135,7 @@ impl<'ctx> Lowering<'ctx, '_> {
                 let is_true =
                     self.builder
                         .build_int_compare(inkwell::IntPredicate::NE, cond, zero, "")?;
-                self.branch(relative_depth)?;
-                let cont = self.ctx.append_basic_block(self.function, "br_if_cont");
-                self.builder.build_conditional_branch(
-                    is_true,
-                    self.target(relative_depth),
-                    cont,
-                )?;
-                self.builder.position_at_end(cont);
+                self.branch_if(is_true, relative_depth, "br_if_cont")?;
             }
             Operator::BrTable { ref targets } => {
                 let index = self.pop_int();
@@ -150,16 +144,32 @@ impl<'ctx> Lowering<'ctx, '_> {
                     .targets()
                     .collect::<std::result::Result<Vec<u32>, _>>()?;
                 // LLVM wants one phi entry per edge, so a target named twice gets two entries.
+                // A target outside a try_table is reached through a block of its own that
+                // unlinks the handlers first.
+                let current = self.builder.get_insert_block().expect("positioned");
+                let mut via = Vec::new();
                 for depth in depths.iter().copied().chain([default]) {
-                    self.branch(depth)?;
+                    if self.leaves_try_table(depth) {
+                        let block = self.ctx.append_basic_block(self.function, "leave_try");
+                        self.builder.position_at_end(block);
+                        self.leave_try_tables(depth)?;
+                        self.branch(depth)?;
+                        self.builder
+                            .build_unconditional_branch(self.target(depth))?;
+                        self.builder.position_at_end(current);
+                        via.push(block);
+                    } else {
+                        self.branch(depth)?;
+                        via.push(self.target(depth));
+                    }
                 }
-                let cases: Vec<_> = depths
+                let default_block = via.pop().expect("the default target");
+                let cases: Vec<_> = via
                     .iter()
                     .enumerate()
-                    .map(|(i, d)| (self.types.i32.const_int(i as u64, false), self.target(*d)))
+                    .map(|(i, b)| (self.types.i32.const_int(i as u64, false), *b))
                     .collect();
-                self.builder
-                    .build_switch(index, self.target(default), &cases)?;
+                self.builder.build_switch(index, default_block, &cases)?;
                 self.reachable = false;
             }
             Operator::BrOnNull { relative_depth } => {
@@ -168,38 +178,21 @@ impl<'ctx> Lowering<'ctx, '_> {
                 let is_null = self
                     .builder
                     .build_is_null(reference.into_pointer_value(), "")?;
-                self.branch(relative_depth)?;
-                let cont = self
-                    .ctx
-                    .append_basic_block(self.function, "br_on_null_cont");
-                self.builder.build_conditional_branch(
-                    is_null,
-                    self.target(relative_depth),
-                    cont,
-                )?;
-                self.builder.position_at_end(cont);
+                self.branch_if(is_null, relative_depth, "br_on_null_cont")?;
                 self.push(reference);
             }
             Operator::BrOnNonNull { relative_depth } => {
                 // Not null: branch with the reference; else continue without it.
                 let reference = *self.stack.last().expect("validated: a reference");
-                let is_null = self
+                let is_not_null = self
                     .builder
-                    .build_is_null(reference.into_pointer_value(), "")?;
-                self.branch(relative_depth)?;
-                let cont = self
-                    .ctx
-                    .append_basic_block(self.function, "br_on_non_null_cont");
-                self.builder.build_conditional_branch(
-                    is_null,
-                    cont,
-                    self.target(relative_depth),
-                )?;
-                self.builder.position_at_end(cont);
+                    .build_is_not_null(reference.into_pointer_value(), "")?;
+                self.branch_if(is_not_null, relative_depth, "br_on_non_null_cont")?;
                 self.pop();
             }
             Operator::Return => {
                 let depth = self.control.len() as u32 - 1;
+                self.leave_try_tables(depth)?;
                 self.branch(depth)?;
                 self.builder
                     .build_unconditional_branch(self.target(depth))?;
@@ -211,12 +204,34 @@ impl<'ctx> Lowering<'ctx, '_> {
     }
 
     /// The block a branch to `depth` jumps to.
-    fn target(&self, depth: u32) -> inkwell::basic_block::BasicBlock<'ctx> {
+    pub(crate) fn target(&self, depth: u32) -> inkwell::basic_block::BasicBlock<'ctx> {
         self.control[self.control.len() - 1 - depth as usize].branch_target
     }
 
     /// Record the current values as incoming to the target of a branch to `depth` (not popped).
-    fn branch(&mut self, depth: u32) -> Result<()> {
+    /// Branch `depth` levels out when `cond` holds, else continue in a new block named
+    /// `cont`. Handlers of `try_table`s the branch leaves are unlinked before it either way
+    /// and linked again on the path that stays.
+    fn branch_if(
+        &mut self,
+        cond: inkwell::values::IntValue<'ctx>,
+        depth: u32,
+        cont: &str,
+    ) -> Result<()> {
+        let leaves = self.leaves_try_table(depth);
+        self.leave_try_tables(depth)?;
+        self.branch(depth)?;
+        let cont = self.ctx.append_basic_block(self.function, cont);
+        self.builder
+            .build_conditional_branch(cond, self.target(depth), cont)?;
+        self.builder.position_at_end(cont);
+        if leaves {
+            self.relink_innermost_handler()?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn branch(&mut self, depth: u32) -> Result<()> {
         let current = self.builder.get_insert_block().expect("positioned");
         let frame = &self.control[self.control.len() - 1 - depth as usize];
         let values = self.peek_n(frame.branch_arity());
@@ -245,6 +260,14 @@ impl<'ctx> Lowering<'ctx, '_> {
     }
 
     fn end(&mut self) -> Result<()> {
+        let in_try_table = matches!(
+            self.control.last().map(|f| &f.kind),
+            Some(FrameKind::TryTable { .. })
+        );
+        if self.reachable && in_try_table {
+            // Falling out of the try_table's body unlinks its handler.
+            self.leave_try_tables(0)?;
+        }
         self.fall_through_to_end()?;
         let frame = self.control.pop().expect("end closes a frame");
         // An `if` without `else`: the false edge passes the parameters through as results.

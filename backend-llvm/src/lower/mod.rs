@@ -7,6 +7,7 @@
 mod call;
 mod control;
 mod conversion;
+mod exceptions;
 mod memory;
 mod numeric;
 mod reference;
@@ -137,6 +138,10 @@ enum FrameKind<'ctx> {
         params: Vec<BasicValueEnum<'ctx>>,
         entry_reachable: bool,
     },
+    /// `try_table`, whose handler is the frame's `handler` (see `exceptions.rs`).
+    TryTable {
+        handler: PointerValue<'ctx>,
+    },
 }
 
 /// One entry of the control stack.
@@ -199,6 +204,8 @@ pub(crate) struct Lowering<'ctx, 'a> {
     /// What the code must do at every tier (epoch checks, which bounds checks to skip).
     code: CodeFlags,
     index: DefinedFuncIndex,
+    /// Whether the function has a `try_table`: its locals are then accessed volatile.
+    has_try: bool,
     /// The `tbaa` metadata kind and one access tag per `AliasClass`, made on first use.
     alias_tags: std::cell::OnceCell<(u32, [inkwell::values::MetadataValue<'ctx>; 3])>,
 }
@@ -261,6 +268,7 @@ fn lower<'ctx>(
         code,
         index,
         alias_tags: std::cell::OnceCell::new(),
+        has_try: lazuli_backend_api::unwind::try_table_depth(info.body_bytes(index))? > 0,
     };
 
     // Parameters and declared locals live in allocas.
@@ -326,6 +334,7 @@ impl<'ctx> Lowering<'ctx, '_> {
             || self.reference_op(op)?
             || self.table_op(op)?
             || self.simd_op(op)?
+            || self.exception_op(op)?
         {
             Ok(())
         } else {
@@ -370,7 +379,9 @@ impl<'ctx> Lowering<'ctx, '_> {
             ValType::F32 => self.types.f32.const_zero().into(),
             ValType::F64 => self.types.f64.const_zero().into(),
             ValType::V128 => self.types.i128.const_zero().into(),
-            ValType::FuncRef | ValType::ExternRef => self.types.ptr.const_null().into(),
+            ValType::FuncRef | ValType::ExternRef | ValType::ExnRef => {
+                self.types.ptr.const_null().into()
+            }
         }
     }
 

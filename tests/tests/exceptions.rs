@@ -1,0 +1,118 @@
+//! Exception handling in every backend and tier: `try_table` catches exceptions thrown by the
+//! same function, by callees (across instances, through a host-defined tag) and rethrown with
+//! `throw_ref`; locals changed in the try body keep their values in the handler; an exception
+//! that escapes ends the host call as `Error::Exception`, whose tag and payload the host reads,
+//! and leaves the store usable; a host function's wasm callee cannot see its caller's handlers.
+
+use lazuli_core::backend::{FuncType, ValType};
+use lazuli_core::{Error, Extern, Func, Imports, Instance, Module, Store, Tag, Val};
+
+const WAT: &str = r#"(module
+  (import "host" "tag" (tag $host (param i32)))
+  (import "host" "call_back" (func $call_back (param i32) (result i32)))
+  (tag $local (param i64 f64))
+  (func $throw_host (export "throw_host") (param i32) (throw $host (local.get 0)))
+  (func (export "throw_local") (throw $local (i64.const -5) (f64.const 2.5)))
+  ;; Counts in a local inside the try body, then throws: the handler sees the last count.
+  (func (export "count_then_throw") (param $n i32) (result i32) (local $count i32)
+    (block $caught
+      (try_table (catch_all $caught)
+        (loop $l
+          (local.set $count (i32.add (local.get $count) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $count) (local.get $n))))
+        (call $throw_host (local.get $count))))
+    (local.get $count))
+  ;; Catches the host tag thrown two frames down, rethrows it with throw_ref, catches again.
+  (func (export "rethrow") (param i32) (result i32)
+    (block $outer (result i32)
+      (try_table (catch $host $outer)
+        (block $inner (result i32 exnref)
+          (try_table (catch_ref $host $inner)
+            (call $throw_host (local.get 0)))
+          (unreachable))
+        (throw_ref)
+        (drop))
+      (i32.const -1)))
+  ;; The host function calls `throw_host` back: wasm under a host frame cannot reach this
+  ;; try_table, so the exception ends the inner host call and the host's error comes out.
+  (func (export "through_host") (param i32) (result i32)
+    (block $caught (result i32)
+      (try_table (result i32) (catch $host $caught)
+        (call $call_back (local.get 0)))))
+)"#;
+
+fn call(
+    store: &mut Store,
+    instance: &Instance,
+    name: &str,
+    args: &[Val],
+) -> Result<Vec<Val>, Error> {
+    instance.get_func(store, name).unwrap().call(store, args)
+}
+
+#[test]
+fn exceptions_in_every_mode() {
+    for (mode, config) in lazuli_tests::modes() {
+        let engine = lazuli_tests::engine(config).unwrap();
+        let module = Module::from_wat(&engine, WAT).unwrap();
+        let mut store = Store::new(&engine);
+        let tag = Tag::new(&mut store, FuncType::new([ValType::I32], [])).unwrap();
+        // Calls `throw_host` of its caller's instance: the exception ends that inner call,
+        // which this function reports as its own failure.
+        let call_back = Func::new(
+            &mut store,
+            FuncType::new([ValType::I32], [ValType::I32]),
+            |caller, args, _results| {
+                let throw = caller.get_export("throw_host").and_then(Extern::into_func);
+                let throw = throw.ok_or_else(|| Error::Host("no throw_host".into()))?;
+                match throw.call(caller.store(), args) {
+                    Err(Error::Exception(_)) => Err(Error::Host("inner call threw".into())),
+                    other => Err(Error::Host(format!("inner call gave {other:?}"))),
+                }
+            },
+        );
+        let imports = Imports::new()
+            .define("host", "tag", Extern::Tag(tag))
+            .define("host", "call_back", Extern::Func(call_back.unwrap()));
+        let instance = Instance::new(&mut store, &module, &imports).unwrap();
+
+        match call(&mut store, &instance, "throw_host", &[Val::I32(7)]) {
+            Err(Error::Exception(exn)) => {
+                assert_eq!(exn.tag(&store).unwrap(), tag, "{mode}");
+                assert_eq!(exn.values(&store).unwrap(), vec![Val::I32(7)], "{mode}");
+            }
+            other => panic!("{mode}: throw_host gave {other:?}"),
+        }
+        match call(&mut store, &instance, "throw_local", &[]) {
+            Err(Error::Exception(exn)) => {
+                assert_ne!(exn.tag(&store).unwrap(), tag, "{mode}");
+                assert_eq!(
+                    exn.values(&store).unwrap(),
+                    vec![Val::I64(-5), Val::F64(2.5f64.to_bits())],
+                    "{mode}"
+                );
+            }
+            other => panic!("{mode}: throw_local gave {other:?}"),
+        }
+        assert_eq!(
+            call(&mut store, &instance, "count_then_throw", &[Val::I32(1000)]).unwrap(),
+            vec![Val::I32(1000)],
+            "{mode}"
+        );
+        assert_eq!(
+            call(&mut store, &instance, "rethrow", &[Val::I32(11)]).unwrap(),
+            vec![Val::I32(11)],
+            "{mode}"
+        );
+        match call(&mut store, &instance, "through_host", &[Val::I32(3)]) {
+            Err(Error::Host(message)) => assert_eq!(message, "inner call threw", "{mode}"),
+            other => panic!("{mode}: through_host gave {other:?}"),
+        }
+        // The store is intact: the same calls again.
+        assert_eq!(
+            call(&mut store, &instance, "rethrow", &[Val::I32(12)]).unwrap(),
+            vec![Val::I32(12)],
+            "{mode}"
+        );
+    }
+}
