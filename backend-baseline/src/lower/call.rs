@@ -169,31 +169,8 @@ impl FuncLowering<'_> {
         };
         self.truncate(base);
         self.save_homes();
-        match callee {
-            Callee::Defined(d) => {
-                let got = VMOffsets::GOT as i32;
-                dynasm!(self.asm
-                    ; .arch x64
-                    ; mov rax, QWORD [Rq(VMCTX) + got]
-                    ; mov rdi, Rq(VMCTX)
-                    ; call QWORD [rax + 8 * d as i32]
-                );
-            }
-            Callee::Imported(i) => {
-                let at = self.offsets.imported_func(i) as i32;
-                dynasm!(self.asm
-                    ; .arch x64
-                    ; mov rdi, QWORD [Rq(VMCTX) + at + 8]
-                    ; call QWORD [Rq(VMCTX) + at]
-                );
-            }
-            Callee::FuncRef => dynasm!(self.asm
-                ; .arch x64
-                ; mov rdi, QWORD [Rq(SCRATCH2) + 16]
-                ; mov rax, QWORD [Rq(SCRATCH2)]
-                ; call QWORD [rax]
-            ),
-        }
+        self.load_callee(callee);
+        dynasm!(self.asm ; .arch x64 ; call rax);
         // The callee popped the stack-argument area; the frame keeps it.
         dynasm!(self.asm ; .arch x64 ; sub rsp, locs.stack_bytes as i32);
         self.reload_memory_base();
@@ -268,32 +245,7 @@ impl FuncLowering<'_> {
             None => {}
         }
         self.truncate(base);
-        // The code address in rax and the callee's VMContext in rdi.
-        match callee {
-            Callee::Defined(d) => {
-                let got = VMOffsets::GOT as i32;
-                dynasm!(self.asm
-                    ; .arch x64
-                    ; mov rax, QWORD [Rq(VMCTX) + got]
-                    ; mov rdi, Rq(VMCTX)
-                    ; mov rax, QWORD [rax + 8 * d as i32]
-                );
-            }
-            Callee::Imported(i) => {
-                let at = self.offsets.imported_func(i) as i32;
-                dynasm!(self.asm
-                    ; .arch x64
-                    ; mov rdi, QWORD [Rq(VMCTX) + at + 8]
-                    ; mov rax, QWORD [Rq(VMCTX) + at]
-                );
-            }
-            Callee::FuncRef => dynasm!(self.asm
-                ; .arch x64
-                ; mov rdi, QWORD [Rq(SCRATCH2) + 16]
-                ; mov rax, QWORD [Rq(SCRATCH2)]
-                ; mov rax, QWORD [rax]
-            ),
-        }
+        self.load_callee(callee);
         // The frame goes away: so do the handlers of its try_tables.
         self.leave_try_tables(0);
         self.restore_callee_saved();
@@ -324,6 +276,35 @@ impl FuncLowering<'_> {
             ; jmp rax
         );
         self.set_unreachable();
+    }
+
+    /// The callee's code address into rax and its `VMContext` into rdi.
+    fn load_callee(&mut self, callee: Callee) {
+        match callee {
+            Callee::Defined(d) => {
+                let got = VMOffsets::GOT as i32;
+                dynasm!(self.asm
+                    ; .arch x64
+                    ; mov rax, QWORD [Rq(VMCTX) + got]
+                    ; mov rdi, Rq(VMCTX)
+                    ; mov rax, QWORD [rax + 8 * d as i32]
+                );
+            }
+            Callee::Imported(i) => {
+                let at = self.offsets.imported_func(i) as i32;
+                dynasm!(self.asm
+                    ; .arch x64
+                    ; mov rdi, QWORD [Rq(VMCTX) + at + 8]
+                    ; mov rax, QWORD [Rq(VMCTX) + at]
+                );
+            }
+            Callee::FuncRef => dynasm!(self.asm
+                ; .arch x64
+                ; mov rdi, QWORD [Rq(SCRATCH2) + 16]
+                ; mov rax, QWORD [Rq(SCRATCH2)]
+                ; mov rax, QWORD [rax]
+            ),
+        }
     }
 
     /// Call libcall `which` with `vmctx`, the immediates, then the top `operands` operands as

@@ -26,21 +26,7 @@ impl<'ctx> Lowering<'ctx, '_> {
                 let v = self.builder.build_select(is_true, a, b, "select")?;
                 self.push(v);
             }
-            Operator::Block { blockty } => {
-                let (params, results) = self.block_type(blockty);
-                let end = self.ctx.append_basic_block(self.function, "block_end");
-                let end_phis = self.phis_at(end, &results)?;
-                let height = self.stack.len() - params.len();
-                self.control.push(Frame {
-                    kind: FrameKind::Block,
-                    height,
-                    param_types: params,
-                    result_types: results,
-                    branch_target: end,
-                    end_block: end,
-                    end_phis,
-                });
-            }
+            Operator::Block { blockty } => self.open_block(FrameKind::Block, blockty)?,
             Operator::Loop { blockty } => {
                 let (params, results) = self.block_type(blockty);
                 let header = self.ctx.append_basic_block(self.function, "loop");
@@ -209,6 +195,28 @@ impl<'ctx> Lowering<'ctx, '_> {
     }
 
     /// Record the current values as incoming to the target of a branch to `depth` (not popped).
+    /// Open a frame of `kind` whose branches go to its end (a block or a `try_table`).
+    pub(super) fn open_block(
+        &mut self,
+        kind: FrameKind<'ctx>,
+        blockty: wasmparser::BlockType,
+    ) -> Result<()> {
+        let (params, results) = self.block_type(blockty);
+        let end = self.ctx.append_basic_block(self.function, "block_end");
+        let end_phis = self.phis_at(end, &results)?;
+        let height = self.stack.len() - params.len();
+        self.control.push(Frame {
+            kind,
+            height,
+            param_types: params,
+            result_types: results,
+            branch_target: end,
+            end_block: end,
+            end_phis,
+        });
+        Ok(())
+    }
+
     /// Branch `depth` levels out when `cond` holds, else continue in a new block named
     /// `cont`. Handlers of `try_table`s the branch leaves are unlinked before it either way
     /// and linked again on the path that stays.

@@ -11,7 +11,7 @@ use lazuli_backend_api::libcall::Libcall;
 use lazuli_backend_api::vmcontext::{VMOffsets, VMRuntimeLimits, EXCEPTION_VALUES, HANDLER_SIZE};
 use wasmparser::{Catch, Operator};
 
-use super::{Frame, FrameKind, LowerError, Lowering, Result};
+use super::{FrameKind, LowerError, Lowering, Result};
 
 /// Offset of the handler chain's head in `VMRuntimeLimits`.
 const HANDLER_HEAD: u32 = core::mem::offset_of!(VMRuntimeLimits, handler) as u32;
@@ -124,20 +124,7 @@ impl<'ctx> Lowering<'ctx, '_> {
         self.builder.build_unreachable()?;
 
         self.builder.position_at_end(body);
-        let (params, results) = self.block_type(try_table.ty);
-        let end = self.ctx.append_basic_block(self.function, "try_end");
-        let end_phis = self.phis_at(end, &results)?;
-        let height = self.stack.len() - params.len();
-        self.control.push(Frame {
-            kind: FrameKind::TryTable { handler },
-            height,
-            param_types: params,
-            result_types: results,
-            branch_target: end,
-            end_block: end,
-            end_phis,
-        });
-        Ok(())
+        self.open_block(FrameKind::TryTable { handler }, try_table.ty)
     }
 
     /// Before control leaves the frames from `depth` levels out inwards (a branch to that
