@@ -16,12 +16,21 @@ impl DeadCode {
             Operator::Block { .. }
             | Operator::Loop { .. }
             | Operator::If { .. }
-            | Operator::TryTable { .. } => {
+            | Operator::TryTable { .. }
+            | Operator::Try { .. } => {
                 self.depth += 1;
                 true
             }
-            Operator::Else | Operator::End if self.depth == 0 => false,
-            Operator::End => {
+            Operator::Else
+            | Operator::End
+            | Operator::Catch { .. }
+            | Operator::CatchAll
+            | Operator::Delegate { .. }
+                if self.depth == 0 =>
+            {
+                false
+            }
+            Operator::End | Operator::Delegate { .. } => {
                 self.depth -= 1;
                 true
             }

@@ -77,8 +77,8 @@ pub unsafe fn resume(handler: *const VMHandler) -> ! {
     unsafe { lazuli_resume(handler) }
 }
 
-/// The deepest nesting of `try_table`s in a function body (0 without any): how many handlers
-/// its frame needs.
+/// The deepest nesting of `try_table`s and legacy `try`s in a function body (0 without any):
+/// how many handlers its frame needs.
 #[cfg(feature = "wasmparser")]
 pub fn try_table_depth(body: &[u8]) -> Result<u32, wasmparser::BinaryReaderError> {
     use wasmparser::Operator;
@@ -92,12 +92,12 @@ pub fn try_table_depth(body: &[u8]) -> Result<u32, wasmparser::BinaryReaderError
             Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
                 open.push(false)
             }
-            Operator::TryTable { .. } => {
+            Operator::TryTable { .. } | Operator::Try { .. } => {
                 open.push(true);
                 depth += 1;
                 deepest = deepest.max(depth);
             }
-            Operator::End => {
+            Operator::End | Operator::Delegate { .. } => {
                 if open.pop() == Some(true) {
                     depth -= 1;
                 }

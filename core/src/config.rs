@@ -41,6 +41,9 @@ pub struct Features {
     /// Exception handling (WebAssembly 3.0): tags, `throw`, `throw_ref`, `try_table` and
     /// `exnref`.
     pub exceptions: bool,
+    /// The legacy exception instructions that older toolchains emit: `try`, `catch`,
+    /// `catch_all`, `rethrow` and `delegate` (with `exceptions`).
+    pub legacy_exceptions: bool,
 }
 
 /// Each feature's name (as `lazuli -W NAME=y|n` and error messages give it), reader and setter.
@@ -63,6 +66,7 @@ impl Features {
         tail_call: false,
         function_references: false,
         exceptions: false,
+        legacy_exceptions: false,
     };
 
     /// WebAssembly 2.0 (2022): 1.0 plus multi-value, sign extension, saturating conversions,
@@ -82,6 +86,7 @@ impl Features {
         tail_call: false,
         function_references: false,
         exceptions: false,
+        legacy_exceptions: false,
     };
 
     /// The default: WebAssembly 2.0 plus the features of 3.0 Lazuli implements (multi-memory,
@@ -95,10 +100,11 @@ impl Features {
         tail_call: true,
         function_references: true,
         exceptions: true,
+        legacy_exceptions: true,
         ..Features::WASM2
     };
 
-    const ENTRIES: [FeatureEntry; 14] = [
+    const ENTRIES: [FeatureEntry; 15] = [
         (
             "mutable-global",
             |f| f.mutable_global,
@@ -145,6 +151,11 @@ impl Features {
             |f, on| f.function_references = on,
         ),
         ("exceptions", |f| f.exceptions, |f, on| f.exceptions = on),
+        (
+            "legacy-exceptions",
+            |f| f.legacy_exceptions,
+            |f, on| f.legacy_exceptions = on,
+        ),
     ];
 
     /// Every feature by name, with whether it is on.
@@ -182,6 +193,7 @@ impl Features {
         f.set(W::TAIL_CALL, self.tail_call);
         f.set(W::FUNCTION_REFERENCES, self.function_references);
         f.set(W::EXCEPTIONS, self.exceptions);
+        f.set(W::LEGACY_EXCEPTIONS, self.legacy_exceptions);
         f
     }
 }

@@ -180,10 +180,7 @@ fn host_made_memories_tables_and_globals_link_and_are_shared() {
 fn unimplemented_proposals_are_rejected_by_name() {
     let engine = Engine::new(Config::default());
     for (text, feature) in [
-        (
-            "(module (tag $e) (func try catch $e end))",
-            "legacy_exceptions",
-        ),
+        ("(module (type (struct)))", "gc"),
         ("(module (memory 1 2 shared))", "threads"),
     ] {
         let err = Module::from_wat(&engine, text).unwrap_err();
@@ -214,6 +211,14 @@ fn disabled_features_are_named_and_the_defaults_have_them() {
         );
         Module::from_wat(&defaults, text).expect("on by default");
     }
+    // The legacy instructions are a switch of their own, on by default.
+    let mut features = lazuli_core::Features::default();
+    assert!(features.set("legacy-exceptions", false));
+    let no_legacy = Engine::new(Config::default().features(features));
+    let legacy = "(module (tag $e) (func try catch $e end))";
+    let err = Module::from_wat(&no_legacy, legacy).unwrap_err();
+    assert!(err.to_string().contains("`legacy-exceptions`"), "{err}");
+    Module::from_wat(&defaults, legacy).expect("on by default");
 }
 
 #[test]

@@ -26,6 +26,30 @@ pub(crate) enum ControlKind {
     },
     /// `try_table`, whose handler is at `[rbp + handler]` (see `exceptions.rs`).
     TryTable { handler: i32 },
+    /// Legacy `try` (see `exceptions.rs`): its handler, where an exception lands, whether the
+    /// catch clauses have begun, and where the next clause's test starts.
+    LegacyTry {
+        handler: i32,
+        pad: DynamicLabel,
+        in_catch: bool,
+        next_clause: Option<DynamicLabel>,
+    },
+}
+
+impl ControlKind {
+    /// The handler of a `try_table` or legacy `try` whose handler is linked while code in the
+    /// frame runs (not in a legacy `try`'s catch clauses).
+    pub(crate) fn linked_handler(self) -> Option<i32> {
+        match self {
+            ControlKind::TryTable { handler }
+            | ControlKind::LegacyTry {
+                handler,
+                in_catch: false,
+                ..
+            } => Some(handler),
+            _ => None,
+        }
+    }
 }
 
 /// One entry of the control stack.
@@ -303,7 +327,7 @@ impl FuncLowering<'_> {
     }
 
     /// `end` of the innermost frame: values to the frame's slots, labels bound.
-    fn end(&mut self) -> Result<()> {
+    pub(crate) fn end(&mut self) -> Result<()> {
         let top = self.controls.len() - 1;
         if self.controls[top].kind == ControlKind::Function {
             if self.reachable {
@@ -323,8 +347,11 @@ impl FuncLowering<'_> {
                 self.move_to_slot(start + k, height + k);
             }
         }
-        if let (true, ControlKind::TryTable { .. }) = (self.reachable, self.controls[top].kind) {
-            // Falling out of the try_table's body unlinks its handler.
+        if let ControlKind::LegacyTry { .. } = self.controls[top].kind {
+            // Lays out the rest of the landing pad; the results are in the frame's slots.
+            self.end_legacy_try(top);
+        } else if self.reachable && self.controls[top].kind.linked_handler().is_some() {
+            // Falling out of a try_table's body unlinks its handler.
             self.leave_try_tables(top);
         }
         let frame = self.controls.pop().expect("a frame to end");

@@ -254,7 +254,7 @@ impl<'ctx> Lowering<'ctx, '_> {
     }
 
     /// If reachable, pass the frame's results to its end block.
-    fn fall_through_to_end(&mut self) -> Result<()> {
+    pub(super) fn fall_through_to_end(&mut self) -> Result<()> {
         if self.reachable {
             let frame = self.control.last().expect("open frame");
             let current = self.builder.get_insert_block().expect("positioned");
@@ -267,14 +267,13 @@ impl<'ctx> Lowering<'ctx, '_> {
         Ok(())
     }
 
-    fn end(&mut self) -> Result<()> {
-        let in_try_table = matches!(
-            self.control.last().map(|f| &f.kind),
-            Some(FrameKind::TryTable { .. })
-        );
-        if self.reachable && in_try_table {
-            // Falling out of the try_table's body unlinks its handler.
-            self.leave_try_tables(0)?;
+    pub(super) fn end(&mut self) -> Result<()> {
+        match self.control.last().map(|f| &f.kind) {
+            // Lays out the rest of the landing pad; the results went to the end.
+            Some(FrameKind::LegacyTry { .. }) => self.end_legacy_try()?,
+            // Falling out of a try_table's body unlinks its handler.
+            Some(FrameKind::TryTable { .. }) if self.reachable => self.leave_try_tables(0)?,
+            _ => {}
         }
         self.fall_through_to_end()?;
         let frame = self.control.pop().expect("end closes a frame");

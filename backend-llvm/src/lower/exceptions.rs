@@ -17,6 +17,9 @@ use super::{FrameKind, LowerError, Lowering, Result};
 const HANDLER_HEAD: u32 = core::mem::offset_of!(VMRuntimeLimits, handler) as u32;
 /// Offset of the exception being delivered in `VMRuntimeLimits`.
 const EXCEPTION: u32 = core::mem::offset_of!(VMRuntimeLimits, exception) as u32;
+/// Offset, in a legacy `try`'s handler, of the exception its clauses caught (the spare word
+/// after the `VMHandler`).
+const CAUGHT: u32 = core::mem::size_of::<lazuli_backend_api::vmcontext::VMHandler>() as u32;
 
 impl<'ctx> Lowering<'ctx, '_> {
     pub(super) fn exception_op(&mut self, op: &Operator<'_>) -> Result<bool> {
@@ -42,10 +45,36 @@ impl<'ctx> Lowering<'ctx, '_> {
             }
             Operator::ThrowRef => {
                 let exception = self.pop();
-                self.libcall(Libcall::ThrowRef, None, &[exception])?;
-                self.builder.build_unreachable()?;
-                self.reachable = false;
+                self.throw_on(exception)?;
             }
+            Operator::Try { blockty } => {
+                let handler = self.entry_alloca(self.handler_type().into())?;
+                let pad = self.ctx.append_basic_block(self.function, "landing");
+                let body = self.ctx.append_basic_block(self.function, "try_body");
+                self.enter_try(handler, pad, body)?;
+                self.builder.position_at_end(body);
+                let kind = FrameKind::LegacyTry {
+                    handler,
+                    pad,
+                    in_catch: false,
+                    next_clause: None,
+                };
+                self.open_block(kind, *blockty)?;
+            }
+            Operator::Catch { tag_index } => self.legacy_catch(Some(*tag_index))?,
+            Operator::CatchAll => self.legacy_catch(None)?,
+            Operator::Delegate { relative_depth } => self.delegate(*relative_depth)?,
+            Operator::Rethrow { relative_depth } => {
+                let target = self.control.len() - 1 - *relative_depth as usize;
+                let FrameKind::LegacyTry { handler, .. } = self.control[target].kind else {
+                    return Err(LowerError::Unsupported(
+                        "rethrow names a label that is not a catch clause".into(),
+                    ));
+                };
+                let caught = self.load_ptr_field(handler, CAUGHT, "caught")?;
+                self.throw_on(caught.into())?;
+            }
+
             _ => return Ok(false),
         }
         Ok(true)
@@ -57,10 +86,19 @@ impl<'ctx> Lowering<'ctx, '_> {
         self.info.types[ty.index()].params().to_vec()
     }
 
-    fn try_table(&mut self, try_table: &wasmparser::TryTable) -> Result<()> {
-        let t = self.types;
-        let handler_ty = t.i64.array_type(HANDLER_SIZE / 8);
-        let handler = self.entry_alloca(handler_ty.into())?;
+    /// The frame memory of one handler.
+    fn handler_type(&self) -> inkwell::types::ArrayType<'ctx> {
+        self.types.i64.array_type(HANDLER_SIZE / 8)
+    }
+
+    /// Call `TryEnter` with `handler`; go on in `body`, or in `landing` when it returns the
+    /// second time.
+    fn enter_try(
+        &mut self,
+        handler: PointerValue<'ctx>,
+        landing: inkwell::basic_block::BasicBlock<'ctx>,
+        body: inkwell::basic_block::BasicBlock<'ctx>,
+    ) -> Result<()> {
         let entered = self
             .libcall_returning_twice(Libcall::TryEnter, &[handler.into()])?
             .into_int_value();
@@ -70,10 +108,193 @@ impl<'ctx> Lowering<'ctx, '_> {
             self.i64_const(0),
             "caught",
         )?;
-        let landing = self.ctx.append_basic_block(self.function, "landing");
-        let body = self.ctx.append_basic_block(self.function, "try_body");
         self.builder
             .build_conditional_branch(caught, landing, body)?;
+        Ok(())
+    }
+
+    /// `throw_ref` of `exception`; the code after it is unreachable.
+    fn throw_on(&mut self, exception: BasicValueEnum<'ctx>) -> Result<()> {
+        self.libcall(Libcall::ThrowRef, None, &[exception])?;
+        self.builder.build_unreachable()?;
+        self.reachable = false;
+        Ok(())
+    }
+
+    /// The exception that just landed (in `VMRuntimeLimits::exception`).
+    fn landed_exception(&mut self) -> Result<PointerValue<'ctx>> {
+        let limits = self.load_ptr_field(self.vmctx, VMOffsets::RUNTIME_LIMITS, "limits")?;
+        self.load_ptr_field(limits, EXCEPTION, "exception")
+    }
+
+    /// Where the code before a legacy `catch`, `catch_all`, `delegate` or `end` goes: on to
+    /// the frame's end (unlinking the handler if it was the body).
+    fn end_legacy_arm(&mut self) -> Result<()> {
+        if self.reachable
+            && self
+                .control
+                .last()
+                .and_then(|f| f.kind.linked_handler())
+                .is_some()
+        {
+            self.leave_try_tables(0)?;
+        }
+        self.fall_through_to_end()
+    }
+
+    /// A legacy `catch` (with a tag) or `catch_all` (without).
+    fn legacy_catch(&mut self, tag: Option<u32>) -> Result<()> {
+        self.end_legacy_arm()?;
+        let top = self.control.len() - 1;
+        let FrameKind::LegacyTry {
+            handler,
+            pad,
+            in_catch,
+            next_clause,
+        } = self.control[top].kind
+        else {
+            unreachable!("validated: catch follows try");
+        };
+        if in_catch {
+            let next = next_clause.expect("validated: no clause follows catch_all");
+            self.builder.position_at_end(next);
+        } else {
+            // The first clause: the exception lands here, its handler unlinked; it is kept in
+            // the handler's spare word for the clauses and `rethrow`.
+            self.builder.position_at_end(pad);
+            let exception = self.landed_exception()?;
+            let at = self.byte_offset(handler, self.i64_const(u64::from(CAUGHT)))?;
+            self.builder.build_store(at, exception)?;
+        }
+        let height = self.control[top].height;
+        self.stack.truncate(height);
+        self.reachable = true;
+        let next_clause = match tag {
+            Some(tag) => {
+                let exception = self.load_ptr_field(handler, CAUGHT, "caught")?;
+                let next = self.ctx.append_basic_block(self.function, "next_catch");
+                self.catch_clause(exception, tag, next)?;
+                Some(next)
+            }
+            None => None,
+        };
+        self.control[top].kind = FrameKind::LegacyTry {
+            handler,
+            pad,
+            in_catch: true,
+            next_clause,
+        };
+        Ok(())
+    }
+
+    /// Test `exception` against the module's tag `tag`: on to `next` if it is another, else
+    /// push its payload and go on.
+    fn catch_clause(
+        &mut self,
+        exception: PointerValue<'ctx>,
+        tag: u32,
+        next: inkwell::basic_block::BasicBlock<'ctx>,
+    ) -> Result<()> {
+        let t = self.types;
+        let thrown = self
+            .load_field(t.i64, exception, 0, "thrown_tag")?
+            .into_int_value();
+        let tags = self.load_ptr_field(self.vmctx, VMOffsets::TAGS, "tags")?;
+        let expected = self
+            .load_field(t.i64, tags, tag * 8, "tag")?
+            .into_int_value();
+        let matches = self
+            .builder
+            .build_int_compare(IntPredicate::EQ, thrown, expected, "")?;
+        let take = self.ctx.append_basic_block(self.function, "catch");
+        self.builder.build_conditional_branch(matches, take, next)?;
+        self.builder.position_at_end(take);
+        for (i, ty) in self.tag_params(tag).into_iter().enumerate() {
+            let offset = EXCEPTION_VALUES + 16 * i as u32;
+            let v = self.load_field(t.val(ty), exception, offset, "payload")?;
+            self.push(v);
+        }
+        Ok(())
+    }
+
+    /// Before a legacy `try`'s `end` closes it: what is still to lay out of its landing pad.
+    /// A body without clauses passes exceptions on; after the last tagged clause, an exception
+    /// no clause took is thrown on.
+    pub(super) fn end_legacy_try(&mut self) -> Result<()> {
+        let top = self.control.len() - 1;
+        let FrameKind::LegacyTry {
+            handler,
+            pad,
+            in_catch,
+            next_clause,
+        } = self.control[top].kind
+        else {
+            return Ok(());
+        };
+        self.end_legacy_arm()?;
+        if !in_catch {
+            self.builder.position_at_end(pad);
+            let exception = self.landed_exception()?;
+            self.throw_on(exception.into())?;
+        } else if let Some(next) = next_clause {
+            self.builder.position_at_end(next);
+            let caught = self.load_ptr_field(handler, CAUGHT, "caught")?;
+            self.throw_on(caught.into())?;
+        }
+        // Every arm went to the end or threw.
+        self.reachable = false;
+        Ok(())
+    }
+
+    /// `delegate`: the try body's exceptions go to the handler of the try `depth` labels out
+    /// (or the nearest linked one outside it; with none in this function, the caller's).
+    fn delegate(&mut self, depth: u32) -> Result<()> {
+        self.end_legacy_arm()?;
+        let top = self.control.len() - 1;
+        let FrameKind::LegacyTry { handler, pad, .. } = self.control[top].kind else {
+            unreachable!("validated: delegate ends a try");
+        };
+        self.builder.position_at_end(pad);
+        let exception = self.landed_exception()?;
+        let target = top - 1 - depth as usize;
+        let receiver = self.control[..=target]
+            .iter()
+            .rev()
+            .find_map(|f| f.kind.linked_handler());
+        let head = match receiver {
+            Some(receiver) => receiver,
+            None => {
+                // The head when the function's outermost try was entered: the caller's.
+                let outermost =
+                    self.control
+                        .iter()
+                        .find_map(|f| match f.kind {
+                            FrameKind::TryTable { handler }
+                            | FrameKind::LegacyTry { handler, .. } => Some(handler),
+                            _ => None,
+                        })
+                        .expect("this try is one");
+                self.load_ptr_field(outermost, 0, "previous_handler")?
+            }
+        };
+        self.set_handler_head(head)?;
+        self.throw_on(exception.into())?;
+        // Close the frame as `end` does, with nothing left to lay out.
+        self.control[top].kind = FrameKind::LegacyTry {
+            handler,
+            pad,
+            in_catch: true,
+            next_clause: None,
+        };
+        self.end()
+    }
+
+    fn try_table(&mut self, try_table: &wasmparser::TryTable) -> Result<()> {
+        let t = self.types;
+        let handler = self.entry_alloca(self.handler_type().into())?;
+        let landing = self.ctx.append_basic_block(self.function, "landing");
+        let body = self.ctx.append_basic_block(self.function, "try_body");
+        self.enter_try(handler, landing, body)?;
 
         // An exception arrived, its handler unlinked. The catch labels count from the frames
         // outside the try_table, which is not on the control stack yet.
@@ -132,10 +353,9 @@ impl<'ctx> Lowering<'ctx, '_> {
     /// `try_table`s among them, making the head what it was when the outermost was entered.
     pub(crate) fn leave_try_tables(&mut self, depth: u32) -> Result<()> {
         let from = self.control.len() - 1 - depth as usize;
-        let outermost = self.control[from..].iter().find_map(|f| match f.kind {
-            FrameKind::TryTable { handler } => Some(handler),
-            _ => None,
-        });
+        let outermost = self.control[from..]
+            .iter()
+            .find_map(|f| f.kind.linked_handler());
         if let Some(handler) = outermost {
             let previous = self.load_ptr_field(handler, 0, "previous_handler")?;
             self.set_handler_head(previous)?;
@@ -148,16 +368,17 @@ impl<'ctx> Lowering<'ctx, '_> {
         let from = self.control.len() - 1 - depth as usize;
         self.control[from..]
             .iter()
-            .any(|f| matches!(f.kind, FrameKind::TryTable { .. }))
+            .any(|f| f.kind.linked_handler().is_some())
     }
 
     /// After a conditional branch out of `try_table`s, on the path that stays: the innermost
     /// handler is the head again.
     pub(crate) fn relink_innermost_handler(&mut self) -> Result<()> {
-        let innermost = self.control.iter().rev().find_map(|f| match f.kind {
-            FrameKind::TryTable { handler } => Some(handler),
-            _ => None,
-        });
+        let innermost = self
+            .control
+            .iter()
+            .rev()
+            .find_map(|f| f.kind.linked_handler());
         if let Some(handler) = innermost {
             self.set_handler_head(handler)?;
         }

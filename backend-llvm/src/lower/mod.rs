@@ -142,6 +142,30 @@ enum FrameKind<'ctx> {
     TryTable {
         handler: PointerValue<'ctx>,
     },
+    /// Legacy `try` (see `exceptions.rs`): its handler, where an exception lands, whether the
+    /// catch clauses have begun, and where the next clause's test starts.
+    LegacyTry {
+        handler: PointerValue<'ctx>,
+        pad: BasicBlock<'ctx>,
+        in_catch: bool,
+        next_clause: Option<BasicBlock<'ctx>>,
+    },
+}
+
+impl<'ctx> FrameKind<'ctx> {
+    /// The handler of a `try_table` or legacy `try` whose handler is linked while code in the
+    /// frame runs (not in a legacy `try`'s catch clauses).
+    fn linked_handler(&self) -> Option<PointerValue<'ctx>> {
+        match *self {
+            FrameKind::TryTable { handler }
+            | FrameKind::LegacyTry {
+                handler,
+                in_catch: false,
+                ..
+            } => Some(handler),
+            _ => None,
+        }
+    }
 }
 
 /// One entry of the control stack.
