@@ -2,10 +2,11 @@
 """Re-wraps tests/fixtures/hello-llvm19.lzc in the current core format.
 
 The fixture holds code compiled by a build on LLVM 19, which must stay refused for its LLVM
-version (cli/tests/cli.rs). Its core header (format version, Lazuli version, code settings) must
-match this build, or the refusal names the header instead: run this after changing the core
-format or adding a code-affecting setting. It keeps the backend name, the wasm and the code, and
-takes the header fields from a module the current build serializes (target/release/lazuli).
+version (cli/tests/cli.rs). Its core header's format version and Lazuli version must match this
+build, or the refusal names them instead (the code's own header is checked before the code
+settings, so new settings need no re-wrap): run this after changing the core format version or
+the crate version. It keeps the backend name, the wasm and the code, and takes the header fields
+from a module the current build serializes (target/release/lazuli).
 """
 import pathlib, struct, subprocess, sys, tempfile, zlib
 

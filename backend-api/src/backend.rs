@@ -190,6 +190,14 @@ pub trait CodeBackend: Send + Sync {
         progress: &dyn Fn(u32, u32),
     ) -> Result<Box<dyn CompiledCode>, CompileError>;
 
+    /// Check the header of [`CompiledCode::serialize`] output (what the code was made for:
+    /// target, CPU, compiler version) without loading anything, so that code made elsewhere
+    /// is refused for that before any other difference is named. By default, no check.
+    fn check_serialized(&self, code: &[u8]) -> Result<(), CompileError> {
+        let _ = code;
+        Ok(())
+    }
+
     /// Rebuild code from [`CompiledCode::serialize`] output, compiling nothing. Rejects a blob
     /// made by another version, target or configuration, or a damaged one.
     fn deserialize(

@@ -151,6 +151,13 @@ impl CodeBackend for BaselineBackend {
         }
     }
 
+    fn check_serialized(&self, code: &[u8]) -> Result<(), CompileError> {
+        match &self.optimizer {
+            Some((optimizer, _)) => optimizer.check_serialized(code),
+            None => Ok(()),
+        }
+    }
+
     fn deserialize(
         &self,
         module: Arc<ModuleInfo>,

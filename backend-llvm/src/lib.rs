@@ -133,6 +133,10 @@ impl CodeBackend for LlvmBackend {
         }
     }
 
+    fn check_serialized(&self, code: &[u8]) -> Result<(), CompileError> {
+        eager::header::read(code).map(drop)
+    }
+
     fn deserialize(
         &self,
         module: Arc<ModuleInfo>,

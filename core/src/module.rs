@@ -105,7 +105,7 @@ impl Module {
     /// library you would load.
     pub unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         let (backend, _) = engine.runner()?;
-        let parts = crate::serialize::read(engine, backend.serialized_name(), bytes)?;
+        let parts = crate::serialize::read(engine, &**backend, bytes)?;
         let info = Arc::new(translate(
             Arc::from(parts.wasm),
             engine.config().features,

@@ -150,9 +150,10 @@ fn bad(message: impl Into<String>) -> Error {
 /// Check a serialized module against this build and `engine`, and split it.
 pub(crate) fn read<'a>(
     engine: &Engine,
-    backend: &str,
+    backend: &dyn crate::backend::CodeBackend,
     bytes: &'a [u8],
 ) -> Result<Parts<'a>, Error> {
+    let name = backend.serialized_name();
     if bytes.starts_with(b"\0asm") {
         return Err(bad(
             "these are WebAssembly bytes, not a serialized Lazuli module: use Module::new",
@@ -203,13 +204,18 @@ pub(crate) fn read<'a>(
         )));
     }
     let made_by = field(false)?;
-    if made_by != backend.as_bytes() {
+    if made_by != name.as_bytes() {
         return Err(bad(format!(
-            "made by the `{}` backend, this engine uses `{backend}`",
+            "made by the `{}` backend, this engine uses `{name}`",
             String::from_utf8_lossy(made_by)
         )));
     }
     let made_with = field(false)?;
+    let wasm = field(true)?;
+    let code = field(true)?;
+    // What the code was made for (another compiler, another CPU) comes before the settings:
+    // it is the more fundamental difference.
+    backend.check_serialized(code).map_err(|e| bad(e.message))?;
     let here = config_bytes(engine);
     if made_with != here.as_slice() {
         return Err(bad(format!(
@@ -217,7 +223,5 @@ pub(crate) fn read<'a>(
             describe_difference(made_with, engine)
         )));
     }
-    let wasm = field(true)?;
-    let code = field(true)?;
     Ok(Parts { wasm, code })
 }
