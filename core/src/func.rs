@@ -246,6 +246,7 @@ impl Func {
                     store.inner.check(f.store, "function reference argument")?
                 }
                 Val::ExternRef(Some(e)) => store.inner.check(e.store, "externref argument")?,
+                Val::ExnRef(Some(e)) => store.inner.check(e.store, "exnref argument")?,
                 _ => {}
             }
             values[i] = to_raw(&store.inner, p);

@@ -287,6 +287,7 @@ fn check_ref(store: &Store, ty: ValType, v: &Val) -> Result<usize, Error> {
     match v {
         Val::FuncRef(Some(f)) => store.inner.check(f.store, "function reference")?,
         Val::ExternRef(Some(e)) => store.inner.check(e.store, "externref")?,
+        Val::ExnRef(Some(e)) => store.inner.check(e.store, "exnref")?,
         _ => {}
     }
     Ok(to_raw(&store.inner, v).get_reference())

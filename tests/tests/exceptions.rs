@@ -116,3 +116,32 @@ fn exceptions_in_every_mode() {
         );
     }
 }
+
+/// An exception reference of one store is refused as an argument in another.
+#[test]
+fn an_exnref_from_another_store_is_an_error() {
+    let engine = lazuli_tests::engine(lazuli_core::Config::default()).unwrap();
+    let module = Module::from_wat(
+        &engine,
+        r#"(module
+          (tag $t)
+          (func (export "throw") (throw $t))
+          (func (export "take") (param exnref) (result i32) (ref.is_null (local.get 0))))"#,
+    )
+    .unwrap();
+    let mut first = Store::new(&engine);
+    let a = Instance::new(&mut first, &module, &Imports::new()).unwrap();
+    let Err(Error::Exception(exn)) = call(&mut first, &a, "throw", &[]) else {
+        panic!("throw did not throw");
+    };
+    assert_eq!(
+        call(&mut first, &a, "take", &[Val::ExnRef(Some(exn))]).unwrap(),
+        vec![Val::I32(0)]
+    );
+    let mut second = Store::new(&engine);
+    let b = Instance::new(&mut second, &module, &Imports::new()).unwrap();
+    assert!(matches!(
+        call(&mut second, &b, "take", &[Val::ExnRef(Some(exn))]),
+        Err(Error::Usage(_))
+    ));
+}
