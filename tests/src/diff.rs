@@ -32,6 +32,9 @@ pub enum Outcome {
     /// The call exhausted the stack: implementation limits differ, so this is not compared and
     /// ends the comparison of the module (state may differ afterwards).
     Exhausted,
+    /// An exception escaped, with its payload as bits (Lazuli's modes only: wasmi has no
+    /// exception handling).
+    Threw(Vec<u128>),
 }
 
 /// How many fuel units each generated loop iteration and call consumes before trapping.
@@ -39,6 +42,17 @@ const FUEL: u32 = 1_000;
 
 /// A module generated from `data`, or `None` when the data does not make one.
 pub fn generate(data: &[u8]) -> Option<Vec<u8>> {
+    generate_with(data, false)
+}
+
+/// As [`generate`], with exception handling (tags, `throw`, `throw_ref`, `try_table`), which
+/// wasmi does not run: such modules are compared between Lazuli's modes
+/// ([`check_modes_agree`]).
+pub fn generate_with_exceptions(data: &[u8]) -> Option<Vec<u8>> {
+    generate_with(data, true)
+}
+
+fn generate_with(data: &[u8], exceptions: bool) -> Option<Vec<u8>> {
     let mut u = Unstructured::new(data);
     let config = wasm_smith::Config {
         max_imports: 0,
@@ -65,7 +79,7 @@ pub fn generate(data: &[u8]) -> Option<Vec<u8>> {
         saturating_float_to_int_enabled: true,
         sign_extension_ops_enabled: true,
         gc_enabled: false,
-        exceptions_enabled: false,
+        exceptions_enabled: exceptions,
         tail_call_enabled: true,
         threads_enabled: false,
         wide_arithmetic_enabled: false,
@@ -165,6 +179,13 @@ pub fn run_lazuli_with(
         let outcome = match f.call(&mut store, &args) {
             Ok(results) => Outcome::Returned(results.iter().map(lazuli_bits).collect()),
             Err(Error::Trap(code)) => trap(code),
+            Err(Error::Exception(exn)) => Outcome::Threw(
+                exn.values(&store)
+                    .map_err(|e| e.to_string())?
+                    .iter()
+                    .map(lazuli_bits)
+                    .collect(),
+            ),
             Err(e) => return Err(format!("lazuli call of `{name}` failed: {e}")),
         };
         let stop = outcome == Outcome::Exhausted;
@@ -422,6 +443,30 @@ pub fn check_module(wasm: &[u8]) -> Result<usize, String> {
             return Err(format!(
                 "{mode} diverges from {name}\n  lazuli: {seen:?}\n  {name}: {reference:?}"
             ));
+        }
+    }
+    Ok(reference.calls.len())
+}
+
+/// Check one module that wasmi cannot run: every other Lazuli mode must agree with the
+/// single-pass backend. Returns the number of export calls compared.
+pub fn check_modes_agree(wasm: &[u8]) -> Result<usize, String> {
+    use crate::BackendKind::*;
+    let reference = run_lazuli_with(wasm, Baseline, Strategy::Lazy, false)?;
+    if cfg!(feature = "llvm") {
+        for (mode, backend, strategy, round_trip) in [
+            ("lazy", Llvm, Strategy::Lazy, false),
+            ("eager", Llvm, Strategy::Eager, false),
+            ("eager+round-trip", Llvm, Strategy::Eager, true),
+            ("tiered", Tiered, Strategy::Lazy, false),
+        ] {
+            let seen = run_lazuli_with(wasm, backend, strategy, round_trip)?;
+            if !agree(&seen, &reference) {
+                return Err(format!(
+                    "{mode} diverges from the single-pass backend\n  {mode}: {seen:?}\n  \
+                     single-pass: {reference:?}"
+                ));
+            }
         }
     }
     Ok(reference.calls.len())

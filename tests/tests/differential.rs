@@ -6,7 +6,10 @@
 
 use lazuli_core::backend::{ConstExpr, Strategy, TrapCode};
 use lazuli_core::{Config, Engine, Module};
-use lazuli_tests::diff::{check, generate, run_lazuli, run_wasmi, seed_bytes, Outcome};
+use lazuli_tests::diff::{
+    check, check_modes_agree, generate, generate_with_exceptions, run_lazuli, run_wasmi,
+    seed_bytes, Outcome,
+};
 
 #[test]
 fn generated_modules_agree_in_every_mode() {
@@ -37,7 +40,13 @@ fn generated_modules_use_the_3_0_features_compared() {
         let Some(wasm) = generate(&seed_bytes(seed, 4096)) else {
             continue;
         };
-        tail_calls += uses_tail_calls(&wasm) as u32;
+        tail_calls += uses(&wasm, |op| {
+            matches!(
+                op,
+                wasmparser::Operator::ReturnCall { .. }
+                    | wasmparser::Operator::ReturnCallIndirect { .. }
+            )
+        }) as u32;
         let module = Module::new(&engine, wasm).expect("generated modules are valid");
         let info = module.info();
         multi_memory += (info.memories.len() > 1) as u32;
@@ -55,28 +64,6 @@ fn generated_modules_use_the_3_0_features_compared() {
         "{extended_const} modules with extended constants"
     );
     assert!(tail_calls >= 10, "{tail_calls} modules with tail calls");
-}
-
-/// Whether a function body of `wasm` has a `return_call` or `return_call_indirect`.
-fn uses_tail_calls(wasm: &[u8]) -> bool {
-    wasmparser::Parser::new(0).parse_all(wasm).any(|payload| {
-        let Ok(wasmparser::Payload::CodeSectionEntry(body)) = payload else {
-            return false;
-        };
-        let Ok(mut ops) = body.get_operators_reader() else {
-            return false;
-        };
-        while let Ok(op) = ops.read() {
-            if matches!(
-                op,
-                wasmparser::Operator::ReturnCall { .. }
-                    | wasmparser::Operator::ReturnCallIndirect { .. }
-            ) {
-                return true;
-            }
-        }
-        false
-    })
 }
 
 #[test]
@@ -118,4 +105,46 @@ fn regression_where_wasmi_is_unstable_lazuli_is_stable_in_every_mode() {
     assert_eq!(run_lazuli(&wasm, Strategy::Eager, false).unwrap(), first);
     assert_eq!(run_lazuli(&wasm, Strategy::Eager, true).unwrap(), first);
     lazuli_tests::diff::check_module(&wasm).unwrap();
+}
+
+/// Modules with exception handling (which wasmi does not run) agree between Lazuli's modes:
+/// LLVM lazy, eager, eager after a round trip and tiered against the single-pass backend.
+#[test]
+fn generated_modules_with_exceptions_agree_between_modes() {
+    let (mut checked, mut throwing) = (0, 0);
+    for seed in 0..150u64 {
+        let Some(wasm) = generate_with_exceptions(&seed_bytes(seed, 4096)) else {
+            continue;
+        };
+        throwing += uses(&wasm, |op| {
+            matches!(
+                op,
+                wasmparser::Operator::TryTable { .. } | wasmparser::Operator::Throw { .. }
+            )
+        }) as u32;
+        match check_modes_agree(&wasm) {
+            Ok(_) => checked += 1,
+            Err(divergence) => panic!("seed {seed}: {divergence}"),
+        }
+    }
+    assert!(checked >= 100, "only {checked} modules were generated");
+    assert!(throwing >= 10, "{throwing} modules throw or catch");
+}
+
+/// Whether a function body of `wasm` has an operator `is`.
+fn uses(wasm: &[u8], is: impl Fn(&wasmparser::Operator<'_>) -> bool) -> bool {
+    wasmparser::Parser::new(0).parse_all(wasm).any(|payload| {
+        let Ok(wasmparser::Payload::CodeSectionEntry(body)) = payload else {
+            return false;
+        };
+        let Ok(mut ops) = body.get_operators_reader() else {
+            return false;
+        };
+        while let Ok(op) = ops.read() {
+            if is(&op) {
+                return true;
+            }
+        }
+        false
+    })
 }
