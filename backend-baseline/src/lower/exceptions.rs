@@ -94,13 +94,11 @@ impl FuncLowering<'_> {
         self.open(ControlKind::TryTable { handler }, label, try_table.ty);
         let body = self.asm.new_dynamic_label();
         let landing = self.asm.new_dynamic_label();
-        let libcalls = VMOffsets::LIBCALLS as i32;
         self.enter_try(handler, landing);
         dynasm!(self.asm ; .arch x64 ; jmp =>body ; =>landing);
         // An exception arrived: the handler is unlinked, the registers are as on entry.
         self.reload_memory_base();
         let limits = VMOffsets::RUNTIME_LIMITS as i32;
-        let tags = VMOffsets::TAGS as i32;
         let height = self.stack.len();
         for catch in &try_table.catches {
             let (tag, label, with_ref) = match *catch {
@@ -117,31 +115,7 @@ impl FuncLowering<'_> {
             );
             let next = self.asm.new_dynamic_label();
             if let Some(tag) = tag {
-                dynasm!(self.asm
-                    ; .arch x64
-                    ; mov Rq(SCRATCH), QWORD [Rq(VMCTX) + tags]
-                    ; mov Rq(SCRATCH), QWORD [Rq(SCRATCH) + 8 * tag as i32]
-                    ; cmp Rq(SCRATCH), QWORD [Rq(SCRATCH2)]
-                    ; jne =>next
-                );
-                for (i, ty) in self.tag_params(tag).into_iter().enumerate() {
-                    let from = EXCEPTION_VALUES as i32 + 16 * i as i32;
-                    let to = self.slot_offset(self.stack.len());
-                    if ty == ValType::V128 {
-                        dynasm!(self.asm
-                            ; .arch x64
-                            ; movdqu Rx(XSCRATCH), [Rq(SCRATCH2) + from]
-                            ; movdqu [rbp + to], Rx(XSCRATCH)
-                        );
-                    } else {
-                        dynasm!(self.asm
-                            ; .arch x64
-                            ; mov Rq(SCRATCH), QWORD [Rq(SCRATCH2) + from]
-                            ; mov QWORD [rbp + to], Rq(SCRATCH)
-                        );
-                    }
-                    self.push(ty, Location::Slot);
-                }
+                self.catch_clause(tag, next);
             }
             if with_ref {
                 let to = self.slot_offset(self.stack.len());
@@ -155,16 +129,8 @@ impl FuncLowering<'_> {
             dynasm!(self.asm ; .arch x64 ; =>next);
         }
         // No clause matched: on to the next handler out.
-        dynasm!(self.asm
-            ; .arch x64
-            ; mov Rq(SCRATCH), QWORD [Rq(VMCTX) + limits]
-            ; mov rsi, QWORD [Rq(SCRATCH) + EXCEPTION]
-            ; mov rdi, Rq(VMCTX)
-            ; mov rax, QWORD [Rq(VMCTX) + libcalls]
-            ; call QWORD [rax + 8 * Libcall::ThrowRef as i32]
-            ; ud2
-            ; =>body
-        );
+        self.rethrow_landed();
+        dynasm!(self.asm ; .arch x64 ; =>body);
         Ok(())
     }
 
@@ -239,16 +205,8 @@ impl FuncLowering<'_> {
         self.reachable = true;
         let next_clause = tag.map(|tag| {
             let next = self.asm.new_dynamic_label();
-            let tags = VMOffsets::TAGS as i32;
-            dynasm!(self.asm
-                ; .arch x64
-                ; mov Rq(SCRATCH2), QWORD [rbp + handler + CAUGHT]
-                ; mov Rq(SCRATCH), QWORD [Rq(VMCTX) + tags]
-                ; mov Rq(SCRATCH), QWORD [Rq(SCRATCH) + 8 * tag as i32]
-                ; cmp Rq(SCRATCH), QWORD [Rq(SCRATCH2)]
-                ; jne =>next
-            );
-            self.push_payload(tag);
+            dynasm!(self.asm ; .arch x64 ; mov Rq(SCRATCH2), QWORD [rbp + handler + CAUGHT]);
+            self.catch_clause(tag, next);
             next
         });
         self.controls[top].kind = ControlKind::LegacyTry {
@@ -257,6 +215,20 @@ impl FuncLowering<'_> {
             in_catch: true,
             next_clause,
         };
+    }
+
+    /// Test the exception in r10 against the module's tag `tag`: on to `next` if it is another,
+    /// else push its payload into fresh slots and go on.
+    fn catch_clause(&mut self, tag: u32, next: dynasmrt::DynamicLabel) {
+        let tags = VMOffsets::TAGS as i32;
+        dynasm!(self.asm
+            ; .arch x64
+            ; mov Rq(SCRATCH), QWORD [Rq(VMCTX) + tags]
+            ; mov Rq(SCRATCH), QWORD [Rq(SCRATCH) + 8 * tag as i32]
+            ; cmp Rq(SCRATCH), QWORD [Rq(SCRATCH2)]
+            ; jne =>next
+        );
+        self.push_payload(tag);
     }
 
     /// Push the payload of the exception in r10, of the module's tag `tag`, into fresh slots.
