@@ -90,8 +90,37 @@ impl HostFuncData {
     }
 }
 
-/// Called by host trampolines: run the closure on the values in the array.
+/// Called by host trampolines: run the closure on the values in the array. An exception the
+/// function fails with (its wasm callee threw it) goes on to the handlers of the wasm code that
+/// called it, as if the host function had thrown it.
 unsafe extern "C" fn host_call(ctx: *mut VMHostContext, values: *mut ValRaw) -> u32 {
+    // SAFETY: forwarded contract.
+    match unsafe { run_host_function(ctx, values) } {
+        HostOutcome::Code(code) => code,
+        // SAFETY: everything `run_host_function` held is dropped; the host trampoline's frame
+        // holds nothing, and the handler is in a live frame of the wasm code that called it.
+        HostOutcome::Throw(store, exception) => unsafe {
+            crate::libcalls::deliver(&mut *store, exception)
+        },
+    }
+}
+
+/// How a host function call ends for its trampoline.
+enum HostOutcome {
+    /// 0, or a trap code + 1.
+    Code(u32),
+    /// An exception of the store to deliver to the calling wasm code's innermost handler.
+    Throw(
+        *mut StoreInner,
+        *const crate::backend::vmcontext::VMException,
+    ),
+}
+
+/// The work of [`host_call`].
+///
+/// # Safety
+/// As for [`host_call`].
+unsafe fn run_host_function(ctx: *mut VMHostContext, values: *mut ValRaw) -> HostOutcome {
     // SAFETY: host trampolines are only ever called with the `HostFuncData` they were made for,
     // whose header is its first field; it lives as long as the function's store.
     let data = unsafe { &*(ctx as *const HostFuncData) };
@@ -132,7 +161,7 @@ unsafe extern "C" fn host_call(ctx: *mut VMHostContext, values: *mut ValRaw) -> 
         Ok(())
     });
     let store = caller.store;
-    match outcome {
+    HostOutcome::Code(match outcome {
         Ok(()) => {
             for (slot, r) in values.iter_mut().zip(&results) {
                 *slot = to_raw(&store.inner, r);
@@ -141,11 +170,17 @@ unsafe extern "C" fn host_call(ctx: *mut VMHostContext, values: *mut ValRaw) -> 
         }
         // A trap from wasm the host function called keeps its kind.
         Err(Error::Trap(code)) => code as u32 + 1,
+        Err(Error::Exception(exn))
+            if exn.store == store.inner.id && !store.inner.limits.handler.is_null() =>
+        {
+            let at = store.inner.exceptions[exn.index as usize].as_ptr();
+            return HostOutcome::Throw(&mut *store.inner, at as *const _);
+        }
         Err(e) => {
             store.inner.host_error = Some(e);
             TrapCode::HostError as u32 + 1
         }
-    }
+    })
 }
 
 /// Access to the store from inside a host function.

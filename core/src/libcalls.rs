@@ -76,10 +76,21 @@ unsafe fn unwind(vmctx: *mut u8, exception: *const VMException) -> ! {
         unsafe { finish::<()>(vmctx, Err(TrapCode::UncaughtException)) };
         unreachable!("finish raises on an error");
     }
+    // SAFETY: per the contract, with a handler to resume at.
+    unsafe { deliver(store, exception) }
+}
+
+/// Unlink the innermost handler and resume there with `exception`.
+///
+/// # Safety
+/// The store's handler chain is not empty; it holds only handlers of live frames of the current
+/// host call (compiled code unlinks each as control leaves its `try_table`; the runtime clears
+/// the chain on entry from the host); the frames between the caller and the handler hold
+/// nothing to drop.
+pub(crate) unsafe fn deliver(store: &mut StoreInner, exception: *const VMException) -> ! {
+    let handler = store.limits.handler;
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: the chain holds only handlers of live frames of this host call (compiled code
-    // unlinks each as control leaves its `try_table`; the runtime clears the chain on entry);
-    // the frames between here and the handler hold nothing to drop.
+    // SAFETY: per the contract.
     unsafe {
         store.limits.handler = (*handler).prev as *mut VMHandler;
         store.limits.exception = exception;

@@ -2,7 +2,8 @@
 //! same function, by callees (across instances, through a host-defined tag) and rethrown with
 //! `throw_ref`; locals changed in the try body keep their values in the handler; an exception
 //! that escapes ends the host call as `Error::Exception`, whose tag and payload the host reads,
-//! and leaves the store usable; a host function's wasm callee cannot see its caller's handlers.
+//! and leaves the store usable; a host function's wasm callee cannot see its caller's handlers,
+//! but an exception the host function fails with goes on to them.
 
 use lazuli_core::backend::{FuncType, ValType};
 use lazuli_core::{Error, Extern, Func, Imports, Instance, Module, Store, Tag, Val};
@@ -10,6 +11,7 @@ use lazuli_core::{Error, Extern, Func, Imports, Instance, Module, Store, Tag, Va
 const WAT: &str = r#"(module
   (import "host" "tag" (tag $host (param i32)))
   (import "host" "call_back" (func $call_back (param i32) (result i32)))
+  (import "host" "pass_on" (func $pass_on (param i32) (result i32)))
   (tag $local (param i64 f64))
   (func $throw_host (export "throw_host") (param i32) (throw $host (local.get 0)))
   (func (export "throw_local") (throw $local (i64.const -5) (f64.const 2.5)))
@@ -39,6 +41,11 @@ const WAT: &str = r#"(module
     (block $caught (result i32)
       (try_table (result i32) (catch $host $caught)
         (call $call_back (local.get 0)))))
+  ;; This host function fails with the exception itself: it goes on to this try_table.
+  (func (export "passed_on") (param i32) (result i32)
+    (block $caught (result i32)
+      (try_table (result i32) (catch $host $caught)
+        (call $pass_on (local.get 0)))))
 )"#;
 
 fn call(
@@ -71,9 +78,20 @@ fn exceptions_in_every_mode() {
                 }
             },
         );
+        // Calls `throw_host` back and fails with what it gets: the exception.
+        let pass_on = Func::new(
+            &mut store,
+            FuncType::new([ValType::I32], [ValType::I32]),
+            |caller, args, _results| {
+                let throw = caller.get_export("throw_host").and_then(Extern::into_func);
+                let throw = throw.ok_or_else(|| Error::Host("no throw_host".into()))?;
+                throw.call(caller.store(), args).map(drop)
+            },
+        );
         let imports = Imports::new()
             .define("host", "tag", Extern::Tag(tag))
-            .define("host", "call_back", Extern::Func(call_back.unwrap()));
+            .define("host", "call_back", Extern::Func(call_back.unwrap()))
+            .define("host", "pass_on", Extern::Func(pass_on.unwrap()));
         let instance = Instance::new(&mut store, &module, &imports).unwrap();
 
         match call(&mut store, &instance, "throw_host", &[Val::I32(7)]) {
@@ -108,6 +126,11 @@ fn exceptions_in_every_mode() {
             Err(Error::Host(message)) => assert_eq!(message, "inner call threw", "{mode}"),
             other => panic!("{mode}: through_host gave {other:?}"),
         }
+        assert_eq!(
+            call(&mut store, &instance, "passed_on", &[Val::I32(21)]).unwrap(),
+            vec![Val::I32(21)],
+            "{mode}"
+        );
         // The store is intact: the same calls again.
         assert_eq!(
             call(&mut store, &instance, "rethrow", &[Val::I32(12)]).unwrap(),
