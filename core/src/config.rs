@@ -46,8 +46,26 @@ pub struct Features {
     pub legacy_exceptions: bool,
 }
 
-/// Each feature's name (as `lazuli -W NAME=y|n` and error messages give it), reader and setter.
-type FeatureEntry = (&'static str, fn(&Features) -> bool, fn(&mut Features, bool));
+/// One feature: its name (as `lazuli -W NAME=y|n` and error messages give it), wasmparser's
+/// flag for it, and its reader and setter.
+struct FeatureEntry {
+    name: &'static str,
+    flag: wasmparser::WasmFeatures,
+    get: fn(&Features) -> bool,
+    set: fn(&mut Features, bool),
+}
+
+/// The table of [`FeatureEntry`]s, one per `"name" field FLAG`.
+macro_rules! feature_entries {
+    ($($name:literal $field:ident $flag:ident,)*) => {
+        [$(FeatureEntry {
+            name: $name,
+            flag: wasmparser::WasmFeatures::$flag,
+            get: |f| f.$field,
+            set: |f, on| f.$field = on,
+        },)*]
+    };
+}
 
 impl Features {
     /// WebAssembly 1.0 (2019): the MVP plus mutable globals.
@@ -72,26 +90,18 @@ impl Features {
     /// WebAssembly 2.0 (2022): 1.0 plus multi-value, sign extension, saturating conversions,
     /// bulk memory, reference types and SIMD.
     pub const WASM2: Features = Features {
-        mutable_global: true,
         multi_value: true,
         sign_extension: true,
         saturating_float_to_int: true,
         bulk_memory: true,
         reference_types: true,
         simd: true,
-        multi_memory: false,
-        extended_const: false,
-        relaxed_simd: false,
-        memory64: false,
-        tail_call: false,
-        function_references: false,
-        exceptions: false,
-        legacy_exceptions: false,
+        ..Features::WASM1
     };
 
     /// The default: WebAssembly 2.0 plus the features of 3.0 Lazuli implements (multi-memory,
     /// extended constant expressions, relaxed SIMD, 64-bit memories and tables, tail calls, typed
-    /// function references).
+    /// function references, exception handling with the legacy instructions).
     pub const DEFAULT: Features = Features {
         multi_memory: true,
         extended_const: true,
@@ -104,72 +114,36 @@ impl Features {
         ..Features::WASM2
     };
 
-    const ENTRIES: [FeatureEntry; 15] = [
-        (
-            "mutable-global",
-            |f| f.mutable_global,
-            |f, on| f.mutable_global = on,
-        ),
-        ("multi-value", |f| f.multi_value, |f, on| f.multi_value = on),
-        (
-            "sign-extension",
-            |f| f.sign_extension,
-            |f, on| f.sign_extension = on,
-        ),
-        (
-            "saturating-float-to-int",
-            |f| f.saturating_float_to_int,
-            |f, on| f.saturating_float_to_int = on,
-        ),
-        ("bulk-memory", |f| f.bulk_memory, |f, on| f.bulk_memory = on),
-        (
-            "reference-types",
-            |f| f.reference_types,
-            |f, on| f.reference_types = on,
-        ),
-        ("simd", |f| f.simd, |f, on| f.simd = on),
-        (
-            "multi-memory",
-            |f| f.multi_memory,
-            |f, on| f.multi_memory = on,
-        ),
-        (
-            "extended-const",
-            |f| f.extended_const,
-            |f, on| f.extended_const = on,
-        ),
-        (
-            "relaxed-simd",
-            |f| f.relaxed_simd,
-            |f, on| f.relaxed_simd = on,
-        ),
-        ("memory64", |f| f.memory64, |f, on| f.memory64 = on),
-        ("tail-call", |f| f.tail_call, |f, on| f.tail_call = on),
-        (
-            "function-references",
-            |f| f.function_references,
-            |f, on| f.function_references = on,
-        ),
-        ("exceptions", |f| f.exceptions, |f, on| f.exceptions = on),
-        (
-            "legacy-exceptions",
-            |f| f.legacy_exceptions,
-            |f, on| f.legacy_exceptions = on,
-        ),
+    const ENTRIES: [FeatureEntry; 15] = feature_entries![
+        "mutable-global" mutable_global MUTABLE_GLOBAL,
+        "multi-value" multi_value MULTI_VALUE,
+        "sign-extension" sign_extension SIGN_EXTENSION,
+        "saturating-float-to-int" saturating_float_to_int SATURATING_FLOAT_TO_INT,
+        "bulk-memory" bulk_memory BULK_MEMORY,
+        "reference-types" reference_types REFERENCE_TYPES,
+        "simd" simd SIMD,
+        "multi-memory" multi_memory MULTI_MEMORY,
+        "extended-const" extended_const EXTENDED_CONST,
+        "relaxed-simd" relaxed_simd RELAXED_SIMD,
+        "memory64" memory64 MEMORY64,
+        "tail-call" tail_call TAIL_CALL,
+        "function-references" function_references FUNCTION_REFERENCES,
+        "exceptions" exceptions EXCEPTIONS,
+        "legacy-exceptions" legacy_exceptions LEGACY_EXCEPTIONS,
     ];
 
     /// Every feature by name, with whether it is on.
     pub fn list(&self) -> impl Iterator<Item = (&'static str, bool)> + '_ {
         Features::ENTRIES
             .iter()
-            .map(move |(name, get, _)| (*name, get(self)))
+            .map(move |e| (e.name, (e.get)(self)))
     }
 
     /// Turn the feature called `name` on or off; `false` if there is no such feature.
     pub fn set(&mut self, name: &str, on: bool) -> bool {
-        match Features::ENTRIES.iter().find(|(n, _, _)| *n == name) {
-            Some((_, _, set)) => {
-                set(self, on);
+        match Features::ENTRIES.iter().find(|e| e.name == name) {
+            Some(e) => {
+                (e.set)(self, on);
                 true
             }
             None => false,
@@ -177,30 +151,18 @@ impl Features {
     }
 
     pub(crate) fn to_wasmparser(self) -> wasmparser::WasmFeatures {
-        use wasmparser::WasmFeatures as W;
-        let mut f = W::MVP;
-        f.set(W::MUTABLE_GLOBAL, self.mutable_global);
-        f.set(W::MULTI_VALUE, self.multi_value);
-        f.set(W::SIGN_EXTENSION, self.sign_extension);
-        f.set(W::SATURATING_FLOAT_TO_INT, self.saturating_float_to_int);
-        f.set(W::BULK_MEMORY, self.bulk_memory);
-        f.set(W::REFERENCE_TYPES, self.reference_types);
-        f.set(W::SIMD, self.simd);
-        f.set(W::MULTI_MEMORY, self.multi_memory);
-        f.set(W::EXTENDED_CONST, self.extended_const);
-        f.set(W::RELAXED_SIMD, self.relaxed_simd);
-        f.set(W::MEMORY64, self.memory64);
-        f.set(W::TAIL_CALL, self.tail_call);
-        f.set(W::FUNCTION_REFERENCES, self.function_references);
-        f.set(W::EXCEPTIONS, self.exceptions);
-        f.set(W::LEGACY_EXCEPTIONS, self.legacy_exceptions);
+        let mut f = wasmparser::WasmFeatures::MVP;
+        for e in &Features::ENTRIES {
+            f.set(e.flag, (e.get)(&self));
+        }
         f
     }
 }
 
 impl Default for Features {
     /// [`Features::DEFAULT`]: WebAssembly 2.0 plus multi-memory, extended constants, relaxed
-    /// SIMD, 64-bit memories and tables, tail calls and typed function references.
+    /// SIMD, 64-bit memories and tables, tail calls, typed function references and exception
+    /// handling.
     fn default() -> Self {
         Features::DEFAULT
     }

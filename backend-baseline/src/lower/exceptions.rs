@@ -310,7 +310,7 @@ impl FuncLowering<'_> {
     /// (or the nearest linked one outside it; with none in this function, the caller's).
     fn delegate(&mut self, depth: u32) -> Result<()> {
         let top = self.controls.len() - 1;
-        let ControlKind::LegacyTry { pad, .. } = self.controls[top].kind else {
+        let ControlKind::LegacyTry { handler, pad, .. } = self.controls[top].kind else {
             unreachable!("validated: delegate ends a try");
         };
         self.end_legacy_arm(top);
@@ -322,9 +322,9 @@ impl FuncLowering<'_> {
             .rev()
             .find_map(|c| c.kind.linked_handler());
         match receiver {
-            Some(handler) => dynasm!(self.asm
+            Some(receiver) => dynasm!(self.asm
                 ; .arch x64
-                ; lea Rq(SCRATCH2), [rbp + handler]
+                ; lea Rq(SCRATCH2), [rbp + receiver]
             ),
             None => {
                 // The head when the function's outermost try was entered: the caller's.
@@ -349,7 +349,7 @@ impl FuncLowering<'_> {
         self.rethrow_landed();
         // Close the frame as `end` does, with nothing left to lay out.
         self.controls[top].kind = ControlKind::LegacyTry {
-            handler: 0,
+            handler,
             pad,
             in_catch: true,
             next_clause: None,

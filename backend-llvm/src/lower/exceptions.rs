@@ -48,7 +48,7 @@ impl<'ctx> Lowering<'ctx, '_> {
                 self.throw_on(exception)?;
             }
             Operator::Try { blockty } => {
-                let handler = self.entry_alloca(self.handler_type().into())?;
+                let handler = self.next_handler()?;
                 let pad = self.ctx.append_basic_block(self.function, "landing");
                 let body = self.ctx.append_basic_block(self.function, "try_body");
                 self.enter_try(handler, pad, body)?;
@@ -86,9 +86,25 @@ impl<'ctx> Lowering<'ctx, '_> {
         self.info.types[ty.index()].params().to_vec()
     }
 
-    /// The frame memory of one handler.
-    fn handler_type(&self) -> inkwell::types::ArrayType<'ctx> {
-        self.types.i64.array_type(HANDLER_SIZE / 8)
+    /// The handler for a try opened now: one per nesting depth, as tries at the same depth
+    /// never run at once (a legacy `try` in its catch clauses still holds its own).
+    fn next_handler(&mut self) -> Result<PointerValue<'ctx>> {
+        let depth = self
+            .control
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.kind,
+                    FrameKind::TryTable { .. } | FrameKind::LegacyTry { .. }
+                )
+            })
+            .count();
+        if depth == self.handlers.len() {
+            let ty = self.types.i64.array_type(HANDLER_SIZE / 8);
+            let handler = self.entry_alloca(ty.into())?;
+            self.handlers.push(handler);
+        }
+        Ok(self.handlers[depth])
     }
 
     /// Call `TryEnter` with `handler`; go on in `body`, or in `landing` when it returns the
@@ -291,7 +307,7 @@ impl<'ctx> Lowering<'ctx, '_> {
 
     fn try_table(&mut self, try_table: &wasmparser::TryTable) -> Result<()> {
         let t = self.types;
-        let handler = self.entry_alloca(self.handler_type().into())?;
+        let handler = self.next_handler()?;
         let landing = self.ctx.append_basic_block(self.function, "landing");
         let body = self.ctx.append_basic_block(self.function, "try_body");
         self.enter_try(handler, landing, body)?;

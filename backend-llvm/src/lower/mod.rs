@@ -230,6 +230,8 @@ pub(crate) struct Lowering<'ctx, 'a> {
     index: DefinedFuncIndex,
     /// Whether the function has a `try_table`: its locals are then accessed volatile.
     has_try: bool,
+    /// The frame's handlers, one per nesting depth of tries (see `exceptions.rs`).
+    handlers: Vec<PointerValue<'ctx>>,
     /// The `tbaa` metadata kind and one access tag per `AliasClass`, made on first use.
     alias_tags: std::cell::OnceCell<(u32, [inkwell::values::MetadataValue<'ctx>; 3])>,
 }
@@ -293,6 +295,7 @@ fn lower<'ctx>(
         index,
         alias_tags: std::cell::OnceCell::new(),
         has_try: lazuli_backend_api::unwind::try_table_depth(info.body_bytes(index))? > 0,
+        handlers: Vec::new(),
     };
 
     // Parameters and declared locals live in allocas.
