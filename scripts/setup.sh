@@ -9,6 +9,8 @@ packages=(
   llvm-22-dev libpolly-22-dev libzstd-dev zlib1g-dev
   # C to wasm32 for test programs and benchmarks.
   clang-22 lld-22 wasi-libc libclang-rt-22-dev-wasm32
+  # C++ for the exceptions test: libc++ for wasm32, and libstdc++ for its native build.
+  libc++-22-dev-wasm32 libc++abi-22-dev-wasm32 libstdc++-12-dev
   # node:wasi, the reference the WASI program tests compare with.
   nodejs
 )

@@ -12,12 +12,17 @@ const SOURCES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/wasi");
 
 /// Build `tests/wasi/{name}.c` for wasm32-wasi (once per test binary run).
 fn build(name: &str) -> PathBuf {
+    build_with("clang-22", name, &[&format!("{name}.c")], &["-lm"])
+}
+
+/// Build `sources` from `tests/wasi/` into `{output}.wasm` for wasm32-wasi with `compiler`.
+fn build_with(compiler: &str, output: &str, sources: &[&str], flags: &[&str]) -> PathBuf {
     let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasi");
     std::fs::create_dir_all(&out_dir).unwrap();
-    let wasm = out_dir.join(format!("{name}.wasm"));
+    let wasm = out_dir.join(format!("{output}.wasm"));
     // Each test builds its own program; a per-process name keeps parallel builds apart.
-    let partial = out_dir.join(format!("{name}.{}.partial", std::process::id()));
-    let status = Command::new("clang-22")
+    let partial = out_dir.join(format!("{output}.{}.partial", std::process::id()));
+    let status = Command::new(compiler)
         // Debian lays wasi-libc out under the old triple, which clang 22 calls deprecated.
         .args([
             "--target=wasm32-wasi",
@@ -27,11 +32,13 @@ fn build(name: &str) -> PathBuf {
             "-o",
         ])
         .arg(&partial)
-        .arg(Path::new(SOURCES).join(format!("{name}.c")))
-        .arg("-lm")
+        .args(sources.iter().map(|source| Path::new(SOURCES).join(source)))
+        .args(flags)
         .status()
-        .expect("clang-22 runs (scripts/setup.sh installs clang-22, lld-22 and wasi-libc)");
-    assert!(status.success(), "building {name}.c failed");
+        .unwrap_or_else(|e| {
+            panic!("{compiler} runs (scripts/setup.sh installs clang-22, lld-22, wasi-libc and libc++): {e}")
+        });
+    assert!(status.success(), "building {output} failed");
     std::fs::rename(&partial, &wasm).unwrap();
     wasm
 }
@@ -327,4 +334,52 @@ fn wasi_calls_never_harm_the_host() {
     assert!(big.blocks() < 64, "{} blocks reserved", big.blocks());
     assert!(std::fs::symlink_metadata(dir.join("box/passwd")).is_err());
     assert!(!dir.join("box/tree").exists());
+}
+
+/// A C++ program throwing and catching across several functions prints the same in Lazuli as
+/// natively, built in both of clang's wasm exception encodings: the legacy `try`/`catch`/
+/// `rethrow` and the standardized `try_table`/`throw_ref` with `exnref`. Debian's wasm32
+/// libc++abi has no exception support, so `cxa_exceptions.cpp` supplies the runtime pieces.
+#[test]
+fn cxx_exceptions_print_the_same_as_natively() {
+    let native = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("wasi/exceptions-native.{}", std::process::id()));
+    let status = Command::new("clang++-22")
+        .args(["-O2", "-o"])
+        .arg(&native)
+        .arg(Path::new(SOURCES).join("exceptions.cpp"))
+        .status()
+        .expect("clang++-22 runs (scripts/setup.sh installs it with libstdc++)");
+    assert!(status.success(), "the native build failed");
+    let expected = run(Command::new(&native), "");
+    assert_eq!(expected.status, Some(0), "{expected:?}");
+    assert!(expected.stdout.contains("nested: 4207\n"), "{expected:?}");
+
+    let sources = ["exceptions.cpp", "cxa_exceptions.cpp"];
+    let exnref = ["-fwasm-exceptions", "-mllvm", "-wasm-use-legacy-eh=false"];
+    let legacy = build_with("clang++-22", "exceptions-legacy", &sources, &exnref[..1]);
+    let standard = build_with("clang++-22", "exceptions-exnref", &sources, &exnref);
+    for (wasm, encoding) in [(&legacy, "legacy"), (&standard, "exnref")] {
+        for options in [
+            &[][..],
+            &["--eager"],
+            &["--backend", "llvm"],
+            &["--tier-up", "1"],
+        ] {
+            let out = lazuli(options, wasm, &[], "");
+            assert_eq!(
+                out, expected,
+                "the {encoding} build with {options:?} (left) differs from the native build"
+            );
+        }
+    }
+    // Each build really is in its encoding: without the legacy instructions only one loads.
+    let refused = lazuli(&["-W", "legacy-exceptions=n"], &legacy, &[], "");
+    assert_eq!(refused.status, Some(2), "{refused:?}");
+    assert!(
+        refused.stderr.contains("`legacy-exceptions` feature"),
+        "{refused:?}"
+    );
+    let out = lazuli(&["-W", "legacy-exceptions=n"], &standard, &[], "");
+    assert_eq!(out, expected);
 }
