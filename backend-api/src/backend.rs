@@ -206,6 +206,22 @@ pub trait CodeBackend: Send + Sync {
         bytes: &[u8],
     ) -> Result<Box<dyn CompiledCode>, CompileError>;
 
+    /// As [`CodeBackend::deserialize`], for serialized code at `code` in a file mapped into
+    /// memory: a backend may run the code where it lies instead of copying it, keeping `file`
+    /// alive. By default the code is read from the mapping and the file unmapped.
+    fn deserialize_mapped(
+        &self,
+        module: Arc<ModuleInfo>,
+        file: crate::MappedFile,
+        code: core::ops::Range<usize>,
+    ) -> Result<Box<dyn CompiledCode>, CompileError> {
+        let bytes = file
+            .bytes()
+            .get(code)
+            .ok_or_else(|| CompileError::new("the code lies outside the file"))?;
+        self.deserialize(module, bytes)
+    }
+
     /// An adapter for host-to-wasm calls of signature `ty`:
     /// `extern "C" fn(code: *const u8, callee_vmctx: *mut u8, values: *mut ValRaw)`.
     /// It reads the arguments from the array, calls `code` and writes the results over it.

@@ -19,6 +19,7 @@ mod dead_code;
 pub mod fault_regions;
 pub mod index;
 pub mod libcall;
+mod mapped_file;
 mod module_info;
 #[cfg(feature = "wasmparser")]
 pub mod relaxed;
@@ -35,6 +36,7 @@ pub use backend::{
 #[cfg(feature = "wasmparser")]
 pub use dead_code::DeadCode;
 pub use index::*;
+pub use mapped_file::MappedFile;
 pub use module_info::*;
 pub use trap::TrapCode;
 pub use types::*;

@@ -171,6 +171,18 @@ impl CodeBackend for BaselineBackend {
         }
     }
 
+    fn deserialize_mapped(
+        &self,
+        module: Arc<ModuleInfo>,
+        file: lazuli_backend_api::MappedFile,
+        code: core::ops::Range<usize>,
+    ) -> Result<Box<dyn CompiledCode>, CompileError> {
+        match &self.optimizer {
+            Some((optimizer, _)) => optimizer.deserialize_mapped(module, file, code),
+            None => self.deserialize(module, &[]),
+        }
+    }
+
     fn array_trampoline(&self, ty: &FuncType) -> Result<CodePtr, CompileError> {
         self.trampoline(false, ty)
     }

@@ -1,8 +1,9 @@
 //! Eager mode: the functions of a module split into partitions of similar size, each lowered
 //! into its own LLVM module, optimized and emitted as a relocatable object for the host, on as
-//! many threads as the backend has (its workers plus the caller), then loaded into one JIT. The
-//! objects (behind a header naming the LLVM version, target and CPU they were made for) are the
-//! serialized form of the code; loading them back links them without lowering or compiling.
+//! many threads as the backend has (its workers plus the caller), then linked into one
+//! position-independent image ([`crate::image`]). The image (behind a header naming the LLVM
+//! version, target and CPU it was made for) is the serialized form of the code; loading it
+//! copies or maps it and patches its import slots, with no linking.
 //!
 //! Partitions are cut by wasm body size alone, never by thread count, and each is compiled on
 //! its own, so the same module and configuration give the same bytes on any machine of the
@@ -11,23 +12,19 @@
 //! needs at once.
 
 use std::sync::atomic::{AtomicPtr, Ordering};
-use std::sync::Arc;
 
 use inkwell::context::Context;
-use inkwell::targets::FileType;
+use inkwell::targets::{CodeModel, FileType};
 use lazuli_backend_api::{
-    CodeFlags, CodePtr, CompileError, CompileStats, CompiledCode, DefinedFuncIndex, ModuleInfo,
-    OptLevel,
+    CodeFlags, CodePtr, CompileError, CompileStats, CompiledCode, DefinedFuncIndex, MappedFile,
+    ModuleInfo, OptLevel,
 };
 
-use crate::code_map::{function_sizes, CodeMap};
-use crate::jit::{host_target_machine, Jit};
+use crate::code_map::CodeMap;
+use crate::image::{Image, Span};
+use crate::jit::host_target_machine;
+use crate::loaded_image::{LoadedImage, Patches};
 use crate::lower::lower_function;
-
-/// The symbol of partition `k`'s table of function addresses.
-fn function_table(k: usize) -> String {
-    format!("lazuli_function_table_{k}")
-}
 
 /// Wasm body bytes per partition.
 const PARTITION_BYTES: usize = 64 << 10;
@@ -125,8 +122,7 @@ pub(crate) fn compile_objects(
     Ok(Objects { objects, nanos })
 }
 
-/// Lower, optimize and emit the functions in `range` as one object whose table of their
-/// addresses is [`function_table`]`(k)`.
+/// Lower, optimize and emit the functions in `range` as one object.
 fn compile_partition(
     info: &ModuleInfo,
     level: OptLevel,
@@ -134,22 +130,14 @@ fn compile_partition(
     k: usize,
     range: std::ops::Range<u32>,
 ) -> Result<Vec<u8>, CompileError> {
-    let tm = host_target_machine(level)?;
+    let tm = host_target_machine(level, CodeModel::Small)?;
     let ctx = Context::create();
     let module = ctx.create_module(&format!("lazuli_eager_{k}"));
     module.set_triple(&tm.get_triple());
     module.set_data_layout(&tm.get_target_data().get_data_layout());
-    let mut functions = Vec::with_capacity(range.len());
-    for i in range.clone() {
-        let f = lower_function(&ctx, &module, info, DefinedFuncIndex(i), None, code)?;
-        functions.push(f.as_global_value().as_pointer_value());
+    for i in range {
+        lower_function(&ctx, &module, info, DefinedFuncIndex(i), None, code)?;
     }
-    // One table of the partition's function addresses, so that loading needs one symbol
-    // lookup per partition.
-    let ptr = ctx.ptr_type(inkwell::AddressSpace::default());
-    let table = module.add_global(ptr.array_type(range.len() as u32), None, &function_table(k));
-    table.set_initializer(&ptr.const_array(&functions));
-    table.set_constant(true);
     crate::optimize(&module, level)?;
     let buffer = tm
         .write_to_memory_buffer(&module, FileType::Object)
@@ -157,75 +145,135 @@ fn compile_partition(
     Ok(buffer.as_slice().to_vec())
 }
 
-/// A module's code, loaded from an object: every function compiled.
-pub(crate) struct ObjectCode {
+/// Compile `info`'s functions (as [`compile_objects`] does) and link them into one image.
+pub(crate) fn compile_image(
+    info: &ModuleInfo,
+    level: OptLevel,
+    code: CodeFlags,
+    threads: usize,
+    progress: &dyn Fn(u32, u32),
+) -> Result<(Image, Vec<u64>), CompileError> {
+    let compiled = compile_objects(info, level, code, threads, progress)?;
+    let image = crate::image::link(&compiled.objects, info.num_defined_funcs())?;
+    Ok((image, compiled.nanos))
+}
+
+/// A module's code, loaded from an image: every function compiled.
+pub(crate) struct ImageCode {
     level: OptLevel,
     got: Box<[AtomicPtr<u8>]>,
-    /// One object per partition, in partition order.
-    objects: Vec<Vec<u8>>,
+    /// Each function's place in the image, and what loading patched.
+    functions: Vec<Span>,
+    imports: Vec<(String, u32)>,
+    relative: Vec<u32>,
     /// Where each function's code lies, for backtraces.
     code_map: CodeMap,
     /// Each partition's compile time, when this process compiled them (empty when loaded).
     partition_nanos: Vec<u64>,
     /// Owns the code the GOT points to.
-    _jit: Jit,
+    image: LoadedImage,
 }
 
-impl ObjectCode {
-    /// Load `objects` (made by [`compile_objects`] for `info`) and resolve every function.
+/// Where an image comes from.
+pub(crate) enum ImageSource<'a> {
+    /// Bytes to copy into executable memory.
+    Bytes(&'a [u8]),
+    /// A range of a mapped file, run where it lies.
+    File(MappedFile, std::ops::Range<usize>),
+}
+
+impl ImageCode {
+    /// Load the image described by `layout` from `source` for `info`.
     pub(crate) fn load(
-        info: &Arc<ModuleInfo>,
+        info: &ModuleInfo,
         level: OptLevel,
-        objects: Vec<Vec<u8>>,
-    ) -> Result<ObjectCode, CompileError> {
-        let parts = partitions(info);
-        if parts.len() != objects.len() {
+        layout: header::Layout,
+        source: ImageSource<'_>,
+    ) -> Result<ImageCode, CompileError> {
+        let header::Layout {
+            code_len,
+            functions,
+            imports,
+            relative,
+        } = layout;
+        if functions.len() != info.num_defined_funcs() as usize {
             return Err(CompileError::new(format!(
-                "the code has {} parts where this module has {} partitions",
-                objects.len(),
-                parts.len()
+                "the code has {} functions where the module defines {}",
+                functions.len(),
+                info.num_defined_funcs()
             )));
         }
-        let jit = Jit::new(level)?;
-        for object in &objects {
-            jit.add_object(object)?;
+        if let Some(f) = functions
+            .iter()
+            .position(|s| s.offset as usize + s.len as usize > code_len)
+        {
+            return Err(CompileError::new(format!(
+                "function {f}'s code lies outside the image's code"
+            )));
         }
-        let mut got = Vec::with_capacity(info.num_defined_funcs() as usize);
-        for (k, range) in parts.iter().enumerate() {
-            let table = jit.lookup(&function_table(k))? as *const *mut u8;
-            // SAFETY: object `k` defines its table with one linked address per function of
-            // partition `k` (`compile_partition`); the partitions are recomputed from the same
-            // module (the serialized form keeps the module's bytes with the code, checked
-            // together) and their count was checked above.
-            got.extend((0..range.len()).map(|i| AtomicPtr::new(unsafe { *table.add(i) })));
-        }
-        let got: Box<[AtomicPtr<u8>]> = got.into();
-        let code_map = CodeMap::default();
-        for object in &objects {
-            for (f, len) in function_sizes(object)? {
-                if let Some(start) = got.get(f.index()) {
-                    code_map.insert(start.load(Ordering::Relaxed) as usize, len, f);
-                }
+        let patches = Patches {
+            imports: &imports,
+            relative: &relative,
+        };
+        let image = match source {
+            ImageSource::Bytes(bytes) => LoadedImage::copy(bytes, code_len, &patches)?,
+            ImageSource::File(file, range) => {
+                LoadedImage::in_place(file, range, code_len, &patches)?
             }
-        }
-        Ok(ObjectCode {
+        };
+        let base = image.base() as usize;
+        let code_map = CodeMap::default();
+        let got: Box<[AtomicPtr<u8>]> = functions
+            .iter()
+            .enumerate()
+            .map(|(i, span)| {
+                let start = base + span.offset as usize;
+                code_map.insert(start, span.len as usize, DefinedFuncIndex(i as u32));
+                AtomicPtr::new(start as *mut u8)
+            })
+            .collect();
+        Ok(ImageCode {
             level,
             got,
-            objects,
+            functions,
+            imports,
+            relative,
             code_map,
             partition_nanos: Vec::new(),
-            _jit: jit,
+            image,
         })
     }
 
+    /// Load a freshly linked `image` (see [`ImageCode::load`]).
+    pub(crate) fn load_linked(
+        info: &ModuleInfo,
+        level: OptLevel,
+        image: Image,
+    ) -> Result<ImageCode, CompileError> {
+        let Image {
+            bytes,
+            code_len,
+            functions,
+            imports,
+            relative,
+        } = image;
+        let layout = header::Layout {
+            code_len,
+            functions,
+            imports,
+            relative,
+        };
+        ImageCode::load(info, level, layout, ImageSource::Bytes(&bytes))
+    }
+
     /// Record each partition's compile time (this process compiled them), for the stats.
-    pub(crate) fn with_partition_nanos(mut self, nanos: Vec<u64>) -> ObjectCode {
+    pub(crate) fn with_partition_nanos(mut self, nanos: Vec<u64>) -> ImageCode {
         self.partition_nanos = nanos;
         self
     }
 }
 
-impl CompiledCode for ObjectCode {
+impl CompiledCode for ImageCode {
     fn got(&self) -> *const CodePtr {
         self.got.as_ptr() as *const CodePtr
     }
@@ -270,20 +318,57 @@ impl CompiledCode for ObjectCode {
     }
 
     fn serialize(&self) -> Result<Vec<u8>, CompileError> {
-        Ok(header::write(self.level, &self.objects))
+        let patches = Patches {
+            imports: &self.imports,
+            relative: &self.relative,
+        };
+        let image = Image {
+            bytes: self.image.unpatched(&patches),
+            code_len: self.image.code_len(),
+            functions: self.functions.clone(),
+            imports: self.imports.clone(),
+            relative: self.relative.clone(),
+        };
+        Ok(header::write(self.level, &image))
     }
 }
 
-/// The backend's part of a serialized module: what the object was made for, then the object.
+/// The backend's part of a serialized module: what the code was made for, the image's layout,
+/// then the image, starting on a page boundary of the serialized bytes (which the runtime
+/// places on a page boundary of its file, so that the image can be mapped where it lies):
+///
+/// ```text
+/// magic "LZLLVMob", version u32, LLVM version, triple, CPU, CPU features (u32 length + UTF-8)
+/// optimization level u8
+/// functions u32, then per function: offset u32, length u32
+/// imports u32, then per import: u8 length + name, slot offset u32
+/// relative words u32, then per word: offset u32
+/// code length u64, image length u64
+/// zeros up to the next multiple of 4096 bytes, then the image
+/// ```
 pub(crate) mod header {
     use inkwell::targets::TargetMachine;
     use lazuli_backend_api::{CompileError, OptLevel};
 
+    use crate::image::{Image, Span, PAGE};
+
+    /// An image's layout as its header records it.
+    pub(crate) struct Layout {
+        /// How many leading bytes of the image are code.
+        pub code_len: usize,
+        /// Each defined function's place.
+        pub functions: Vec<Span>,
+        /// Each import's name and slot.
+        pub imports: Vec<(String, u32)>,
+        /// Offsets of relative words.
+        pub relative: Vec<u32>,
+    }
+
     const MAGIC: &[u8; 8] = b"LZLLVMob";
     /// 2: one object per partition, each with its length. 3: wasm functions use `tailcc`
-    /// (callee-popped stack arguments). Every version starts with the magic, the version and
-    /// the host fields, in this layout.
-    const VERSION: u32 = 3;
+    /// (callee-popped stack arguments). 4: one linked, page-aligned image instead of objects.
+    /// Every version starts with the magic, the version and the host fields, in this layout.
+    const VERSION: u32 = 4;
 
     /// LLVM's version, as `major.minor.patch`.
     fn llvm_version() -> String {
@@ -312,9 +397,8 @@ pub(crate) mod header {
         host().join(" ")
     }
 
-    pub(crate) fn write(level: OptLevel, objects: &[Vec<u8>]) -> Vec<u8> {
-        let size: usize = objects.iter().map(|o| o.len() + 8).sum();
-        let mut out = Vec::with_capacity(size + 256);
+    pub(crate) fn write(level: OptLevel, image: &Image) -> Vec<u8> {
+        let mut out = Vec::with_capacity(image.bytes.len() + 2 * PAGE);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
         for field in host() {
@@ -325,34 +409,95 @@ pub(crate) mod header {
             OptLevel::Baseline => 0,
             OptLevel::Optimized => 1,
         });
-        out.extend_from_slice(&(objects.len() as u32).to_le_bytes());
-        for object in objects {
-            out.extend_from_slice(&(object.len() as u64).to_le_bytes());
-            out.extend_from_slice(object);
+        let u32s = |out: &mut Vec<u8>, values: &mut dyn Iterator<Item = u32>| {
+            for v in values {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        };
+        out.extend_from_slice(&(image.functions.len() as u32).to_le_bytes());
+        u32s(
+            &mut out,
+            &mut image.functions.iter().flat_map(|f| [f.offset, f.len]),
+        );
+        out.extend_from_slice(&(image.imports.len() as u32).to_le_bytes());
+        for (name, slot) in &image.imports {
+            // Import names come from a fixed list of short names (`image::IMPORTABLE`).
+            out.push(name.len() as u8);
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(&slot.to_le_bytes());
         }
+        out.extend_from_slice(&(image.relative.len() as u32).to_le_bytes());
+        u32s(&mut out, &mut image.relative.iter().copied());
+        out.extend_from_slice(&(image.code_len as u64).to_le_bytes());
+        out.extend_from_slice(&(image.bytes.len() as u64).to_le_bytes());
+        out.resize(out.len().next_multiple_of(PAGE), 0);
+        out.extend_from_slice(&image.bytes);
         out
     }
 
-    /// Check the header against this host and return the opt level and the objects.
-    pub(crate) fn read(bytes: &[u8]) -> Result<(OptLevel, Vec<&[u8]>), CompileError> {
-        let mut rest = bytes
-            .strip_prefix(MAGIC.as_slice())
-            .ok_or_else(|| CompileError::new("not code made by Lazuli's LLVM backend"))?;
-        let truncated = || CompileError::new("serialized code is truncated");
-        let mut take = |n: usize| -> Result<&[u8], CompileError> {
-            if rest.len() < n {
-                return Err(truncated());
+    /// Reads a header front to back; every read past the end is a "truncated" error.
+    struct Reader<'a> {
+        bytes: &'a [u8],
+        at: usize,
+    }
+
+    impl<'a> Reader<'a> {
+        fn take(&mut self, n: usize) -> Result<&'a [u8], CompileError> {
+            let end = self
+                .at
+                .checked_add(n)
+                .filter(|&end| end <= self.bytes.len());
+            let end = end.ok_or_else(|| CompileError::new("serialized code is truncated"))?;
+            let taken = &self.bytes[self.at..end];
+            self.at = end;
+            Ok(taken)
+        }
+
+        fn u8(&mut self) -> Result<u8, CompileError> {
+            Ok(self.take(1)?[0])
+        }
+
+        fn u32(&mut self) -> Result<u32, CompileError> {
+            Ok(u32::from_le_bytes(
+                self.take(4)?.try_into().expect("4 bytes"),
+            ))
+        }
+
+        fn u64(&mut self) -> Result<u64, CompileError> {
+            Ok(u64::from_le_bytes(
+                self.take(8)?.try_into().expect("8 bytes"),
+            ))
+        }
+
+        /// A count of items of at least `each` bytes, which the bytes left must be able to
+        /// hold (so that nothing is allocated for a damaged count).
+        fn count(&mut self, each: usize) -> Result<usize, CompileError> {
+            let n = self.u32()? as usize;
+            if n.saturating_mul(each) > self.bytes.len() - self.at {
+                return Err(CompileError::new("serialized code is truncated"));
             }
-            let (head, tail) = rest.split_at(n);
-            rest = tail;
-            Ok(head)
+            Ok(n)
+        }
+    }
+
+    /// Check the header against this host and return the opt level, the image's layout and
+    /// where the image lies in `bytes`.
+    pub(crate) fn read(
+        bytes: &[u8],
+    ) -> Result<(OptLevel, Layout, std::ops::Range<usize>), CompileError> {
+        if !bytes.starts_with(MAGIC) {
+            return Err(CompileError::new("not code made by Lazuli's LLVM backend"));
+        }
+        let mut r = Reader {
+            bytes,
+            at: MAGIC.len(),
         };
-        let version = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes"));
+        let version = r.u32()?;
         // The host fields come first in every format version, so code made elsewhere is named
         // for what it was made with (another LLVM, say) rather than for its format.
         for (name, here) in FIELDS.iter().zip(host()) {
-            let len = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes")) as usize;
-            let there = String::from_utf8_lossy(take(len)?).into_owned();
+            let len = r.u32()? as usize;
+            let there = String::from_utf8_lossy(r.take(len)?).into_owned();
             if there != here {
                 return Err(CompileError::new(format!(
                     "code was made for {name} `{there}`, this host has `{here}`"
@@ -364,24 +509,54 @@ pub(crate) mod header {
                 "code format version {version}, this build reads version {VERSION}"
             )));
         }
-        let level = match take(1)?[0] {
+        let level = match r.u8()? {
             0 => OptLevel::Baseline,
             1 => OptLevel::Optimized,
             n => return Err(CompileError::new(format!("unknown optimization level {n}"))),
         };
-        let count = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes"));
-        let mut objects = Vec::new();
-        for _ in 0..count {
-            let len = u64::from_le_bytes(take(8)?.try_into().expect("8 bytes"));
-            let len = usize::try_from(len).map_err(|_| truncated())?;
-            objects.push(take(len)?);
+        let mut functions = Vec::with_capacity(r.count(8)?);
+        for _ in 0..functions.capacity() {
+            let (offset, len) = (r.u32()?, r.u32()?);
+            functions.push(Span { offset, len });
         }
-        if !rest.is_empty() {
+        let mut imports = Vec::with_capacity(r.count(5)?);
+        for _ in 0..imports.capacity() {
+            let len = r.u8()? as usize;
+            let name = std::str::from_utf8(r.take(len)?)
+                .map_err(|_| CompileError::new("an import's name is not UTF-8"))?
+                .to_string();
+            imports.push((name, r.u32()?));
+        }
+        let mut relative = Vec::with_capacity(r.count(4)?);
+        for _ in 0..relative.capacity() {
+            relative.push(r.u32()?);
+        }
+        let code_len = r.u64()?;
+        let image_len = r.u64()?;
+        let start = r.at.next_multiple_of(PAGE);
+        let end = usize::try_from(image_len)
+            .ok()
+            .and_then(|len| start.checked_add(len))
+            .filter(|&end| end <= bytes.len())
+            .ok_or_else(|| CompileError::new("serialized code is truncated"))?;
+        if end < bytes.len() {
             return Err(CompileError::new(format!(
-                "{} bytes follow the last object",
-                rest.len()
+                "{} bytes follow the image",
+                bytes.len() - end
             )));
         }
-        Ok((level, objects))
+        let code_len = usize::try_from(code_len)
+            .ok()
+            .filter(|&c| c % PAGE == 0 && c <= end - start)
+            .ok_or_else(|| {
+                CompileError::new("the image's code length is not whole pages within it")
+            })?;
+        let layout = Layout {
+            code_len,
+            functions,
+            imports,
+            relative,
+        };
+        Ok((level, layout, start..end))
     }
 }

@@ -59,8 +59,13 @@ fn optimized_codegen() -> OptimizationLevel {
     }
 }
 
-/// A target machine for the host CPU with its features.
-pub(crate) fn host_target_machine(level: OptLevel) -> Result<TargetMachine, CompileError> {
+/// A target machine for the host CPU with its features, making position-independent code with
+/// `code_model`: the JIT's default (large: a JIT object's sections may land far apart) or
+/// small for eager images, whose code and data are one block.
+pub(crate) fn host_target_machine(
+    level: OptLevel,
+    code_model: CodeModel,
+) -> Result<TargetMachine, CompileError> {
     init_native_target()?;
     let triple = TargetMachine::get_default_triple();
     let target = Target::from_triple(&triple)
@@ -78,7 +83,7 @@ pub(crate) fn host_target_machine(level: OptLevel) -> Result<TargetMachine, Comp
             features.to_str().unwrap_or(""),
             level,
             RelocMode::PIC,
-            CodeModel::JITDefault,
+            code_model,
         )
         .ok_or_else(|| CompileError::new("LLVM could not create a target machine for the host"))
 }
@@ -112,7 +117,7 @@ impl Jit {
     /// A JIT generating code for the host at `level`, resolving external symbols (libm and
     /// friends that LLVM intrinsics may lower to) in the current process.
     pub(crate) fn new(level: OptLevel) -> Result<Jit, CompileError> {
-        let tm = host_target_machine(level)?;
+        let tm = host_target_machine(level, CodeModel::JITDefault)?;
         let memory = Box::new(crate::jit_memory::JitMemory::default());
         // SAFETY: the builder takes ownership of the target machine (we forget our wrapper), and
         // `LLVMOrcCreateLLJIT` consumes the builder whether it succeeds or not. The memory is
@@ -195,7 +200,7 @@ impl Jit {
             .pop();
         let machine = match idle {
             Some(m) => m,
-            None => Machine(host_target_machine(self.level)?),
+            None => Machine(host_target_machine(self.level, CodeModel::JITDefault)?),
         };
         let object = machine
             .0

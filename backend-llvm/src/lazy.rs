@@ -333,16 +333,13 @@ impl CompiledCode for LazyCode {
     fn serialize(&self) -> Result<Vec<u8>, CompileError> {
         let tasks = self.shared.tasks.as_ref().and_then(Weak::upgrade);
         let threads = crate::eager::compile_threads(tasks.as_deref());
-        let compiled = crate::eager::compile_objects(
+        let (image, _) = crate::eager::compile_image(
             &self.shared.info,
             self.shared.level,
             self.shared.code,
             threads,
             &|_, _| {},
         )?;
-        Ok(crate::eager::header::write(
-            self.shared.level,
-            &compiled.objects,
-        ))
+        Ok(crate::eager::header::write(self.shared.level, &image))
     }
 }

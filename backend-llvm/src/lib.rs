@@ -13,9 +13,11 @@
 mod abi;
 mod code_map;
 mod eager;
+mod image;
 mod jit;
 mod jit_memory;
 mod lazy;
+mod loaded_image;
 mod lower;
 mod probe;
 mod stubs;
@@ -120,15 +122,15 @@ impl CodeBackend for LlvmBackend {
                 self.tasks.clone(),
             )?)),
             Strategy::Eager => {
-                let compiled = eager::compile_objects(
+                let (image, nanos) = eager::compile_image(
                     &module,
                     opts.opt_level,
                     opts.code,
                     eager::compile_threads(self.tasks.as_deref()),
                     progress,
                 )?;
-                let code = eager::ObjectCode::load(&module, opts.opt_level, compiled.objects)?;
-                Ok(Box::new(code.with_partition_nanos(compiled.nanos)))
+                let code = eager::ImageCode::load_linked(&module, opts.opt_level, image)?;
+                Ok(Box::new(code.with_partition_nanos(nanos)))
             }
         }
     }
@@ -142,11 +144,30 @@ impl CodeBackend for LlvmBackend {
         module: Arc<ModuleInfo>,
         bytes: &[u8],
     ) -> Result<Box<dyn CompiledCode>, CompileError> {
-        let (level, objects) = eager::header::read(bytes)?;
-        Ok(Box::new(eager::ObjectCode::load(
-            &module,
-            level,
-            objects.into_iter().map(<[u8]>::to_vec).collect(),
+        let (level, layout, image) = eager::header::read(bytes)?;
+        let source = eager::ImageSource::Bytes(&bytes[image]);
+        Ok(Box::new(eager::ImageCode::load(
+            &module, level, layout, source,
+        )?))
+    }
+
+    /// Runs the image where the file holds it: the runtime places the code on a page boundary
+    /// of the file and the header places the image on a page boundary of the code.
+    fn deserialize_mapped(
+        &self,
+        module: Arc<ModuleInfo>,
+        file: MappedFile,
+        code: std::ops::Range<usize>,
+    ) -> Result<Box<dyn CompiledCode>, CompileError> {
+        let bytes = file
+            .bytes()
+            .get(code.clone())
+            .ok_or_else(|| CompileError::new("the code lies outside the file"))?;
+        let (level, layout, image) = eager::header::read(bytes)?;
+        let range = code.start + image.start..code.start + image.end;
+        let source = eager::ImageSource::File(file, range);
+        Ok(Box::new(eager::ImageCode::load(
+            &module, level, layout, source,
         )?))
     }
 

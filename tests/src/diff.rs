@@ -40,19 +40,25 @@ pub enum Outcome {
 /// How many fuel units each generated loop iteration and call consumes before trapping.
 const FUEL: u32 = 1_000;
 
-/// A module generated from `data`, or `None` when the data does not make one.
+/// A module generated from `data`, or `None` when the data does not make one. It may use every
+/// feature wasmi runs too: WebAssembly 2.0 with SIMD, two memories, 64-bit memories and tables,
+/// extended constants and tail calls.
 pub fn generate(data: &[u8]) -> Option<Vec<u8>> {
     generate_with(data, false)
 }
 
-/// As [`generate`], with exception handling (tags, `throw`, `throw_ref`, `try_table`), which
-/// wasmi does not run: such modules are compared between Lazuli's modes
-/// ([`check_modes_agree`]).
-pub fn generate_with_exceptions(data: &[u8]) -> Option<Vec<u8>> {
+/// As [`generate`], adding what wasmi does not run: exception handling (tags, `throw`,
+/// `throw_ref`, `try_table`) and relaxed SIMD. Such modules are compared between Lazuli's
+/// modes ([`check_modes_agree`]); for relaxed SIMD that checks that both backends make the same
+/// documented choice for every instruction.
+///
+/// Typed function references are not generated: wasm-smith emits them only together with GC's
+/// struct and array types, which Lazuli does not implement.
+pub fn generate_beyond_wasmi(data: &[u8]) -> Option<Vec<u8>> {
     generate_with(data, true)
 }
 
-fn generate_with(data: &[u8], exceptions: bool) -> Option<Vec<u8>> {
+fn generate_with(data: &[u8], beyond_wasmi: bool) -> Option<Vec<u8>> {
     let mut u = Unstructured::new(data);
     let config = wasm_smith::Config {
         max_imports: 0,
@@ -65,21 +71,22 @@ fn generate_with(data: &[u8], exceptions: bool) -> Option<Vec<u8>> {
         max_memory32_bytes: 4 << 16,
         memory_max_size_required: true,
         table_max_size_required: true,
-        memory64_enabled: false,
+        memory64_enabled: true,
+        max_memory64_bytes: 4 << 16,
         max_tables: 2,
         max_table_elements: 64,
         min_funcs: 2,
         max_funcs: 16,
         max_instructions: 200,
         simd_enabled: true,
-        relaxed_simd_enabled: false,
+        relaxed_simd_enabled: beyond_wasmi,
         bulk_memory_enabled: true,
         reference_types_enabled: true,
         multi_value_enabled: true,
         saturating_float_to_int_enabled: true,
         sign_extension_ops_enabled: true,
         gc_enabled: false,
-        exceptions_enabled: exceptions,
+        exceptions_enabled: beyond_wasmi,
         tail_call_enabled: true,
         threads_enabled: false,
         wide_arithmetic_enabled: false,
@@ -146,6 +153,15 @@ pub fn run_lazuli_with(
                 calls: Vec::new(),
                 state: Vec::new(),
             })
+        }
+        Err(Error::Exception(exn)) => {
+            // The start function threw.
+            let payload = exn.values(&store).map_err(|e| e.to_string())?;
+            return Ok(Observation {
+                instantiate: Err(Outcome::Threw(payload.iter().map(lazuli_bits).collect())),
+                calls: Vec::new(),
+                state: Vec::new(),
+            });
         }
         Err(e) => return Err(format!("lazuli failed to instantiate: {e}")),
     };
@@ -247,7 +263,7 @@ pub fn run_wasmi(wasm: &[u8]) -> Result<Observation, String> {
         .wasm_multi_memory(true)
         .wasm_tail_call(true)
         .wasm_extended_const(true)
-        .wasm_memory64(false);
+        .wasm_memory64(true);
     let engine = wasmi::Engine::new(&config);
     let module =
         wasmi::Module::new(&engine, wasm).map_err(|e| format!("wasmi rejected the module: {e}"))?;
@@ -410,6 +426,15 @@ pub fn check(data: &[u8]) -> Result<Option<usize>, String> {
         return Ok(None);
     };
     check_module(&wasm).map(Some)
+}
+
+/// Generate a module beyond wasmi ([`generate_beyond_wasmi`]) from `data` and check that
+/// Lazuli's modes agree with each other, as [`check`] does against wasmi.
+pub fn check_beyond_wasmi(data: &[u8]) -> Result<Option<usize>, String> {
+    let Some(wasm) = generate_beyond_wasmi(data) else {
+        return Ok(None);
+    };
+    check_modes_agree(&wasm).map(Some)
 }
 
 /// Check one module: every Lazuli mode must agree with wasmi, or, where wasmi disagrees with

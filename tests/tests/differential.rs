@@ -7,8 +7,8 @@
 use lazuli_core::backend::{ConstExpr, Strategy, TrapCode};
 use lazuli_core::{Config, Engine, Module};
 use lazuli_tests::diff::{
-    check, check_modes_agree, generate, generate_with_exceptions, run_lazuli, run_wasmi,
-    seed_bytes, Outcome,
+    check, check_modes_agree, generate, generate_beyond_wasmi, run_lazuli, run_wasmi, seed_bytes,
+    Outcome,
 };
 
 #[test]
@@ -32,10 +32,11 @@ fn generated_modules_agree_in_every_mode() {
 
 #[test]
 fn generated_modules_use_the_3_0_features_compared() {
-    // The seeds above include modules with two memories, extended constant expressions and
-    // tail calls.
+    // The seeds above include modules with two memories, 64-bit memories and tables, extended
+    // constant expressions and tail calls.
     let engine = Engine::new(Config::default());
     let (mut multi_memory, mut extended_const, mut tail_calls) = (0, 0, 0);
+    let (mut memory64, mut table64) = (0, 0);
     for seed in 0..250u64 {
         let Some(wasm) = generate(&seed_bytes(seed, 4096)) else {
             continue;
@@ -50,6 +51,8 @@ fn generated_modules_use_the_3_0_features_compared() {
         let module = Module::new(&engine, wasm).expect("generated modules are valid");
         let info = module.info();
         multi_memory += (info.memories.len() > 1) as u32;
+        memory64 += info.memories.iter().any(|m| m.memory64) as u32;
+        table64 += info.tables.iter().any(|t| t.table64) as u32;
         extended_const += info
             .global_inits
             .iter()
@@ -64,6 +67,8 @@ fn generated_modules_use_the_3_0_features_compared() {
         "{extended_const} modules with extended constants"
     );
     assert!(tail_calls >= 10, "{tail_calls} modules with tail calls");
+    assert!(memory64 >= 10, "{memory64} modules with 64-bit memories");
+    assert!(table64 >= 10, "{table64} modules with 64-bit tables");
 }
 
 #[test]
@@ -107,13 +112,14 @@ fn regression_where_wasmi_is_unstable_lazuli_is_stable_in_every_mode() {
     lazuli_tests::diff::check_module(&wasm).unwrap();
 }
 
-/// Modules with exception handling (which wasmi does not run) agree between Lazuli's modes:
-/// LLVM lazy, eager, eager after a round trip and tiered against the single-pass backend.
+/// Modules with exception handling and relaxed SIMD (which wasmi does not run) agree between
+/// Lazuli's modes: LLVM lazy, eager, eager after a round trip and tiered against the single-pass
+/// backend.
 #[test]
-fn generated_modules_with_exceptions_agree_between_modes() {
-    let (mut checked, mut throwing) = (0, 0);
+fn generated_modules_beyond_wasmi_agree_between_modes() {
+    let (mut checked, mut throwing, mut relaxed) = (0, 0, 0);
     for seed in 0..150u64 {
-        let Some(wasm) = generate_with_exceptions(&seed_bytes(seed, 4096)) else {
+        let Some(wasm) = generate_beyond_wasmi(&seed_bytes(seed, 4096)) else {
             continue;
         };
         throwing += uses(&wasm, |op| {
@@ -122,6 +128,7 @@ fn generated_modules_with_exceptions_agree_between_modes() {
                 wasmparser::Operator::TryTable { .. } | wasmparser::Operator::Throw { .. }
             )
         }) as u32;
+        relaxed += uses(&wasm, |op| format!("{op:?}").contains("Relaxed")) as u32;
         match check_modes_agree(&wasm) {
             Ok(_) => checked += 1,
             Err(divergence) => panic!("seed {seed}: {divergence}"),
@@ -129,6 +136,7 @@ fn generated_modules_with_exceptions_agree_between_modes() {
     }
     assert!(checked >= 100, "only {checked} modules were generated");
     assert!(throwing >= 10, "{throwing} modules throw or catch");
+    assert!(relaxed >= 10, "{relaxed} modules use relaxed SIMD");
 }
 
 /// Whether a function body of `wasm` has an operator `is`.
