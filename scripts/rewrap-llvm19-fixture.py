@@ -13,6 +13,8 @@ import pathlib, struct, subprocess, sys, tempfile, zlib
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests/fixtures/hello-llvm19.lzc"
 MAGIC = b"LAZULI\0\x1a"
+# From format 6 on, the code starts on a multiple of this many bytes from the blob's start.
+CODE_ALIGN = 4096
 
 
 def fields(blob):
@@ -21,10 +23,12 @@ def fields(blob):
     body = blob[len(MAGIC):-4]
     version = struct.unpack_from("<I", body)[0]
     at, out = 4, []
-    for wide in (False, False, False, True, True):
+    for i, wide in enumerate((False, False, False, True, True)):
         fmt = "<Q" if wide else "<I"
         (length,) = struct.unpack_from(fmt, body, at)
         at += struct.calcsize(fmt)
+        if i == 4 and version >= 6:
+            at = -(-(at + len(MAGIC)) // CODE_ALIGN) * CODE_ALIGN - len(MAGIC)
         out.append(body[at:at + length])
         at += length
     assert at == len(body), "trailing bytes"
@@ -33,8 +37,11 @@ def fields(blob):
 
 def wrap(version, parts):
     out = bytearray(MAGIC) + struct.pack("<I", version)
-    for part, wide in zip(parts, (False, False, False, True, True)):
-        out += struct.pack("<Q" if wide else "<I", len(part)) + part
+    for i, (part, wide) in enumerate(zip(parts, (False, False, False, True, True))):
+        out += struct.pack("<Q" if wide else "<I", len(part))
+        if i == 4 and version >= 6:
+            out += bytes(-len(out) % CODE_ALIGN)
+        out += part
     return bytes(out) + struct.pack("<I", zlib.crc32(out) & 0xFFFFFFFF)
 
 

@@ -297,10 +297,12 @@ pub(crate) fn link(objects: &[Vec<u8>], function_count: u32) -> Result<Image, Co
                         bytes[place..place + 8].copy_from_slice(&value.to_le_bytes());
                         relative.push(place as u32);
                     }
-                    (r_type, _) => return Err(link_error(format!(
+                    (r_type, _) => {
+                        return Err(link_error(format!(
                         "relocation type {r_type} at offset {offset:#x} of `{}` is not supported",
                         section.name().unwrap_or("?")
-                    ))),
+                    )))
+                    }
                 }
             }
         }

@@ -81,7 +81,7 @@ impl LoadedImage {
         code_len: usize,
         patches: &Patches<'_>,
     ) -> Result<LoadedImage, CompileError> {
-        if range.start % PAGE != 0 || range.end > file.len() || range.start > range.end {
+        if !range.start.is_multiple_of(PAGE) || range.end > file.len() || range.start > range.end {
             return Err(CompileError::new(
                 "the image is not page aligned in its file",
             ));
@@ -121,12 +121,12 @@ impl LoadedImage {
             memory,
             _region: None,
         };
-        if code_len % PAGE != 0 || code_len > len {
+        if !code_len.is_multiple_of(PAGE) || code_len > len {
             return Err(CompileError::new("the image's code is not whole pages"));
         }
         let word = |offset: u32| -> Result<*mut u64, CompileError> {
             let offset = offset as usize;
-            if offset % 8 != 0 || offset < code_len || offset + 8 > len {
+            if !offset.is_multiple_of(8) || offset < code_len || offset + 8 > len {
                 return Err(CompileError::new(
                     "a patched word lies outside the image's data",
                 ));

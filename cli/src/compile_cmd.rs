@@ -61,9 +61,7 @@ pub fn run(args: CompileArgs) -> Result<ExitCode, String> {
     let engine = crate::engine(config.tiers(lazuli::Tiers::OptimizingOnly))?;
     let wasm = match read(&args.file)? {
         Contents::Wasm(w) => w,
-        Contents::Serialized(_) => {
-            return Err(format!("{} is already compiled", args.file.display()))
-        }
+        Contents::Serialized => return Err(format!("{} is already compiled", args.file.display())),
     };
     let start = std::time::Instant::now();
     let size = wasm.len();

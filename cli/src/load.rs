@@ -10,16 +10,25 @@ use lazuli::{Engine, Module};
 pub enum Contents {
     /// WebAssembly (binary, or text already converted to binary).
     Wasm(Vec<u8>),
-    /// A module serialized by `lazuli compile`.
-    Serialized(Vec<u8>),
+    /// A module serialized by `lazuli compile` (left in the file, to be mapped).
+    Serialized,
 }
 
-/// Read `file` and tell what it holds by its first bytes, not its name.
+/// Read `file` and tell what it holds by its first bytes, not its name. A serialized module
+/// is not read here: loading maps it.
 pub fn read(file: &Path) -> Result<Contents, String> {
-    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    if Module::is_serialized(&bytes) {
-        Ok(Contents::Serialized(bytes))
-    } else if bytes.starts_with(b"\0asm") {
+    let failed = |e: std::io::Error| format!("{}: {e}", file.display());
+    let mut magic = Vec::with_capacity(8);
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::fs::File::open(file).map_err(failed)?, 8),
+        &mut magic,
+    )
+    .map_err(failed)?;
+    if Module::is_serialized(&magic) {
+        return Ok(Contents::Serialized);
+    }
+    let bytes = std::fs::read(file).map_err(failed)?;
+    if bytes.starts_with(b"\0asm") {
         Ok(Contents::Wasm(bytes))
     } else {
         let text = std::str::from_utf8(&bytes).map_err(|_| {
@@ -76,17 +85,23 @@ pub fn load(
     allow_precompiled: bool,
 ) -> Result<Module, String> {
     match read(file)? {
-        Contents::Serialized(_) if !allow_precompiled => Err(format!(
+        Contents::Serialized if !allow_precompiled => Err(format!(
             "{}: this is a precompiled module: it holds native machine code that would run \
              unchecked, with all the rights of this process; run it only if you made it or \
              trust whoever did, with {ALLOW_PRECOMPILED}",
             file.display()
         )),
-        // SAFETY: running a serialized module means running its machine code; the user asked
-        // for exactly that with the flag, as with running any native binary. Damaged files
-        // are rejected.
-        Contents::Serialized(bytes) => unsafe { Module::deserialize(engine, &bytes) }
-            .map_err(|e| format!("{}: {e}", file.display())),
+        Contents::Serialized => {
+            let path = file
+                .to_str()
+                .ok_or_else(|| format!("{}: the path is not UTF-8", file.display()))?;
+            // SAFETY: running a serialized module means running its machine code; the user
+            // asked for exactly that with the flag, as with running any native binary. Damaged
+            // files are rejected. The file is mapped: changing it while it runs is the user's
+            // own doing, as with a native binary.
+            unsafe { Module::deserialize_file(engine, path) }
+                .map_err(|e| format!("{}: {e}", file.display()))
+        }
         Contents::Wasm(bytes) => match cache {
             None => {
                 let size = bytes.len();

@@ -81,7 +81,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     config.features = crate::apply_features(config.features, &args.features)?;
     let serialized = matches!(
         crate::load::read(&args.file)?,
-        crate::load::Contents::Serialized(_)
+        crate::load::Contents::Serialized
     );
     if args.eager || args.cache.is_some() || serialized {
         // A serialized module was compiled eagerly; its code keeps the level it was made at.

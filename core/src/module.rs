@@ -114,17 +114,55 @@ impl Module {
         let code = backend
             .deserialize(info.clone(), parts.code)
             .map_err(|e| Error::Deserialize(e.message))?;
+        Ok(Module::from_loaded(engine, info, code))
+    }
+
+    /// Load a module from a file holding [`Module::serialize`] output by mapping it: the
+    /// header and checksum are checked as [`Module::deserialize`] checks them, and the code
+    /// runs where the file's mapping holds it (copy-on-write: the few words loading patches
+    /// are this process's own), so loading costs time and memory in proportion to the file
+    /// and no linking. A backend that cannot run mapped code reads it from the mapping.
+    ///
+    /// # Safety
+    /// As for [`Module::deserialize`]: the file's code is trusted. The file must also not be
+    /// changed while the module lives (a mapped file's pages may be read again from it).
+    pub unsafe fn deserialize_file(engine: &Engine, path: &str) -> Result<Module, Error> {
+        let (backend, platform) = engine.runner()?;
+        let file = platform
+            .map_file(path)
+            .map_err(|e| Error::Deserialize(alloc::format!("cannot map {path}: {e}")))?;
+        let (wasm, code) = {
+            let parts = crate::serialize::read(engine, &**backend, file.bytes())?;
+            let wasm: Arc<[u8]> = Arc::from(parts.wasm);
+            (
+                wasm,
+                parts.code_offset..parts.code_offset + parts.code.len(),
+            )
+        };
+        let info = Arc::new(translate(
+            wasm,
+            engine.config().features,
+            engine.platform(),
+        )?);
+        let code = backend
+            .deserialize_mapped(info.clone(), file, code)
+            .map_err(|e| Error::Deserialize(e.message))?;
+        Ok(Module::from_loaded(engine, info, code))
+    }
+
+    /// A module whose code is loaded already.
+    fn from_loaded(engine: &Engine, info: Arc<ModuleInfo>, code: Box<dyn CompiledCode>) -> Module {
         let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
         let once = spin::Once::new();
         once.call_once(|| Ok(code));
-        Ok(Module {
+        Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
                 info,
                 type_ids,
                 code: once,
             }),
-        })
+        }
     }
 
     /// Whether `bytes` look like [`Module::serialize`] output (rather than wasm or text).

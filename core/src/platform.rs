@@ -68,4 +68,13 @@ pub trait Platform: Send + Sync {
             job(i);
         }
     }
+
+    /// Map the file at `path` into memory, privately and copy-on-write (for
+    /// [`crate::Module::deserialize_file`]). The default: this platform has no files.
+    fn map_file(&self, path: &str) -> Result<crate::backend::MappedFile, alloc::string::String> {
+        let _ = path;
+        Err(alloc::string::String::from(
+            "this platform cannot map files",
+        ))
+    }
 }

@@ -8,12 +8,16 @@
 //! code-affecting config   u32 length + per setting a u8 name length, the name and a u64
 //!                         (features, epoch interruption, memory guard; format 5)
 //! wasm bytes              u64 length + bytes
-//! backend code            u64 length + bytes (the backend's own header, then its code)
+//! backend code            u64 length, zeros up to the next multiple of 4096 bytes from the
+//!                         start, then the bytes (the backend's own header, then its code;
+//!                         format 6)
 //! checksum                u32, CRC-32 of everything before it
 //! ```
 //!
 //! The wasm bytes are kept so that the module's description is rebuilt by decoding (not
 //! compiling); the code is loaded by the backend, which checks its own header (target, CPU).
+//! The code starts on a page boundary of the file, so that a backend can run a mapped file's
+//! code where it lies (`Module::deserialize_file`).
 
 use alloc::format;
 use alloc::string::String;
@@ -24,7 +28,9 @@ use crate::error::Error;
 
 const MAGIC: &[u8; 8] = b"LAZULI\0\x1a";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
+/// The backend code's alignment in the serialized bytes: a page.
+const CODE_ALIGN: usize = 4096;
 const LAZULI_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Whether `bytes` start like a serialized module.
@@ -131,7 +137,9 @@ pub(crate) fn write(engine: &Engine, backend: &str, wasm: &[u8], code: &[u8]) ->
     put(&mut out, backend.as_bytes(), false);
     put(&mut out, &config_bytes(engine), false);
     put(&mut out, wasm, true);
-    put(&mut out, code, true);
+    out.extend_from_slice(&(code.len() as u64).to_le_bytes());
+    out.resize(out.len().next_multiple_of(CODE_ALIGN), 0);
+    out.extend_from_slice(code);
     let checksum = crc32fast::hash(&out);
     out.extend_from_slice(&checksum.to_le_bytes());
     out
@@ -141,6 +149,8 @@ pub(crate) fn write(engine: &Engine, backend: &str, wasm: &[u8], code: &[u8]) ->
 pub(crate) struct Parts<'a> {
     pub wasm: &'a [u8],
     pub code: &'a [u8],
+    /// Where `code` starts in the serialized bytes (a multiple of 4096).
+    pub code_offset: usize,
 }
 
 fn bad(message: impl Into<String>) -> Error {
@@ -212,7 +222,12 @@ pub(crate) fn read<'a>(
     }
     let made_with = field(false)?;
     let wasm = field(true)?;
-    let code = field(true)?;
+    let code_len = u64::from_le_bytes(take(8)?.try_into().expect("8 bytes"));
+    // The padding after the length: up to a page boundary from the start.
+    let after_length = wasm.as_ptr() as usize - bytes.as_ptr() as usize + wasm.len() + 8;
+    let code_offset = after_length.next_multiple_of(CODE_ALIGN);
+    take((code_offset - after_length) as u64)?;
+    let code = take(code_len)?;
     // What the code was made for (another compiler, another CPU) comes before the settings:
     // it is the more fundamental difference.
     backend.check_serialized(code).map_err(|e| bad(e.message))?;
@@ -223,5 +238,9 @@ pub(crate) fn read<'a>(
             describe_difference(made_with, engine)
         )));
     }
-    Ok(Parts { wasm, code })
+    Ok(Parts {
+        wasm,
+        code,
+        code_offset,
+    })
 }

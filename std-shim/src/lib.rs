@@ -163,6 +163,10 @@ impl Platform for StdPlatform {
             work();
         });
     }
+
+    fn map_file(&self, path: &str) -> Result<lazuli_core::backend::MappedFile, String> {
+        map_file(std::path::Path::new(path)).map_err(|e| e.to_string())
+    }
 }
 
 /// The lowest address of the current thread's stack.
@@ -228,4 +232,39 @@ mod tests {
             "limit {limit:#x}, frame {here:#x}"
         );
     }
+}
+
+/// Map the whole file at `path` privately (copy-on-write), readable and writable.
+fn map_file(path: &std::path::Path) -> std::io::Result<lazuli_core::backend::MappedFile> {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::open(path)?;
+    let len = usize::try_from(file.metadata()?.len())
+        .map_err(|_| std::io::Error::other("the file is too large to map"))?;
+    if len == 0 {
+        return Err(std::io::Error::other("the file is empty"));
+    }
+    // SAFETY: maps `len` bytes of an open file privately; no existing memory is touched. The
+    // mapping outlives the descriptor, which is closed when `file` drops.
+    let start = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE,
+            file.as_raw_fd(),
+            0,
+        )
+    };
+    if start == libc::MAP_FAILED {
+        return Err(std::io::Error::last_os_error());
+    }
+    unsafe fn unmap(start: *mut u8, len: usize) {
+        // SAFETY: the caller (`MappedFile`'s drop) passes the mapping made above.
+        unsafe { libc::munmap(start as *mut libc::c_void, len) };
+    }
+    let start = std::ptr::NonNull::new(start as *mut u8)
+        .ok_or_else(|| std::io::Error::other("the file was mapped at address 0"))?;
+    // SAFETY: `start` is a fresh page-aligned private mapping of `len` readable and writable
+    // bytes, which `unmap` releases.
+    Ok(unsafe { lazuli_core::backend::MappedFile::new(start, len, unmap) })
 }

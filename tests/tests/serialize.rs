@@ -264,3 +264,87 @@ fn eager_output_is_the_same_with_any_number_of_threads() {
         Ok((20_000u64 * 19_999 / 2) as i32)
     );
 }
+
+/// A temporary file holding `bytes`, removed when dropped.
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn new(name: &str, bytes: &[u8]) -> TempFile {
+        let path = std::env::temp_dir().join(format!(
+            "lazuli-serialize-{}-{name}.lzc",
+            std::process::id()
+        ));
+        std::fs::write(&path, bytes).unwrap();
+        TempFile(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn load_file(engine: &Engine, file: &TempFile) -> Result<Module, Error> {
+    // SAFETY: as for `load`: files written by these tests from their own blobs.
+    unsafe { Module::deserialize_file(engine, file.path()) }
+}
+
+/// `deserialize_file` maps the file and runs the code where the mapping holds it: the file
+/// appears executable in the process's mappings while the module lives, the module runs like
+/// the one loaded from bytes, and serializing it again gives the file's bytes back.
+#[test]
+fn a_mapped_file_runs_where_it_lies() {
+    let engine = eager();
+    let bytes = blob(&engine);
+    let file = TempFile::new("mapped", &bytes);
+    let module = load_file(&engine, &file).unwrap();
+    assert_eq!(run(&module), (6765, 5050));
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    assert!(
+        maps.lines()
+            .any(|line| line.ends_with(file.path()) && line.contains(" r-xp ")),
+        "the file is not mapped executable:\n{maps}"
+    );
+    assert_eq!(module.serialize().unwrap(), bytes);
+    drop(module);
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    assert!(!maps.contains(file.path()), "the file stays mapped");
+}
+
+/// A mapped file gets every check a blob in memory gets.
+#[test]
+fn truncated_altered_or_missing_files_are_rejected() {
+    let engine = eager();
+    let bytes = blob(&engine);
+    for len in [1, 12, bytes.len() / 2, bytes.len() - 1] {
+        let file = TempFile::new(&format!("truncated-{len}"), &bytes[..len]);
+        assert!(
+            matches!(load_file(&engine, &file), Err(Error::Deserialize(_))),
+            "length {len} was not rejected"
+        );
+    }
+    let step = (bytes.len() / 31).max(1);
+    for at in (0..bytes.len()).step_by(step) {
+        let mut bad = bytes.clone();
+        bad[at] ^= 0x04;
+        let file = TempFile::new(&format!("flipped-{at}"), &bad);
+        assert!(
+            matches!(load_file(&engine, &file), Err(Error::Deserialize(_))),
+            "flip at {at} was not rejected"
+        );
+    }
+    let empty = TempFile::new("empty", &[]);
+    rejected(load_file(&engine, &empty), "empty");
+    let missing = std::env::temp_dir().join("lazuli-no-such-file.lzc");
+    // SAFETY: nothing is loaded from a file that does not exist.
+    let result = unsafe { Module::deserialize_file(&engine, missing.to_str().unwrap()) };
+    rejected(result, "cannot map");
+    // The engine still loads a good file afterwards.
+    let good = TempFile::new("good", &bytes);
+    assert_eq!(run(&load_file(&engine, &good).unwrap()), (6765, 5050));
+}
