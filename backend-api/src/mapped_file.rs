@@ -3,10 +3,11 @@
 
 use core::ptr::NonNull;
 
-/// A whole file mapped privately into readable and writable memory, page aligned: writes
-/// change this process's copy, never the file. Dropping it unmaps the file. The platform makes
-/// it (`Platform::map_file` in the runtime); a backend that keeps the code it loads from it
-/// keeps it alive, and may change the protection of page ranges inside it.
+/// A whole file mapped privately into readable memory, page aligned. Dropping it unmaps the
+/// file. The platform makes it (`Platform::map_file` in the runtime); a backend that keeps the
+/// code it loads from it keeps it alive, and may change the protection of page ranges inside
+/// it: a page made writable and written becomes this process's own copy, never changing the
+/// file.
 pub struct MappedFile {
     start: NonNull<u8>,
     len: usize,
@@ -22,8 +23,8 @@ impl MappedFile {
     /// Take ownership of the `len` bytes mapped at `start`, which `unmap(start, len)` unmaps.
     ///
     /// # Safety
-    /// `start` is page aligned and `[start, start + len)` is one private mapping, readable and
-    /// writable, used by nothing else, that `unmap` releases.
+    /// `start` is page aligned and `[start, start + len)` is one private (copy-on-write)
+    /// mapping, readable, used by nothing else, that `unmap` releases.
     pub unsafe fn new(start: NonNull<u8>, len: usize, unmap: unsafe fn(*mut u8, usize)) -> Self {
         MappedFile { start, len, unmap }
     }

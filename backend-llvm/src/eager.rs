@@ -20,7 +20,6 @@ use lazuli_backend_api::{
     ModuleInfo, OptLevel,
 };
 
-use crate::code_map::CodeMap;
 use crate::image::{Image, Span};
 use crate::jit::host_target_machine;
 use crate::loaded_image::{LoadedImage, Patches};
@@ -162,12 +161,11 @@ pub(crate) fn compile_image(
 pub(crate) struct ImageCode {
     level: OptLevel,
     got: Box<[AtomicPtr<u8>]>,
-    /// Each function's place in the image, and what loading patched.
+    /// Each function's place in the image (in increasing order of offset, as linked), and
+    /// what loading patched.
     functions: Vec<Span>,
     imports: Vec<(String, u32)>,
     relative: Vec<u32>,
-    /// Where each function's code lies, for backtraces.
-    code_map: CodeMap,
     /// Each partition's compile time, when this process compiled them (empty when loaded).
     partition_nanos: Vec<u64>,
     /// Owns the code the GOT points to.
@@ -211,6 +209,11 @@ impl ImageCode {
                 "function {f}'s code lies outside the image's code"
             )));
         }
+        if functions.windows(2).any(|w| w[0].offset > w[1].offset) {
+            return Err(CompileError::new(
+                "the functions are not in the image's order",
+            ));
+        }
         let patches = Patches {
             imports: &imports,
             relative: &relative,
@@ -222,15 +225,9 @@ impl ImageCode {
             }
         };
         let base = image.base() as usize;
-        let code_map = CodeMap::default();
         let got: Box<[AtomicPtr<u8>]> = functions
             .iter()
-            .enumerate()
-            .map(|(i, span)| {
-                let start = base + span.offset as usize;
-                code_map.insert(start, span.len as usize, DefinedFuncIndex(i as u32));
-                AtomicPtr::new(start as *mut u8)
-            })
+            .map(|span| AtomicPtr::new((base + span.offset as usize) as *mut u8))
             .collect();
         Ok(ImageCode {
             level,
@@ -238,7 +235,6 @@ impl ImageCode {
             functions,
             imports,
             relative,
-            code_map,
             partition_nanos: Vec::new(),
             image,
         })
@@ -314,7 +310,14 @@ impl CompiledCode for ImageCode {
     }
 
     fn function_at(&self, pc: usize) -> Option<DefinedFuncIndex> {
-        self.code_map.lookup(pc)
+        let offset = pc.checked_sub(self.image.base() as usize)?;
+        // The last function starting at or before `offset`.
+        let i = self
+            .functions
+            .partition_point(|s| s.offset as usize <= offset)
+            .checked_sub(1)?;
+        let span = self.functions[i];
+        (offset < span.offset as usize + span.len as usize).then_some(DefinedFuncIndex(i as u32))
     }
 
     fn serialize(&self) -> Result<Vec<u8>, CompileError> {

@@ -88,7 +88,7 @@ impl LoadedImage {
         }
         // SAFETY: the range lies in the file's mapping, checked above.
         let base = unsafe { file.start().add(range.start) };
-        // SAFETY: a mapped file is writable copy-on-write memory (`MappedFile::new`'s
+        // SAFETY: a mapped file is private memory that may be made writable (`MappedFile`'s
         // contract), owned by `file`, which the image keeps.
         unsafe {
             Self::finish(
@@ -104,8 +104,8 @@ impl LoadedImage {
     /// Patch, protect and register the image of `len` bytes at `base`.
     ///
     /// # Safety
-    /// `[base, base + len)` is writable memory holding the image, owned by `memory`;
-    /// `code_len` is a page multiple; `base` is page aligned.
+    /// `[base, base + len)` is memory holding the image, owned by `memory`, whose data part
+    /// (from `code_len`) is writable when there is anything to patch; `base` is page aligned.
     unsafe fn finish(
         base: *mut u8,
         len: usize,
@@ -134,6 +134,11 @@ impl LoadedImage {
             // SAFETY: checked to lie in the image, 8-aligned from a page-aligned base.
             Ok(unsafe { base.add(offset) } as *mut u64)
         };
+        // A page of a private file mapping is copied when first written: only the data pages
+        // that hold patched words are.
+        if !patches.imports.is_empty() || !patches.relative.is_empty() {
+            image.protect(code_len, len, libc::PROT_READ | libc::PROT_WRITE)?;
+        }
         for (name, slot) in patches.imports {
             let address = import_address(name).ok_or_else(|| {
                 CompileError::new(format!("the code imports `{name}`, which is not available"))

@@ -8,7 +8,7 @@ use alloc::boxed::Box;
 use crate::backend::{CompileError, CompiledCode, ExternType, ModuleInfo, Strategy};
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::translate::translate;
+use crate::translate::{translate, translate_validated};
 
 /// A validated WebAssembly module. `Send + Sync`; clones share everything.
 #[derive(Clone)]
@@ -91,8 +91,9 @@ impl Module {
         ))
     }
 
-    /// Load a module from [`Module::serialize`] output: it decodes the module's description and
-    /// links the code, lowering and compiling nothing. A blob from another Lazuli version, format
+    /// Load a module from [`Module::serialize`] output: it decodes the module's description
+    /// (function bodies were validated when the module was compiled, and are not again) and
+    /// loads the code, lowering and compiling nothing. A blob from another Lazuli version, format
     /// version, backend, target, CPU or code-affecting configuration, or a damaged one, is an
     /// [`Error::Deserialize`] and nothing is loaded.
     ///
@@ -106,10 +107,9 @@ impl Module {
     pub unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         let (backend, _) = engine.runner()?;
         let parts = crate::serialize::read(engine, &**backend, bytes)?;
-        let info = Arc::new(translate(
+        let info = Arc::new(translate_validated(
             Arc::from(parts.wasm),
             engine.config().features,
-            engine.platform(),
         )?);
         let code = backend
             .deserialize(info.clone(), parts.code)
@@ -139,11 +139,7 @@ impl Module {
                 parts.code_offset..parts.code_offset + parts.code.len(),
             )
         };
-        let info = Arc::new(translate(
-            wasm,
-            engine.config().features,
-            engine.platform(),
-        )?);
+        let info = Arc::new(translate_validated(wasm, engine.config().features)?);
         let code = backend
             .deserialize_mapped(info.clone(), file, code)
             .map_err(|e| Error::Deserialize(e.message))?;

@@ -40,6 +40,26 @@ pub(crate) fn translate(
         .map_err(|e| name_disabled_feature(e, &bytes, features))
 }
 
+/// Decode a module whose function bodies were validated when it was compiled (a serialized
+/// module, whose checksum guards its bytes): the sections are decoded and checked as by
+/// [`translate`], the bodies are only located.
+pub(crate) fn translate_validated(
+    bytes: Arc<[u8]>,
+    features: Features,
+) -> core::result::Result<ModuleInfo, Error> {
+    let mut info = ModuleInfo {
+        bytes: bytes.clone(),
+        ..ModuleInfo::default()
+    };
+    let mut translator = Translator {
+        info: &mut info,
+        validator: Validator::new_with_features(features.to_wasmparser()),
+        pending: Vec::new(),
+    };
+    translator.run(&bytes)?;
+    Ok(info)
+}
+
 /// An invalid-module error, with the feature named when turning one disabled feature on makes
 /// the module valid.
 fn name_disabled_feature(error: Error, bytes: &[u8], features: Features) -> Error {

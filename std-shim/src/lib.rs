@@ -234,7 +234,7 @@ mod tests {
     }
 }
 
-/// Map the whole file at `path` privately (copy-on-write), readable and writable.
+/// Map the whole file at `path` privately (copy-on-write), readable, its pages faulted in.
 fn map_file(path: &std::path::Path) -> std::io::Result<lazuli_core::backend::MappedFile> {
     use std::os::fd::AsRawFd;
     let file = std::fs::File::open(path)?;
@@ -249,8 +249,10 @@ fn map_file(path: &std::path::Path) -> std::io::Result<lazuli_core::backend::Map
         libc::mmap(
             std::ptr::null_mut(),
             len,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE,
+            libc::PROT_READ,
+            // Populated: loading reads every page (the checksum), so fault them in at once.
+            // Read-only, so that populating shares the page cache's pages instead of copying.
+            libc::MAP_PRIVATE | libc::MAP_POPULATE,
             file.as_raw_fd(),
             0,
         )
@@ -264,7 +266,7 @@ fn map_file(path: &std::path::Path) -> std::io::Result<lazuli_core::backend::Map
     }
     let start = std::ptr::NonNull::new(start as *mut u8)
         .ok_or_else(|| std::io::Error::other("the file was mapped at address 0"))?;
-    // SAFETY: `start` is a fresh page-aligned private mapping of `len` readable and writable
-    // bytes, which `unmap` releases.
+    // SAFETY: `start` is a fresh page-aligned private mapping of `len` readable bytes, which
+    // `unmap` releases.
     Ok(unsafe { lazuli_core::backend::MappedFile::new(start, len, unmap) })
 }
