@@ -1,6 +1,7 @@
 //! Compile once, serialize, and load the compiled code later without compiling: eager
-//! compilation with LLVM, `Module::serialize`, and `Module::deserialize` (unsafe: the blob is
-//! native code, so load only blobs you made or trust).
+//! compilation with LLVM, `Module::serialize`, `Module::deserialize` from bytes and
+//! `Module::deserialize_file`, which maps a file (both unsafe: the blob is native code, so load
+//! only blobs you made or trust).
 //!
 //! `cargo run -p lazuli --example serialize`
 
@@ -35,6 +36,21 @@ fn main() -> Result<(), Error> {
     let answer = fib.call(&mut store, 25)?;
     println!("fib(25) = {answer}");
     assert_eq!(answer, 75025);
+
+    // From a file, the code is mapped and runs where it lies: nothing is copied or linked.
+    let path = std::env::temp_dir().join(format!("lazuli-example-{}.lzc", std::process::id()));
+    std::fs::write(&path, &blob).expect("the temporary directory is writable");
+    let started = std::time::Instant::now();
+    // SAFETY: the file holds `blob`, made just above by this program, and stays unchanged
+    // while the module lives.
+    let mapped = unsafe { Module::deserialize_file(&engine, path.to_str().expect("UTF-8"))? };
+    println!("mapped from a file in {:?}", started.elapsed());
+    let instance = Linker::new().instantiate(&mut store, &mapped)?;
+    let fib = instance.get_typed_func::<i32, i32>(&store, "fib")?;
+    assert_eq!(fib.call(&mut store, 25)?, 75025);
+    drop(store);
+    drop(mapped);
+    let _ = std::fs::remove_file(&path);
 
     // A damaged blob is refused, never run.
     let mut damaged = blob.clone();

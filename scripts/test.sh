@@ -25,7 +25,7 @@ echo "== the main job (README) =="
 bash scripts/demo.sh
 
 suites=(--suite wasm-v1 --suite wasm-v2 --suite proposals/simd --suite proposals/multi-memory --suite proposals/extended-const --suite proposals/relaxed-simd --suite proposals/memory64 --suite proposals/tail-call --suite proposals/function-references)
-echo "== spec suite, eager (optimized objects, one per partition, on every core) =="
+echo "== spec suite, eager (optimized partitions on every core, linked into one image) =="
 ./target/release/lazuli wast "${suites[@]}" --eager | tail -n 1
 echo "== spec suite, eager through serialize -> deserialize =="
 ./target/release/lazuli wast "${suites[@]}" --round-trip | tail -n 1
