@@ -483,11 +483,9 @@ pub(crate) mod header {
         }
     }
 
-    /// Check the header against this host and return the opt level, the image's layout and
-    /// where the image lies in `bytes`.
-    pub(crate) fn read(
-        bytes: &[u8],
-    ) -> Result<(OptLevel, Layout, std::ops::Range<usize>), CompileError> {
+    /// Check what the code was made for (magic, host fields, format version) against this
+    /// host, and return a reader at the fields that follow.
+    fn check(bytes: &[u8]) -> Result<Reader<'_>, CompileError> {
         if !bytes.starts_with(MAGIC) {
             return Err(CompileError::new("not code made by Lazuli's LLVM backend"));
         }
@@ -512,6 +510,20 @@ pub(crate) mod header {
                 "code format version {version}, this build reads version {VERSION}"
             )));
         }
+        Ok(r)
+    }
+
+    /// Check that `bytes` were made for this host in this format, reading nothing more.
+    pub(crate) fn check_host(bytes: &[u8]) -> Result<(), CompileError> {
+        check(bytes).map(drop)
+    }
+
+    /// Check the header against this host and return the opt level, the image's layout and
+    /// where the image lies in `bytes`.
+    pub(crate) fn read(
+        bytes: &[u8],
+    ) -> Result<(OptLevel, Layout, std::ops::Range<usize>), CompileError> {
+        let mut r = check(bytes)?;
         let level = match r.u8()? {
             0 => OptLevel::Baseline,
             1 => OptLevel::Optimized,

@@ -21,8 +21,8 @@ use object::{Object, ObjectSection, ObjectSymbol, RelocationFlags, RelocationTar
 
 use crate::lower::FUNC_SYMBOL_PREFIX;
 
-/// The page size (x86-64 Linux); the image's data starts on a page of its own.
-pub(crate) const PAGE: usize = 4096;
+/// The image's data starts on a page of its own.
+pub(crate) use crate::jit_memory::PAGE;
 
 /// Bytes of one import stub: `jmp *slot(%rip)` and padding.
 const STUB_SIZE: usize = 8;

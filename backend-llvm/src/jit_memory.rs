@@ -29,7 +29,27 @@ use llvm_sys::prelude::LLVMBool;
 const SLAB_SIZE: usize = 64 << 20;
 
 /// The page size (x86-64 Linux).
-const PAGE: usize = 4096;
+pub(crate) const PAGE: usize = 4096;
+
+/// A fresh private anonymous mapping of `len` bytes (a page multiple), readable and writable;
+/// the caller unmaps it.
+pub(crate) fn map_writable(len: usize) -> std::io::Result<*mut u8> {
+    // SAFETY: a fresh anonymous private mapping; no existing memory is touched.
+    let base = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if base == libc::MAP_FAILED {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(base as *mut u8)
+}
 
 fn round_up(n: usize, to: usize) -> Option<usize> {
     n.checked_add(to - 1).map(|n| n & !(to - 1))

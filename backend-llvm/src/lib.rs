@@ -136,7 +136,7 @@ impl CodeBackend for LlvmBackend {
     }
 
     fn check_serialized(&self, code: &[u8]) -> Result<(), CompileError> {
-        eager::header::read(code).map(drop)
+        eager::header::check_host(code)
     }
 
     fn deserialize(

@@ -52,21 +52,8 @@ impl LoadedImage {
         patches: &Patches<'_>,
     ) -> Result<LoadedImage, CompileError> {
         let len = bytes.len().max(1).next_multiple_of(PAGE);
-        // SAFETY: a fresh anonymous private mapping; no existing memory is touched.
-        let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if base == libc::MAP_FAILED {
-            return Err(os_error("cannot map memory for compiled code"));
-        }
-        let base = base as *mut u8;
+        let base = crate::jit_memory::map_writable(len)
+            .map_err(|e| CompileError::new(format!("cannot map memory for compiled code: {e}")))?;
         // SAFETY: the mapping is `len >= bytes.len()` writable bytes, not shared with `bytes`.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), base, bytes.len()) };
         let memory = Memory::Anonymous { len };

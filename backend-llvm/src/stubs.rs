@@ -44,23 +44,9 @@ impl StubTable {
             ));
         }
         let len = (count * STUB_SIZE).max(1).next_multiple_of(4096);
-        // SAFETY: an anonymous private mapping; no existing memory is affected.
-        let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if base == libc::MAP_FAILED {
-            return Err(CompileError::new(format!(
-                "cannot map {len} bytes for lazy stubs"
-            )));
-        }
-        let base = base as *mut u8;
+        let base = crate::jit_memory::map_writable(len).map_err(|e| {
+            CompileError::new(format!("cannot map {len} bytes for lazy stubs: {e}"))
+        })?;
         let common = resolve_common_address() as u64;
         for i in 0..count {
             let mut stub = [0xccu8; STUB_SIZE];

@@ -36,7 +36,7 @@ pub(crate) fn translate(
     features: Features,
     platform: Option<&dyn Platform>,
 ) -> core::result::Result<ModuleInfo, Error> {
-    translate_with(bytes.clone(), features, platform)
+    translate_with(bytes.clone(), features, Bodies::Validate(platform))
         .map_err(|e| name_disabled_feature(e, &bytes, features))
 }
 
@@ -47,17 +47,15 @@ pub(crate) fn translate_validated(
     bytes: Arc<[u8]>,
     features: Features,
 ) -> core::result::Result<ModuleInfo, Error> {
-    let mut info = ModuleInfo {
-        bytes: bytes.clone(),
-        ..ModuleInfo::default()
-    };
-    let mut translator = Translator {
-        info: &mut info,
-        validator: Validator::new_with_features(features.to_wasmparser()),
-        pending: Vec::new(),
-    };
-    translator.run(&bytes)?;
-    Ok(info)
+    translate_with(bytes, features, Bodies::Trusted)
+}
+
+/// What becomes of the function bodies a translation locates.
+enum Bodies<'p> {
+    /// Validated, on the platform's threads when there is one.
+    Validate(Option<&'p dyn Platform>),
+    /// Taken as valid: they were validated before.
+    Trusted,
 }
 
 /// An invalid-module error, with the feature named when turning one disabled feature on makes
@@ -90,7 +88,7 @@ fn name_disabled_feature(error: Error, bytes: &[u8], features: Features) -> Erro
 fn translate_with(
     bytes: Arc<[u8]>,
     features: Features,
-    platform: Option<&dyn Platform>,
+    bodies: Bodies<'_>,
 ) -> core::result::Result<ModuleInfo, Error> {
     let mut info = ModuleInfo {
         bytes: bytes.clone(),
@@ -102,8 +100,10 @@ fn translate_with(
         pending: Vec::new(),
     };
     translator.run(&bytes)?;
-    let pending = core::mem::take(&mut translator.pending);
-    validate_bodies(pending, platform)?;
+    if let Bodies::Validate(platform) = bodies {
+        let pending = core::mem::take(&mut translator.pending);
+        validate_bodies(pending, platform)?;
+    }
     Ok(info)
 }
 

@@ -56,7 +56,8 @@ bool catches(const std::type_info *caught, const std::type_info *thrown) {
     return false;
 }
 
-uintptr_t read_uleb(const uint8_t *&p) {
+// A LEB128 number, sign-extended when `is_signed`.
+uintptr_t read_leb(const uint8_t *&p, bool is_signed) {
     uintptr_t value = 0;
     unsigned shift = 0;
     uint8_t byte;
@@ -65,21 +66,13 @@ uintptr_t read_uleb(const uint8_t *&p) {
         value |= uintptr_t(byte & 0x7f) << shift;
         shift += 7;
     } while (byte & 0x80);
+    if (is_signed && shift < 8 * sizeof(value) && (byte & 0x40)) value |= ~uintptr_t(0) << shift;
     return value;
 }
 
-intptr_t read_sleb(const uint8_t *&p) {
-    uintptr_t value = 0;
-    unsigned shift = 0;
-    uint8_t byte;
-    do {
-        byte = *p++;
-        value |= uintptr_t(byte & 0x7f) << shift;
-        shift += 7;
-    } while (byte & 0x80);
-    if (shift < 8 * sizeof(value) && (byte & 0x40)) value |= ~uintptr_t(0) << shift;
-    return intptr_t(value);
-}
+uintptr_t read_uleb(const uint8_t *&p) { return read_leb(p, false); }
+
+intptr_t read_sleb(const uint8_t *&p) { return intptr_t(read_leb(p, true)); }
 
 // DWARF pointer encodings the wasm32 type table may use.
 enum : uint8_t { ENC_ABSPTR = 0x00, ENC_UDATA4 = 0x03, ENC_SDATA4 = 0x0b, ENC_OMIT = 0xff };
