@@ -381,17 +381,22 @@ pub(crate) mod header {
         format!("{major}.{minor}.{patch}")
     }
 
-    /// What code is made for on this host: LLVM version, triple, CPU and its features.
-    fn host() -> [String; 4] {
-        [
-            llvm_version(),
-            TargetMachine::get_default_triple()
-                .as_str()
-                .to_string_lossy()
-                .into_owned(),
-            TargetMachine::get_host_cpu_name().to_string(),
-            TargetMachine::get_host_cpu_features().to_string(),
-        ]
+    /// What code is made for on this host: LLVM version, triple, CPU and its features. Asked
+    /// of LLVM once per process (reading the CPU's features costs more than the rest of a
+    /// small module's load).
+    fn host() -> &'static [String; 4] {
+        static HOST: std::sync::OnceLock<[String; 4]> = std::sync::OnceLock::new();
+        HOST.get_or_init(|| {
+            [
+                llvm_version(),
+                TargetMachine::get_default_triple()
+                    .as_str()
+                    .to_string_lossy()
+                    .into_owned(),
+                TargetMachine::get_host_cpu_name().to_string(),
+                TargetMachine::get_host_cpu_features().to_string(),
+            ]
+        })
     }
 
     const FIELDS: [&str; 4] = ["LLVM version", "target triple", "CPU", "CPU features"];
@@ -404,7 +409,7 @@ pub(crate) mod header {
         let mut out = Vec::with_capacity(image.bytes.len() + 2 * PAGE);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
-        for field in host() {
+        for field in host().iter() {
             out.extend_from_slice(&(field.len() as u32).to_le_bytes());
             out.extend_from_slice(field.as_bytes());
         }
@@ -496,10 +501,10 @@ pub(crate) mod header {
         let version = r.u32()?;
         // The host fields come first in every format version, so code made elsewhere is named
         // for what it was made with (another LLVM, say) rather than for its format.
-        for (name, here) in FIELDS.iter().zip(host()) {
+        for (name, here) in FIELDS.iter().zip(host().iter()) {
             let len = r.u32()? as usize;
             let there = String::from_utf8_lossy(r.take(len)?).into_owned();
-            if there != here {
+            if there != *here {
                 return Err(CompileError::new(format!(
                     "code was made for {name} `{there}`, this host has `{here}`"
                 )));
