@@ -6,7 +6,8 @@ version (cli/tests/cli.rs). Its core header's format version and Lazuli version 
 build, or the refusal names them instead (the code's own header is checked before the code
 settings, so new settings need no re-wrap): run this after changing the core format version or
 the crate version. It keeps the backend name, the wasm and the code, and takes the header fields
-from a module the current build serializes (target/release/lazuli).
+(and the module's description) from the fixture's wasm as the current build serializes it
+(target/release/lazuli).
 """
 import pathlib, struct, subprocess, sys, tempfile, zlib
 
@@ -17,17 +18,24 @@ MAGIC = b"LAZULI\0\x1a"
 CODE_ALIGN = 4096
 
 
+def layout(version):
+    """Whether each field of a serialized module of this format version is wide (u64 length):
+    Lazuli version, backend, settings, [description from format 7,] wasm, code."""
+    return (False, False, False) + ((True,) if version >= 7 else ()) + (True, True)
+
+
 def fields(blob):
-    """(version, [lazuli, backend, settings, wasm, code]) of a serialized module."""
+    """(version, fields) of a serialized module, in the order of `layout`."""
     assert blob.startswith(MAGIC), "not a serialized module"
     body = blob[len(MAGIC):-4]
     version = struct.unpack_from("<I", body)[0]
+    wides = layout(version)
     at, out = 4, []
-    for i, wide in enumerate((False, False, False, True, True)):
+    for i, wide in enumerate(wides):
         fmt = "<Q" if wide else "<I"
         (length,) = struct.unpack_from(fmt, body, at)
         at += struct.calcsize(fmt)
-        if i == 4 and version >= 6:
+        if i == len(wides) - 1 and version >= 6:
             at = -(-(at + len(MAGIC)) // CODE_ALIGN) * CODE_ALIGN - len(MAGIC)
         out.append(body[at:at + length])
         at += length
@@ -36,25 +44,31 @@ def fields(blob):
 
 
 def wrap(version, parts):
+    wides = layout(version)
+    assert len(parts) == len(wides)
     out = bytearray(MAGIC) + struct.pack("<I", version)
-    for i, (part, wide) in enumerate(zip(parts, (False, False, False, True, True))):
+    for i, (part, wide) in enumerate(zip(parts, wides)):
         out += struct.pack("<Q" if wide else "<I", len(part))
-        if i == 4 and version >= 6:
+        if i == len(wides) - 1 and version >= 6:
             out += bytes(-len(out) % CODE_ALIGN)
         out += part
     return bytes(out) + struct.pack("<I", zlib.crc32(out) & 0xFFFFFFFF)
 
 
 def main():
+    old_version, old = fields(FIXTURE.read_bytes())
+    backend, wasm, code = old[1], old[-2], old[-1]
     with tempfile.TemporaryDirectory() as tmp:
-        wat = pathlib.Path(tmp, "m.wat")
-        wat.write_text('(module (func (export "f")))')
+        # The fixture's own wasm, compiled by this build, gives the current header fields and
+        # (from format 7) the description that matches the wasm.
+        source = pathlib.Path(tmp, "m.wasm")
+        source.write_bytes(wasm)
         lzc = pathlib.Path(tmp, "m.lzc")
-        subprocess.run([ROOT / "target/release/lazuli", "compile", wat, "-o", lzc], check=True)
-        version, (lazuli, _, settings, _, _) = fields(lzc.read_bytes())
-    _, (_, backend, _, wasm, code) = fields(FIXTURE.read_bytes())
-    FIXTURE.write_bytes(wrap(version, [lazuli, backend, settings, wasm, code]))
-    print(f"{FIXTURE}: format {version}, {len(settings)} bytes of settings")
+        subprocess.run([ROOT / "target/release/lazuli", "compile", source, "-o", lzc], check=True)
+        version, new = fields(lzc.read_bytes())
+    parts = [new[0], backend, new[2]] + ([new[3]] if version >= 7 else []) + [wasm, code]
+    FIXTURE.write_bytes(wrap(version, parts))
+    print(f"{FIXTURE}: format {old_version} -> {version}, {len(new[2])} bytes of settings")
 
 
 if __name__ == "__main__":

@@ -208,11 +208,11 @@ pub trait CodeBackend: Send + Sync {
 
     /// As [`CodeBackend::deserialize`], for serialized code at `code` in a file mapped into
     /// memory: a backend may run the code where it lies instead of copying it, keeping `file`
-    /// alive. By default the code is read from the mapping and the file unmapped.
+    /// alive. By default the code is read from the mapping.
     fn deserialize_mapped(
         &self,
         module: Arc<ModuleInfo>,
-        file: crate::MappedFile,
+        file: Arc<crate::MappedFile>,
         code: core::ops::Range<usize>,
     ) -> Result<Box<dyn CompiledCode>, CompileError> {
         let bytes = file

@@ -27,6 +27,7 @@ mod trap;
 mod types;
 pub mod unwind;
 mod val;
+mod wasm_bytes;
 pub mod vmcontext;
 
 pub use backend::{
@@ -41,3 +42,4 @@ pub use module_info::*;
 pub use trap::TrapCode;
 pub use types::*;
 pub use val::ValRaw;
+pub use wasm_bytes::WasmBytes;

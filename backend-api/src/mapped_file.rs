@@ -4,10 +4,11 @@
 use core::ptr::NonNull;
 
 /// A whole file mapped privately into readable memory, page aligned. Dropping it unmaps the
-/// file. The platform makes it (`Platform::map_file` in the runtime); a backend that keeps the
-/// code it loads from it keeps it alive, and may change the protection of page ranges inside
-/// it: a page made writable and written becomes this process's own copy, never changing the
-/// file.
+/// file. The platform makes it (`Platform::map_file` in the runtime) and shares it: the
+/// module's description keeps its wasm bytes there ([`crate::WasmBytes`]), and a backend that
+/// keeps the code it loads from it keeps it alive too, and may change the protection of the
+/// pages of that code (only those; the rest stays readable): a page made writable and written
+/// becomes this process's own copy, never changing the file.
 pub struct MappedFile {
     start: NonNull<u8>,
     len: usize,

@@ -14,10 +14,12 @@ use crate::index::*;
 use crate::types::*;
 
 /// Everything a runtime or backend needs to know about a validated module.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModuleInfo {
-    /// The module's bytes; every [`Range`] in this description points into them.
-    pub bytes: Arc<[u8]>,
+    /// The module's bytes; every [`Range`] in this description points into them. Not part
+    /// of the description's serialized form (its serde derive), which travels beside them.
+    #[serde(skip)]
+    pub bytes: crate::WasmBytes,
     /// The type section.
     pub types: Vec<FuncType>,
     /// The type of every function, imports first (the function index space).
@@ -64,7 +66,7 @@ pub struct ModuleInfo {
     /// The body of every defined function, in code section order.
     pub bodies: Vec<FunctionBody>,
     /// Function names from the `name` custom section, where present.
-    pub func_names: Vec<(FuncIndex, String)>,
+    pub func_names: FuncNames,
 }
 
 impl ModuleInfo {
@@ -96,10 +98,7 @@ impl ModuleInfo {
 
     /// The name of `f` from the name section, if it has one.
     pub fn func_name(&self, f: FuncIndex) -> Option<&str> {
-        self.func_names
-            .binary_search_by_key(&f, |(i, _)| *i)
-            .ok()
-            .map(|i| self.func_names[i].1.as_str())
+        self.func_names.get(f)
     }
 
     /// The functions defined function `f` calls directly with `call`, deduplicated, in
@@ -143,7 +142,7 @@ impl ModuleInfo {
 }
 
 /// An entity in one of the module's index spaces.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum EntityIndex {
     /// A function.
     Func(FuncIndex),
@@ -158,7 +157,7 @@ pub enum EntityIndex {
 }
 
 /// One entry of the import section.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Import {
     /// The module name.
     pub module: String,
@@ -169,7 +168,7 @@ pub struct Import {
 }
 
 /// One entry of the export section.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Export {
     /// The export name (unique in the module).
     pub name: String,
@@ -179,7 +178,7 @@ pub struct Export {
 
 /// A constant expression, as used for global initializers and segment offsets: one instruction,
 /// or with extended constant expressions a sequence ([`ConstExpr::Extended`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ConstExpr {
     /// `i32.const`.
     I32(i32),
@@ -202,7 +201,7 @@ pub enum ConstExpr {
 }
 
 /// One instruction of an extended constant expression.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ConstOp {
     /// `i32.const`.
     I32(i32),
@@ -225,14 +224,14 @@ pub enum ConstOp {
 }
 
 /// A defined function's body, located in the module bytes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FunctionBody {
     /// Byte range of the body (local declarations and code) in [`ModuleInfo::bytes`].
     pub range: Range<usize>,
 }
 
 /// How an element segment is used.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ElementMode {
     /// Copied into `table` at `offset` at instantiation.
     Active {
@@ -248,7 +247,7 @@ pub enum ElementMode {
 }
 
 /// One entry of the element section.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ElementSegment {
     /// How the segment is used.
     pub mode: ElementMode,
@@ -259,7 +258,7 @@ pub struct ElementSegment {
 }
 
 /// How a data segment is used.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DataMode {
     /// Copied into `memory` at `offset` at instantiation.
     Active {
@@ -273,10 +272,56 @@ pub enum DataMode {
 }
 
 /// One entry of the data section.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DataSegment {
     /// How the segment is used.
     pub mode: DataMode,
     /// Byte range of the segment's contents in [`ModuleInfo::bytes`].
     pub range: Range<usize>,
+}
+
+/// The names of a module's functions: one text holding every name, and for each named function
+/// in increasing order where its name ends in it (a name starts where the previous one ends).
+/// One allocation however many names, so that a description with thousands of them is made
+/// and read back quickly.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FuncNames {
+    text: String,
+    ends: Vec<(FuncIndex, u32)>,
+}
+
+impl FuncNames {
+    /// The names in `names`, in any order; of two names for one function the first is kept
+    /// (as the name section's readers do).
+    pub fn new<'a>(names: impl IntoIterator<Item = (FuncIndex, &'a str)>) -> FuncNames {
+        let mut names: Vec<(FuncIndex, &str)> = names.into_iter().collect();
+        names.sort_by_key(|(f, _)| *f);
+        names.dedup_by_key(|(f, _)| *f);
+        let mut out = FuncNames::default();
+        for (f, name) in names {
+            out.text.push_str(name);
+            out.ends.push((f, out.text.len() as u32));
+        }
+        out
+    }
+
+    /// The name of `f`, if it has one.
+    pub fn get(&self, f: FuncIndex) -> Option<&str> {
+        let i = self.ends.binary_search_by_key(&f, |(g, _)| *g).ok()?;
+        self.name_at(i)
+    }
+
+    /// The `i`th name, as it lies in the text.
+    fn name_at(&self, i: usize) -> Option<&str> {
+        let start = match i {
+            0 => 0,
+            _ => self.ends[i - 1].1 as usize,
+        };
+        self.text.get(start..self.ends[i].1 as usize)
+    }
+
+    /// Every named function and its name, in increasing order of function index.
+    pub fn iter(&self) -> impl Iterator<Item = (FuncIndex, &str)> + '_ {
+        (0..self.ends.len()).filter_map(|i| Some((self.ends[i].0, self.name_at(i)?)))
+    }
 }

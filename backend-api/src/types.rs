@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 /// A WebAssembly value type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ValType {
     /// 32-bit integer.
     I32,
@@ -43,7 +43,7 @@ impl fmt::Display for ValType {
 }
 
 /// A reference type, the element type of a table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum RefType {
     /// `funcref`.
     FuncRef,
@@ -70,7 +70,7 @@ impl fmt::Display for RefType {
 }
 
 /// The signature of a function: parameter and result types. Cheap to clone (shared).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct FuncType {
     /// The parameters, then the results.
     types: Arc<[ValType]>,
@@ -123,7 +123,7 @@ impl fmt::Display for FuncType {
 }
 
 /// Size limits of a memory (in 64 KiB pages) or a table (in elements).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     /// Initial size.
     pub min: u64,
@@ -154,7 +154,7 @@ impl fmt::Display for Limits {
 }
 
 /// The type of a linear memory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct MemoryType {
     /// Size limits in 64 KiB pages.
     pub limits: Limits,
@@ -165,7 +165,7 @@ pub struct MemoryType {
 }
 
 /// The type of a table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TableType {
     /// Element type.
     pub element: RefType,
@@ -187,7 +187,7 @@ impl TableType {
 }
 
 /// The type of a global.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct GlobalType {
     /// Type of the value held.
     pub content: ValType,
@@ -196,7 +196,7 @@ pub struct GlobalType {
 }
 
 /// The type of something a module imports or exports.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ExternType {
     /// A function of this signature.
     Func(FuncType),
@@ -231,7 +231,7 @@ impl fmt::Display for ExternType {
 }
 
 /// What a reference refers to, as a module declares it (function references).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum HeapType {
     /// Any function (`func`).
     Func,
@@ -252,7 +252,7 @@ pub enum HeapType {
 
 /// A reference type exactly as declared: whether it may be null and what it refers to.
 /// Compiled code only needs the [`RefType`] it is represented as; linking checks this.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ExactRefType {
     /// Whether null is a value of the type.
     pub nullable: bool,

@@ -174,7 +174,7 @@ impl CodeBackend for BaselineBackend {
     fn deserialize_mapped(
         &self,
         module: Arc<ModuleInfo>,
-        file: lazuli_backend_api::MappedFile,
+        file: Arc<lazuli_backend_api::MappedFile>,
         code: core::ops::Range<usize>,
     ) -> Result<Box<dyn CompiledCode>, CompileError> {
         match &self.optimizer {

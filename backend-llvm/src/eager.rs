@@ -177,7 +177,7 @@ pub(crate) enum ImageSource<'a> {
     /// Bytes to copy into executable memory.
     Bytes(&'a [u8]),
     /// A range of a mapped file, run where it lies.
-    File(MappedFile, std::ops::Range<usize>),
+    File(std::sync::Arc<MappedFile>, std::ops::Range<usize>),
 }
 
 impl ImageCode {

@@ -156,7 +156,7 @@ impl CodeBackend for LlvmBackend {
     fn deserialize_mapped(
         &self,
         module: Arc<ModuleInfo>,
-        file: MappedFile,
+        file: Arc<MappedFile>,
         code: std::ops::Range<usize>,
     ) -> Result<Box<dyn CompiledCode>, CompileError> {
         let bytes = file

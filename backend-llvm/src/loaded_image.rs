@@ -21,7 +21,7 @@ enum Memory {
     /// An anonymous mapping of `len` bytes made for the image.
     Anonymous { len: usize },
     /// Inside a mapped file, which is unmapped when dropped.
-    File { _file: MappedFile },
+    File { _file: std::sync::Arc<MappedFile> },
 }
 
 /// An image ready to run.
@@ -63,7 +63,7 @@ impl LoadedImage {
 
     /// Load the image at `range` of `file` where it lies; `range.start` is page aligned.
     pub(crate) fn in_place(
-        file: MappedFile,
+        file: std::sync::Arc<MappedFile>,
         range: std::ops::Range<usize>,
         code_len: usize,
         patches: &Patches<'_>,

@@ -5,10 +5,10 @@ use alloc::vec::Vec;
 
 use alloc::boxed::Box;
 
-use crate::backend::{CompileError, CompiledCode, ExternType, ModuleInfo, Strategy};
+use crate::backend::{CompileError, CompiledCode, ExternType, ModuleInfo, Strategy, WasmBytes};
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::translate::{translate, translate_validated};
+use crate::translate::translate;
 
 /// A validated WebAssembly module. `Send + Sync`; clones share everything.
 #[derive(Clone)]
@@ -83,17 +83,17 @@ impl Module {
     pub fn serialize(&self) -> Result<Vec<u8>, Error> {
         let (backend, _) = self.inner.engine.runner()?;
         let code = self.code()?.serialize()?;
-        Ok(crate::serialize::write(
+        crate::serialize::write(
             &self.inner.engine,
             backend.serialized_name(),
-            &self.inner.info.bytes,
+            &self.inner.info,
             &code,
-        ))
+        )
     }
 
-    /// Load a module from [`Module::serialize`] output: it decodes the module's description
-    /// (function bodies were validated when the module was compiled, and are not again) and
-    /// loads the code, lowering and compiling nothing. A blob from another Lazuli version, format
+    /// Load a module from [`Module::serialize`] output: it reads the module's description as
+    /// decoding and validating made it when the module was compiled, and loads the code,
+    /// decoding, lowering and compiling nothing. A blob from another Lazuli version, format
     /// version, backend, target, CPU or code-affecting configuration, or a damaged one, is an
     /// [`Error::Deserialize`] and nothing is loaded.
     ///
@@ -107,9 +107,10 @@ impl Module {
     pub unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         let (backend, _) = engine.runner()?;
         let parts = crate::serialize::read(engine, &**backend, bytes)?;
-        let info = Arc::new(translate_validated(
-            Arc::from(parts.wasm),
-            engine.config().features,
+        let wasm: Arc<[u8]> = Arc::from(parts.wasm);
+        let info = Arc::new(crate::serialize::description(
+            parts.description,
+            wasm.into(),
         )?);
         let code = backend
             .deserialize(info.clone(), parts.code)
@@ -128,18 +129,23 @@ impl Module {
     /// changed while the module lives (a mapped file's pages may be read again from it).
     pub unsafe fn deserialize_file(engine: &Engine, path: &str) -> Result<Module, Error> {
         let (backend, platform) = engine.runner()?;
-        let file = platform
-            .map_file(path)
-            .map_err(|e| Error::Deserialize(alloc::format!("cannot map {path}: {e}")))?;
-        let (wasm, code) = {
+        let file = Arc::new(
+            platform
+                .map_file(path)
+                .map_err(|e| Error::Deserialize(alloc::format!("cannot map {path}: {e}")))?,
+        );
+        let (info, code) = {
             let parts = crate::serialize::read(engine, &**backend, file.bytes())?;
-            let wasm: Arc<[u8]> = Arc::from(parts.wasm);
+            // The wasm bytes stay where they lie in the file, which they keep mapped.
+            let wasm_range = parts.wasm_offset..parts.wasm_offset + parts.wasm.len();
+            let wasm = WasmBytes::in_file(file.clone(), wasm_range)
+                .ok_or_else(|| Error::Deserialize("the wasm bytes lie outside the file".into()))?;
+            let info = crate::serialize::description(parts.description, wasm)?;
             (
-                wasm,
+                Arc::new(info),
                 parts.code_offset..parts.code_offset + parts.code.len(),
             )
         };
-        let info = Arc::new(translate_validated(wasm, engine.config().features)?);
         let code = backend
             .deserialize_mapped(info.clone(), file, code)
             .map_err(|e| Error::Deserialize(e.message))?;
@@ -260,7 +266,7 @@ impl Module {
             .info
             .func_names
             .iter()
-            .map(|(f, n)| (f.0, n.as_str()))
+            .map(|(f, n)| (f.0, n))
             .collect()
     }
 }

@@ -7,6 +7,7 @@
 //! backend name            u32 length + UTF-8
 //! code-affecting config   u32 length + per setting a u8 name length, the name and a u64
 //!                         (features, epoch interruption, memory guard; format 5)
+//! description             u64 length + the module's `ModuleInfo` in postcard (format 7)
 //! wasm bytes              u64 length + bytes
 //! backend code            u64 length, zeros up to the next multiple of 4096 bytes from the
 //!                         start, then the bytes (the backend's own header, then its code;
@@ -14,21 +15,29 @@
 //! checksum                u32, CRC-32 of everything before it
 //! ```
 //!
-//! The wasm bytes are kept so that the module's description is rebuilt by decoding (not
-//! compiling); the code is loaded by the backend, which checks its own header (target, CPU).
-//! The code starts on a page boundary of the file, so that a backend can run a mapped file's
-//! code where it lies (`Module::deserialize_file`).
+//! The description is what decoding the wasm made when the module was compiled, so loading
+//! decodes nothing; the wasm bytes are kept because the description points into them (data
+//! segments, function bodies) and for serializing the module again. The code is loaded by the
+//! backend, which checks its own header (target, CPU). The code starts on a page boundary of
+//! the file, so that a backend can run a mapped file's code where it lies
+//! (`Module::deserialize_file`).
+//!
+//! The description's encoding follows the layout of `ModuleInfo` and the types in it: a
+//! change to them changes the format, and [`FORMAT_VERSION`] must change with it (a unit test
+//! below pins the encoding of one module to catch that).
 
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+
+use lazuli_backend_api::{ModuleInfo, WasmBytes};
 
 use crate::engine::Engine;
 use crate::error::Error;
 
 const MAGIC: &[u8; 8] = b"LAZULI\0\x1a";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 /// The backend code's alignment in the serialized bytes: a page.
 const CODE_ALIGN: usize = 4096;
 const LAZULI_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -128,26 +137,39 @@ fn put(out: &mut Vec<u8>, field: &[u8], wide: bool) {
     out.extend_from_slice(field);
 }
 
-/// Wrap a module's wasm bytes and its backend code.
-pub(crate) fn write(engine: &Engine, backend: &str, wasm: &[u8], code: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(wasm.len() + code.len() + 128);
+/// Wrap a module's description, its wasm bytes and its backend code.
+pub(crate) fn write(
+    engine: &Engine,
+    backend: &str,
+    info: &ModuleInfo,
+    code: &[u8],
+) -> Result<Vec<u8>, Error> {
+    let description = postcard::to_allocvec(info)
+        .map_err(|e| Error::Compile(lazuli_backend_api::CompileError::new(format!("cannot encode the module's description: {e}"))))?;
+    let wasm = &info.bytes;
+    let mut out = Vec::with_capacity(description.len() + wasm.len() + code.len() + 128);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     put(&mut out, LAZULI_VERSION.as_bytes(), false);
     put(&mut out, backend.as_bytes(), false);
     put(&mut out, &config_bytes(engine), false);
+    put(&mut out, &description, true);
     put(&mut out, wasm, true);
     out.extend_from_slice(&(code.len() as u64).to_le_bytes());
     out.resize(out.len().next_multiple_of(CODE_ALIGN), 0);
     out.extend_from_slice(code);
     let checksum = crc32fast::hash(&out);
     out.extend_from_slice(&checksum.to_le_bytes());
-    out
+    Ok(out)
 }
 
 /// The parts of a checked serialized module.
 pub(crate) struct Parts<'a> {
+    /// The module's description, encoded ([`description`] decodes it).
+    pub description: &'a [u8],
     pub wasm: &'a [u8],
+    /// Where `wasm` starts in the serialized bytes.
+    pub wasm_offset: usize,
     pub code: &'a [u8],
     /// Where `code` starts in the serialized bytes (a multiple of 4096).
     pub code_offset: usize,
@@ -221,6 +243,7 @@ pub(crate) fn read<'a>(
         )));
     }
     let made_with = field(false)?;
+    let description = field(true)?;
     let wasm = field(true)?;
     let code_len = u64::from_le_bytes(take(8)?.try_into().expect("8 bytes"));
     // The padding after the length: up to a page boundary from the start.
@@ -239,8 +262,108 @@ pub(crate) fn read<'a>(
         )));
     }
     Ok(Parts {
+        description,
         wasm,
+        wasm_offset: wasm.as_ptr() as usize - bytes.as_ptr() as usize,
         code,
         code_offset,
     })
+}
+
+/// The module description of a checked serialized module, pointing into `wasm` (its wasm
+/// bytes). The checksum guards the description as it guards the code, which is trusted the
+/// same way; what is checked here is that it decodes and that every byte range it holds lies
+/// in `wasm`, so that a description from a build with another layout of it is refused rather
+/// than sliced out of bounds.
+pub(crate) fn description(encoded: &[u8], wasm: WasmBytes) -> Result<ModuleInfo, Error> {
+    let mut info: ModuleInfo = postcard::from_bytes(encoded)
+        .map_err(|e| bad(format!("the module's description does not decode: {e}")))?;
+    let ranges = info.bodies.iter().map(|b| &b.range);
+    if !ranges
+        .chain(info.data.iter().map(|d| &d.range))
+        .all(|r| r.start <= r.end && r.end <= wasm.len())
+    {
+        return Err(bad(
+            "the module's description points outside its wasm bytes",
+        ));
+    }
+    info.bytes = wasm;
+    Ok(info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Features;
+    use alloc::string::ToString;
+
+    /// A module with something in every part of the description.
+    const EVERYTHING: &str = r#"(module
+        (type $sig (func (param i32 i64) (result f32)))
+        (type $void (func))
+        (import "env" "f" (func $imported (type $sig)))
+        (import "env" "t" (table 1 funcref))
+        (import "env" "m" (memory 1 2))
+        (import "env" "g" (global $base i32))
+        (import "env" "e" (tag $imported_tag (param i32)))
+        (tag $tag (param i64))
+        (table $refs 2 10 funcref)
+        (table $typed 1 (ref null $void))
+        (memory $second 0 1)
+        (global $mutable (mut f64) (f64.const 1.5))
+        (global $sum i32 (i32.add (global.get $base) (i32.const 4)))
+        (global $vector v128 (v128.const i32x4 1 2 3 4))
+        (global $ref funcref (ref.func $first))
+        (func $first (type $void))
+        (func $second (param i32) (result i32) (local i64) local.get 0)
+        (start $first)
+        (elem (table $refs) (i32.const 0) func $first $second)
+        (elem funcref (ref.func $first) (ref.null func))
+        (elem declare func $second)
+        (data (memory 0) (i32.const 8) "active")
+        (data "passive")
+        (export "first" (func $first))
+        (export "refs" (table $refs))
+        (export "mutable" (global $mutable))
+        (export "tag" (tag $tag)))"#;
+
+    fn everything() -> ModuleInfo {
+        let wasm = wat::parse_str(EVERYTHING).expect("the module parses");
+        crate::translate::translate(wasm.into(), Features::default(), None)
+            .expect("the module is valid")
+    }
+
+    #[test]
+    fn a_description_reads_back_as_decoding_made_it() {
+        let info = everything();
+        let encoded = postcard::to_allocvec(&info).expect("encodes");
+        let read = description(&encoded, info.bytes.clone()).expect("decodes");
+        assert_eq!(read, info);
+        assert_eq!(read.func_name(crate::backend::FuncIndex(1)), Some("first"));
+    }
+
+    /// The description's encoding is part of the serialized format: when this fails, the
+    /// layout of `ModuleInfo` or a type in it changed, and so must [`FORMAT_VERSION`]. Bump
+    /// it, then put the new checksum here.
+    #[test]
+    fn the_description_encoding_is_pinned_to_the_format_version() {
+        let encoded = postcard::to_allocvec(&everything()).expect("encodes");
+        assert_eq!(
+            (FORMAT_VERSION, crc32fast::hash(&encoded)),
+            (7, 1794773101),
+            "the description's encoding changed: bump FORMAT_VERSION"
+        );
+    }
+
+    #[test]
+    fn a_description_out_of_its_bytes_is_refused() {
+        let info = everything();
+        let encoded = postcard::to_allocvec(&info).expect("encodes");
+        let short: alloc::sync::Arc<[u8]> = alloc::sync::Arc::from(&info.bytes[..10]);
+        let err = description(&encoded, short.into()).expect_err("ranges lie outside");
+        assert!(err.to_string().contains("outside its wasm bytes"), "{err}");
+        let err = description(&encoded[..encoded.len() / 2], info.bytes.clone())
+            .expect_err("truncated");
+        assert!(err.to_string().contains("does not decode"), "{err}");
+    }
 }

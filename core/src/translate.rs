@@ -7,7 +7,6 @@
 //! materialized). What a backend wants to know about a body beyond that (its direct callees,
 //! for speculation) it reads when it compiles the body.
 
-use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
@@ -36,26 +35,8 @@ pub(crate) fn translate(
     features: Features,
     platform: Option<&dyn Platform>,
 ) -> core::result::Result<ModuleInfo, Error> {
-    translate_with(bytes.clone(), features, Bodies::Validate(platform))
+    translate_with(bytes.clone(), features, platform)
         .map_err(|e| name_disabled_feature(e, &bytes, features))
-}
-
-/// Decode a module whose function bodies were validated when it was compiled (a serialized
-/// module, whose checksum guards its bytes): the sections are decoded and checked as by
-/// [`translate`], the bodies are only located.
-pub(crate) fn translate_validated(
-    bytes: Arc<[u8]>,
-    features: Features,
-) -> core::result::Result<ModuleInfo, Error> {
-    translate_with(bytes, features, Bodies::Trusted)
-}
-
-/// What becomes of the function bodies a translation locates.
-enum Bodies<'p> {
-    /// Validated, on the platform's threads when there is one.
-    Validate(Option<&'p dyn Platform>),
-    /// Taken as valid: they were validated before.
-    Trusted,
 }
 
 /// An invalid-module error, with the feature named when turning one disabled feature on makes
@@ -88,10 +69,10 @@ fn name_disabled_feature(error: Error, bytes: &[u8], features: Features) -> Erro
 fn translate_with(
     bytes: Arc<[u8]>,
     features: Features,
-    bodies: Bodies<'_>,
+    platform: Option<&dyn Platform>,
 ) -> core::result::Result<ModuleInfo, Error> {
     let mut info = ModuleInfo {
-        bytes: bytes.clone(),
+        bytes: bytes.clone().into(),
         ..ModuleInfo::default()
     };
     let mut translator = Translator {
@@ -100,10 +81,8 @@ fn translate_with(
         pending: Vec::new(),
     };
     translator.run(&bytes)?;
-    if let Bodies::Validate(platform) = bodies {
-        let pending = core::mem::take(&mut translator.pending);
-        validate_bodies(pending, platform)?;
-    }
+    let pending = core::mem::take(&mut translator.pending);
+    validate_bodies(pending, platform)?;
     Ok(info)
 }
 
@@ -187,8 +166,6 @@ impl<'a> Translator<'_, 'a> {
             }
             self.section(bytes, payload)?;
         }
-        self.info.func_names.sort_by_key(|(f, _)| *f);
-        self.info.func_names.dedup_by_key(|(f, _)| *f);
         Ok(())
     }
 
@@ -349,9 +326,12 @@ impl<'a> Translator<'_, 'a> {
                 }
             }
             Payload::CustomSection(reader) => {
-                // A malformed name section is ignored, as the spec asks of custom sections.
+                // A malformed name section is ignored from its error on, as the spec asks of
+                // custom sections: the names before the error are kept.
                 if let KnownCustom::Name(names) = reader.as_known() {
-                    let _ = read_function_names(names, &mut info.func_names);
+                    let mut found: Vec<(FuncIndex, &str)> = info.func_names.iter().collect();
+                    let _ = read_function_names(names, &mut found);
+                    info.func_names = FuncNames::new(found);
                 }
             }
             _ => {}
@@ -415,15 +395,16 @@ fn validate_body(
     Ok(())
 }
 
-fn read_function_names(
-    names: wasmparser::NameSectionReader<'_>,
-    out: &mut Vec<(FuncIndex, String)>,
+/// Add the function names of a name section to `found`, up to its first error.
+fn read_function_names<'a>(
+    names: wasmparser::NameSectionReader<'a>,
+    found: &mut Vec<(FuncIndex, &'a str)>,
 ) -> Result<()> {
     for name in names {
         if let Name::Function(map) = name? {
             for naming in map {
                 let naming = naming?;
-                out.push((FuncIndex(naming.index), naming.name.to_string()));
+                found.push((FuncIndex(naming.index), naming.name));
             }
         }
     }
