@@ -25,7 +25,7 @@ use crate::jit::host_target_machine;
 use crate::loaded_image::{LoadedImage, Patches};
 use crate::lower::lower_function;
 
-/// Wasm body bytes per partition.
+/// Wasm body bytes per partition, at most.
 const PARTITION_BYTES: usize = 64 << 10;
 
 /// Stack of each compiling thread: LLVM's passes recurse on large functions.
@@ -36,20 +36,27 @@ pub(crate) fn compile_threads(tasks: Option<&dyn lazuli_backend_api::TaskRunner>
     1 + tasks.map_or(0, |t| t.workers())
 }
 
-/// The partitions of `info`'s defined functions: consecutive index ranges, each closed by the
-/// function that brings it to [`PARTITION_BYTES`] of wasm (the last one may be smaller).
+/// The partitions of `info`'s defined functions: consecutive index ranges, as many as it
+/// takes to hold at most about [`PARTITION_BYTES`] of wasm each, and of equal size as far as
+/// whole functions allow: the total is cut into that many equal shares, and a partition closes
+/// with the function that reaches the end of the next share (a function larger than a share
+/// covers several). So no partition is a small remainder beside full ones.
 pub(crate) fn partitions(info: &ModuleInfo) -> Vec<std::ops::Range<u32>> {
-    let mut parts = Vec::new();
-    let (mut start, mut bytes) = (0u32, 0usize);
-    for (i, body) in info.bodies.iter().enumerate() {
+    let functions = info.bodies.len() as u32;
+    let total: usize = info.bodies.iter().map(|b| b.range.len()).sum();
+    let shares = total.div_ceil(PARTITION_BYTES).max(1);
+    let mut parts = Vec::with_capacity(shares);
+    let (mut start, mut bytes, mut next_share) = (0u32, 0usize, 1usize);
+    for (i, body) in (0u32..).zip(&info.bodies) {
         bytes += body.range.len();
-        if bytes >= PARTITION_BYTES {
-            parts.push(start..i as u32 + 1);
-            (start, bytes) = (i as u32 + 1, 0);
+        if next_share < shares && bytes * shares >= total * next_share {
+            parts.push(start..i + 1);
+            start = i + 1;
+            next_share = bytes * shares / total + 1;
         }
     }
-    if start < info.bodies.len() as u32 || parts.is_empty() {
-        parts.push(start..info.bodies.len() as u32);
+    if start < functions || parts.is_empty() {
+        parts.push(start..functions);
     }
     parts
 }
