@@ -27,8 +27,8 @@ mod trap;
 mod types;
 pub mod unwind;
 mod val;
-mod wasm_bytes;
 pub mod vmcontext;
+mod wasm_bytes;
 
 pub use backend::{
     CodeBackend, CodeFlags, CodePtr, CompileError, CompileOptions, CompileStats, CompiledCode,

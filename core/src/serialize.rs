@@ -144,8 +144,11 @@ pub(crate) fn write(
     info: &ModuleInfo,
     code: &[u8],
 ) -> Result<Vec<u8>, Error> {
-    let description = postcard::to_allocvec(info)
-        .map_err(|e| Error::Compile(lazuli_backend_api::CompileError::new(format!("cannot encode the module's description: {e}"))))?;
+    let description = postcard::to_allocvec(info).map_err(|e| {
+        Error::Compile(lazuli_backend_api::CompileError::new(format!(
+            "cannot encode the module's description: {e}"
+        )))
+    })?;
     let wasm = &info.bytes;
     let mut out = Vec::with_capacity(description.len() + wasm.len() + code.len() + 128);
     out.extend_from_slice(MAGIC);
@@ -362,8 +365,8 @@ mod tests {
         let short: alloc::sync::Arc<[u8]> = alloc::sync::Arc::from(&info.bytes[..10]);
         let err = description(&encoded, short.into()).expect_err("ranges lie outside");
         assert!(err.to_string().contains("outside its wasm bytes"), "{err}");
-        let err = description(&encoded[..encoded.len() / 2], info.bytes.clone())
-            .expect_err("truncated");
+        let err =
+            description(&encoded[..encoded.len() / 2], info.bytes.clone()).expect_err("truncated");
         assert!(err.to_string().contains("does not decode"), "{err}");
     }
 }
