@@ -408,6 +408,17 @@ pub(crate) mod header {
 
     const FIELDS: [&str; 4] = ["LLVM version", "target triple", "CPU", "CPU features"];
 
+    /// The host's CPU, as code is made for it and the header records it.
+    pub(crate) fn host_cpu() -> &'static str {
+        &host()[2]
+    }
+
+    /// The host CPU's features (`+sse4.2,-avx512f,...`), as code is made for them and the
+    /// header records them.
+    pub(crate) fn host_cpu_features() -> &'static str {
+        &host()[3]
+    }
+
     pub(crate) fn host_description() -> String {
         host().join(" ")
     }

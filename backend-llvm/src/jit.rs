@@ -70,21 +70,14 @@ pub(crate) fn host_target_machine(
     let triple = TargetMachine::get_default_triple();
     let target = Target::from_triple(&triple)
         .map_err(|e| CompileError::new(format!("unsupported host target: {e}")))?;
-    let cpu = TargetMachine::get_host_cpu_name();
-    let features = TargetMachine::get_host_cpu_features();
+    let cpu = crate::eager::header::host_cpu();
+    let features = crate::eager::header::host_cpu_features();
     let level = match level {
         OptLevel::Baseline => OptimizationLevel::None,
         OptLevel::Optimized => optimized_codegen(),
     };
     target
-        .create_target_machine(
-            &triple,
-            cpu.to_str().unwrap_or("generic"),
-            features.to_str().unwrap_or(""),
-            level,
-            RelocMode::PIC,
-            code_model,
-        )
+        .create_target_machine(&triple, cpu, features, level, RelocMode::PIC, code_model)
         .ok_or_else(|| CompileError::new("LLVM could not create a target machine for the host"))
 }
 

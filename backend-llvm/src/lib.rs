@@ -237,9 +237,7 @@ pub(crate) fn optimize(
 /// Whether the host CPU has an LLVM feature such as `"+ssse3"` (code is compiled for the host
 /// CPU, and serialized code is only loaded on a host with the same features).
 pub(crate) fn host_has_feature(feature: &str) -> bool {
-    static FEATURES: OnceLock<String> = OnceLock::new();
-    FEATURES
-        .get_or_init(|| inkwell::targets::TargetMachine::get_host_cpu_features().to_string())
+    eager::header::host_cpu_features()
         .split(',')
         .any(|f| f == feature)
 }
