@@ -194,7 +194,6 @@ impl<'ctx> Lowering<'ctx, '_> {
         self.control[self.control.len() - 1 - depth as usize].branch_target
     }
 
-    /// Record the current values as incoming to the target of a branch to `depth` (not popped).
     /// Open a frame of `kind` whose branches go to its end (a block or a `try_table`).
     pub(super) fn open_block(
         &mut self,
@@ -239,6 +238,7 @@ impl<'ctx> Lowering<'ctx, '_> {
         Ok(())
     }
 
+    /// Record the current values as incoming to the target of a branch to `depth` (not popped).
     pub(crate) fn branch(&mut self, depth: u32) -> Result<()> {
         let current = self.builder.get_insert_block().expect("positioned");
         let frame = &self.control[self.control.len() - 1 - depth as usize];
