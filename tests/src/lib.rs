@@ -60,3 +60,24 @@ pub fn modes() -> Vec<(&'static str, Config)> {
         ),
     ]
 }
+
+/// Assert that a run of spec-style scripts (`what`) failed nothing, skipped nothing, and
+/// passed at least `at_least` directives; a failure lists every failed directive.
+pub fn assert_clean(tally: &wast::Tally, what: &str, at_least: usize) {
+    assert!(
+        tally.failures.is_empty(),
+        "{what}: {} failed:\n{}",
+        tally.failed,
+        tally.failures.join("\n")
+    );
+    assert_eq!(
+        tally.skipped, 0,
+        "{what}: skipped because {:?}",
+        tally.skip_reasons
+    );
+    assert!(
+        tally.passed >= at_least,
+        "{what}: only {} directives passed",
+        tally.passed
+    );
+}

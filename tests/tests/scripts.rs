@@ -9,19 +9,7 @@ use lazuli_tests::wast::WastRunner;
 fn passes_in_every_mode(script: &str, at_least: usize) {
     for (mode, config) in lazuli_tests::modes() {
         let runner = WastRunner::new(lazuli_tests::engine(config).unwrap());
-        let tally = runner.run_script(script);
-        assert!(
-            tally.failures.is_empty(),
-            "{mode}: {} failed:\n{}",
-            tally.failed,
-            tally.failures.join("\n")
-        );
-        assert_eq!(tally.skipped, 0, "{mode}: skipped {:?}", tally.skip_reasons);
-        assert!(
-            tally.passed >= at_least,
-            "{mode}: only {} passed",
-            tally.passed
-        );
+        lazuli_tests::assert_clean(&runner.run_script(script), mode, at_least);
     }
 }
 
