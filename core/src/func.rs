@@ -13,7 +13,7 @@ use crate::backend::{FuncType, TrapCode, ValRaw, ValType};
 use crate::error::Error;
 use crate::instance::{Extern, Instance};
 use crate::store::{FuncRefBox, Store, StoreInner};
-use crate::val::{from_raw, to_raw, Val};
+use crate::val::{from_raw, host_to_raw, to_raw, Val};
 
 /// A function in a store: a handle, cheap to copy, valid only with its store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -149,7 +149,7 @@ unsafe fn run_host_function(ctx: *mut VMHostContext, values: *mut ValRaw) -> Hos
         instance: data.caller,
     };
     let outcome = func(&mut caller, &params, &mut results).and_then(|()| {
-        for (r, t) in results.iter().zip(data.ty.results()) {
+        for ((r, t), slot) in results.iter().zip(data.ty.results()).zip(values.iter_mut()) {
             if r.ty() != *t {
                 return Err(Error::Usage(format!(
                     "host function returned {} where {} was declared",
@@ -157,17 +157,13 @@ unsafe fn run_host_function(ctx: *mut VMHostContext, values: *mut ValRaw) -> Hos
                     t
                 )));
             }
+            *slot = host_to_raw(&caller.store.inner, r, "reference a host function returned")?;
         }
         Ok(())
     });
     let store = caller.store;
     HostOutcome::Code(match outcome {
-        Ok(()) => {
-            for (slot, r) in values.iter_mut().zip(&results) {
-                *slot = to_raw(&store.inner, r);
-            }
-            0
-        }
+        Ok(()) => 0,
         // A trap from wasm the host function called keeps its kind.
         Err(Error::Trap(code)) => code as u32 + 1,
         Err(Error::Exception(exn))
@@ -276,15 +272,7 @@ impl Func {
                     p.ty()
                 )));
             }
-            match p {
-                Val::FuncRef(Some(f)) => {
-                    store.inner.check(f.store, "function reference argument")?
-                }
-                Val::ExternRef(Some(e)) => store.inner.check(e.store, "externref argument")?,
-                Val::ExnRef(Some(e)) => store.inner.check(e.store, "exnref argument")?,
-                _ => {}
-            }
-            values[i] = to_raw(&store.inner, p);
+            values[i] = host_to_raw(&store.inner, p, "reference argument")?;
         }
         invoke(store, *self, &mut values)?;
         Ok(ty

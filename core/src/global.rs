@@ -6,7 +6,7 @@ use alloc::format;
 use crate::backend::{GlobalType, ValRaw};
 use crate::error::Error;
 use crate::store::Store;
-use crate::val::{from_raw, to_raw, Val};
+use crate::val::{from_raw, host_to_raw, Val};
 
 /// A global in a store: a handle, cheap to copy, valid only with its store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -34,7 +34,7 @@ impl Global {
                 value.ty()
             )));
         }
-        let raw = to_raw(&store.inner, &value);
+        let raw = host_to_raw(&store.inner, &value, "a global's initial value")?;
         store.inner.globals.push(Box::new(GlobalData {
             ty,
             value: raw,
@@ -86,7 +86,7 @@ impl Global {
                 value.ty()
             )));
         }
-        let raw = to_raw(&store.inner, &value);
+        let raw = host_to_raw(&store.inner, &value, "a global's new value")?;
         store.inner.globals[self.index as usize].value = raw;
         Ok(())
     }

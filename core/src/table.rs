@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::platform::Platform;
 use crate::reservation::Reservation;
 use crate::store::{Store, StoreInner};
-use crate::val::{from_raw, to_raw, Val};
+use crate::val::{from_raw, host_to_raw, Val};
 
 /// Most elements a table may grow to: the spec allows `table.grow` to fail, and a hostile
 /// module must not exhaust the host's memory with one instruction (8 bytes per element).
@@ -284,11 +284,5 @@ fn check_ref(store: &Store, ty: ValType, v: &Val) -> Result<usize, Error> {
             v.ty()
         )));
     }
-    match v {
-        Val::FuncRef(Some(f)) => store.inner.check(f.store, "function reference")?,
-        Val::ExternRef(Some(e)) => store.inner.check(e.store, "externref")?,
-        Val::ExnRef(Some(e)) => store.inner.check(e.store, "exnref")?,
-        _ => {}
-    }
-    Ok(to_raw(&store.inner, v).get_reference())
+    Ok(host_to_raw(&store.inner, v, "table element")?.get_reference())
 }

@@ -120,7 +120,29 @@ pub struct ExternRef {
     pub(crate) index: u32,
 }
 
-/// The raw form of values in compiled code and `ValRaw` slots.
+/// The raw form of a value the host hands to `store` (an argument, a host function's result,
+/// a global's or a table element's new value), after checking that a reference in it belongs
+/// to `store`: a handle of another store would name an unrelated object here. `what` names the
+/// value in the error.
+pub(crate) fn host_to_raw(
+    store: &crate::store::StoreInner,
+    v: &Val,
+    what: &str,
+) -> Result<ValRaw, crate::error::Error> {
+    let owner = match v {
+        Val::FuncRef(Some(f)) => Some(f.store),
+        Val::ExternRef(Some(e)) => Some(e.store),
+        Val::ExnRef(Some(e)) => Some(e.store),
+        _ => None,
+    };
+    if let Some(owner) = owner {
+        store.check(owner, what)?;
+    }
+    Ok(to_raw(store, v))
+}
+
+/// The raw form of values in compiled code and `ValRaw` slots; a reference must belong to
+/// `store` (see [`host_to_raw`] for values from the host).
 pub(crate) fn to_raw(store: &crate::store::StoreInner, v: &Val) -> ValRaw {
     match *v {
         Val::I32(x) => ValRaw::i32(x),

@@ -249,6 +249,65 @@ fn handles_from_another_store_are_errors() {
         matches!(f.call(&mut a, &[Val::I64(1)]), Err(Error::Usage(_))),
         "wrong argument type"
     );
+
+    // References to another store's objects, as values: a global's initial or new value, a
+    // table element, an argument and a host function's result are all refused, and store `b`
+    // keeps working.
+    let funcref = GlobalType {
+        content: ValType::FuncRef,
+        mutable: true,
+    };
+    let foreign = Val::FuncRef(Some(f));
+    let foreign_extern = Val::ExternRef(Some(a.extern_ref(1u8)));
+    assert!(matches!(
+        Global::new(&mut b, funcref, foreign.clone()),
+        Err(Error::Usage(_))
+    ));
+    let g = Global::new(&mut b, funcref, Val::FuncRef(None)).unwrap();
+    assert!(matches!(
+        g.set(&mut b, foreign.clone()),
+        Err(Error::Usage(_))
+    ));
+    assert_eq!(g.get(&b).unwrap(), Val::FuncRef(None));
+    let table = Table::new(
+        &mut b,
+        TableType {
+            element: RefType::ExternRef,
+            limits: Limits { min: 1, max: None },
+            table64: false,
+        },
+        Val::ExternRef(None),
+    )
+    .unwrap();
+    assert!(matches!(
+        table.set(&mut b, 0, foreign_extern.clone()),
+        Err(Error::Usage(_))
+    ));
+    let module = Module::from_wat(
+        &engine,
+        r#"(module
+            (import "host" "give" (func $give (result funcref)))
+            (func (export "id") (param funcref) (result funcref) local.get 0)
+            (func (export "give") (result funcref) call $give))"#,
+    )
+    .unwrap();
+    let give = Func::new(
+        &mut b,
+        lazuli_core::FuncType::new(vec![], vec![ValType::FuncRef]),
+        move |_, _, results| {
+            results[0] = Val::FuncRef(Some(f));
+            Ok(())
+        },
+    )
+    .unwrap();
+    let imports = Imports::new().define("host", "give", Extern::Func(give));
+    let instance = Instance::new(&mut b, &module, &imports).unwrap();
+    let id = instance.get_func(&b, "id").unwrap();
+    assert!(matches!(id.call(&mut b, &[foreign]), Err(Error::Usage(_))));
+    let give = instance.get_func(&b, "give").unwrap();
+    assert!(matches!(give.call(&mut b, &[]), Err(Error::Usage(_))));
+    let own = Val::FuncRef(Some(id));
+    assert_eq!(id.call(&mut b, &[own.clone()]).unwrap(), vec![own]);
 }
 
 #[test]
