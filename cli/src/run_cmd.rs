@@ -47,6 +47,10 @@ pub struct RunArgs {
     /// Most table elements the program may hold, over all its tables (default 10000000).
     #[arg(long, value_name = "N")]
     max_table_elements: Option<u64>,
+    /// Most bytes of exceptions the program may hold (exceptions live until it ends): bytes,
+    /// or with a unit (default 256MiB). A `throw` past it stops the program with an error.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_exception_bytes: Option<u64>,
     /// Reserve each linear memory's 4 GiB index space plus a 2 GiB guard, so that compiled
     /// code skips the bounds checks the guard covers and faults instead (`on`, the default),
     /// or allocate memories as they are and check every access (`off`).
@@ -96,6 +100,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     }
     if let Some(elements) = args.max_table_elements {
         config = config.max_table_elements(elements);
+    }
+    if let Some(bytes) = args.max_exception_bytes {
+        config = config.max_exception_bytes(bytes);
     }
     if args.timeout.is_some() {
         config = config.epoch_interruption(true);

@@ -212,6 +212,11 @@ pub struct Config {
     /// Most table elements a store may hold, over all its tables (default 10,000,000, 80 MB).
     /// A module declaring more fails to instantiate; `table.grow` past it returns -1.
     pub max_table_elements: u64,
+    /// Most bytes of exceptions a store may hold (default 256 MiB, a few million exceptions).
+    /// Exceptions live as long as their store, so a module that keeps throwing would otherwise
+    /// grow it without bound; a `throw` past the limit ends the call with
+    /// [`crate::Error::Limit`].
+    pub max_exception_bytes: u64,
     /// Linear memories reserve their whole 4 GiB index space plus a guard region where the
     /// platform can (and can turn faults there into traps): memories never move, growing is
     /// cheap, and compiled code skips the bounds checks the guard covers. On by default; off,
@@ -230,6 +235,8 @@ pub const DEFAULT_MEMORY_GUARD_BYTES: u64 = 2 << 30;
 pub const MAX_MEMORY_GUARD_BYTES: u64 = 4 << 30;
 /// Default of [`Config::max_table_elements`].
 pub const DEFAULT_MAX_TABLE_ELEMENTS: u64 = 10_000_000;
+/// Default of [`Config::max_exception_bytes`]: 256 MiB.
+pub const DEFAULT_MAX_EXCEPTION_BYTES: u64 = 256 << 20;
 
 impl Default for Config {
     fn default() -> Self {
@@ -243,6 +250,7 @@ impl Default for Config {
             epoch_interruption: false,
             max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
             max_table_elements: DEFAULT_MAX_TABLE_ELEMENTS,
+            max_exception_bytes: DEFAULT_MAX_EXCEPTION_BYTES,
             memory_reservations: true,
             memory_guard_bytes: DEFAULT_MEMORY_GUARD_BYTES,
         }
@@ -296,6 +304,13 @@ impl Config {
     /// Sets the most table elements a store may hold (see [`Config::max_table_elements`]).
     pub fn max_table_elements(mut self, elements: u64) -> Self {
         self.max_table_elements = elements;
+        self
+    }
+
+    /// Sets the most bytes of exceptions a store may hold (see
+    /// [`Config::max_exception_bytes`]).
+    pub fn max_exception_bytes(mut self, bytes: u64) -> Self {
+        self.max_exception_bytes = bytes;
         self
     }
 

@@ -38,7 +38,8 @@ pub enum Error {
     /// loaded.
     Deserialize(String),
     /// A resource limit of the engine's configuration ([`crate::Config::max_memory_bytes`],
-    /// [`crate::Config::max_table_elements`]) would be exceeded; the message names it.
+    /// [`crate::Config::max_table_elements`], [`crate::Config::max_exception_bytes`]) would be
+    /// exceeded; the message names it.
     Limit(String),
     /// The API was used wrongly: a handle from another store, arguments of the wrong type,
     /// an export that does not exist.

@@ -45,9 +45,16 @@ unsafe extern "C" fn throw(vmctx: *mut u8, tag: u32, values: *const ValRaw) -> !
     let n = store.tags[store_tag as usize].ty.params().len();
     // SAFETY: compiled code passes one `ValRaw` per payload value of the tag's type.
     let values = unsafe { core::slice::from_raw_parts(values, n) };
-    let exception = store.new_exception(store_tag, values);
-    // SAFETY: as above; nothing is held.
-    unsafe { unwind(vmctx, exception) }
+    match store.new_exception(store_tag, values) {
+        // SAFETY: as above; nothing is held.
+        Ok(exception) => unsafe { unwind(vmctx, exception) },
+        Err(limit) => {
+            // The call ends with the limit's error, as with a failed host function's.
+            store.host_error = Some(limit);
+            // SAFETY: as above; nothing is held.
+            unsafe { finish(vmctx, Err(TrapCode::HostError)) }
+        }
+    }
 }
 
 /// `throw_ref`: unwind `exception` again, or trap on null.

@@ -61,7 +61,8 @@ pub(crate) struct StoreInner {
     pub externs: Vec<Box<dyn Any + Send>>,
     pub limits: Box<VMRuntimeLimits>,
     pub libcalls: Box<[usize; LIBCALL_COUNT]>,
-    /// The error of the host function whose failure is unwinding wasm right now.
+    /// The error unwinding wasm right now: a host function's, or a limit's
+    /// ([`crate::Config::max_exception_bytes`]).
     pub host_error: Option<Error>,
     /// The wasm frames of the most recent trap, innermost first.
     pub backtrace: Vec<FrameInfo>,
@@ -79,6 +80,8 @@ pub(crate) struct StoreInner {
     pub tags: Vec<crate::tag::TagData>,
     /// Every exception thrown in the store, as `VMException` words (an `exnref` points at one).
     pub exceptions: Vec<Box<[u64]>>,
+    /// Bytes held by `exceptions` (against `max_exception_bytes`).
+    pub exception_bytes: u64,
     /// The exception that reached the host uncaught, while its trap unwinds.
     pub uncaught: Option<u32>,
 }
@@ -115,6 +118,7 @@ impl Store {
                 data: None,
                 tags: Vec::new(),
                 exceptions: Vec::new(),
+                exception_bytes: 0,
                 uncaught: None,
             }),
         }

@@ -89,10 +89,28 @@ impl StoreInner {
         }
     }
 
-    /// A new exception of the store's tag `tag` with `values`; returns its `VMException`.
-    pub(crate) fn new_exception(&mut self, tag: u32, values: &[ValRaw]) -> *const VMException {
+    /// A new exception of the store's tag `tag` with `values`; returns its `VMException`, or
+    /// a limit error if it would take the store past [`crate::Config::max_exception_bytes`].
+    pub(crate) fn new_exception(
+        &mut self,
+        tag: u32,
+        values: &[ValRaw],
+    ) -> Result<*const VMException, Error> {
         let index = self.exceptions.len() as u64;
-        let mut words = Vec::with_capacity(EXCEPTION_VALUES as usize / 8 + 2 * values.len());
+        let len = EXCEPTION_VALUES as usize / 8 + 2 * values.len();
+        // The words, their box's place in `exceptions`, and the allocator's header.
+        let bytes = (len * 8 + 32) as u64;
+        let limit = self.engine.config().max_exception_bytes;
+        let total = self.exception_bytes.saturating_add(bytes);
+        if total > limit {
+            return Err(Error::Limit(format!(
+                "throwing would bring the store's exceptions to {total} bytes, over its limit \
+                 of {limit} bytes (Config::max_exception_bytes; `lazuli run --max-exception-bytes`; \
+                 exceptions live as long as their store)"
+            )));
+        }
+        self.exception_bytes = total;
+        let mut words = Vec::with_capacity(len);
         words.extend_from_slice(&[u64::from(tag), values.len() as u64, index, 0]);
         for v in values {
             let bits = v.get_v128();
@@ -102,7 +120,7 @@ impl StoreInner {
         let words: Box<[u64]> = words.into_boxed_slice();
         let at = words.as_ptr() as *const VMException;
         self.exceptions.push(words);
-        at
+        Ok(at)
     }
 
     /// The header of exception `index`.

@@ -3,7 +3,8 @@
 //! `throw_ref`; locals changed in the try body keep their values in the handler; an exception
 //! that escapes ends the host call as `Error::Exception`, whose tag and payload the host reads,
 //! and leaves the store usable; a host function's wasm callee cannot see its caller's handlers,
-//! but an exception the host function fails with goes on to them.
+//! but an exception the host function fails with goes on to them; a module that keeps
+//! throwing stops at the store's exception limit.
 
 use lazuli_core::backend::{FuncType, ValType};
 use lazuli_core::{Error, Extern, Func, Imports, Instance, Module, Store, Tag, Val};
@@ -167,4 +168,43 @@ fn an_exnref_from_another_store_is_an_error() {
         call(&mut second, &b, "take", &[Val::ExnRef(Some(exn))]),
         Err(Error::Usage(_))
     ));
+}
+
+/// Exceptions live as long as their store, so a module that keeps throwing is stopped at the
+/// store's `max_exception_bytes` with a limit error naming it, and the store goes on working.
+#[test]
+fn a_module_that_keeps_throwing_stops_at_the_exception_limit() {
+    let wat = r#"(module
+        (tag $boom (param i32))
+        ;; Throws and catches `n` exceptions; returns how many were caught.
+        (func (export "throw_many") (param $n i32) (result i32) (local $caught i32)
+            (block $done
+                (loop $again
+                    (br_if $done (i32.eqz (local.get $n)))
+                    (block $handler (result i32)
+                        (try_table (catch $boom $handler)
+                            (throw $boom (local.get $n)))
+                        (unreachable))
+                    drop
+                    (local.set $caught (i32.add (local.get $caught) (i32.const 1)))
+                    (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                    (br $again)))
+            (local.get $caught)))"#;
+    for (mode, config) in lazuli_tests::modes() {
+        let engine = lazuli_tests::engine(config.max_exception_bytes(64 << 10)).unwrap();
+        let module = Module::from_wat(&engine, wat).unwrap();
+        let mut store = Store::new(&engine);
+        let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
+        let throw_many = instance
+            .get_typed_func::<i32, i32>(&store, "throw_many")
+            .unwrap();
+        assert_eq!(throw_many.call(&mut store, 100), Ok(100), "{mode}");
+        match throw_many.call(&mut store, 100_000) {
+            Err(Error::Limit(message)) => {
+                assert!(message.contains("max_exception_bytes"), "{mode}: {message}")
+            }
+            other => panic!("{mode}: expected the exception limit, got {other:?}"),
+        }
+        assert_eq!(throw_many.call(&mut store, 0), Ok(0), "{mode}");
+    }
 }
