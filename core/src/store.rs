@@ -80,7 +80,9 @@ pub(crate) struct StoreInner {
     pub tags: Vec<crate::tag::TagData>,
     /// Every exception thrown in the store, as `VMException` words (an `exnref` points at one).
     pub exceptions: Vec<Box<[u64]>>,
-    /// Bytes held by `exceptions` (against `max_exception_bytes`).
+    /// The index in `exceptions` of each exception's address (what an `exnref` holds).
+    pub exception_indices: hashbrown::HashMap<usize, u32>,
+    /// Bytes held by `exceptions` and `exception_indices` (against `max_exception_bytes`).
     pub exception_bytes: u64,
     /// The exception that reached the host uncaught, while its trap unwinds.
     pub uncaught: Option<u32>,
@@ -118,6 +120,7 @@ impl Store {
                 data: None,
                 tags: Vec::new(),
                 exceptions: Vec::new(),
+                exception_indices: hashbrown::HashMap::new(),
                 exception_bytes: 0,
                 uncaught: None,
             }),

@@ -98,8 +98,9 @@ impl StoreInner {
     ) -> Result<*const VMException, Error> {
         let index = self.exceptions.len() as u64;
         let len = EXCEPTION_VALUES as usize / 8 + 2 * values.len();
-        // The words, their box's place in `exceptions`, and the allocator's header.
-        let bytes = (len * 8 + 32) as u64;
+        // The words, plus their box's place in `exceptions`, their entry in
+        // `exception_indices` and the allocator's header.
+        let bytes = (len * 8 + 64) as u64;
         let limit = self.engine.config().max_exception_bytes;
         let total = self.exception_bytes.saturating_add(bytes);
         if total > limit {
@@ -120,6 +121,7 @@ impl StoreInner {
         let words: Box<[u64]> = words.into_boxed_slice();
         let at = words.as_ptr() as *const VMException;
         self.exceptions.push(words);
+        self.exception_indices.insert(at as usize, index as u32);
         Ok(at)
     }
 
@@ -133,13 +135,6 @@ impl StoreInner {
 
     /// The exception whose `VMException` is at `at`, if it is one of this store's.
     pub(crate) fn exception_at(&self, at: usize) -> Option<u32> {
-        if at == 0 || at % 8 != 0 {
-            return None;
-        }
-        // The header holds the index; trust it only if that exception is at `at`.
-        self.exceptions
-            .iter()
-            .rposition(|w| w.as_ptr() as usize == at)
-            .map(|i| i as u32)
+        self.exception_indices.get(&at).copied()
     }
 }
