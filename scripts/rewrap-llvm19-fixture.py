@@ -5,14 +5,16 @@ The fixture holds code compiled by a build on LLVM 19, which must stay refused f
 version (cli/tests/cli.rs). Its core header's format version and Lazuli version must match this
 build, or the refusal names them instead (the code's own header is checked before the code
 settings, so new settings need no re-wrap): run this after changing the core format version or
-the crate version. It keeps the backend name, the wasm and the code, and takes the header fields
-(and the module's description) from the fixture's wasm as the current build serializes it
+the crate version. It keeps the backend name and the code, and takes the header fields (and the
+module's description and data from format 8, which keeps no wasm) from the fixture's source
+module, tests/fixtures/hello-llvm19.wasm, as the current build serializes it
 (target/release/lazuli).
 """
 import pathlib, struct, subprocess, sys, tempfile, zlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests/fixtures/hello-llvm19.lzc"
+SOURCE = ROOT / "tests/fixtures/hello-llvm19.wasm"
 MAGIC = b"LAZULI\0\x1a"
 # From format 6 on, the code starts on a multiple of this many bytes from the blob's start.
 CODE_ALIGN = 4096
@@ -20,7 +22,8 @@ CODE_ALIGN = 4096
 
 def layout(version):
     """Whether each field of a serialized module of this format version is wide (u64 length):
-    Lazuli version, backend, settings, [description from format 7,] wasm, code."""
+    Lazuli version, backend, settings, [description from format 7,] wasm (data from format
+    8), code."""
     return (False, False, False) + ((True,) if version >= 7 else ()) + (True, True)
 
 
@@ -57,16 +60,17 @@ def wrap(version, parts):
 
 def main():
     old_version, old = fields(FIXTURE.read_bytes())
-    backend, wasm, code = old[1], old[-2], old[-1]
+    backend, code = old[1], old[-1]
+    if old_version < 8:
+        # Up to format 7 the fixture held its whole wasm: keep it as the source from now on.
+        SOURCE.write_bytes(old[-2])
     with tempfile.TemporaryDirectory() as tmp:
-        # The fixture's own wasm, compiled by this build, gives the current header fields and
-        # (from format 7) the description that matches the wasm.
-        source = pathlib.Path(tmp, "m.wasm")
-        source.write_bytes(wasm)
+        # The source module, compiled by this build, gives the current header fields and
+        # (from format 7) the description, and its data, that match the code.
         lzc = pathlib.Path(tmp, "m.lzc")
-        subprocess.run([ROOT / "target/release/lazuli", "compile", source, "-o", lzc], check=True)
+        subprocess.run([ROOT / "target/release/lazuli", "compile", SOURCE, "-o", lzc], check=True)
         version, new = fields(lzc.read_bytes())
-    parts = [new[0], backend, new[2]] + ([new[3]] if version >= 7 else []) + [wasm, code]
+    parts = [new[0], backend, new[2]] + new[3:-1] + [code]
     FIXTURE.write_bytes(wrap(version, parts))
     print(f"{FIXTURE}: format {old_version} -> {version}, {len(new[2])} bytes of settings")
 

@@ -1,8 +1,9 @@
 //! The on-disk cache of compiled code (`lazuli run --cache DIR`), which trusts nothing found in
 //! its directory.
 //!
-//! - Every entry is a serialized module followed by an HMAC-SHA256 tag keyed by a per-user
-//!   secret, kept outside the cache directory (`$XDG_CONFIG_HOME/lazuli/cache-key`, or
+//! - Every entry is a serialized module, the SHA-256 of the wasm it was compiled from (a
+//!   serialized module keeps no function bodies to compare), and an HMAC-SHA256 tag of both
+//!   keyed by a per-user secret, kept outside the cache directory (`$XDG_CONFIG_HOME/lazuli/cache-key`, or
 //!   `~/.config/lazuli/cache-key`), created with mode 0600. An entry whose tag does not verify
 //!   (forged, planted by someone who can write the directory, or damaged) is recompiled, never
 //!   loaded.
@@ -22,8 +23,9 @@ use sha2::{Digest, Sha256};
 
 type HmacSha256 = hmac::Hmac<Sha256>;
 
-/// Length of the secret key and of an entry's tag, in bytes.
+/// Length of the secret key, of an entry's wasm digest and of its tag, in bytes.
 const KEY_LEN: usize = 32;
+const DIGEST_LEN: usize = 32;
 const TAG_LEN: usize = 32;
 
 /// A cache directory checked for safe use, with the key that authenticates its entries.
@@ -64,19 +66,20 @@ impl Cache {
     /// Load the module compiled from `wasm` from its entry, or compile it and write the entry.
     pub fn load(&self, engine: &Engine, wasm: Vec<u8>) -> Result<Module, lazuli::Error> {
         let path = self.entry_path(engine, &wasm);
+        let digest: [u8; DIGEST_LEN] = Sha256::digest(&wasm).into();
         match self.read_entry(&path) {
-            Ok(Some(blob)) => {
+            // The entry must be compiled from these very wasm bytes, not from another module
+            // whose name hashes the same.
+            Ok(Some((_, other))) if other != digest => eprintln!(
+                "cache: {} holds another module; recompiling",
+                path.display()
+            ),
+            Ok(Some((blob, _))) => {
                 // SAFETY: the blob carries a valid tag under the user's secret key, so it was
                 // written by this user's Lazuli (`store` below); it is checked again for version,
                 // target and configuration by `deserialize`.
                 match unsafe { Module::deserialize(engine, &blob) } {
-                    // The entry must hold these very wasm bytes, not another module with the
-                    // same key.
-                    Ok(module) if *module.info().bytes == *wasm => return Ok(module),
-                    Ok(_) => eprintln!(
-                        "cache: {} holds another module; recompiling",
-                        path.display()
-                    ),
+                    Ok(module) => return Ok(module),
                     Err(e) => eprintln!("cache: {} rejected ({e}); recompiling", path.display()),
                 }
             }
@@ -86,7 +89,7 @@ impl Cache {
         let size = wasm.len();
         let module = Module::with_progress(engine, wasm, &crate::load::progress(size))?;
         let blob = module.serialize()?;
-        if let Err(e) = self.store(&path, &blob) {
+        if let Err(e) = self.store(&path, &blob, &digest) {
             eprintln!("cache: cannot write {}: {e}", path.display());
         }
         Ok(module)
@@ -107,9 +110,10 @@ impl Cache {
         self.dir.join(format!("{name}.lzc"))
     }
 
-    /// The authenticated blob of the entry at `path`: `None` if there is none, `Err` with the
-    /// reason if what is there is not a regular file or its tag does not verify.
-    fn read_entry(&self, path: &Path) -> Result<Option<Vec<u8>>, String> {
+    /// The authenticated blob of the entry at `path` and the digest of the wasm it was compiled
+    /// from: `None` if there is none, `Err` with the reason if what is there is not a regular
+    /// file or its tag does not verify.
+    fn read_entry(&self, path: &Path) -> Result<Option<(Vec<u8>, [u8; DIGEST_LEN])>, String> {
         let file = OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
@@ -125,27 +129,32 @@ impl Cache {
         }
         let mut bytes = Vec::with_capacity(meta.len() as usize);
         file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-        if bytes.len() < TAG_LEN {
+        if bytes.len() < DIGEST_LEN + TAG_LEN {
             return Err("is too short to be an entry".into());
         }
-        let (blob, tag) = bytes.split_at(bytes.len() - TAG_LEN);
-        if self.mac(blob).verify_slice(tag).is_err() {
+        let (tagged, tag) = bytes.split_at(bytes.len() - TAG_LEN);
+        if self.mac(tagged).verify_slice(tag).is_err() {
             return Err("is not authenticated by this user's cache key".into());
         }
-        bytes.truncate(bytes.len() - TAG_LEN);
-        Ok(Some(bytes))
+        let blob_len = tagged.len() - DIGEST_LEN;
+        let digest: [u8; DIGEST_LEN] = tagged[blob_len..].try_into().expect("DIGEST_LEN bytes");
+        bytes.truncate(blob_len);
+        Ok(Some((bytes, digest)))
     }
 
-    /// Write `blob` and its tag as the entry at `path`: into a new file with a random name in
-    /// the cache directory, then renamed over the entry.
-    fn store(&self, path: &Path, blob: &[u8]) -> std::io::Result<()> {
-        let tag = self.mac(blob).finalize().into_bytes();
+    /// Write `blob`, the `digest` of its wasm and their tag as the entry at `path`: into a new
+    /// file with a random name in the cache directory, then renamed over the entry.
+    fn store(&self, path: &Path, blob: &[u8], digest: &[u8; DIGEST_LEN]) -> std::io::Result<()> {
+        let mut mac = self.mac(blob);
+        mac.update(digest);
+        let tag = mac.finalize().into_bytes();
         let mut tmp = tempfile::Builder::new()
             .prefix(".entry-")
             .suffix(".tmp")
             .permissions(std::fs::Permissions::from_mode(0o600))
             .tempfile_in(&self.dir)?;
         tmp.write_all(blob)?;
+        tmp.write_all(digest)?;
         tmp.write_all(&tag)?;
         tmp.as_file().sync_data()?;
         tmp.persist(path).map_err(|e| e.error)?;

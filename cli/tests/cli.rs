@@ -168,6 +168,56 @@ fn the_cache_reuses_good_entries_and_recompiles_damaged_ones() {
     assert!(out.stderr.is_empty(), "the entry was rewritten: {out:?}");
 }
 
+/// An authentic entry compiled from another module, under this module's name (as a collision
+/// of the names' hashes would put it), is recompiled, not run: the entry records its wasm's
+/// digest.
+#[test]
+fn a_cache_entry_of_another_module_is_not_loaded() {
+    let dir = temp("cache-swap");
+    let config = temp("config-swap");
+    let other = temp("other.wat");
+    std::fs::write(
+        &other,
+        r#"(module (func (export "fac") (param i64) (result i64) (i64.const 7)))"#,
+    )
+    .unwrap();
+    let entries = || -> Vec<PathBuf> {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
+    };
+    let dir_arg = dir.to_str().unwrap();
+    let args = [
+        "run",
+        other.to_str().unwrap(),
+        "--cache",
+        dir_arg,
+        "--invoke",
+        "fac",
+        "5",
+    ];
+    let out = lazuli_with_config(&args, &config);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "7\n", "{out:?}");
+    let [others] = &entries()[..] else {
+        panic!("one entry")
+    };
+    let others = std::fs::read(others).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&cached_fac5(&dir, &config).stdout),
+        "120\n"
+    );
+    for entry in entries() {
+        std::fs::write(entry, &others).unwrap();
+    }
+    let out = cached_fac5(&dir, &config);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "120\n", "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("holds another module; recompiling"),
+        "{out:?}"
+    );
+}
+
 #[test]
 fn a_reactor_is_initialized_before_invoke() {
     let wat = temp("reactor.wat");

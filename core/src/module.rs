@@ -107,10 +107,10 @@ impl Module {
     pub unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         let (backend, _) = engine.runner()?;
         let parts = crate::serialize::read(engine, &**backend, bytes)?;
-        let wasm: Arc<[u8]> = Arc::from(parts.wasm);
+        let data: Arc<[u8]> = Arc::from(parts.data);
         let info = Arc::new(crate::serialize::description(
             parts.description,
-            wasm.into(),
+            data.into(),
         )?);
         let code = backend
             .deserialize(info.clone(), parts.code)
@@ -136,11 +136,11 @@ impl Module {
         );
         let (info, code) = {
             let parts = crate::serialize::read(engine, &**backend, file.bytes())?;
-            // The wasm bytes stay where they lie in the file, which they keep mapped.
-            let wasm_range = parts.wasm_offset..parts.wasm_offset + parts.wasm.len();
-            let wasm = WasmBytes::in_file(file.clone(), wasm_range)
-                .ok_or_else(|| Error::Deserialize("the wasm bytes lie outside the file".into()))?;
-            let info = crate::serialize::description(parts.description, wasm)?;
+            // The data segments stay where they lie in the file, which they keep mapped.
+            let data_range = parts.data_offset..parts.data_offset + parts.data.len();
+            let data = WasmBytes::in_file(file.clone(), data_range)
+                .ok_or_else(|| Error::Deserialize("the data bytes lie outside the file".into()))?;
+            let info = crate::serialize::description(parts.description, data)?;
             (
                 Arc::new(info),
                 parts.code_offset..parts.code_offset + parts.code.len(),

@@ -8,7 +8,8 @@
 //! code-affecting config   u32 length + per setting a u8 name length, the name and a u64
 //!                         (features, epoch interruption, memory guard; format 5)
 //! description             u64 length + the module's `ModuleInfo` in postcard (format 7)
-//! wasm bytes              u64 length + bytes
+//! data bytes              u64 length + the data segments' contents, one after another
+//!                         (format 8; before, the whole wasm)
 //! backend code            u64 length, zeros up to the next multiple of 4096 bytes from the
 //!                         start, then the bytes (the backend's own header, then its code;
 //!                         format 6)
@@ -16,8 +17,9 @@
 //! ```
 //!
 //! The description is what decoding the wasm made when the module was compiled, so loading
-//! decodes nothing; the wasm bytes are kept because the description points into them (data
-//! segments, function bodies) and for serializing the module again. The code is loaded by the
+//! decodes nothing. Of the wasm bytes only the data segments' contents are kept, which
+//! instantiation copies into memory: the description's data ranges point into them, and its
+//! function bodies, compiled into the code, are empty ranges. The code is loaded by the
 //! backend, which checks its own header (target, CPU). The code starts on a page boundary of
 //! the file, so that a backend can run a mapped file's code where it lies
 //! (`Module::deserialize_file`).
@@ -37,7 +39,7 @@ use crate::error::Error;
 
 const MAGIC: &[u8; 8] = b"LAZULI\0\x1a";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 7;
+pub const FORMAT_VERSION: u32 = 8;
 /// The backend code's alignment in the serialized bytes: a page.
 const CODE_ALIGN: usize = 4096;
 const LAZULI_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -137,27 +139,44 @@ fn put(out: &mut Vec<u8>, field: &[u8], wide: bool) {
     out.extend_from_slice(field);
 }
 
-/// Wrap a module's description, its wasm bytes and its backend code.
+/// What loading a compiled module needs of its wasm bytes: the data segments' contents, one
+/// after another, and a copy of `info` whose data ranges point into them and whose function
+/// bodies (compiled into the code) are empty.
+fn data_only(info: &ModuleInfo) -> (ModuleInfo, Vec<u8>) {
+    let mut kept = info.clone();
+    let mut data = Vec::with_capacity(info.data.iter().map(|d| d.range.len()).sum());
+    for segment in &mut kept.data {
+        let start = data.len();
+        data.extend_from_slice(&info.bytes[segment.range.clone()]);
+        segment.range = start..data.len();
+    }
+    for body in &mut kept.bodies {
+        body.range = 0..0;
+    }
+    (kept, data)
+}
+
+/// Wrap a module's description, its data segments and its backend code.
 pub(crate) fn write(
     engine: &Engine,
     backend: &str,
     info: &ModuleInfo,
     code: &[u8],
 ) -> Result<Vec<u8>, Error> {
-    let description = postcard::to_allocvec(info).map_err(|e| {
+    let (info, data) = data_only(info);
+    let description = postcard::to_allocvec(&info).map_err(|e| {
         Error::Compile(lazuli_backend_api::CompileError::new(format!(
             "cannot encode the module's description: {e}"
         )))
     })?;
-    let wasm = &info.bytes;
-    let mut out = Vec::with_capacity(description.len() + wasm.len() + code.len() + 128);
+    let mut out = Vec::with_capacity(description.len() + data.len() + code.len() + 128);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     put(&mut out, LAZULI_VERSION.as_bytes(), false);
     put(&mut out, backend.as_bytes(), false);
     put(&mut out, &config_bytes(engine), false);
     put(&mut out, &description, true);
-    put(&mut out, wasm, true);
+    put(&mut out, &data, true);
     out.extend_from_slice(&(code.len() as u64).to_le_bytes());
     out.resize(out.len().next_multiple_of(CODE_ALIGN), 0);
     out.extend_from_slice(code);
@@ -170,9 +189,10 @@ pub(crate) fn write(
 pub(crate) struct Parts<'a> {
     /// The module's description, encoded ([`description`] decodes it).
     pub description: &'a [u8],
-    pub wasm: &'a [u8],
-    /// Where `wasm` starts in the serialized bytes.
-    pub wasm_offset: usize,
+    /// The data segments' contents, which the description's data ranges point into.
+    pub data: &'a [u8],
+    /// Where `data` starts in the serialized bytes.
+    pub data_offset: usize,
     pub code: &'a [u8],
     /// Where `code` starts in the serialized bytes (a multiple of 4096).
     pub code_offset: usize,
@@ -247,10 +267,10 @@ pub(crate) fn read<'a>(
     }
     let made_with = field(false)?;
     let description = field(true)?;
-    let wasm = field(true)?;
+    let data = field(true)?;
     let code_len = u64::from_le_bytes(take(8)?.try_into().expect("8 bytes"));
     // The padding after the length: up to a page boundary from the start.
-    let after_length = wasm.as_ptr() as usize - bytes.as_ptr() as usize + wasm.len() + 8;
+    let after_length = data.as_ptr() as usize - bytes.as_ptr() as usize + data.len() + 8;
     let code_offset = after_length.next_multiple_of(CODE_ALIGN);
     take((code_offset - after_length) as u64)?;
     let code = take(code_len)?;
@@ -266,31 +286,31 @@ pub(crate) fn read<'a>(
     }
     Ok(Parts {
         description,
-        wasm,
-        wasm_offset: wasm.as_ptr() as usize - bytes.as_ptr() as usize,
+        data,
+        data_offset: data.as_ptr() as usize - bytes.as_ptr() as usize,
         code,
         code_offset,
     })
 }
 
-/// The module description of a checked serialized module, pointing into `wasm` (its wasm
-/// bytes). The checksum guards the description as it guards the code, which is trusted the
-/// same way; what is checked here is that it decodes and that every byte range it holds lies
-/// in `wasm`, so that a description from a build with another layout of it is refused rather
-/// than sliced out of bounds.
-pub(crate) fn description(encoded: &[u8], wasm: WasmBytes) -> Result<ModuleInfo, Error> {
+/// The module description of a checked serialized module, pointing into `data` (its data
+/// segments' contents). The checksum guards the description as it guards the code, which is
+/// trusted the same way; what is checked here is that it decodes and that every byte range it
+/// holds lies in `data`, so that a description from a build with another layout of it is
+/// refused rather than sliced out of bounds.
+pub(crate) fn description(encoded: &[u8], data: WasmBytes) -> Result<ModuleInfo, Error> {
     let mut info: ModuleInfo = postcard::from_bytes(encoded)
         .map_err(|e| bad(format!("the module's description does not decode: {e}")))?;
     let ranges = info.bodies.iter().map(|b| &b.range);
     if !ranges
         .chain(info.data.iter().map(|d| &d.range))
-        .all(|r| r.start <= r.end && r.end <= wasm.len())
+        .all(|r| r.start <= r.end && r.end <= data.len())
     {
         return Err(bad(
-            "the module's description points outside its wasm bytes",
+            "the module's description points outside its data bytes",
         ));
     }
-    info.bytes = wasm;
+    info.bytes = data;
     Ok(info)
 }
 
@@ -353,9 +373,27 @@ mod tests {
         let encoded = postcard::to_allocvec(&everything()).expect("encodes");
         assert_eq!(
             (FORMAT_VERSION, crc32fast::hash(&encoded)),
-            (7, 1794773101),
+            (8, 1794773101),
             "the description's encoding changed: bump FORMAT_VERSION"
         );
+    }
+
+    /// A blob keeps the data segments' contents and no function bodies.
+    #[test]
+    fn only_the_data_segments_are_kept() {
+        let info = everything();
+        let (kept, data) = data_only(&info);
+        assert_eq!(data, b"activepassive");
+        for (kept, made) in kept.data.iter().zip(&info.data) {
+            assert_eq!(data[kept.range.clone()], info.bytes[made.range.clone()]);
+            assert_eq!(kept.mode, made.mode);
+        }
+        assert_eq!(kept.bodies.len(), info.bodies.len());
+        assert!(kept.bodies.iter().all(|b| b.range.is_empty()));
+        let encoded = postcard::to_allocvec(&kept).expect("encodes");
+        let read =
+            description(&encoded, alloc::sync::Arc::<[u8]>::from(data).into()).expect("decodes");
+        assert_eq!((read.types, read.exports), (info.types, info.exports));
     }
 
     #[test]
@@ -364,7 +402,7 @@ mod tests {
         let encoded = postcard::to_allocvec(&info).expect("encodes");
         let short: alloc::sync::Arc<[u8]> = alloc::sync::Arc::from(&info.bytes[..10]);
         let err = description(&encoded, short.into()).expect_err("ranges lie outside");
-        assert!(err.to_string().contains("outside its wasm bytes"), "{err}");
+        assert!(err.to_string().contains("outside its data bytes"), "{err}");
         let err =
             description(&encoded[..encoded.len() / 2], info.bytes.clone()).expect_err("truncated");
         assert!(err.to_string().contains("does not decode"), "{err}");
