@@ -521,8 +521,9 @@ pub(crate) mod header {
         // for what it was made with (another LLVM, say) rather than for its format.
         for (name, here) in FIELDS.iter().zip(host().iter()) {
             let len = r.u32()? as usize;
-            let there = String::from_utf8_lossy(r.take(len)?).into_owned();
-            if there != *here {
+            let there = r.take(len)?;
+            if there != here.as_bytes() {
+                let there = String::from_utf8_lossy(there);
                 return Err(CompileError::new(format!(
                     "code was made for {name} `{there}`, this host has `{here}`"
                 )));
