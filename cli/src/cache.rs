@@ -3,8 +3,9 @@
 //!
 //! - Every entry is a serialized module, the SHA-256 of the wasm it was compiled from (a
 //!   serialized module keeps no function bodies to compare), and an HMAC-SHA256 tag of both
-//!   keyed by a per-user secret, kept outside the cache directory (`$XDG_CONFIG_HOME/lazuli/cache-key`, or
-//!   `~/.config/lazuli/cache-key`), created with mode 0600. An entry whose tag does not verify
+//!   keyed by a per-user secret, kept outside the cache directory
+//!   (`$XDG_CONFIG_HOME/lazuli/cache-key`, or `~/.config/lazuli/cache-key`), created with
+//!   mode 0600. An entry whose tag does not verify
 //!   (forged, planted by someone who can write the directory, or damaged) is recompiled, never
 //!   loaded.
 //! - A cache directory that other users can write, or that belongs to someone else, is refused.
