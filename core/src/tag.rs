@@ -106,8 +106,8 @@ impl StoreInner {
         if total > limit {
             return Err(Error::Limit(format!(
                 "throwing would bring the store's exceptions to {total} bytes, over its limit \
-                 of {limit} bytes (Config::max_exception_bytes; `lazuli run --max-exception-bytes`; \
-                 exceptions live as long as their store)"
+                 of {limit} bytes (Config::max_exception_bytes; \
+                 `lazuli run --max-exception-bytes`; exceptions live as long as their store)"
             )));
         }
         self.exception_bytes = total;
