@@ -5,7 +5,7 @@ use core::ptr::NonNull;
 
 /// A whole file mapped privately into readable memory, page aligned. Dropping it unmaps the
 /// file. The platform makes it (`Platform::map_file` in the runtime) and shares it: the
-/// module's description keeps its wasm bytes there ([`crate::WasmBytes`]), and a backend that
+/// module's description keeps its data segments there ([`crate::WasmBytes`]), and a backend that
 /// keeps the code it loads from it keeps it alive too, and may change the protection of the
 /// pages of that code (only those; the rest stays readable): a page made writable and written
 /// becomes this process's own copy, never changing the file.

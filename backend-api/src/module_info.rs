@@ -17,7 +17,9 @@ use crate::types::*;
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModuleInfo {
     /// The module's bytes; every [`Range`] in this description points into them. Not part
-    /// of the description's serialized form (its serde derive), which travels beside them.
+    /// of the description's serialized form (its serde derive), which travels beside them. In
+    /// a module loaded from serialized code these are only the data segments' contents, and
+    /// the function bodies, compiled already, are empty ranges.
     #[serde(skip)]
     pub bytes: crate::WasmBytes,
     /// The type section.
@@ -91,7 +93,8 @@ impl ModuleInfo {
         FuncIndex(f.0 + self.num_imported_funcs)
     }
 
-    /// The bytes of a defined function's body (locals and code, without the size prefix).
+    /// The bytes of a defined function's body (locals and code, without the size prefix);
+    /// empty in a module loaded from serialized code (see [`ModuleInfo::bytes`]).
     pub fn body_bytes(&self, f: DefinedFuncIndex) -> &[u8] {
         &self.bytes[self.bodies[f.index()].range.clone()]
     }
@@ -226,7 +229,8 @@ pub enum ConstOp {
 /// A defined function's body, located in the module bytes.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FunctionBody {
-    /// Byte range of the body (local declarations and code) in [`ModuleInfo::bytes`].
+    /// Byte range of the body (local declarations and code) in [`ModuleInfo::bytes`]
+    /// (empty when the module was loaded from serialized code).
     pub range: Range<usize>,
 }
 

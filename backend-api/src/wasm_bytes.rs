@@ -6,7 +6,8 @@ use core::ops::{Deref, Range};
 use crate::MappedFile;
 
 /// A module's wasm bytes, cheap to clone: in memory of their own (a module decoded from bytes)
-/// or lying in a mapped file (a serialized module loaded by mapping), which they keep mapped.
+/// or lying in a mapped file (a serialized module loaded by mapping, whose bytes are only its
+/// data segments' contents), which they keep mapped.
 #[derive(Clone)]
 pub struct WasmBytes(Source);
 

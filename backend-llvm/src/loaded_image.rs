@@ -20,7 +20,8 @@ pub(crate) struct Patches<'a> {
 enum Memory {
     /// An anonymous mapping of `len` bytes made for the image.
     Anonymous { len: usize },
-    /// Inside a mapped file, unmapped when its last holder (this, the wasm bytes) drops it.
+    /// Inside a mapped file, unmapped when its last holder (this, the description's data
+    /// bytes) drops it.
     File { _file: std::sync::Arc<MappedFile> },
 }
 
