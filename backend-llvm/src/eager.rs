@@ -553,23 +553,23 @@ pub(crate) mod header {
             1 => OptLevel::Optimized,
             n => return Err(CompileError::new(format!("unknown optimization level {n}"))),
         };
-        let mut functions = Vec::with_capacity(r.count(8)?);
-        for _ in 0..functions.capacity() {
+        let count = r.count(8)?;
+        let mut functions = Vec::with_capacity(count);
+        for _ in 0..count {
             let (offset, len) = (r.u32()?, r.u32()?);
             functions.push(Span { offset, len });
         }
-        let mut imports = Vec::with_capacity(r.count(5)?);
-        for _ in 0..imports.capacity() {
+        let count = r.count(5)?;
+        let mut imports = Vec::with_capacity(count);
+        for _ in 0..count {
             let len = r.u8()? as usize;
             let name = std::str::from_utf8(r.take(len)?)
                 .map_err(|_| CompileError::new("an import's name is not UTF-8"))?
                 .to_string();
             imports.push((name, r.u32()?));
         }
-        let mut relative = Vec::with_capacity(r.count(4)?);
-        for _ in 0..relative.capacity() {
-            relative.push(r.u32()?);
-        }
+        let count = r.count(4)?;
+        let relative = (0..count).map(|_| r.u32()).collect::<Result<Vec<_>, _>>()?;
         let code_len = r.u64()?;
         let image_len = r.u64()?;
         let start = r.at.next_multiple_of(PAGE);
