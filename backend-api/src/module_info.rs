@@ -65,7 +65,10 @@ pub struct ModuleInfo {
     pub elements: Vec<ElementSegment>,
     /// The data section.
     pub data: Vec<DataSegment>,
-    /// The body of every defined function, in code section order.
+    /// The body of every defined function, in code section order. Not part of the serialized
+    /// description: a serialized module's functions are compiled code, and loading gives each
+    /// an empty range.
+    #[serde(skip)]
     pub bodies: Vec<FunctionBody>,
     /// Function names from the `name` custom section, where present.
     pub func_names: FuncNames,

@@ -7,7 +7,8 @@
 //! backend name            u32 length + UTF-8
 //! code-affecting config   u32 length + per setting a u8 name length, the name and a u64
 //!                         (features, epoch interruption, memory guard; format 5)
-//! description             u64 length + the module's `ModuleInfo` in postcard (format 7)
+//! description             u64 length + the module's `ModuleInfo` in postcard (format 7),
+//!                         without the function bodies' ranges (format 9)
 //! data bytes              u64 length + the data segments' contents, one after another
 //!                         (format 8; before, the whole wasm)
 //! backend code            u64 length, zeros up to the next multiple of 4096 bytes from the
@@ -19,10 +20,10 @@
 //! The description is what decoding the wasm made when the module was compiled, so loading
 //! decodes nothing. Of the wasm bytes only the data segments' contents are kept, which
 //! instantiation copies into memory: the description's data ranges point into them, and its
-//! function bodies, compiled into the code, are empty ranges. The code is loaded by the
-//! backend, which checks its own header (target, CPU). The code starts on a page boundary of
-//! the file, so that a backend can run a mapped file's code where it lies
-//! (`Module::deserialize_file`).
+//! function bodies, compiled into the code, are not encoded (loading gives each an empty
+//! range). The code is loaded by the backend, which checks its own header (target, CPU). The
+//! code starts on a page boundary of the file, so that a backend can run a mapped file's code
+//! where it lies (`Module::deserialize_file`).
 //!
 //! The description's encoding follows the layout of `ModuleInfo` and the types in it: a
 //! change to them changes the format, and [`FORMAT_VERSION`] must change with it (a unit test
@@ -39,7 +40,7 @@ use crate::error::Error;
 
 const MAGIC: &[u8; 8] = b"LAZULI\0\x1a";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 8;
+pub const FORMAT_VERSION: u32 = 9;
 /// The backend code's alignment in the serialized bytes: a page.
 const CODE_ALIGN: usize = 4096;
 const LAZULI_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -140,8 +141,8 @@ fn put(out: &mut Vec<u8>, field: &[u8], wide: bool) {
 }
 
 /// What loading a compiled module needs of its wasm bytes: the data segments' contents, one
-/// after another, and a copy of `info` whose data ranges point into them and whose function
-/// bodies (compiled into the code) are empty.
+/// after another, and a copy of `info` whose data ranges point into them. (Its function
+/// bodies, compiled into the code, are not encoded: see [`description`].)
 fn data_only(info: &ModuleInfo) -> (ModuleInfo, Vec<u8>) {
     let mut kept = info.clone();
     let mut data = Vec::with_capacity(info.data.iter().map(|d| d.range.len()).sum());
@@ -149,9 +150,6 @@ fn data_only(info: &ModuleInfo) -> (ModuleInfo, Vec<u8>) {
         let start = data.len();
         data.extend_from_slice(&info.bytes[segment.range.clone()]);
         segment.range = start..data.len();
-    }
-    for body in &mut kept.bodies {
-        body.range = 0..0;
     }
     (kept, data)
 }
@@ -294,22 +292,30 @@ pub(crate) fn read<'a>(
 }
 
 /// The module description of a checked serialized module, pointing into `data` (its data
-/// segments' contents). The checksum guards the description as it guards the code, which is
-/// trusted the same way; what is checked here is that it decodes and that every byte range it
-/// holds lies in `data`, so that a description from a build with another layout of it is
-/// refused rather than sliced out of bounds.
+/// segments' contents), with an empty body for each defined function (the encoding has none:
+/// they were compiled into the code). The checksum guards the description as it guards the
+/// code, which is trusted the same way; what is checked here is that it decodes and that every
+/// byte range it holds lies in `data`, so that a description from a build with another layout
+/// of it is refused rather than sliced out of bounds.
 pub(crate) fn description(encoded: &[u8], data: WasmBytes) -> Result<ModuleInfo, Error> {
     let mut info: ModuleInfo = postcard::from_bytes(encoded)
         .map_err(|e| bad(format!("the module's description does not decode: {e}")))?;
-    let ranges = info.bodies.iter().map(|b| &b.range);
-    if !ranges
-        .chain(info.data.iter().map(|d| &d.range))
-        .all(|r| r.start <= r.end && r.end <= data.len())
+    let data_len = data.len();
+    if !info
+        .data
+        .iter()
+        .all(|d| d.range.start <= d.range.end && d.range.end <= data_len)
     {
         return Err(bad(
             "the module's description points outside its data bytes",
         ));
     }
+    let defined = info
+        .functions
+        .len()
+        .checked_sub(info.num_imported_funcs as usize)
+        .ok_or_else(|| bad("the module's description imports more functions than it has"))?;
+    info.bodies = alloc::vec![lazuli_backend_api::FunctionBody { range: 0..0 }; defined];
     info.bytes = data;
     Ok(info)
 }
@@ -356,11 +362,16 @@ mod tests {
             .expect("the module is valid")
     }
 
+    /// All of the description reads back but the bodies' ranges, which are empty.
     #[test]
     fn a_description_reads_back_as_decoding_made_it() {
-        let info = everything();
+        let mut info = everything();
         let encoded = postcard::to_allocvec(&info).expect("encodes");
         let read = description(&encoded, info.bytes.clone()).expect("decodes");
+        assert_eq!(read.bodies.len(), 2);
+        for body in &mut info.bodies {
+            body.range = 0..0;
+        }
         assert_eq!(read, info);
         assert_eq!(read.func_name(crate::backend::FuncIndex(1)), Some("first"));
     }
@@ -373,7 +384,7 @@ mod tests {
         let encoded = postcard::to_allocvec(&everything()).expect("encodes");
         assert_eq!(
             (FORMAT_VERSION, crc32fast::hash(&encoded)),
-            (8, 1794773101),
+            (9, 1075736010),
             "the description's encoding changed: bump FORMAT_VERSION"
         );
     }
@@ -388,12 +399,12 @@ mod tests {
             assert_eq!(data[kept.range.clone()], info.bytes[made.range.clone()]);
             assert_eq!(kept.mode, made.mode);
         }
-        assert_eq!(kept.bodies.len(), info.bodies.len());
-        assert!(kept.bodies.iter().all(|b| b.range.is_empty()));
         let encoded = postcard::to_allocvec(&kept).expect("encodes");
         let read =
             description(&encoded, alloc::sync::Arc::<[u8]>::from(data).into()).expect("decodes");
         assert_eq!((read.types, read.exports), (info.types, info.exports));
+        assert_eq!(read.bodies.len(), info.bodies.len());
+        assert!(read.bodies.iter().all(|b| b.range.is_empty()));
     }
 
     #[test]
