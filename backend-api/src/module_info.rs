@@ -261,7 +261,55 @@ pub struct ElementSegment {
     /// Type of the elements.
     pub element_type: RefType,
     /// The elements, each a constant expression.
+    #[serde(with = "element_items")]
     pub items: Box<[ConstExpr]>,
+}
+
+/// The serialized form of an element segment's items: a segment that lists functions (the
+/// usual kind, and often hundreds long) is written as their indices, which read back faster
+/// than as many constant expressions.
+mod element_items {
+    use super::ConstExpr;
+    use crate::index::FuncIndex;
+    use alloc::boxed::Box;
+    use alloc::vec::Vec;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Serialize, Deserialize)]
+    enum Items<Functions, Expressions> {
+        /// Every item is `ref.func` of these functions.
+        Functions(Functions),
+        /// Any other items.
+        Expressions(Expressions),
+    }
+
+    pub fn serialize<S: serde::Serializer>(items: &[ConstExpr], out: S) -> Result<S::Ok, S::Error> {
+        let functions: Option<Vec<u32>> = items
+            .iter()
+            .map(|item| match item {
+                ConstExpr::RefFunc(f) => Some(f.0),
+                _ => None,
+            })
+            .collect();
+        match functions {
+            Some(functions) => Items::<_, &[ConstExpr]>::Functions(functions).serialize(out),
+            None => Items::<Vec<u32>, _>::Expressions(items).serialize(out),
+        }
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        input: D,
+    ) -> Result<Box<[ConstExpr]>, D::Error> {
+        Ok(
+            match Items::<Vec<u32>, Box<[ConstExpr]>>::deserialize(input)? {
+                Items::Functions(functions) => functions
+                    .into_iter()
+                    .map(|f| ConstExpr::RefFunc(FuncIndex(f)))
+                    .collect(),
+                Items::Expressions(items) => items,
+            },
+        )
+    }
 }
 
 /// How a data segment is used.

@@ -554,11 +554,15 @@ pub(crate) mod header {
             n => return Err(CompileError::new(format!("unknown optimization level {n}"))),
         };
         let count = r.count(8)?;
-        let mut functions = Vec::with_capacity(count);
-        for _ in 0..count {
-            let (offset, len) = (r.u32()?, r.u32()?);
-            functions.push(Span { offset, len });
-        }
+        let word = |bytes: &[u8]| u32::from_le_bytes(bytes.try_into().expect("4 bytes"));
+        let functions = r
+            .take(count * 8)?
+            .chunks_exact(8)
+            .map(|span| Span {
+                offset: word(&span[..4]),
+                len: word(&span[4..]),
+            })
+            .collect::<Vec<_>>();
         let count = r.count(5)?;
         let mut imports = Vec::with_capacity(count);
         for _ in 0..count {
@@ -569,7 +573,7 @@ pub(crate) mod header {
             imports.push((name, r.u32()?));
         }
         let count = r.count(4)?;
-        let relative = (0..count).map(|_| r.u32()).collect::<Result<Vec<_>, _>>()?;
+        let relative = r.take(count * 4)?.chunks_exact(4).map(word).collect();
         let code_len = r.u64()?;
         let image_len = r.u64()?;
         let start = r.at.next_multiple_of(PAGE);

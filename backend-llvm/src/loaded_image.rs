@@ -139,6 +139,16 @@ impl LoadedImage {
             // SAFETY: as above.
             unsafe { at.write(at.read().wrapping_add(base as u64)) };
         }
+        if matches!(image.memory, Memory::File { .. }) && code_len > 0 {
+            // Reading the file (its checksum) mapped the code's pages read-only. Changing the
+            // protection of mapped pages costs more than unmapping them: they are mapped again
+            // from the file, with their final protection, when the code first runs. (Advice
+            // only: if it fails, the protection is changed with the pages mapped.)
+            // SAFETY: the code pages lie in the image's file mapping and are never written
+            // (patches lie past `code_len`), so dropping them loses nothing: they read back
+            // from the file as they were.
+            unsafe { libc::madvise(base as *mut libc::c_void, code_len, libc::MADV_DONTNEED) };
+        }
         image.protect(0, code_len, libc::PROT_READ | libc::PROT_EXEC)?;
         image.protect(code_len, len, libc::PROT_READ)?;
         image._region = Some(

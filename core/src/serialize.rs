@@ -8,7 +8,8 @@
 //! code-affecting config   u32 length + per setting a u8 name length, the name and a u64
 //!                         (features, epoch interruption, memory guard; format 5)
 //! description             u64 length + the module's `ModuleInfo` in postcard (format 7),
-//!                         without the function bodies' ranges (format 9)
+//!                         without the function bodies' ranges (format 9), an element
+//!                         segment of functions as their indices (format 10)
 //! data bytes              u64 length + the data segments' contents, one after another
 //!                         (format 8; before, the whole wasm)
 //! backend code            u64 length, zeros up to the next multiple of 4096 bytes from the
@@ -40,7 +41,7 @@ use crate::error::Error;
 
 const MAGIC: &[u8; 8] = b"LAZULI\0\x1a";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 9;
+pub const FORMAT_VERSION: u32 = 10;
 /// The backend code's alignment in the serialized bytes: a page.
 const CODE_ALIGN: usize = 4096;
 const LAZULI_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -384,7 +385,7 @@ mod tests {
         let encoded = postcard::to_allocvec(&everything()).expect("encodes");
         assert_eq!(
             (FORMAT_VERSION, crc32fast::hash(&encoded)),
-            (9, 1075736010),
+            (10, 250462056),
             "the description's encoding changed: bump FORMAT_VERSION"
         );
     }
