@@ -43,7 +43,9 @@ impl StubTable {
                 "lazy compilation stubs exist only for x86-64 Linux; use eager mode",
             ));
         }
-        let len = (count * STUB_SIZE).max(1).next_multiple_of(4096);
+        let len = (count * STUB_SIZE)
+            .max(1)
+            .next_multiple_of(crate::jit_memory::PAGE);
         let base = crate::jit_memory::map_writable(len).map_err(|e| {
             CompileError::new(format!("cannot map {len} bytes for lazy stubs: {e}"))
         })?;

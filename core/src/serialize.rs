@@ -419,4 +419,18 @@ mod tests {
             description(&encoded[..encoded.len() / 2], info.bytes.clone()).expect_err("truncated");
         assert!(err.to_string().contains("does not decode"), "{err}");
     }
+
+    /// The bodies loading makes are counted from the description; a count it cannot make
+    /// (more imported functions than functions) is refused, not wrapped around.
+    #[test]
+    fn a_description_with_more_imports_than_functions_is_refused() {
+        let mut info = everything();
+        info.num_imported_funcs = info.functions.len() as u32 + 1;
+        let encoded = postcard::to_allocvec(&info).expect("encodes");
+        let err = description(&encoded, info.bytes.clone()).expect_err("no body count");
+        assert!(
+            err.to_string().contains("more functions than it has"),
+            "{err}"
+        );
+    }
 }
