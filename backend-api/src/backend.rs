@@ -151,6 +151,9 @@ pub struct CompileStats {
     /// Time hot functions waited from their tier-up request until their optimized code was
     /// installed, summed over functions, in nanoseconds.
     pub tier_up_wait_nanos: u64,
+    /// Hot functions whose optimized recompile failed (out of JIT memory, say): they go on
+    /// running their first-tier code.
+    pub tier_up_failures: u32,
     /// Eager compilation: how many partitions the module was compiled in (0 when it was not).
     pub partitions: u32,
     /// Eager compilation: the compile time of the slowest partition, in nanoseconds. Against

@@ -9,7 +9,6 @@
 //! - `lazy`: a module's GOT, compile-on-first-call, and tier-up to an optimizing backend;
 //! - `stubs`: the per-function stubs (PLT) and the resolver they jump to;
 //! - `trampoline`: array (host -> wasm) and host (wasm -> host) adapters;
-//! - `code_memory`: executable memory in slabs;
 //! - `helpers`: runtime functions for the rarer conversions.
 //!
 //! [`BaselineBackend::with_optimizer`] makes the tiered configuration: baseline first, the
@@ -17,13 +16,11 @@
 //! eager compilation and serialization.
 #![deny(missing_docs)]
 
-mod code_memory;
 mod helpers;
 mod lazy;
 mod lower;
 mod regs;
 mod simd_helpers;
-mod stubs;
 mod trampoline;
 
 use std::collections::HashMap;
@@ -31,7 +28,7 @@ use std::sync::{Arc, Mutex};
 
 use lazuli_backend_api::*;
 
-use crate::code_memory::CodeMemory;
+use lazuli_jit::code_memory::CodeMemory;
 
 /// The baseline backend. One serves a whole engine.
 pub struct BaselineBackend {

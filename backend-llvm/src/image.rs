@@ -22,7 +22,7 @@ use object::{Object, ObjectSection, ObjectSymbol, RelocationFlags, RelocationTar
 use crate::lower::FUNC_SYMBOL_PREFIX;
 
 /// The image's data starts on a page of its own.
-pub(crate) use crate::jit_memory::PAGE;
+pub(crate) use lazuli_jit::pages::PAGE;
 
 /// Bytes of one import stub: `jmp *slot(%rip)` and padding.
 const STUB_SIZE: usize = 8;

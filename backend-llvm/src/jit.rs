@@ -1,6 +1,7 @@
 //! A small safe wrapper over LLVM ORC's `LLJIT` (C API): create a JIT for the host with a given
-//! code-generation level, add IR modules (compiled to objects by the JIT's own target machine,
-//! so the caller sees the object's symbol table) or objects, look up symbols.
+//! code-generation level, and link IR modules into it (compiled to objects by the JIT's own
+//! target machines, so the caller sees the object's symbol table), in memory reserved for each
+//! object before it is linked.
 
 use std::ffi::{CStr, CString};
 use std::sync::{Mutex, Once};
@@ -8,6 +9,7 @@ use std::sync::{Mutex, Once};
 use inkwell::targets::{CodeModel, InitializationConfig, RelocMode, Target, TargetMachine};
 use inkwell::OptimizationLevel;
 use lazuli_backend_api::{CompileError, OptLevel};
+use lazuli_jit::object_memory::ObjectMemory;
 use llvm_sys::error::{LLVMDisposeErrorMessage, LLVMErrorRef, LLVMGetErrorMessage};
 use llvm_sys::orc2::lljit::*;
 use llvm_sys::orc2::*;
@@ -85,7 +87,7 @@ pub(crate) fn host_target_machine(
 pub(crate) struct Jit {
     raw: LLVMOrcLLJITRef,
     /// Where the JIT's objects live; dropped after the JIT (fields drop after `Drop::drop`).
-    _memory: Box<crate::jit_memory::JitMemory>,
+    memory: Box<ObjectMemory>,
     level: OptLevel,
     /// Idle target machines that turn modules into objects for this JIT. An LLVM target
     /// machine serves one thread at a time, so each compiling thread takes one (made when none
@@ -111,7 +113,7 @@ impl Jit {
     /// friends that LLVM intrinsics may lower to) in the current process.
     pub(crate) fn new(level: OptLevel) -> Result<Jit, CompileError> {
         let tm = host_target_machine(level, CodeModel::JITDefault)?;
-        let memory = Box::new(crate::jit_memory::JitMemory::default());
+        let memory = Box::new(ObjectMemory::default());
         // SAFETY: the builder takes ownership of the target machine (we forget our wrapper), and
         // `LLVMOrcCreateLLJIT` consumes the builder whether it succeeds or not. The memory is
         // boxed (it never moves) and outlives the JIT.
@@ -123,7 +125,7 @@ impl Jit {
             LLVMOrcLLJITBuilderSetObjectLinkingLayerCreator(
                 builder,
                 crate::jit_memory::create_object_layer,
-                &*memory as *const crate::jit_memory::JitMemory as *mut std::ffi::c_void,
+                &*memory as *const ObjectMemory as *mut std::ffi::c_void,
             );
             let mut raw = std::ptr::null_mut();
             check(
@@ -132,7 +134,7 @@ impl Jit {
             )?;
             let jit = Jit {
                 raw,
-                _memory: memory,
+                memory,
                 level,
                 machines: Mutex::new(Vec::new()),
             };
@@ -180,12 +182,27 @@ impl Jit {
         }
     }
 
-    /// Generate machine code for `module` and add it to the JIT; returns the object file, whose
-    /// symbol table tells where each function ends.
-    pub(crate) fn add_ir(
+    /// Generate machine code for `module`, link it into the JIT and return the address of its
+    /// `symbol` and the object file, whose symbol table tells where each function ends. The
+    /// memory the object may need is reserved first: if it cannot be had, this is an error and
+    /// nothing is linked.
+    pub(crate) fn link(
         &self,
         module: &inkwell::module::Module<'_>,
-    ) -> Result<Vec<u8>, CompileError> {
+        symbol: &str,
+    ) -> Result<(*const u8, Vec<u8>), CompileError> {
+        let object = self.emit(module)?;
+        let (text, data) = crate::jit_memory::link_bound(&object)?;
+        let reservation = self.memory.reserve(text, data)?;
+        let code = self.memory.linking(reservation, || {
+            self.add_object(&object)?;
+            self.lookup(symbol)
+        })?;
+        Ok((code, object))
+    }
+
+    /// Machine code for `module`, as an object file.
+    fn emit(&self, module: &inkwell::module::Module<'_>) -> Result<Vec<u8>, CompileError> {
         let idle = self
             .machines
             .lock()
@@ -204,9 +221,7 @@ impl Jit {
             .push(machine);
         let object =
             object.map_err(|e| CompileError::new(format!("LLVM could not emit code: {e}")))?;
-        let bytes = object.as_slice().to_vec();
-        self.add_object(&bytes)?;
-        Ok(bytes)
+        Ok(object.as_slice().to_vec())
     }
 
     /// Give `module` the JIT's target triple and data layout (so that type sizes and
@@ -225,9 +240,8 @@ impl Jit {
         }
     }
 
-    /// Add a relocatable object file (as made by eager compilation); it is linked on the first
-    /// lookup of one of its symbols.
-    pub(crate) fn add_object(&self, object: &[u8]) -> Result<(), CompileError> {
+    /// Add a relocatable object file; it is linked on the first lookup of one of its symbols.
+    fn add_object(&self, object: &[u8]) -> Result<(), CompileError> {
         let buffer = inkwell::memory_buffer::MemoryBuffer::create_from_memory_range_copy(
             object,
             "lazuli-object",
@@ -245,8 +259,8 @@ impl Jit {
         }
     }
 
-    /// Address of a defined symbol, compiling its module if not yet done.
-    pub(crate) fn lookup(&self, name: &str) -> Result<*const u8, CompileError> {
+    /// Address of a defined symbol, linking its object if not yet done.
+    fn lookup(&self, name: &str) -> Result<*const u8, CompileError> {
         let cname =
             CString::new(name).map_err(|_| CompileError::new("symbol name contains NUL"))?;
         let mut addr = 0;

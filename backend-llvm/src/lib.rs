@@ -5,7 +5,6 @@
 //!
 //! - `lower`: single-pass lowering, one file per operator family;
 //! - `lazy`: a module's code with a GOT of per-function stubs compiled on first call;
-//! - `stubs`: the stubs (PLT) and the resolver they jump to;
 //! - `trampoline`: array (host -> wasm) and host (wasm -> host) adapters;
 //! - `jit`: the thin wrapper over ORC's C API.
 #![deny(missing_docs)]
@@ -20,7 +19,6 @@ mod lazy;
 mod loaded_image;
 mod lower;
 mod probe;
-mod stubs;
 mod trampoline;
 
 use std::collections::HashMap;
@@ -95,8 +93,7 @@ impl LlvmBackend {
         };
         built.map_err(|e| e.into_compile_error("trampoline"))?;
         optimize(&module, OptLevel::Baseline)?;
-        jit.add_ir(&module)?;
-        let addr = jit.lookup(&name)?;
+        let (addr, _) = jit.link(&module, &name)?;
         cache.entry(ty.clone()).or_default()[kind as usize] = Some(addr as usize);
         Ok(CodePtr(addr))
     }

@@ -53,7 +53,7 @@ impl LoadedImage {
         patches: &Patches<'_>,
     ) -> Result<LoadedImage, CompileError> {
         let len = bytes.len().max(1).next_multiple_of(PAGE);
-        let base = crate::jit_memory::map_writable(len)
+        let base = lazuli_jit::pages::map_writable(len)
             .map_err(|e| CompileError::new(format!("cannot map memory for compiled code: {e}")))?;
         // SAFETY: the mapping is `len >= bytes.len()` writable bytes, not shared with `bytes`.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), base, bytes.len()) };

@@ -313,6 +313,16 @@ fn print_stats(module: &Module) {
             s.tier_up_wait_nanos as f64 / 1e6 / s.optimized as f64
         );
     }
+    if s.tier_up_failures > 0 {
+        let why = module
+            .last_compile_error()
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default();
+        eprintln!(
+            "stats: {} hot functions could not be recompiled optimized and stay on first-tier code{why}",
+            s.tier_up_failures
+        );
+    }
 }
 
 /// A size in bytes such as `65536`, `64KiB`, `512MiB` or `4GiB` (also `K`, `M`, `G`).

@@ -251,6 +251,16 @@ impl Module {
             .unwrap_or_default()
     }
 
+    /// The last error a compile of this module's code reported (a function that could not be
+    /// compiled, a tier-up that failed), if any.
+    pub fn last_compile_error(&self) -> Option<crate::backend::CompileError> {
+        self.inner
+            .code
+            .get()
+            .and_then(|c| c.as_ref().ok())
+            .and_then(|c| c.last_error())
+    }
+
     pub(crate) fn type_ids(&self) -> &[u32] {
         &self.inner.type_ids
     }

@@ -290,9 +290,9 @@ impl FuncLowering<'_> {
                 self.push_reg(ty, r);
                 let skip = self.asm.new_dynamic_label();
                 dynasm!(self.asm ; .arch x64 ; test Rq(r), Rq(r) ; jnz =>skip);
-                let reference = self.stack.pop().expect("just pushed");
+                let reference = self.pop();
                 self.branch(target);
-                self.stack.push(reference);
+                self.push(reference.ty, reference.loc);
                 dynasm!(self.asm ; .arch x64 ; =>skip);
             }
             Operator::BrOnNonNull { relative_depth } => {
@@ -319,7 +319,7 @@ impl FuncLowering<'_> {
         if let Location::Flags(cond) = top.loc {
             return cond;
         }
-        self.stack.push(top);
+        self.push(top.ty, top.loc);
         let (_, r) = self.pop_to_reg();
         self.regs.release(RegClass::Gpr, r);
         dynasm!(self.asm ; .arch x64 ; test Rd(r), Rd(r));

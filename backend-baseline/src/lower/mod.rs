@@ -105,7 +105,9 @@ pub(crate) struct FuncLowering<'a> {
     pub(crate) locals: Vec<ValType>,
     /// The register each local lives in, if any (see `locals.rs`).
     pub(crate) homes: Vec<Option<u8>>,
+    /// The operand stack; changed only through `stack.rs`, which keeps `operands` in step.
     pub(crate) stack: Vec<Operand>,
+    pub(crate) operands: stack::OperandIndex,
     pub(crate) regs: RegSet,
     pub(crate) controls: Vec<Control>,
     pub(crate) frame: Frame,
@@ -168,6 +170,7 @@ pub(crate) fn lower_function(
         locals,
         homes,
         stack: Vec::new(),
+        operands: stack::OperandIndex::default(),
         regs,
         controls: Vec::new(),
         frame: Frame {

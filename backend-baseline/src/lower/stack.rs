@@ -4,6 +4,12 @@
 //! The operand at depth `d` has a fixed spill slot in the frame, so spilling never searches for
 //! space and every merge point agrees where values are: at block boundaries and calls, every
 //! register-held value is spilled to its slot.
+//!
+//! Lowering stays linear in the stack's depth: an [`OperandIndex`] says which operand holds
+//! each register and which operands still read each local, and how deep the stack is settled
+//! (constants and slots only), so no operator scans the whole stack.
+
+use std::collections::HashMap;
 
 use dynasmrt::{dynasm, DynasmApi};
 use lazuli_backend_api::ValType;
@@ -35,6 +41,34 @@ pub(crate) struct Operand {
     pub loc: Location,
 }
 
+/// Where to find operands without scanning the stack.
+#[derive(Default)]
+pub(crate) struct OperandIndex {
+    /// Per register class (`RegClass as usize`) and register: 1 + the depth of the operand it
+    /// holds, 0 when no operand on the stack does.
+    reg_owner: [[u32; 16]; 2],
+    /// Per local: depths of operands pushed as `Local(i)`, in push order. Some may have been
+    /// spilled since (checked when used); popping the top one removes it.
+    local_refs: HashMap<u32, Vec<u32>>,
+    /// Every operand below this depth is a constant or in its slot.
+    settled: usize,
+}
+
+impl OperandIndex {
+    fn owner(&mut self, class: RegClass, reg: u8) -> &mut u32 {
+        &mut self.reg_owner[class as usize][reg as usize & 15]
+    }
+
+    /// The deepest operand held in a register of `class`.
+    fn deepest_in(&self, class: RegClass) -> Option<usize> {
+        self.reg_owner[class as usize]
+            .iter()
+            .filter(|&&o| o > 0)
+            .min()
+            .map(|&o| o as usize - 1)
+    }
+}
+
 /// Bytes of one local or spill slot: any value fits, a `v128` included, 16-byte aligned.
 pub(crate) const SLOT_SIZE: i32 = 16;
 
@@ -46,6 +80,17 @@ fn is_wide(ty: ValType) -> bool {
 impl FuncLowering<'_> {
     /// Push an operand.
     pub(crate) fn push(&mut self, ty: ValType, loc: Location) {
+        let depth = self.stack.len();
+        match loc {
+            Location::Reg(r) => *self.operands.owner(RegClass::of(ty), r) = depth as u32 + 1,
+            Location::Local(i) => self
+                .operands
+                .local_refs
+                .entry(i)
+                .or_default()
+                .push(depth as u32),
+            _ => {}
+        }
         self.stack.push(Operand { ty, loc });
         self.max_depth = self.max_depth.max(self.stack.len() as u32);
     }
@@ -57,9 +102,24 @@ impl FuncLowering<'_> {
 
     /// Pop the top operand. A register it holds stays taken until [`Self::release`].
     pub(crate) fn pop(&mut self) -> Operand {
-        self.stack
+        let op = self
+            .stack
             .pop()
-            .expect("validated code never pops an empty stack")
+            .expect("validated code never pops an empty stack");
+        let depth = self.stack.len();
+        match op.loc {
+            Location::Reg(r) => *self.operands.owner(RegClass::of(op.ty), r) = 0,
+            Location::Local(i) => {
+                if let Some(refs) = self.operands.local_refs.get_mut(&i) {
+                    if refs.last() == Some(&(depth as u32)) {
+                        refs.pop();
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.operands.settled = self.operands.settled.min(depth);
+        op
     }
 
     /// Free the register a popped operand held, if any.
@@ -93,9 +153,8 @@ impl FuncLowering<'_> {
             return r;
         }
         let depth = self
-            .stack
-            .iter()
-            .position(|o| matches!(o.loc, Location::Reg(_)) && RegClass::of(o.ty) == class)
+            .operands
+            .deepest_in(class)
             .expect("a register class with no free register has a value on the stack");
         self.spill_at(depth);
         self.regs
@@ -107,12 +166,9 @@ impl FuncLowering<'_> {
     /// operand that holds it (if any) elsewhere.
     pub(crate) fn alloc_specific(&mut self, class: RegClass, reg: u8) {
         if !self.regs.is_free(class, reg) {
-            let depth = self
-                .stack
-                .iter()
-                .position(|o| o.loc == Location::Reg(reg) && RegClass::of(o.ty) == class)
-                .expect("an allocated register belongs to an operand");
-            self.spill_at(depth);
+            let owner = *self.operands.owner(class, reg);
+            assert!(owner > 0, "an allocated register belongs to an operand");
+            self.spill_at(owner as usize - 1);
         }
         self.regs.take(class, reg);
     }
@@ -126,6 +182,7 @@ impl FuncLowering<'_> {
             Location::Reg(r) => {
                 self.store_reg(op.ty, r, off);
                 self.regs.release(RegClass::of(op.ty), r);
+                *self.operands.owner(RegClass::of(op.ty), r) = 0;
             }
             Location::Const(bits) => self.store_const(op.ty, bits, off),
             Location::Local(i) => self.copy_local(op.ty, i, off),
@@ -139,8 +196,8 @@ impl FuncLowering<'_> {
 
     /// Spill every operand held in a register (before a call: locals survive calls).
     pub(crate) fn spill_regs(&mut self) {
-        for depth in 0..self.stack.len() {
-            if matches!(self.stack[depth].loc, Location::Reg(_)) {
+        for class in [RegClass::Gpr, RegClass::Xmm] {
+            while let Some(depth) = self.operands.deepest_in(class) {
                 self.spill_at(depth);
             }
         }
@@ -149,17 +206,31 @@ impl FuncLowering<'_> {
     /// Spill every operand held in a register or still in a local (before a merge point or a
     /// call: only constants and slots stay).
     pub(crate) fn spill_all(&mut self) {
-        for depth in 0..self.stack.len() {
-            if matches!(self.stack[depth].loc, Location::Reg(_) | Location::Local(_)) {
-                self.spill_at(depth);
+        let mut settled = None;
+        for depth in self.operands.settled..self.stack.len() {
+            match self.stack[depth].loc {
+                Location::Reg(_) | Location::Local(_) => self.spill_at(depth),
+                Location::Flags(_) => {
+                    settled.get_or_insert(depth);
+                }
+                Location::Const(_) | Location::Slot => {}
             }
         }
+        self.operands.settled = settled.unwrap_or(self.stack.len());
     }
 
     /// Before local `i` is written: operands that still read it get their own copy.
     pub(crate) fn detach_local(&mut self, i: u32) {
-        for depth in 0..self.stack.len() {
-            if self.stack[depth].loc == Location::Local(i) {
+        let Some(refs) = self.operands.local_refs.remove(&i) else {
+            return;
+        };
+        for depth in refs {
+            let depth = depth as usize;
+            if self
+                .stack
+                .get(depth)
+                .is_some_and(|o| o.loc == Location::Local(i))
+            {
                 self.spill_at(depth);
             }
         }

@@ -69,7 +69,7 @@ impl FuncLowering<'_> {
         if tee {
             // The value stays where it is (a register or constant is as good as the local).
             match value.loc {
-                Location::Reg(_) | Location::Const(_) => self.stack.push(value),
+                Location::Reg(_) | Location::Const(_) => self.push(value.ty, value.loc),
                 _ => self.push(value.ty, Location::Local(i)),
             }
         } else {

@@ -1,30 +1,31 @@
-//! Lazy-compilation stubs: the PLT of a module's GOT (x86-64 System V).
+//! Lazy-compilation stubs: the PLT of a module's GOT (x86-64 System V), for both backends.
 //!
 //! Each defined function gets a 32-byte stub in executable memory:
 //!
 //! ```text
-//! movabs r11, <&LazyCode>      ; which module
+//! movabs r11, <&Lazy>          ; which module
 //! mov    eax, <defined index>  ; which function
 //! movabs r10, <resolve_common>
 //! jmp    r10
 //! ```
 //!
-//! `resolve_common` saves every argument register, calls [`resolve_from_stub`] (which compiles
-//! the function, patches its GOT entry and returns the code address), restores the registers
-//! and jumps to the code, so the original call continues as if it had gone there directly.
-//! r10, r11 and rax are free at a call boundary in this convention (rax carries only the
-//! vector-register count of variadic calls, which wasm never makes).
-
-use std::arch::global_asm;
-use std::sync::Arc;
+//! `resolve_common` saves every argument register, calls [`resolve_from_stub`] (which asks the
+//! module's [`Lazy`](crate::lazy::Lazy) for the code: it compiles the function and patches its
+//! GOT entry), restores the registers and jumps to the code, so the original call continues as
+//! if it had gone there directly. r10, r11 and rax carry nothing into a call under the ABI
+//! (`lazuli_backend_api::abi`; rax carries only the vector-register count of variadic calls,
+//! which wasm never makes), so the stub may use them.
 
 use lazuli_backend_api::CompileError;
+use std::arch::global_asm;
+
+use crate::pages::{map_writable, memory_error, PAGE};
 
 /// Size of one stub in bytes.
-pub(crate) const STUB_SIZE: usize = 32;
+pub const STUB_SIZE: usize = 32;
 
 /// Executable memory holding one stub per defined function.
-pub(crate) struct StubTable {
+pub struct StubTable {
     base: *mut u8,
     len: usize,
 }
@@ -36,24 +37,24 @@ unsafe impl Send for StubTable {}
 unsafe impl Sync for StubTable {}
 
 impl StubTable {
-    /// Stubs for `count` functions that resolve through `lazy` (a `*const LazyCode`).
-    pub(crate) fn new(count: usize, lazy: *const u8) -> Result<StubTable, CompileError> {
+    /// Stubs for `count` functions that resolve through `target`, the address of a value whose
+    /// first word is a [`ResolveFn`] taking that address (a [`Lazy`](crate::lazy::Lazy)).
+    pub(crate) fn new(count: usize, target: *const u8) -> Result<StubTable, CompileError> {
         if !cfg!(all(target_arch = "x86_64", target_os = "linux")) {
             return Err(CompileError::new(
                 "lazy compilation stubs exist only for x86-64 Linux; use eager mode",
             ));
         }
-        let len = (count * STUB_SIZE)
-            .max(1)
-            .next_multiple_of(crate::jit_memory::PAGE);
-        let base = crate::jit_memory::map_writable(len).map_err(|e| {
-            CompileError::new(format!("cannot map {len} bytes for lazy stubs: {e}"))
-        })?;
+        let len = count
+            .checked_mul(STUB_SIZE)
+            .and_then(|n| n.max(1).checked_next_multiple_of(PAGE))
+            .ok_or_else(|| CompileError::new("too many functions for lazy stubs"))?;
+        let base = map_writable(len).map_err(|e| memory_error("map lazy stubs", len, e))?;
         let common = resolve_common_address() as u64;
         for i in 0..count {
             let mut stub = [0xccu8; STUB_SIZE];
             stub[0..2].copy_from_slice(&[0x49, 0xbb]);
-            stub[2..10].copy_from_slice(&(lazy as u64).to_le_bytes());
+            stub[2..10].copy_from_slice(&(target as u64).to_le_bytes());
             stub[10] = 0xb8;
             stub[11..15].copy_from_slice(&(i as u32).to_le_bytes());
             stub[15..17].copy_from_slice(&[0x49, 0xba]);
@@ -81,7 +82,7 @@ impl StubTable {
     }
 
     /// The address of stub `i`.
-    pub(crate) fn stub(&self, i: usize) -> *const u8 {
+    pub fn stub(&self, i: usize) -> *const u8 {
         debug_assert!(i * STUB_SIZE < self.len);
         self.base.wrapping_add(i * STUB_SIZE)
     }
@@ -94,26 +95,26 @@ impl Drop for StubTable {
     }
 }
 
+/// How a stub's target compiles function `index`: given the target's own address, returns the
+/// code or the error.
+pub type ResolveFn = unsafe fn(target: *const u8, index: u32) -> Result<*const u8, CompileError>;
+
 /// Called by `resolve_common`: compile the function and return its code. On failure it raises
 /// a `CompileError` trap through the caller's VMContext and does not return.
 ///
 /// # Safety
-/// `lazy` is the `Arc<Shared>` pointer the stub was made for (alive while its code runs); `vmctx` is the
-/// VMContext the function was called with.
-unsafe extern "C" fn resolve_from_stub(lazy: *const u8, index: u32, vmctx: *mut u8) -> *const u8 {
-    // SAFETY: per the contract, `lazy` points into a live `Arc<Shared>` (the module's code is
-    // alive while its functions run); taking another strong reference keeps it so.
-    let shared = unsafe {
-        let ptr = lazy as *const crate::lazy::Shared;
-        Arc::increment_strong_count(ptr);
-        Arc::from_raw(ptr)
+/// `target` is the address the stub was made for, alive while its code runs, whose first word
+/// is a [`ResolveFn`]; `vmctx` is the VMContext the function was called with.
+unsafe extern "C" fn resolve_from_stub(target: *const u8, index: u32, vmctx: *mut u8) -> *const u8 {
+    // SAFETY: per the contract, `target` starts with its `ResolveFn`, which is given `target`.
+    let result = unsafe {
+        let resolve = *(target as *const ResolveFn);
+        resolve(target, index)
     };
-    let result = shared.resolve_index(index);
-    // Released before a possible raise, which would skip its destructor.
-    drop(shared);
     match result {
         Ok(code) => code,
-        // SAFETY: `vmctx` is a live VMContext whose libcall table holds `RaiseTrap`.
+        // SAFETY: `vmctx` is a live VMContext whose libcall table holds `RaiseTrap`, and the
+        // frames up to the wasm caller (the resolver's) hold nothing to drop.
         Err(_) => unsafe {
             lazuli_backend_api::libcall::raise_trap(
                 vmctx,

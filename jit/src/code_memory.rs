@@ -1,4 +1,5 @@
-//! [`CodeMemory`]: executable memory for baseline code, allocated from large slabs.
+//! [`CodeMemory`]: executable memory for finished code (single-pass functions, stubs),
+//! allocated from large slabs.
 //!
 //! Each slab is a memory file mapped twice: once read+execute, where code runs, and once
 //! read+write, where it is copied in. No mapping is ever writable and executable at once, code
@@ -11,13 +12,13 @@ use std::sync::Mutex;
 use lazuli_backend_api::fault_regions::{self, Region};
 use lazuli_backend_api::CompileError;
 
-/// Size of one slab.
-const SLAB_SIZE: usize = 64 << 20;
+use crate::pages::{memory_error, PAGE, SLAB_SIZE};
+
 /// Alignment of each piece of code.
 const CODE_ALIGN: usize = 16;
 
 /// A growing set of slabs with a bump pointer in the newest.
-pub(crate) struct CodeMemory {
+pub struct CodeMemory {
     inner: Mutex<Slabs>,
 }
 
@@ -40,9 +41,15 @@ unsafe impl Send for CodeMemory {}
 // SAFETY: see `Send`.
 unsafe impl Sync for CodeMemory {}
 
+impl Default for CodeMemory {
+    fn default() -> CodeMemory {
+        CodeMemory::new()
+    }
+}
+
 impl CodeMemory {
     /// No memory yet; slabs are made when code first arrives.
-    pub(crate) fn new() -> CodeMemory {
+    pub fn new() -> CodeMemory {
         CodeMemory {
             inner: Mutex::new(Slabs {
                 slabs: Vec::new(),
@@ -52,7 +59,7 @@ impl CodeMemory {
     }
 
     /// Copy `code` into executable memory and return its address there.
-    pub(crate) fn publish(&self, code: &[u8]) -> Result<*const u8, CompileError> {
+    pub fn publish(&self, code: &[u8]) -> Result<*const u8, CompileError> {
         let mut s = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let start = s.used.next_multiple_of(CODE_ALIGN);
         let fits = s
@@ -62,7 +69,12 @@ impl CodeMemory {
         let start = if fits {
             start
         } else {
-            let slab = Slab::new(code.len().max(SLAB_SIZE).next_multiple_of(4096))?;
+            let size = code
+                .len()
+                .max(SLAB_SIZE)
+                .checked_next_multiple_of(PAGE)
+                .ok_or_else(|| CompileError::new("a piece of code larger than memory"))?;
+            let slab = Slab::new(size)?;
             s.slabs.push(slab);
             0
         };
@@ -78,12 +90,7 @@ impl CodeMemory {
 
 impl Slab {
     fn new(size: usize) -> Result<Slab, CompileError> {
-        let fail = |what: &str| {
-            CompileError::new(format!(
-                "cannot {what} for {size} bytes of code: {}",
-                std::io::Error::last_os_error()
-            ))
-        };
+        let fail = |what: &str| memory_error(what, size, std::io::Error::last_os_error());
         // SAFETY: a plain system call with a constant name; the descriptor is ours.
         let fd = unsafe { libc::memfd_create(c"lazuli-code".as_ptr(), libc::MFD_CLOEXEC) };
         if fd < 0 {
@@ -127,8 +134,8 @@ impl Slab {
                 .register(exec as usize, size)
                 .ok_or_else(|| {
                     CompileError::new(format!(
-                        "too many pieces of code memory at once: {} are registered in this \
-                         process",
+                        "out of memory for compiled code: {} pieces of code memory are \
+                         registered in this process, the most it can hold",
                         fault_regions::CODE.capacity()
                     ))
                 })?,
