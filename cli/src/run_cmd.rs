@@ -47,6 +47,11 @@ pub struct RunArgs {
     /// Most table elements the program may hold, over all its tables (default 10000000).
     #[arg(long, value_name = "N")]
     max_table_elements: Option<u64>,
+    /// Most address space the program may reserve for its memories and tables: bytes, or with
+    /// a unit (default 1TiB; a reserved memory takes 6GiB, a large table its largest size).
+    /// A memory past it fails to instantiate; a table past it is allocated as it grows.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_reserved: Option<u64>,
     /// Most bytes of exceptions the program may hold (exceptions live until it ends): bytes,
     /// or with a unit (default 256MiB). A `throw` past it stops the program with an error.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
@@ -103,6 +108,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     }
     if let Some(bytes) = args.max_exception_bytes {
         config = config.max_exception_bytes(bytes);
+    }
+    if let Some(bytes) = args.max_reserved {
+        config = config.max_reserved_bytes(bytes);
     }
     if args.timeout.is_some() {
         config = config.epoch_interruption(true);

@@ -225,6 +225,13 @@ pub struct Config {
     /// Bytes of inaccessible guard region after each reserved memory (default 2 GiB): an
     /// access whose static offset plus size fits in it needs no bounds check.
     pub memory_guard_bytes: u64,
+    /// Most bytes of address space a store may reserve for its memories and tables together
+    /// (default 1 TiB): a reserved memory takes its 4 GiB index space plus its guard
+    /// (6 GiB by default), a large table its largest size. Reservations cost no memory, but
+    /// address space is finite (and `ulimit -v` bounds it), so a module must not take it all
+    /// with declarations alone. A memory past the budget fails to instantiate with
+    /// [`crate::Error::Limit`]; a table past it is allocated as it grows instead.
+    pub max_reserved_bytes: u64,
 }
 
 /// Default of [`Config::max_memory_bytes`]: 4 GiB.
@@ -235,6 +242,8 @@ pub const DEFAULT_MEMORY_GUARD_BYTES: u64 = 2 << 30;
 pub const MAX_MEMORY_GUARD_BYTES: u64 = 4 << 30;
 /// Default of [`Config::max_table_elements`].
 pub const DEFAULT_MAX_TABLE_ELEMENTS: u64 = 10_000_000;
+/// Default of [`Config::max_reserved_bytes`]: 1 TiB, 1/128 of x86-64's user address space.
+pub const DEFAULT_MAX_RESERVED_BYTES: u64 = 1 << 40;
 /// Default of [`Config::max_exception_bytes`]: 256 MiB.
 pub const DEFAULT_MAX_EXCEPTION_BYTES: u64 = 256 << 20;
 
@@ -253,6 +262,7 @@ impl Default for Config {
             max_exception_bytes: DEFAULT_MAX_EXCEPTION_BYTES,
             memory_reservations: true,
             memory_guard_bytes: DEFAULT_MEMORY_GUARD_BYTES,
+            max_reserved_bytes: DEFAULT_MAX_RESERVED_BYTES,
         }
     }
 }
@@ -298,6 +308,13 @@ impl Config {
     /// Sets the most bytes of linear memory a store may hold (see [`Config::max_memory_bytes`]).
     pub fn max_memory_bytes(mut self, bytes: u64) -> Self {
         self.max_memory_bytes = bytes;
+        self
+    }
+
+    /// Sets the most address space a store may reserve for memories and tables (see
+    /// [`Config::max_reserved_bytes`]).
+    pub fn max_reserved_bytes(mut self, bytes: u64) -> Self {
+        self.max_reserved_bytes = bytes;
         self
     }
 

@@ -227,8 +227,24 @@ impl StoreInner {
             )));
         }
         let guard = self.engine.code_flags().memory_guard_bytes;
+        // A 32-bit memory is reserved when the code relies on a guard (see `MemoryData::new`).
+        let reserve = match guard {
+            Some(guard) if !ty.memory64 => (INDEX_SPACE_BYTES as u64).saturating_add(guard),
+            _ => 0,
+        };
+        let reserved = self.reserved_bytes.saturating_add(reserve);
+        let budget = self.engine.config().max_reserved_bytes;
+        if reserved > budget {
+            return Err(Error::Limit(format!(
+                "a memory reserves {reserve} bytes of address space (its 4 GiB index space and \
+                 its guard), which would bring the store's reservations to {reserved} bytes, \
+                 over its limit of {budget} bytes (Config::max_reserved_bytes; \
+                 `lazuli run --max-reserved`)"
+            )));
+        }
         let data = MemoryData::new(ty, self.engine.platform_arc(), guard)?;
         self.memory_bytes = total;
+        self.reserved_bytes = reserved;
         Ok(data)
     }
 

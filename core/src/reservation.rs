@@ -43,6 +43,11 @@ impl Reservation {
         self.region = Some(region);
     }
 
+    /// Bytes reserved.
+    pub(crate) fn size(&self) -> usize {
+        self.size
+    }
+
     /// The start of the reserved range.
     pub(crate) fn base(&self) -> *mut u8 {
         self.base

@@ -74,6 +74,9 @@ pub(crate) struct StoreInner {
     pub memory_bytes: u64,
     /// Elements held by the store's tables (against `max_table_elements`).
     pub table_elements: u64,
+    /// Bytes of address space reserved for the store's memories and tables (against
+    /// `max_reserved_bytes`).
+    pub reserved_bytes: u64,
     /// The embedder's data ([`Store::set_data`]).
     pub data: Option<Box<dyn Any + Send>>,
     /// Exception tags (exception handling).
@@ -117,6 +120,7 @@ impl Store {
                 entered: core::ptr::null_mut(),
                 memory_bytes: 0,
                 table_elements: 0,
+                reserved_bytes: 0,
                 data: None,
                 tags: Vec::new(),
                 exceptions: Vec::new(),
@@ -146,6 +150,12 @@ impl Store {
     /// The engine this store belongs to.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// Bytes of address space the store's memories and tables have reserved (against
+    /// [`crate::Config::max_reserved_bytes`]).
+    pub fn reserved_bytes(&self) -> u64 {
+        self.inner.reserved_bytes
     }
 
     /// The wasm functions that were on the stack when code in this store last trapped (or

@@ -56,13 +56,14 @@ pub(crate) struct TableData {
 
 impl TableData {
     /// A table of type `ty` with its minimum of elements set to `init`, holding at most
-    /// `limit` elements; reserved through `platform` when it is given and the table may grow
-    /// large.
+    /// `limit` elements; reserved through `platform` when it is given, the table may grow
+    /// large and its largest size fits in `budget` bytes of address space.
     pub(crate) fn new(
         ty: TableType,
         init: usize,
         limit: u64,
         platform: Option<Arc<dyn Platform>>,
+        budget: u64,
     ) -> Result<Box<TableData>, Error> {
         let capacity = ty
             .limits
@@ -75,7 +76,7 @@ impl TableData {
             .and_then(|n| n.checked_mul(core::mem::size_of::<usize>()));
         let reservation = platform
             .filter(|_| capacity >= RESERVE_FROM_ELEMENTS)
-            .zip(bytes)
+            .zip(bytes.filter(|&b| b as u64 <= budget))
             .and_then(|(platform, bytes)| Reservation::new(platform, bytes));
         let (storage, base) = match reservation {
             Some(r) => {
@@ -134,6 +135,14 @@ impl TableData {
         Some(old)
     }
 
+    /// Bytes of address space the table reserved (0 for one on the heap).
+    pub(crate) fn reserved_bytes(&self) -> u64 {
+        match &self.storage {
+            Storage::Heap(_) => 0,
+            Storage::Reserved(reservation) => reservation.size() as u64,
+        }
+    }
+
     pub(crate) fn elements(&self) -> &[usize] {
         if self.def.length == 0 {
             return &[];
@@ -186,8 +195,12 @@ impl StoreInner {
             .engine
             .platform_arc()
             .filter(|_| config.memory_reservations);
-        let data = TableData::new(ty, init, limit, platform)?;
+        let budget = config
+            .max_reserved_bytes
+            .saturating_sub(self.reserved_bytes);
+        let data = TableData::new(ty, init, limit, platform, budget)?;
         self.table_elements = total;
+        self.reserved_bytes += data.reserved_bytes();
         Ok(data)
     }
 

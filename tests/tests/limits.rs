@@ -173,3 +173,50 @@ fn a_table_with_a_large_maximum_grows_in_place_with_its_elements() {
         assert_eq!(grow.call(&mut store, 5_000_000), Ok(5_000_000));
     }
 }
+
+#[test]
+fn reservations_of_memories_and_tables_share_one_budget() {
+    // One reserved memory takes its 4 GiB index space and 2 GiB guard: a second is over a
+    // 10 GiB budget.
+    let budget = Config::default().max_reserved_bytes(10 << 30);
+    let message = limit_message(instantiate(
+        budget.clone(),
+        "(module (memory 1) (memory 1))",
+    ));
+    assert!(message.contains("max_reserved_bytes"), "{message}");
+    assert!(message.contains("6442450944"), "{message}");
+    let (store, _) = instantiate(budget, "(module (memory 1))").unwrap();
+    assert_eq!(store.reserved_bytes(), 6 << 30);
+
+    // Ninety tables that may grow to 10,000,000 elements would reserve 7.2 GB; within a
+    // 100 MiB budget one is reserved (80 MB) and the others live on the heap, and all of them
+    // work.
+    let tables: String = (0..90)
+        .map(|i| format!("(table $t{i} 1 10000000 funcref)"))
+        .collect();
+    let wat = format!(
+        r#"(module {tables}
+            (func $f (result i32) (i32.const 7))
+            (elem declare func $f)
+            (func (export "grow_all") (result i32) (local $sum i32)
+              {}
+              (local.get $sum)))"#,
+        (0..90)
+            .map(|i| format!(
+                "(local.set $sum (i32.add (local.get $sum) \
+                   (table.grow $t{i} (ref.func $f) (i32.const 1000))))"
+            ))
+            .collect::<String>()
+    );
+    let config = Config::default().max_reserved_bytes(100 << 20);
+    let (mut store, instance) = instantiate(config, &wat).unwrap();
+    assert_eq!(store.reserved_bytes(), 80_000_000);
+    let grown = instance
+        .get_typed_func::<(), i32>(&store, "grow_all")
+        .unwrap()
+        .call(&mut store, ())
+        .unwrap();
+    // Each table grew from 1 element.
+    assert_eq!(grown, 90);
+    assert_eq!(store.reserved_bytes(), 80_000_000);
+}
