@@ -5,6 +5,7 @@
 //! and compiled alone, on any thread, in any order.
 
 use alloc::boxed::Box;
+use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -131,6 +132,117 @@ impl ModuleInfo {
             }
         }
         callees
+    }
+
+    /// Check that every index the description holds lies in its index space and that its
+    /// tables agree in length: what decoding guarantees, checked again for a description read
+    /// from a file (serialized code), so that a damaged or forged one is refused instead of
+    /// indexing out of bounds. The error names the first index that is not.
+    pub fn check_indices(&self) -> Result<(), String> {
+        let counts = [
+            ("functions", self.functions.len(), self.num_imported_funcs),
+            ("tables", self.tables.len(), self.num_imported_tables),
+            ("memories", self.memories.len(), self.num_imported_memories),
+            ("globals", self.globals.len(), self.num_imported_globals),
+            ("tags", self.tags.len(), self.num_imported_tags),
+        ];
+        for (what, len, imported) in counts {
+            if imported as usize > len {
+                return Err(format!("{imported} imported {what} of {len}"));
+            }
+        }
+        let defined = |len: usize, imported: u32| len - imported as usize;
+        let lengths = [
+            (
+                "table initializers",
+                self.table_inits.len(),
+                defined(self.tables.len(), self.num_imported_tables),
+            ),
+            (
+                "table reference types",
+                self.table_refs.len(),
+                self.tables.len(),
+            ),
+            (
+                "global initializers",
+                self.global_inits.len(),
+                defined(self.globals.len(), self.num_imported_globals),
+            ),
+            (
+                "global reference types",
+                self.global_refs.len(),
+                self.globals.len(),
+            ),
+        ];
+        for (what, len, expected) in lengths {
+            if len != expected {
+                return Err(format!("{len} {what} where {expected} are expected"));
+            }
+        }
+        let in_range = |what: &str, index: u32, len: usize| {
+            if (index as usize) < len {
+                Ok(())
+            } else {
+                Err(format!("{what} index {index} out of {len}"))
+            }
+        };
+        for ty in self.functions.iter().chain(&self.tags) {
+            in_range("type", ty.0, self.types.len())?;
+        }
+        let heap = |r: &ExactRefType| match r.heap {
+            crate::HeapType::Type(t) => in_range("type", t, self.types.len()),
+            _ => Ok(()),
+        };
+        for r in self
+            .table_refs
+            .iter()
+            .chain(self.global_refs.iter().flatten())
+        {
+            heap(r)?;
+        }
+        let entity = |e: &EntityIndex| match *e {
+            EntityIndex::Func(f) => in_range("function", f.0, self.functions.len()),
+            EntityIndex::Table(t) => in_range("table", t.0, self.tables.len()),
+            EntityIndex::Memory(m) => in_range("memory", m.0, self.memories.len()),
+            EntityIndex::Global(g) => in_range("global", g.0, self.globals.len()),
+            EntityIndex::Tag(t) => in_range("tag", t.0, self.tags.len()),
+        };
+        for import in &self.imports {
+            entity(&import.index)?;
+        }
+        for export in &self.exports {
+            entity(&export.index)?;
+        }
+        if let Some(start) = self.start {
+            in_range("start function", start.0, self.functions.len())?;
+        }
+        let expr = |e: &ConstExpr| match e {
+            ConstExpr::RefFunc(f) => in_range("function", f.0, self.functions.len()),
+            ConstExpr::GlobalGet(g) => in_range("global", g.0, self.globals.len()),
+            ConstExpr::RefNull(_) => Ok(()),
+            ConstExpr::Extended(ops) => ops.iter().try_for_each(|op| match op {
+                ConstOp::GlobalGet(g) => in_range("global", g.0, self.globals.len()),
+                _ => Ok(()),
+            }),
+            _ => Ok(()),
+        };
+        for e in self.table_inits.iter().chain(&self.global_inits) {
+            expr(e)?;
+        }
+        for segment in &self.elements {
+            if let ElementMode::Active { table, offset } = &segment.mode {
+                in_range("table", table.0, self.tables.len())?;
+                expr(offset)?;
+            }
+            segment.items.iter().try_for_each(expr)?;
+        }
+        for segment in &self.data {
+            if let DataMode::Active { memory, offset } = &segment.mode {
+                in_range("memory", memory.0, self.memories.len())?;
+                expr(offset)?;
+            }
+        }
+        Ok(())
     }
 
     /// The type of an entity of this module, as seen by importers and exporters.

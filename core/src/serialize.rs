@@ -295,9 +295,11 @@ pub(crate) fn read<'a>(
 /// The module description of a checked serialized module, pointing into `data` (its data
 /// segments' contents), with an empty body for each defined function (the encoding has none:
 /// they were compiled into the code). The checksum guards the description as it guards the
-/// code, which is trusted the same way; what is checked here is that it decodes and that every
-/// byte range it holds lies in `data`, so that a description from a build with another layout
-/// of it is refused rather than sliced out of bounds.
+/// code, which is trusted the same way; what is checked here is that it decodes, that every
+/// byte range it holds lies in `data` and every index in its index space
+/// ([`ModuleInfo::check_indices`]), so that a description from a build with another layout
+/// of it, or one altered with its checksum recomputed, is refused rather than indexed out of
+/// bounds.
 pub(crate) fn description(encoded: &[u8], data: WasmBytes) -> Result<ModuleInfo, Error> {
     let mut info: ModuleInfo = postcard::from_bytes(encoded)
         .map_err(|e| bad(format!("the module's description does not decode: {e}")))?;
@@ -311,11 +313,9 @@ pub(crate) fn description(encoded: &[u8], data: WasmBytes) -> Result<ModuleInfo,
             "the module's description points outside its data bytes",
         ));
     }
-    let defined = info
-        .functions
-        .len()
-        .checked_sub(info.num_imported_funcs as usize)
-        .ok_or_else(|| bad("the module's description imports more functions than it has"))?;
+    info.check_indices()
+        .map_err(|e| bad(format!("the module's description is inconsistent: {e}")))?;
+    let defined = info.functions.len() - info.num_imported_funcs as usize;
     info.bodies = alloc::vec![lazuli_backend_api::FunctionBody { range: 0..0 }; defined];
     info.bytes = data;
     Ok(info)
@@ -326,6 +326,9 @@ mod tests {
     use super::*;
     use crate::config::Features;
     use alloc::string::ToString;
+    use lazuli_backend_api::{
+        ConstExpr, DataMode, EntityIndex, FuncIndex, GlobalIndex, MemoryIndex, TypeIndex,
+    };
 
     /// A module with something in every part of the description.
     const EVERYTHING: &str = r#"(module
@@ -428,9 +431,38 @@ mod tests {
         info.num_imported_funcs = info.functions.len() as u32 + 1;
         let encoded = postcard::to_allocvec(&info).expect("encodes");
         let err = description(&encoded, info.bytes.clone()).expect_err("no body count");
-        assert!(
-            err.to_string().contains("more functions than it has"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("imported functions of"), "{err}");
+    }
+
+    /// Every index a file supplies is checked before anything uses it: a function's type, a
+    /// tag's, an export's entity, a segment's memory, a global read by an initializer.
+    #[test]
+    fn a_description_with_an_index_out_of_range_is_refused() {
+        let alterations: [(&str, fn(&mut ModuleInfo)); 6] = [
+            ("type index 999", |i| i.functions[0] = TypeIndex(999)),
+            ("type index 77", |i| i.tags[0] = TypeIndex(77)),
+            ("function index 500", |i| {
+                i.exports[0].index = EntityIndex::Func(FuncIndex(500))
+            }),
+            ("memory index 9", |i| {
+                i.data[0].mode = DataMode::Active {
+                    memory: MemoryIndex(9),
+                    offset: ConstExpr::I32(0),
+                }
+            }),
+            ("global index 40", |i| {
+                i.global_inits[0] = ConstExpr::GlobalGet(GlobalIndex(40))
+            }),
+            ("global initializers", |i| {
+                i.global_inits.pop();
+            }),
+        ];
+        for (expected, alter) in alterations {
+            let mut info = everything();
+            alter(&mut info);
+            let encoded = postcard::to_allocvec(&info).expect("encodes");
+            let err = description(&encoded, info.bytes.clone()).expect_err(expected);
+            assert!(err.to_string().contains(expected), "{expected}: {err}");
+        }
     }
 }
