@@ -168,6 +168,43 @@ fn the_cache_reuses_good_entries_and_recompiles_damaged_ones() {
     assert!(out.stderr.is_empty(), "the entry was rewritten: {out:?}");
 }
 
+/// A huge sparse file in place of an entry is refused without reading or allocating its
+/// length (it was allocated up front), and the module is recompiled.
+#[test]
+fn a_huge_file_in_place_of_an_entry_is_not_read() {
+    let dir = temp("cache-huge");
+    let config = temp("config-huge");
+    assert_eq!(
+        String::from_utf8_lossy(&cached_fac5(&dir, &config).stdout),
+        "120\n"
+    );
+    let entry = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&entry)
+        .unwrap();
+    // 1 TiB, of which nothing is stored.
+    file.set_len(1 << 40).unwrap();
+    drop(file);
+    let out = cached_fac5(&dir, &config);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "120\n", "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("more than an entry for this module can be")
+            && stderr.contains("recompiling"),
+        "{stderr}"
+    );
+    assert!(
+        std::fs::metadata(&entry).unwrap().len() < 1 << 20,
+        "rewritten"
+    );
+}
+
 /// An authentic entry compiled from another module, under this module's name (as a collision
 /// of the names' hashes would put it), is recompiled, not run: the entry records its wasm's
 /// digest.
