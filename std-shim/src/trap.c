@@ -70,6 +70,8 @@ void lazuli_raise(void *vmctx, uint32_t code) {
 static int (*lazuli_is_wasm_fault)(uintptr_t pc, uintptr_t address);
 static int lazuli_fault_trap_code;
 static struct sigaction lazuli_previous_segv, lazuli_previous_bus;
+/* Our own disposition, to put back after a handler we chain to replaced it. */
+static struct sigaction lazuli_fault_action;
 /* How many faults became traps in this process. */
 static uint64_t lazuli_fault_traps;
 
@@ -77,25 +79,40 @@ uint64_t lazuli_fault_trap_count(void) {
     return __atomic_load_n(&lazuli_fault_traps, __ATOMIC_RELAXED);
 }
 
-/* Hand a fault that is not a wasm trap to whoever handled it before us. */
+/* Hand a fault that is not a wasm trap to whoever handled it before us.
+ *
+ * A signal another process (or `kill`, `raise`) sent is no fault: its si_code is SI_USER,
+ * SI_QUEUE, SI_TKILL or another value <= 0. It must not leave memory faults unhandled: the
+ * previous handler may reset the disposition (Rust's does, and returns), so ours is put back
+ * after it; with no previous handler, the default action (termination) is taken at once. */
 static void chain_fault(int sig, siginfo_t *info, void *context) {
     struct sigaction *previous = sig == SIGBUS ? &lazuli_previous_bus : &lazuli_previous_segv;
+    int sent = info->si_code <= 0;
     if (previous->sa_flags & SA_SIGINFO) {
         previous->sa_sigaction(sig, info, context);
     } else if (previous->sa_handler == SIG_DFL || previous->sa_handler == SIG_IGN) {
         /* Put the previous disposition back and return: the faulting instruction runs again
-         * and takes the default action, a crash with the right signal. */
+         * and takes the default action, a crash with the right signal. A sent signal has no
+         * instruction to run again: it is raised again under the previous disposition. */
         sigaction(sig, previous, NULL);
+        if (sent) {
+            raise(sig);
+            sigaction(sig, &lazuli_fault_action, NULL);
+        }
+        return;
     } else {
         previous->sa_handler(sig);
     }
+    if (sent) sigaction(sig, &lazuli_fault_action, NULL);
 }
 
 static void fault_handler(int sig, siginfo_t *info, void *context) {
     ucontext_t *uc = context;
     uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     uintptr_t *fp = (uintptr_t *)uc->uc_mcontext.gregs[REG_RBP];
-    if (lazuli_current_catch != NULL && lazuli_is_wasm_fault(pc, (uintptr_t)info->si_addr)) {
+    /* Only a fault has an address (si_code > 0); a sent signal's si_addr is not one. */
+    if (lazuli_current_catch != NULL && info->si_code > 0 &&
+        lazuli_is_wasm_fault(pc, (uintptr_t)info->si_addr)) {
         /* The faulting function first: recorded as if it were a return address just past the
          * faulting instruction (backtraces look one byte before return addresses). */
         lazuli_trap_pcs[0] = pc + 1;
@@ -113,13 +130,13 @@ static void fault_handler(int sig, siginfo_t *info, void *context) {
 int lazuli_install_fault_handlers(int (*is_wasm_fault)(uintptr_t, uintptr_t), uint32_t trap_code) {
     lazuli_is_wasm_fault = is_wasm_fault;
     lazuli_fault_trap_code = (int)trap_code;
-    struct sigaction action;
-    memset(&action, 0, sizeof action);
-    action.sa_sigaction = fault_handler;
+    struct sigaction *action = &lazuli_fault_action;
+    memset(action, 0, sizeof *action);
+    action->sa_sigaction = fault_handler;
     /* SA_ONSTACK: run on the thread's alternate stack when it has one (Rust's threads do). */
-    action.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
-    sigemptyset(&action.sa_mask);
-    if (sigaction(SIGSEGV, &action, &lazuli_previous_segv) != 0) return 0;
-    if (sigaction(SIGBUS, &action, &lazuli_previous_bus) != 0) return 0;
+    action->sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+    sigemptyset(&action->sa_mask);
+    if (sigaction(SIGSEGV, action, &lazuli_previous_segv) != 0) return 0;
+    if (sigaction(SIGBUS, action, &lazuli_previous_bus) != 0) return 0;
     return 1;
 }

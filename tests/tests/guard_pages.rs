@@ -154,3 +154,42 @@ fn reservations_are_given_back_when_stores_drop() {
         }
     }
 }
+
+/// A SIGSEGV sent to the process (`kill -SEGV`) is not a fault and must not disarm the
+/// handler: an out-of-bounds access after it still traps. It runs in a child process (this
+/// test binary again), where a crash fails the test and not the test run.
+#[test]
+fn a_sent_sigsegv_leaves_memory_faults_trapping() {
+    const CHILD: &str = "LAZULI_SENT_SIGSEGV_CHILD";
+    if std::env::var(CHILD).is_ok() {
+        let engine = lazuli_tests::engine(Config::default().workers(0)).unwrap();
+        let module = Module::from_wat(&engine, WAT).unwrap();
+        let mut store = Store::new(&engine);
+        let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
+        let load = instance.get_typed_func::<i32, i32>(&store, "load").unwrap();
+        let trap = Err(Error::Trap(TrapCode::MemoryOutOfBounds));
+        assert_eq!(load.call(&mut store, 65532), trap);
+        for _ in 0..2 {
+            // SAFETY: sends a signal to this very process.
+            assert_eq!(unsafe { libc::kill(libc::getpid(), libc::SIGSEGV) }, 0);
+            assert_eq!(load.call(&mut store, 65532), trap);
+            assert_eq!(load.call(&mut store, 0), Ok(0));
+        }
+        std::process::exit(0);
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "a_sent_sigsegv_leaves_memory_faults_trapping",
+            "--exact",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
