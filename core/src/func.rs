@@ -169,8 +169,12 @@ unsafe fn run_host_function(ctx: *mut VMHostContext, values: *mut ValRaw) -> Hos
         Err(Error::Exception(exn))
             if exn.store == store.inner.id && !store.inner.limits.handler.is_null() =>
         {
-            let at = store.inner.exceptions[exn.index as usize].as_ptr();
-            return HostOutcome::Throw(&mut *store.inner, at as *const _);
+            if let Some(words) = store.inner.exceptions.words(exn.index) {
+                let at = words.as_ptr();
+                return HostOutcome::Throw(&mut *store.inner, at as *const _);
+            }
+            store.inner.host_error = Some(Error::Exception(exn));
+            TrapCode::HostError as u32 + 1
         }
         Err(e) => {
             store.inner.host_error = Some(e);
@@ -345,6 +349,8 @@ pub(crate) fn invoke(store: &mut Store, f: Func, values: &mut [ValRaw]) -> Resul
     if inner.depth == 0 {
         inner.limits.stack_limit = platform.stack_limit();
         inner.host_error = None;
+        // `call` lives in this frame, above every wasm frame of the call.
+        inner.stack_top = &call as *const Call as usize;
     }
     inner.backtrace.clear();
     let previous = inner.entered;
@@ -372,10 +378,14 @@ pub(crate) fn invoke(store: &mut Store, f: Func, values: &mut [ValRaw]) -> Resul
                 .take()
                 .unwrap_or(Error::Trap(TrapCode::HostError))),
             Some(TrapCode::UncaughtException) => match inner.uncaught.take() {
-                Some(index) => Err(Error::Exception(crate::tag::Exn {
-                    store: inner.id,
-                    index,
-                })),
+                Some(index) => {
+                    // The host holds it from now on.
+                    inner.exceptions.pin(index);
+                    Err(Error::Exception(crate::tag::Exn {
+                        store: inner.id,
+                        index,
+                    }))
+                }
                 None => Err(Error::Trap(TrapCode::UncaughtException)),
             },
             Some(TrapCode::CompileError) => {

@@ -23,6 +23,7 @@ mod backtrace;
 mod config;
 mod engine;
 mod error;
+mod exceptions;
 mod func;
 mod global;
 mod instance;

@@ -81,12 +81,11 @@ pub(crate) struct StoreInner {
     pub data: Option<Box<dyn Any + Send>>,
     /// Exception tags (exception handling).
     pub tags: Vec<crate::tag::TagData>,
-    /// Every exception thrown in the store, as `VMException` words (an `exnref` points at one).
-    pub exceptions: Vec<Box<[u64]>>,
-    /// The index in `exceptions` of each exception's address (what an `exnref` holds).
-    pub exception_indices: hashbrown::HashMap<usize, u32>,
-    /// Bytes held by `exceptions` and `exception_indices` (against `max_exception_bytes`).
-    pub exception_bytes: u64,
+    /// The store's live exceptions (an `exnref` points at one), reclaimed by collections.
+    pub exceptions: crate::exceptions::Exceptions,
+    /// An address in the host frame of the outermost call into wasm now running, above every
+    /// wasm frame: where a collection of exceptions stops scanning the stack.
+    pub stack_top: usize,
     /// The exception that reached the host uncaught, while its trap unwinds.
     pub uncaught: Option<u32>,
 }
@@ -123,9 +122,8 @@ impl Store {
                 reserved_bytes: 0,
                 data: None,
                 tags: Vec::new(),
-                exceptions: Vec::new(),
-                exception_indices: hashbrown::HashMap::new(),
-                exception_bytes: 0,
+                exceptions: Default::default(),
+                stack_top: 0,
                 uncaught: None,
             }),
         }
@@ -150,6 +148,13 @@ impl Store {
     /// The engine this store belongs to.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// How many exceptions the store holds alive, and the bytes they take (against
+    /// [`crate::Config::max_exception_bytes`]). Exceptions nothing refers to any more are freed
+    /// by a collection at a later throw.
+    pub fn live_exceptions(&self) -> (usize, u64) {
+        (self.inner.exceptions.live(), self.inner.exceptions.bytes())
     }
 
     /// Bytes of address space the store's memories and tables have reserved (against

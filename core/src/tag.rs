@@ -2,12 +2,11 @@
 //! define, import and export, and [`Exn`], an exception that reached the host uncaught (or an
 //! `exnref` value).
 
-use alloc::boxed::Box;
 use alloc::format;
 use alloc::vec::Vec;
 
 use crate::backend::vmcontext::{VMException, EXCEPTION_VALUES};
-use crate::backend::{FuncType, ValRaw};
+use crate::backend::{FuncType, RefType, ValRaw, ValType};
 use crate::error::Error;
 use crate::store::{Store, StoreInner};
 use crate::val::{from_raw, Val};
@@ -42,8 +41,8 @@ impl Tag {
     }
 }
 
-/// An exception: the tag it was thrown with and its payload. Exceptions live as long as
-/// their store.
+/// An exception: the tag it was thrown with and its payload. One the host has been handed
+/// lives as long as its store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Exn {
     pub(crate) store: u64,
@@ -54,7 +53,10 @@ impl Exn {
     /// The tag it was thrown with.
     pub fn tag(&self, store: &Store) -> Result<Tag, Error> {
         store.inner.check(self.store, "exception")?;
-        let header = store.inner.exception(self.index);
+        let header = store
+            .inner
+            .exception(self.index)
+            .ok_or_else(|| Error::Usage("this exception is no longer alive".into()))?;
         Ok(Tag {
             store: self.store,
             index: header.tag as u32,
@@ -65,7 +67,11 @@ impl Exn {
     pub fn values(&self, store: &Store) -> Result<Vec<Val>, Error> {
         let tag = self.tag(store)?;
         let ty = tag.ty(store)?;
-        let words = &store.inner.exceptions[self.index as usize];
+        let words = store
+            .inner
+            .exceptions
+            .words(self.index)
+            .ok_or_else(|| Error::Usage("this exception is no longer alive".into()))?;
         let values = &words[EXCEPTION_VALUES as usize / 8..];
         Ok(ty
             .params()
@@ -90,51 +96,63 @@ impl StoreInner {
     }
 
     /// A new exception of the store's tag `tag` with `values`; returns its `VMException`, or
-    /// a limit error if it would take the store past [`crate::Config::max_exception_bytes`].
+    /// a limit error if the store's live exceptions would pass
+    /// [`crate::Config::max_exception_bytes`]. When the exceptions have doubled since the last
+    /// collection, or are about to pass the limit, the ones nothing refers to any more are
+    /// freed first (see `exceptions.rs`).
     pub(crate) fn new_exception(
         &mut self,
         tag: u32,
         values: &[ValRaw],
     ) -> Result<*const VMException, Error> {
-        let index = self.exceptions.len() as u64;
-        let len = EXCEPTION_VALUES as usize / 8 + 2 * values.len();
-        // The words, plus their box's place in `exceptions`, their entry in
-        // `exception_indices` and the allocator's header.
-        let bytes = (len * 8 + 64) as u64;
         let limit = self.engine.config().max_exception_bytes;
-        let total = self.exception_bytes.saturating_add(bytes);
+        let words = EXCEPTION_VALUES as usize / 8 + 2 * values.len();
+        if self.depth > 0 && self.exceptions.collection_due(words, limit) {
+            self.collect_exceptions();
+        }
+        let total = self.exceptions.bytes_with(values.len());
         if total > limit {
             return Err(Error::Limit(format!(
-                "throwing would bring the store's exceptions to {total} bytes, over its limit \
-                 of {limit} bytes (Config::max_exception_bytes; \
-                 `lazuli run --max-exception-bytes`; exceptions live as long as their store)"
+                "throwing would bring the store's live exceptions to {total} bytes, over its \
+                 limit of {limit} bytes (Config::max_exception_bytes; \
+                 `lazuli run --max-exception-bytes`)"
             )));
         }
-        self.exception_bytes = total;
-        let mut words = Vec::with_capacity(len);
-        words.extend_from_slice(&[u64::from(tag), values.len() as u64, index, 0]);
-        for v in values {
-            let bits = v.get_v128();
-            words.push(bits as u64);
-            words.push((bits >> 64) as u64);
-        }
-        let words: Box<[u64]> = words.into_boxed_slice();
-        let at = words.as_ptr() as *const VMException;
-        self.exceptions.push(words);
-        self.exception_indices.insert(at as usize, index as u32);
-        Ok(at)
+        Ok(self.exceptions.add(tag, values))
     }
 
-    /// The header of exception `index`.
-    pub(crate) fn exception(&self, index: u32) -> &VMException {
-        let words = &self.exceptions[index as usize];
-        // SAFETY: every exception starts with a `VMException` header (`new_exception`), and
-        // the boxed words are 8-byte aligned.
-        unsafe { &*(words.as_ptr() as *const VMException) }
+    /// Free the exceptions nothing refers to: the roots are the stack of the wasm frames now
+    /// running, the exnref globals and tables, the exception in flight and the uncaught one.
+    /// Returns how many were freed.
+    pub(crate) fn collect_exceptions(&mut self) -> usize {
+        let globals: Vec<usize> = self
+            .globals
+            .iter()
+            .filter(|g| g.ty.content == ValType::ExnRef)
+            .map(|g| g.value.get_reference())
+            .collect();
+        let tables: Vec<usize> = self
+            .tables
+            .iter()
+            .filter(|t| t.ty.element == RefType::ExnRef)
+            .flat_map(|t| t.elements().iter().copied())
+            .collect();
+        let in_flight = self.limits.exception as usize;
+        let uncaught = self.uncaught;
+        let top = self.stack_top;
+        let exceptions = &mut self.exceptions;
+        let collect = |stack: &mut dyn Iterator<Item = usize>| {
+            let roots = stack.chain(globals).chain(tables).chain([in_flight]);
+            exceptions.collect(roots, uncaught)
+        };
+        // SAFETY: with a call into wasm running (`depth > 0`, the only caller being a throw
+        // from wasm), `stack_top` is an address in its outermost host frame, above this one on
+        // this thread's stack.
+        unsafe { crate::exceptions::with_stack(top, collect) }
     }
 
-    /// The exception whose `VMException` is at `at`, if it is one of this store's.
-    pub(crate) fn exception_at(&self, at: usize) -> Option<u32> {
-        self.exception_indices.get(&at).copied()
+    /// The header of live exception `index`, if it is one.
+    pub(crate) fn exception(&self, index: u32) -> Option<&VMException> {
+        self.exceptions.header(index)
     }
 }

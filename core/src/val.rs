@@ -152,7 +152,7 @@ pub(crate) fn to_raw(store: &crate::store::StoreInner, v: &Val) -> ValRaw {
         Val::V128(x) => ValRaw::v128(x),
         Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => ValRaw::reference(0),
         // An exnref is the address of its `VMException`.
-        Val::ExnRef(Some(e)) => match store.exceptions.get(e.index as usize) {
+        Val::ExnRef(Some(e)) => match store.exceptions.words(e.index) {
             Some(words) => ValRaw::reference(words.as_ptr() as usize),
             None => ValRaw::reference(0),
         },
@@ -179,14 +179,14 @@ pub(crate) fn from_raw(store: &crate::store::StoreInner, ty: ValType, raw: ValRa
             }),
         }),
         ValType::ExnRef => {
-            Val::ExnRef(
-                store
-                    .exception_at(raw.get_reference())
-                    .map(|index| crate::tag::Exn {
-                        store: store.id,
-                        index,
-                    }),
-            )
+            Val::ExnRef(store.exceptions.index_of(raw.get_reference()).map(|index| {
+                // The host holds it from now on: no collection frees it.
+                store.exceptions.pin(index);
+                crate::tag::Exn {
+                    store: store.id,
+                    index,
+                }
+            }))
         }
     }
 }
