@@ -101,6 +101,27 @@ pub struct VMRuntimeLimits {
     pub exception: *const VMException,
 }
 
+impl VMRuntimeLimits {
+    /// Whether the epoch has reached the deadline (what epoch checks in compiled code test).
+    pub fn deadline_passed(&self) -> bool {
+        // SAFETY: `epoch` points at the engine's epoch (or a static), which outlives every
+        // store's limits; other threads only increment it.
+        let epoch = unsafe { core::ptr::read_volatile(self.epoch) };
+        epoch >= self.epoch_deadline
+    }
+
+    /// The limits of the store whose VMContext is `vmctx`.
+    ///
+    /// # Safety
+    /// `vmctx` is a live VMContext (its limits pointer is set when the instance is made).
+    pub unsafe fn of<'a>(vmctx: *const u8) -> &'a VMRuntimeLimits {
+        // SAFETY: per the contract; the pointer lies at `VMOffsets::RUNTIME_LIMITS`.
+        unsafe {
+            &**(vmctx.add(VMOffsets::RUNTIME_LIMITS as usize) as *const *const VMRuntimeLimits)
+        }
+    }
+}
+
 /// A `try_table`'s handler, in the frame of the function that entered it: what `TryEnter`
 /// saved, so that a throw can resume there (x86-64: the callee-saved registers).
 #[derive(Debug, Default)]

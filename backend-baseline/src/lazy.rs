@@ -125,7 +125,7 @@ impl Compile for Shared {
         let lowered = match lower_function(&lazy.info, index, settings) {
             Ok(lowered) => lowered,
             // What the baseline tier cannot compile goes straight to the optimizing tier.
-            Err(e) if lazy.optimizer.is_some() => {
+            Err(e) if lazy.optimizer.is_some() && !lazuli_jit::lazy::interrupted() => {
                 return lazy.compile_optimized(index).map_err(|o| {
                     CompileError::new(format!("{e}; the optimizing backend failed too: {o}"))
                 })

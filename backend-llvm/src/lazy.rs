@@ -192,6 +192,11 @@ fn compile_at(
     let module = ctx.create_module(&func_symbol(index));
     jit.prepare(&module);
     lower_function(&ctx, &module, &lazy.info, index, profile, lazy.code)?;
+    // LLVM's passes cannot stop midway: a call whose deadline passed while lowering does not
+    // wait for them.
+    if lazuli_jit::lazy::interrupted() {
+        return Err(lazuli_jit::lazy::interrupted_error());
+    }
     crate::optimize(&module, level)?;
     let (code, object) = jit.link(&module, &func_symbol(index))?;
     for (f, len) in function_sizes(&object)? {

@@ -403,6 +403,115 @@ fn a_timeout_interrupts_an_endless_loop() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a duration"));
 }
 
+/// `--timeout` also stops a guest waiting in WASI, where no compiled code runs to check it: a
+/// 30-second `poll_oneoff` sleep, and a read of a standard input that never gets data.
+#[test]
+fn a_timeout_interrupts_a_sleep_and_a_waiting_read() {
+    let sleep = temp("sleep.wat");
+    std::fs::write(
+        &sleep,
+        r#"(module
+          (import "wasi_snapshot_preview1" "poll_oneoff"
+            (func $poll (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (func (export "_start")
+            ;; One clock subscription: monotonic clock, 30 s from now.
+            (i32.store (i32.const 16) (i32.const 1))
+            (i64.store (i32.const 24) (i64.const 30000000000))
+            (drop (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))))"#,
+    )
+    .unwrap();
+    let read = temp("read.wat");
+    std::fs::write(
+        &read,
+        r#"(module
+          (import "wasi_snapshot_preview1" "fd_read"
+            (func $read (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (func (export "_start")
+            (i32.store (i32.const 0) (i32.const 100))
+            (i32.store (i32.const 4) (i32.const 10))
+            (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 50)))))"#,
+    )
+    .unwrap();
+    for wat in [&sleep, &read] {
+        let started = std::time::Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lazuli"))
+            .args(["run", "--timeout", "300ms", wat.to_str().unwrap()])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Standard input stays open and empty until the run ends.
+        let stdin = child.stdin.take();
+        let out = child.wait_with_output().unwrap();
+        drop(stdin);
+        let took = started.elapsed();
+        assert_eq!(out.status.code(), Some(1), "{wat:?}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).starts_with("error: wasm trap: interrupt"),
+            "{wat:?}: {out:?}"
+        );
+        // Not a timing assertion: the run ended because of the timeout, long before the
+        // sleep's 30 seconds (or never, for the read).
+        eprintln!("{wat:?}: {took:?}");
+        assert!(took < std::time::Duration::from_secs(15), "{took:?}");
+    }
+}
+
+/// `--timeout` stops a compile in progress: the first call of a function of 1.2 million
+/// operators, which takes seconds to compile in this build, ends with the interrupt trap long
+/// before the compile would have ended.
+#[test]
+fn a_timeout_interrupts_a_long_compile() {
+    let wasm = temp("huge.wasm");
+    let body = "(local.set 0 (i32.add (local.get 0) (i32.const 1)))\n".repeat(300_000);
+    let text =
+        format!(r#"(module (func (export "f") (param i32) (result i32) {body} (local.get 0)))"#);
+    std::fs::write(&wasm, wat::parse_str(text).unwrap()).unwrap();
+    let wat = wasm.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "--backend", "baseline", "--stats"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&[wat, "--invoke", "f", "1"]);
+        let started = std::time::Instant::now();
+        let out = lazuli(&args);
+        (out, started.elapsed())
+    };
+    let (whole, untimed) = run(&[]);
+    assert_eq!(
+        String::from_utf8_lossy(&whole.stdout),
+        "300001\n",
+        "{whole:?}"
+    );
+    let stats = String::from_utf8_lossy(&whole.stderr);
+    let compile_ms: f64 = stats
+        .split("KB of wasm in ")
+        .nth(1)
+        .and_then(|s| s.split(" ms").next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{stats}"));
+    // A deadline a tenth of the way into the compile.
+    let timeout = format!("{}ms", (compile_ms / 10.0).max(10.0) as u64);
+    let (out, timed) = run(&["--timeout", &timeout]);
+    eprintln!(
+        "compile {compile_ms} ms, whole run {untimed:?}; with --timeout {timeout}: {timed:?}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("error: wasm trap: interrupt"),
+        "{out:?}"
+    );
+    // The run saved at least half of the compile (it stopped a tenth of the way in; without
+    // the check it compiled to the end and trapped at the function's entry).
+    let half = std::time::Duration::from_secs_f64(compile_ms / 2e3);
+    assert!(
+        timed + half < untimed,
+        "with the deadline {timed:?}, without {untimed:?}, compile {compile_ms} ms"
+    );
+}
+
 /// A program that calls 100,000 functions compiles each lazily, in one process: compiled code
 /// comes from a few large slabs, not a memory mapping or more per function (the kernel allows
 /// about 65,000).

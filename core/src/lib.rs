@@ -61,7 +61,7 @@ pub use linker::Linker;
 pub use memory::Memory;
 pub use module::Module;
 pub use platform::Platform;
-pub use store::Store;
+pub use store::{Deadline, Store};
 pub use table::Table;
 pub use tag::{Exn, Tag};
 pub use val::{ExternRef, Val};

@@ -179,6 +179,15 @@ impl Store {
         self.inner.limits.epoch_deadline = now.saturating_add(ticks);
     }
 
+    /// The store's deadline as it stands, for host code that waits (a sleep, a read) to check
+    /// from time to time, from any thread, so that it ends no later than compiled code would.
+    pub fn deadline(&self) -> Deadline {
+        Deadline {
+            engine: self.inner.engine.clone(),
+            epoch: self.inner.limits.epoch_deadline,
+        }
+    }
+
     /// Keep a host value in the store and return a reference wasm can hold as `externref`.
     pub fn extern_ref(&mut self, value: impl Any + Send) -> ExternRef {
         self.inner.externs.push(Box::new(value));
@@ -236,5 +245,30 @@ impl StoreInner {
     /// The signature of a function of this store.
     pub fn func_type(&self, f: Func) -> &FuncType {
         &self.funcs[f.index as usize].ty
+    }
+}
+
+/// A store's epoch deadline ([`Store::set_epoch_deadline`]), taken with [`Store::deadline`]:
+/// whether it has passed, for host code that waits on the guest's behalf. Host functions that
+/// find it passed end their call with [`crate::backend::TrapCode::Interrupted`], as compiled
+/// code does.
+#[derive(Clone)]
+pub struct Deadline {
+    engine: Engine,
+    epoch: u64,
+}
+
+impl Deadline {
+    /// Whether the engine's epoch has reached the deadline (never, for a store without one).
+    pub fn passed(&self) -> bool {
+        self.engine.current_epoch() >= self.epoch
+    }
+}
+
+impl core::fmt::Debug for Deadline {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Deadline")
+            .field("epoch", &self.epoch)
+            .finish()
     }
 }

@@ -7,11 +7,13 @@
 //! compile-once bookkeeping, the last error and the counts behind `CompileStats`. A failed
 //! compile (out of memory, say) is not remembered: the next call tries again.
 
+use std::cell::Cell;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
+use lazuli_backend_api::vmcontext::VMRuntimeLimits;
 use lazuli_backend_api::{CodePtr, CompileError, DefinedFuncIndex};
 
 use crate::stubs::{ResolveFn, StubTable};
@@ -220,6 +222,7 @@ impl<C: Compile> Lazy<C> {
 unsafe fn resolve_from_stub<C: Compile>(
     target: *const u8,
     index: u32,
+    vmctx: *const u8,
 ) -> Result<*const u8, CompileError> {
     // SAFETY: per the contract, `target` points into a live `Arc<Lazy<C>>`; taking another
     // strong reference keeps it alive for the compile. It is released before the stub's caller
@@ -229,7 +232,33 @@ unsafe fn resolve_from_stub<C: Compile>(
         Arc::increment_strong_count(ptr);
         Arc::from_raw(ptr)
     };
-    lazy.resolve(index)
+    let previous = CALLER.replace(vmctx);
+    let result = lazy.resolve(index);
+    CALLER.set(previous);
+    result
+}
+
+thread_local! {
+    /// The VMContext of the call whose first call of a function this thread is compiling, if
+    /// any (see [`interrupted`]).
+    static CALLER: Cell<*const u8> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Whether the compile this thread is running on behalf of a call should stop: the calling
+/// store's deadline has passed (`Store::set_epoch_deadline`). A backend asks now and then while
+/// it compiles a function (every few thousand operators) and gives up with [`interrupted_error`];
+/// the call then ends with the `Interrupted` trap. Compiles on workers (speculation, tier-up)
+/// are never interrupted: no call waits for them.
+pub fn interrupted() -> bool {
+    let vmctx = CALLER.get();
+    // SAFETY: `CALLER` is set only while `resolve_from_stub` runs for a call with that live
+    // VMContext, on this thread.
+    !vmctx.is_null() && unsafe { VMRuntimeLimits::of(vmctx) }.deadline_passed()
+}
+
+/// The error of a compile stopped because [`interrupted`] said so.
+pub fn interrupted_error() -> CompileError {
+    CompileError::new("the compile was interrupted: the store's deadline passed")
 }
 
 #[cfg(test)]

@@ -16,7 +16,8 @@
 //! (`lazuli_backend_api::abi`; rax carries only the vector-register count of variadic calls,
 //! which wasm never makes), so the stub may use them.
 
-use lazuli_backend_api::CompileError;
+use lazuli_backend_api::vmcontext::VMRuntimeLimits;
+use lazuli_backend_api::{CompileError, TrapCode};
 use std::arch::global_asm;
 
 use crate::pages::{map_writable, memory_error, PAGE};
@@ -95,12 +96,14 @@ impl Drop for StubTable {
     }
 }
 
-/// How a stub's target compiles function `index`: given the target's own address, returns the
-/// code or the error.
-pub type ResolveFn = unsafe fn(target: *const u8, index: u32) -> Result<*const u8, CompileError>;
+/// How a stub's target compiles function `index` for a call with `vmctx`: given the target's
+/// own address, returns the code or the error.
+pub type ResolveFn =
+    unsafe fn(target: *const u8, index: u32, vmctx: *const u8) -> Result<*const u8, CompileError>;
 
 /// Called by `resolve_common`: compile the function and return its code. On failure it raises
-/// a `CompileError` trap through the caller's VMContext and does not return.
+/// a trap through the caller's VMContext and does not return: `Interrupted` when the store's
+/// deadline has passed (the compile stopped for it), else `CompileError`.
 ///
 /// # Safety
 /// `target` is the address the stub was made for, alive while its code runs, whose first word
@@ -109,19 +112,21 @@ unsafe extern "C" fn resolve_from_stub(target: *const u8, index: u32, vmctx: *mu
     // SAFETY: per the contract, `target` starts with its `ResolveFn`, which is given `target`.
     let result = unsafe {
         let resolve = *(target as *const ResolveFn);
-        resolve(target, index)
+        resolve(target, index, vmctx)
     };
-    match result {
-        Ok(code) => code,
-        // SAFETY: `vmctx` is a live VMContext whose libcall table holds `RaiseTrap`, and the
-        // frames up to the wasm caller (the resolver's) hold nothing to drop.
-        Err(_) => unsafe {
-            lazuli_backend_api::libcall::raise_trap(
-                vmctx,
-                lazuli_backend_api::TrapCode::CompileError,
-            )
-        },
+    if let Ok(code) = result {
+        return code;
     }
+    // SAFETY: `vmctx` is the live VMContext of the call.
+    let interrupted = unsafe { VMRuntimeLimits::of(vmctx) }.deadline_passed();
+    let code = if interrupted {
+        TrapCode::Interrupted
+    } else {
+        TrapCode::CompileError
+    };
+    // SAFETY: `vmctx` is a live VMContext whose libcall table holds `RaiseTrap`, and the frames
+    // up to the wasm caller (the resolver's) hold nothing to drop.
+    unsafe { lazuli_backend_api::libcall::raise_trap(vmctx, code) }
 }
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]

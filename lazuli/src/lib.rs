@@ -46,10 +46,10 @@ mod engine;
 pub use engine::Engine;
 pub use lazuli_core::backend::{OptLevel, Strategy, TrapCode};
 pub use lazuli_core::{
-    backend, Caller, Config, Error, Extern, ExternRef, ExternType, Features, FrameInfo, Func,
-    FuncType, Global, GlobalType, Imports, Instance, IntoFunc, Limits, Linker, Memory, MemoryType,
-    Module, Platform, RefType, Store, Table, TableType, Tiers, TypedFunc, Val, ValType, WasmParams,
-    WasmResults, WasmTy,
+    backend, Caller, Config, Deadline, Error, Extern, ExternRef, ExternType, Features, FrameInfo,
+    Func, FuncType, Global, GlobalType, Imports, Instance, IntoFunc, Limits, Linker, Memory,
+    MemoryType, Module, Platform, RefType, Store, Table, TableType, Tiers, TypedFunc, Val, ValType,
+    WasmParams, WasmResults, WasmTy,
 };
 pub use lazuli_std_shim::StdPlatform;
 

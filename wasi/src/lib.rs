@@ -43,6 +43,11 @@ pub struct WasiCtx {
     args: Vec<String>,
     env: Vec<String>,
     table: Table,
+    /// The calling store's deadline, during a call (waits check it).
+    deadline: Option<lazuli_core::Deadline>,
+    /// Set by a wait that stopped because the deadline passed: the call ends with the
+    /// `Interrupted` trap.
+    interrupted: bool,
 }
 
 impl Default for WasiCtx {
@@ -59,6 +64,8 @@ impl WasiCtx {
             args: Vec::new(),
             env: Vec::new(),
             table: Table::with_stdio(),
+            deadline: None,
+            interrupted: false,
         }
     }
 
@@ -106,6 +113,7 @@ impl WasiCtx {
             let ty = FuncType::new(params, [ValType::I32]);
             let ctx = ctx.clone();
             linker.func_new(MODULE, name, ty, move |caller, args, results| {
+                let deadline = caller.store().deadline();
                 let memory = caller.get_export("memory").and_then(Extern::into_memory);
                 let mut empty = [];
                 let bytes = match memory {
@@ -115,7 +123,14 @@ impl WasiCtx {
                 // A panic inside a WASI function aborts, so no lock is ever poisoned; take
                 // the state either way.
                 let mut ctx = ctx.lock().unwrap_or_else(|p| p.into_inner());
-                let errno = match body(&mut ctx, &mut GuestMemory::new(bytes), &Args(args)) {
+                ctx.deadline = Some(deadline);
+                ctx.interrupted = false;
+                let outcome = body(&mut ctx, &mut GuestMemory::new(bytes), &Args(args));
+                ctx.deadline = None;
+                if ctx.interrupted {
+                    return Err(Error::Trap(lazuli_core::backend::TrapCode::Interrupted));
+                }
+                let errno = match outcome {
                     Ok(()) => Errno::SUCCESS,
                     Err(e) => e,
                 };
@@ -145,6 +160,56 @@ impl WasiCtx {
         Ok(())
     }
 }
+
+impl WasiCtx {
+    /// Wait until one of `fds` is ready or `timeout` has passed (`None`: no timeout), as
+    /// `poll(2)` does, but no later than the calling store's deadline: then `Err(INTR)`, and
+    /// the call ends with the `Interrupted` trap. With a deadline, the wait is cut into slices
+    /// of [`DEADLINE_SLICE`] between which it is checked. Returns how many descriptors are
+    /// ready (0: the timeout passed).
+    pub(crate) fn wait(
+        &mut self,
+        fds: &mut [libc::pollfd],
+        timeout: Option<std::time::Duration>,
+    ) -> Result<usize, Errno> {
+        let started = std::time::Instant::now();
+        loop {
+            if self.deadline.as_ref().is_some_and(|d| d.passed()) {
+                self.interrupted = true;
+                return Err(Errno::INTR);
+            }
+            let left = timeout.map(|t| t.saturating_sub(started.elapsed()));
+            let slice = match (left, self.deadline.is_some()) {
+                (Some(left), true) => Some(left.min(DEADLINE_SLICE)),
+                (None, true) => Some(DEADLINE_SLICE),
+                (left, false) => left,
+            };
+            let ms = slice.map_or(-1, |s| {
+                s.as_nanos()
+                    .div_ceil(1_000_000)
+                    .min(libc::c_int::MAX as u128) as libc::c_int
+            });
+            // SAFETY: `fds` is a valid array of `fds.len()` pollfd records (possibly none).
+            let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+            if rc < 0 {
+                let error = std::io::Error::last_os_error();
+                if error.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(error.into());
+            }
+            if rc > 0 {
+                return Ok(rc as usize);
+            }
+            if left.is_some_and(|l| l <= slice.unwrap_or_default()) {
+                return Ok(0);
+            }
+        }
+    }
+}
+
+/// How long a wait goes between two checks of the calling store's deadline.
+pub(crate) const DEADLINE_SLICE: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// The arguments of one WASI call.
 pub(crate) struct Args<'a>(&'a [Val]);

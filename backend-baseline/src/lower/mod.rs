@@ -45,6 +45,9 @@ pub(crate) use stack::{Location, Operand, SLOT_SIZE};
 /// Result of lowering steps.
 pub(crate) type Result<T> = core::result::Result<T, CompileError>;
 
+/// Operators lowered between two checks of the calling store's deadline.
+const INTERRUPT_CHECK_OPERATORS: u32 = 4096;
+
 /// Where baseline code counts its calls and loop iterations, and whom it tells when hot.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Profile {
@@ -193,7 +196,12 @@ pub(crate) fn lower_function(
     let frame_patch = l.prologue()?;
     l.controls.push(Control::function(epilogue, ty.results()));
     let mut ops = body.get_operators_reader().map_err(read_error)?;
+    let mut count = 0u32;
     while !ops.eof() {
+        count = count.wrapping_add(1);
+        if count % INTERRUPT_CHECK_OPERATORS == 0 && lazuli_jit::lazy::interrupted() {
+            return Err(lazuli_jit::lazy::interrupted_error());
+        }
         let op = ops.read().map_err(read_error)?;
         if !l.reachable && l.dead_code.skip(&op) {
             continue;

@@ -39,6 +39,8 @@ pub(crate) enum LowerError {
     Builder(BuilderError),
     Wasm(BinaryReaderError),
     Unsupported(String),
+    /// The call this compile is for passed its deadline (`lazuli_jit::lazy::interrupted`).
+    Interrupted,
 }
 
 impl From<BuilderError> for LowerError {
@@ -59,11 +61,17 @@ impl LowerError {
             LowerError::Builder(e) => format!("{what}: LLVM builder error: {e}"),
             LowerError::Wasm(e) => format!("{what}: cannot read body: {e}"),
             LowerError::Unsupported(m) => format!("{what}: {m}"),
+            LowerError::Interrupted => {
+                format!("{what}: {}", lazuli_jit::lazy::interrupted_error())
+            }
         })
     }
 }
 
 pub(crate) type Result<T> = std::result::Result<T, LowerError>;
+
+/// Operators lowered between two checks of the calling store's deadline.
+const INTERRUPT_CHECK_OPERATORS: u32 = 4096;
 
 /// The symbol name of a defined function's code.
 pub(crate) fn func_symbol(f: DefinedFuncIndex) -> String {
@@ -338,7 +346,12 @@ fn lower<'ctx>(
     });
 
     let mut ops = body.get_operators_reader()?;
+    let mut count = 0u32;
     while !ops.eof() {
+        count = count.wrapping_add(1);
+        if count % INTERRUPT_CHECK_OPERATORS == 0 && lazuli_jit::lazy::interrupted() {
+            return Err(LowerError::Interrupted);
+        }
         let op = ops.read()?;
         if !l.reachable {
             if l.dead_code.skip(&op) {

@@ -236,6 +236,18 @@ pub(crate) fn fd_read(
 ) -> Result<(), Errno> {
     let d = ctx.table.get(a.u32(0))?;
     d.require(rights::FD_READ)?;
+    if let Handle::Stdio(f) = &d.handle {
+        // A standard stream may make the read wait (a terminal, a pipe): wait for it to be
+        // readable first, no later than the caller's deadline.
+        use std::os::fd::AsRawFd;
+        let mut fds = [libc::pollfd {
+            fd: f.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        ctx.wait(&mut fds, None)?;
+    }
+    let d = ctx.table.get(a.u32(0))?;
     let mut file = d.file()?;
     let n = read_into(mem, a.u32(1), a.u32(2), |buf, _| file.read(buf))?;
     mem.write_u32(a.u32(3), n)

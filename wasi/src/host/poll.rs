@@ -106,14 +106,13 @@ pub(crate) fn poll_oneoff(
             (true, Some(ns)) => ns.div_ceil(1_000_000).min(libc::c_int::MAX as u64) as libc::c_int,
         };
         if streams.is_empty() {
-            std::thread::sleep(std::time::Duration::from_nanos(wait.unwrap_or(0)));
+            let sleep = std::time::Duration::from_nanos(wait.unwrap_or(0));
+            ctx.wait(&mut [], Some(sleep))?;
         } else {
             let mut fds: Vec<libc::pollfd> = streams.iter().map(|s| s.2).collect();
-            // SAFETY: `fds` is a valid array of `fds.len()` pollfd records.
-            let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
-            if rc < 0 {
-                return Err(std::io::Error::last_os_error().into());
-            }
+            let timeout =
+                (timeout_ms >= 0).then(|| std::time::Duration::from_millis(timeout_ms as u64));
+            ctx.wait(&mut fds, timeout)?;
             for ((userdata, kind, _), fd) in streams.iter().zip(&fds) {
                 if fd.revents != 0 {
                     let error = if fd.revents & libc::POLLNVAL != 0 {
