@@ -89,10 +89,18 @@ pub(crate) struct Jit {
     /// Where the JIT's objects live; dropped after the JIT (fields drop after `Drop::drop`).
     memory: Box<ObjectMemory>,
     level: OptLevel,
-    /// Idle target machines that turn modules into objects for this JIT. An LLVM target
-    /// machine serves one thread at a time, so each compiling thread takes one (made when none
-    /// is idle) and puts it back: threads generate machine code in parallel.
-    machines: Mutex<Vec<Machine>>,
+}
+
+/// Idle target machines that turn modules into objects for every JIT of the process, one pool
+/// per level (`OptLevel::Baseline`, `OptLevel::Optimized`). An LLVM target machine serves one
+/// thread at a time, so each compiling thread takes one (made when none is idle) and puts it
+/// back: threads generate machine code in parallel. Shared rather than one pool per JIT: a
+/// target machine that has generated code holds its subtarget's tables, about 800 KB for
+/// x86-64, which made every module compiled by LLVM cost that much.
+static MACHINES: [Mutex<Vec<Machine>>; 2] = [Mutex::new(Vec::new()), Mutex::new(Vec::new())];
+
+fn machines(level: OptLevel) -> &'static Mutex<Vec<Machine>> {
+    &MACHINES[usize::from(level == OptLevel::Optimized)]
 }
 
 /// A target machine that may move between threads.
@@ -132,12 +140,7 @@ impl Jit {
                 LLVMOrcCreateLLJIT(&mut raw, builder),
                 "cannot create an LLVM JIT",
             )?;
-            let jit = Jit {
-                raw,
-                memory,
-                level,
-                machines: Mutex::new(Vec::new()),
-            };
+            let jit = Jit { raw, memory, level };
             let mut generator = std::ptr::null_mut();
             check(
                 LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(
@@ -203,8 +206,7 @@ impl Jit {
 
     /// Machine code for `module`, as an object file.
     fn emit(&self, module: &inkwell::module::Module<'_>) -> Result<Vec<u8>, CompileError> {
-        let idle = self
-            .machines
+        let idle = machines(self.level)
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .pop();
@@ -215,7 +217,7 @@ impl Jit {
         let object = machine
             .0
             .write_to_memory_buffer(module, inkwell::targets::FileType::Object);
-        self.machines
+        machines(self.level)
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(machine);
