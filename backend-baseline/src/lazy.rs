@@ -103,6 +103,7 @@ impl LazyCode {
                 stats: TierStats::default(),
                 info,
             },
+            opts.code.epoch_interruption,
         )?;
         Ok(LazyCode { shared })
     }

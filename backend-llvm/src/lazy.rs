@@ -73,6 +73,7 @@ impl LazyCode {
         } else {
             0
         };
+        let interruptible = code.epoch_interruption;
         let shared = Lazy::new(
             n,
             Shared {
@@ -91,6 +92,7 @@ impl LazyCode {
                 code_map: CodeMap::default(),
                 tasks: tasks.as_ref().map(Arc::downgrade),
             },
+            interruptible,
         )?;
         Ok(LazyCode { shared })
     }

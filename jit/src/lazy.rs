@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use lazuli_backend_api::vmcontext::VMRuntimeLimits;
-use lazuli_backend_api::{CodePtr, CompileError, DefinedFuncIndex};
+use lazuli_backend_api::{CodePtr, CompileError, DefinedFuncIndex, TrapCode};
 
 use crate::stubs::{ResolveFn, StubTable};
 
@@ -38,6 +38,9 @@ pub trait Compile: Send + Sync + Sized + 'static {
 pub struct Lazy<C> {
     /// First, at the address the stubs carry: how they resolve (see `stubs`).
     resolve: ResolveFn,
+    /// Whether a first call's compile stops when the caller's deadline passes (the code checks
+    /// the epoch: `CodeFlags::epoch_interruption`).
+    interruptible: bool,
     got: Box<[AtomicPtr<u8>]>,
     compiled: Box<[OnceLock<usize>]>,
     compile_locks: Box<[Mutex<()>]>,
@@ -77,10 +80,17 @@ impl<C> Deref for Lazy<C> {
 }
 
 impl<C: Compile> Lazy<C> {
-    /// `functions` defined functions, all starting at their stub, compiled by `backend`.
-    pub fn new(functions: usize, backend: C) -> Result<Arc<Lazy<C>>, CompileError> {
+    /// `functions` defined functions, all starting at their stub, compiled by `backend`;
+    /// `interruptible`: a compile for a call stops when the calling store's deadline passes
+    /// (see [`interrupted`]), as the code's epoch checks would stop it.
+    pub fn new(
+        functions: usize,
+        backend: C,
+        interruptible: bool,
+    ) -> Result<Arc<Lazy<C>>, CompileError> {
         let lazy = Arc::new(Lazy {
             resolve: resolve_from_stub::<C>,
+            interruptible,
             got: (0..functions)
                 .map(|_| AtomicPtr::new(std::ptr::null_mut()))
                 .collect(),
@@ -223,7 +233,7 @@ unsafe fn resolve_from_stub<C: Compile>(
     target: *const u8,
     index: u32,
     vmctx: *const u8,
-) -> Result<*const u8, CompileError> {
+) -> Result<*const u8, TrapCode> {
     // SAFETY: per the contract, `target` points into a live `Arc<Lazy<C>>`; taking another
     // strong reference keeps it alive for the compile. It is released before the stub's caller
     // may raise a trap, which would skip its destructor.
@@ -232,10 +242,20 @@ unsafe fn resolve_from_stub<C: Compile>(
         Arc::increment_strong_count(ptr);
         Arc::from_raw(ptr)
     };
+    if !lazy.interruptible {
+        return lazy.resolve(index).map_err(|_| TrapCode::CompileError);
+    }
     let previous = CALLER.replace(vmctx);
     let result = lazy.resolve(index);
     CALLER.set(previous);
-    result
+    result.map_err(|_| {
+        // SAFETY: `vmctx` is the live VMContext of the call.
+        if unsafe { VMRuntimeLimits::of(vmctx) }.deadline_passed() {
+            TrapCode::Interrupted
+        } else {
+            TrapCode::CompileError
+        }
+    })
 }
 
 thread_local! {
@@ -244,8 +264,8 @@ thread_local! {
     static CALLER: Cell<*const u8> = const { Cell::new(std::ptr::null()) };
 }
 
-/// Whether the compile this thread is running on behalf of a call should stop: the calling
-/// store's deadline has passed (`Store::set_epoch_deadline`). A backend asks now and then while
+/// Whether the compile this thread is running on behalf of a call should stop: the code checks
+/// the epoch and the calling store's deadline has passed (`Store::set_epoch_deadline`). A backend asks now and then while
 /// it compiles a function (every few thousand operators) and gives up with [`interrupted_error`];
 /// the call then ends with the `Interrupted` trap. Compiles on workers (speculation, tier-up)
 /// are never interrupted: no call waits for them.
@@ -290,6 +310,7 @@ mod tests {
                 compiles: AtomicU32::new(0),
                 fail,
             },
+            false,
         )
         .expect("lazy")
     }

@@ -16,7 +16,6 @@
 //! (`lazuli_backend_api::abi`; rax carries only the vector-register count of variadic calls,
 //! which wasm never makes), so the stub may use them.
 
-use lazuli_backend_api::vmcontext::VMRuntimeLimits;
 use lazuli_backend_api::{CompileError, TrapCode};
 use std::arch::global_asm;
 
@@ -97,13 +96,12 @@ impl Drop for StubTable {
 }
 
 /// How a stub's target compiles function `index` for a call with `vmctx`: given the target's
-/// own address, returns the code or the error.
+/// own address, returns the code or the trap the call ends with.
 pub type ResolveFn =
-    unsafe fn(target: *const u8, index: u32, vmctx: *const u8) -> Result<*const u8, CompileError>;
+    unsafe fn(target: *const u8, index: u32, vmctx: *const u8) -> Result<*const u8, TrapCode>;
 
 /// Called by `resolve_common`: compile the function and return its code. On failure it raises
-/// a trap through the caller's VMContext and does not return: `Interrupted` when the store's
-/// deadline has passed (the compile stopped for it), else `CompileError`.
+/// the target's trap through the caller's VMContext and does not return.
 ///
 /// # Safety
 /// `target` is the address the stub was made for, alive while its code runs, whose first word
@@ -114,15 +112,9 @@ unsafe extern "C" fn resolve_from_stub(target: *const u8, index: u32, vmctx: *mu
         let resolve = *(target as *const ResolveFn);
         resolve(target, index, vmctx)
     };
-    if let Ok(code) = result {
-        return code;
-    }
-    // SAFETY: `vmctx` is the live VMContext of the call.
-    let interrupted = unsafe { VMRuntimeLimits::of(vmctx) }.deadline_passed();
-    let code = if interrupted {
-        TrapCode::Interrupted
-    } else {
-        TrapCode::CompileError
+    let code = match result {
+        Ok(code) => return code,
+        Err(trap) => trap,
     };
     // SAFETY: `vmctx` is a live VMContext whose libcall table holds `RaiseTrap`, and the frames
     // up to the wasm caller (the resolver's) hold nothing to drop.

@@ -196,9 +196,14 @@ impl FuncLowering<'_> {
 
     /// Spill every operand held in a register (before a call: locals survive calls).
     pub(crate) fn spill_regs(&mut self) {
-        for class in [RegClass::Gpr, RegClass::Xmm] {
-            while let Some(depth) = self.operands.deepest_in(class) {
-                self.spill_at(depth);
+        for class in 0..2 {
+            for reg in 0..16 {
+                let owner = self.operands.reg_owner[class][reg];
+                if owner > 0 {
+                    let depth = owner as usize - 1;
+                    debug_assert!(matches!(self.stack[depth].loc, Location::Reg(_)));
+                    self.spill_at(depth);
+                }
             }
         }
     }
