@@ -5,6 +5,7 @@ mod compile_cmd;
 mod inspect;
 mod load;
 mod run_cmd;
+mod timeout;
 mod wast_cmd;
 
 use std::process::ExitCode;

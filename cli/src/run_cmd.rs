@@ -116,6 +116,10 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
         config = config.epoch_interruption(true);
     }
     let engine = crate::engine(config.tiers(args.backend.into()))?;
+    let timeout = args
+        .timeout
+        .map(|after| crate::timeout::Timeout::start(&engine, after))
+        .transpose()?;
     let module = crate::load::load(
         &engine,
         &args.file,
@@ -123,17 +127,10 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
         args.allow_precompiled,
     )?;
     let mut store = Store::new(&engine);
-    if let Some(timeout) = args.timeout {
-        // One epoch tick ends the run: a timer thread gives it when the time is up.
+    if let Some(timeout) = &timeout {
+        // One epoch tick ends the run: the timer gives it when the time is up.
         store.set_epoch_deadline(1);
-        let engine = engine.clone();
-        std::thread::Builder::new()
-            .name("lazuli-timeout".into())
-            .spawn(move || {
-                std::thread::sleep(timeout);
-                engine.increment_epoch();
-            })
-            .map_err(|e| format!("cannot start the timeout timer: {e}"))?;
+        timeout.running();
     }
     let imports = link(&mut store, &module, &args)?;
     let outcome =

@@ -462,7 +462,7 @@ fn a_timeout_interrupts_a_sleep_and_a_waiting_read() {
 
 /// `--timeout` stops a compile in progress: the first call of a function of 1.2 million
 /// operators, which takes seconds to compile in this build, ends with the interrupt trap long
-/// before the compile would have ended.
+/// before the compile would have ended; so does an eager compile of it.
 #[test]
 fn a_timeout_interrupts_a_long_compile() {
     let wasm = temp("huge.wasm");
@@ -492,15 +492,21 @@ fn a_timeout_interrupts_a_long_compile() {
         .and_then(|s| s.split(" ms").next())
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("{stats}"));
-    // A deadline a tenth of the way into the compile.
-    let timeout = format!("{}ms", (compile_ms / 10.0).max(10.0) as u64);
+    // A deadline a tenth of the way into the compile (the timer starts before the module is
+    // read, and all but the compile is start-up).
+    let before_compile = untimed.as_secs_f64() * 1e3 - compile_ms;
+    let timeout = format!(
+        "{}ms",
+        (before_compile + compile_ms / 10.0).max(10.0) as u64
+    );
     let (out, timed) = run(&["--timeout", &timeout]);
     eprintln!(
         "compile {compile_ms} ms, whole run {untimed:?}; with --timeout {timeout}: {timed:?}"
     );
     assert_eq!(out.status.code(), Some(1), "{out:?}");
+    // The trap of the call (the timer ending a run still loading says more).
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("error: wasm trap: interrupt"),
+        String::from_utf8_lossy(&out.stderr).contains("error: wasm trap: interrupt\n"),
         "{out:?}"
     );
     // The run saved at least half of the compile (it stopped a tenth of the way in; without
@@ -510,6 +516,28 @@ fn a_timeout_interrupts_a_long_compile() {
         timed + half < untimed,
         "with the deadline {timed:?}, without {untimed:?}, compile {compile_ms} ms"
     );
+
+    // Compiled eagerly by LLVM, the same function takes minutes: the timer ends the run while
+    // the module is still compiling, with the interrupt's message and status.
+    let started = std::time::Instant::now();
+    let out = lazuli(&[
+        "run",
+        "--eager",
+        "--timeout",
+        "500ms",
+        wat,
+        "--invoke",
+        "f",
+        "1",
+    ]);
+    let took = started.elapsed();
+    eprintln!("eager compile with --timeout 500ms: {took:?}");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with("error: wasm trap: interrupt"),
+        "{out:?}"
+    );
+    assert!(took < std::time::Duration::from_secs(15), "{took:?}");
 }
 
 /// A program that calls 100,000 functions compiles each lazily, in one process: compiled code
