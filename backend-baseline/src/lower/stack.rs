@@ -9,8 +9,6 @@
 //! each register and which operands still read each local, and how deep the stack is settled
 //! (constants and slots only), so no operator scans the whole stack.
 
-use std::collections::HashMap;
-
 use dynasmrt::{dynasm, DynasmApi};
 use lazuli_backend_api::ValType;
 
@@ -47,14 +45,52 @@ pub(crate) struct OperandIndex {
     /// Per register class (`RegClass as usize`) and register: 1 + the depth of the operand it
     /// holds, 0 when no operand on the stack does.
     reg_owner: [[u32; 16]; 2],
-    /// Per local: depths of operands pushed as `Local(i)`, in push order. Some may have been
-    /// spilled since (checked when used); popping the top one removes it.
-    local_refs: HashMap<u32, Vec<u32>>,
+    /// Per local: 1 + the index in `local_refs` of the latest operand pushed as `Local(i)`
+    /// (0: none), grown to the highest local read.
+    local_latest: Vec<u32>,
+    /// Operands pushed as a local's value, as (depth, 1 + the index of the local's previous
+    /// one): a chain per local, newest first. Some may have been spilled or popped since
+    /// (checked when used); popping the newest one unlinks it.
+    local_refs: Vec<(u32, u32)>,
     /// Every operand below this depth is a constant or in its slot.
     settled: usize,
 }
 
 impl OperandIndex {
+    /// Record that the operand at `depth` reads local `i`.
+    fn push_local(&mut self, i: u32, depth: usize) {
+        let i = i as usize;
+        if i >= self.local_latest.len() {
+            self.local_latest.resize(i + 1, 0);
+        }
+        self.local_refs.push((depth as u32, self.local_latest[i]));
+        self.local_latest[i] = self.local_refs.len() as u32;
+    }
+
+    /// The operand at `depth`, which read local `i`, is popped.
+    fn pop_local(&mut self, i: u32, depth: usize) {
+        let Some(latest) = self.local_latest.get_mut(i as usize) else {
+            return;
+        };
+        if *latest == 0 {
+            return;
+        }
+        let (at, previous) = self.local_refs[*latest as usize - 1];
+        if at as usize == depth {
+            if *latest as usize == self.local_refs.len() {
+                self.local_refs.pop();
+            }
+            *latest = previous;
+        }
+    }
+
+    /// Forget local `i`'s chain; returns its head (walk it with `local_refs`).
+    fn take_local(&mut self, i: u32) -> u32 {
+        self.local_latest
+            .get_mut(i as usize)
+            .map_or(0, core::mem::take)
+    }
+
     fn owner(&mut self, class: RegClass, reg: u8) -> &mut u32 {
         &mut self.reg_owner[class as usize][reg as usize & 15]
     }
@@ -83,12 +119,7 @@ impl FuncLowering<'_> {
         let depth = self.stack.len();
         match loc {
             Location::Reg(r) => *self.operands.owner(RegClass::of(ty), r) = depth as u32 + 1,
-            Location::Local(i) => self
-                .operands
-                .local_refs
-                .entry(i)
-                .or_default()
-                .push(depth as u32),
+            Location::Local(i) => self.operands.push_local(i, depth),
             _ => {}
         }
         self.stack.push(Operand { ty, loc });
@@ -109,13 +140,7 @@ impl FuncLowering<'_> {
         let depth = self.stack.len();
         match op.loc {
             Location::Reg(r) => *self.operands.owner(RegClass::of(op.ty), r) = 0,
-            Location::Local(i) => {
-                if let Some(refs) = self.operands.local_refs.get_mut(&i) {
-                    if refs.last() == Some(&(depth as u32)) {
-                        refs.pop();
-                    }
-                }
-            }
+            Location::Local(i) => self.operands.pop_local(i, depth),
             _ => {}
         }
         self.operands.settled = self.operands.settled.min(depth);
@@ -226,10 +251,10 @@ impl FuncLowering<'_> {
 
     /// Before local `i` is written: operands that still read it get their own copy.
     pub(crate) fn detach_local(&mut self, i: u32) {
-        let Some(refs) = self.operands.local_refs.remove(&i) else {
-            return;
-        };
-        for depth in refs {
+        let mut next = self.operands.take_local(i);
+        while next > 0 {
+            let (depth, previous) = self.operands.local_refs[next as usize - 1];
+            next = previous;
             let depth = depth as usize;
             if self
                 .stack
