@@ -9,7 +9,7 @@
 //! jmp    r10
 //! ```
 //!
-//! `resolve_common` saves every argument register, calls [`resolve_from_stub`] (which asks the
+//! `resolve_common` saves every argument register, calls `resolve_from_stub` (which asks the
 //! module's [`Lazy`](crate::lazy::Lazy) for the code: it compiles the function and patches its
 //! GOT entry), restores the registers and jumps to the code, so the original call continues as
 //! if it had gone there directly. r10, r11 and rax carry nothing into a call under the ABI
