@@ -149,6 +149,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
                 start.call(&mut store, &[]).map(|_| Vec::new())
             }
         });
+    if let Some(timeout) = &timeout {
+        timeout.finished();
+    }
     if args.stats {
         print_stats(&module);
     }

@@ -449,8 +449,9 @@ fn a_timeout_interrupts_a_sleep_and_a_waiting_read() {
         drop(stdin);
         let took = started.elapsed();
         assert_eq!(out.status.code(), Some(1), "{wat:?}: {out:?}");
+        // The wait stopped for the deadline: the trap, not the timer's last resort.
         assert!(
-            String::from_utf8_lossy(&out.stderr).starts_with("error: wasm trap: interrupt"),
+            String::from_utf8_lossy(&out.stderr).starts_with("error: wasm trap: interrupt\n"),
             "{wat:?}: {out:?}"
         );
         // Not a timing assertion: the run ended because of the timeout, long before the
@@ -462,7 +463,7 @@ fn a_timeout_interrupts_a_sleep_and_a_waiting_read() {
 
 /// `--timeout` stops a compile in progress: the first call of a function of 1.2 million
 /// operators, which takes seconds to compile in this build, ends with the interrupt trap long
-/// before the compile would have ended; so does an eager compile of it.
+/// before the compile would have ended; so do an eager compile of it, and LLVM's lazy one.
 #[test]
 fn a_timeout_interrupts_a_long_compile() {
     let wasm = temp("huge.wasm");
@@ -532,6 +533,29 @@ fn a_timeout_interrupts_a_long_compile() {
     ]);
     let took = started.elapsed();
     eprintln!("eager compile with --timeout 500ms: {took:?}");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with("error: wasm trap: interrupt"),
+        "{out:?}"
+    );
+    assert!(took < std::time::Duration::from_secs(15), "{took:?}");
+
+    // LLVM alone compiles it lazily: its passes cannot stop midway, and the run is ended 100 ms
+    // after the deadline by the timer.
+    let started = std::time::Instant::now();
+    let out = lazuli(&[
+        "run",
+        "--backend",
+        "llvm",
+        "--timeout",
+        "500ms",
+        wat,
+        "--invoke",
+        "f",
+        "1",
+    ]);
+    let took = started.elapsed();
+    eprintln!("LLVM lazy compile with --timeout 500ms: {took:?}");
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(
         String::from_utf8_lossy(&out.stderr).starts_with("error: wasm trap: interrupt"),
