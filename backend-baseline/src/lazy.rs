@@ -18,6 +18,7 @@ use lazuli_backend_api::{
     DefinedFuncIndex, ModuleInfo, OptLevel, Strategy, TaskRunner,
 };
 use lazuli_jit::code_memory::CodeMemory;
+use lazuli_jit::hot_queue::HotQueue;
 use lazuli_jit::lazy::{Compile, Lazy};
 
 use crate::lower::{lower_function, FunctionSettings, Profile};
@@ -52,6 +53,8 @@ pub(crate) struct Shared {
     /// that failed (out of memory, say) leaves the function on baseline code, and may be asked
     /// for again.
     optimized: Box<[OnceLock<usize>]>,
+    /// Tier-up requests waiting for a worker, served hottest first.
+    hot: HotQueue,
     stats: TierStats,
 }
 
@@ -100,6 +103,7 @@ impl LazyCode {
                 optimizer,
                 optimized_code: OnceLock::new(),
                 optimized: (0..n).map(|_| OnceLock::new()).collect(),
+                hot: HotQueue::default(),
                 stats: TierStats::default(),
                 info,
             },
@@ -186,17 +190,26 @@ impl Shared {
     }
 }
 
-/// Baseline code asks for tier-up here when function `index` gets hot: a worker compiles it
-/// optimized and switches its GOT entry. A recompile that fails is counted
-/// (`CompileStats::tier_up_failures`) and leaves the function on its baseline code.
+/// Baseline code asks for tier-up here when function `index` gets hot: the request waits in the
+/// module's queue, and a worker compiles the hottest function waiting (`HotQueue`) and switches
+/// its GOT entry. A recompile that fails is counted (`CompileStats::tier_up_failures`) and
+/// leaves the function on its baseline code.
 fn request_tier_up(lazy: &Arc<Lazy<Shared>>, index: u32) {
     let Some(tasks) = lazy.optimizer.as_ref().and_then(|o| o.tasks.upgrade()) else {
         return;
     };
-    let requested = Instant::now();
+    if index as usize >= lazy.optimized.len() || !lazy.hot.push(index) {
+        return;
+    }
     let weak = Arc::downgrade(lazy);
+    // One task per request: each serves whichever request is hottest when it runs.
     tasks.spawn(Box::new(move || {
         let Some(lazy) = weak.upgrade() else { return };
+        let heat = |i: u32| lazy.counters[i as usize].load(Ordering::Relaxed);
+        let stale = |i: u32| lazy.optimized[i as usize].get().is_some();
+        let Some((index, requested)) = lazy.hot.pop_hottest(heat, stale) else {
+            return;
+        };
         match lazy.compile_optimized(DefinedFuncIndex(index)) {
             Ok(code) => {
                 lazy.install(index, code);

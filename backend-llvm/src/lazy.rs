@@ -15,6 +15,7 @@ use lazuli_backend_api::{
     CodeFlags, CodePtr, CompileError, CompileStats, CompiledCode, DefinedFuncIndex, ModuleInfo,
     OptLevel, TaskRunner,
 };
+use lazuli_jit::hot_queue::HotQueue;
 use lazuli_jit::lazy::{Compile, Lazy};
 
 use crate::code_map::{function_sizes, CodeMap};
@@ -42,6 +43,8 @@ pub(crate) struct Shared {
     /// failed (out of memory, say) leaves the function on its first code, and may be asked for
     /// again.
     optimized: Box<[OnceLock<usize>]>,
+    /// Tier-up requests waiting for a worker, served hottest first.
+    hot: HotQueue,
     /// The JIT for optimized code.
     jit_optimized: OnceLock<Result<Jit, CompileError>>,
     optimized_count: AtomicU32,
@@ -84,6 +87,7 @@ impl LazyCode {
                 tier_up_threshold,
                 code,
                 optimized: (0..n).map(|_| OnceLock::new()).collect(),
+                hot: HotQueue::default(),
                 jit_optimized: OnceLock::new(),
                 optimized_count: AtomicU32::new(0),
                 tier_up_failures: AtomicU32::new(0),
@@ -133,23 +137,28 @@ fn speculate(lazy: &Arc<Lazy<Shared>>, index: u32) {
     }));
 }
 
-/// Baseline code asks for tier-up here, once, when function `index` gets hot: queue an
-/// optimized recompile on a worker; when done, the GOT entry switches to the new code. A
-/// recompile that fails is counted (`CompileStats::tier_up_failures`) and leaves the function
-/// on its baseline code.
+/// Baseline code asks for tier-up here, once, when function `index` gets hot: the request
+/// waits in the module's queue, and a worker recompiles the hottest function waiting
+/// (`HotQueue`) optimized; when done, its GOT entry switches to the new code. A recompile that
+/// fails is counted (`CompileStats::tier_up_failures`) and leaves the function on its baseline
+/// code.
 fn request_tier_up(lazy: &Arc<Lazy<Shared>>, index: u32) {
     let Some(tasks) = lazy.tasks.as_ref().and_then(Weak::upgrade) else {
         return;
     };
+    if index as usize >= lazy.optimized.len() || !lazy.hot.push(index) {
+        return;
+    }
     let weak = Arc::downgrade(lazy);
+    // One task per request: each serves whichever request is hottest when it runs.
     tasks.spawn(Box::new(move || {
         let Some(lazy) = weak.upgrade() else { return };
-        let Some(cell) = lazy.optimized.get(index as usize) else {
+        let heat = |i: u32| lazy.counters[i as usize].load(Ordering::Relaxed);
+        let stale = |i: u32| lazy.optimized[i as usize].get().is_some();
+        let Some((index, _)) = lazy.hot.pop_hottest(heat, stale) else {
             return;
         };
-        if cell.get().is_some() {
-            return;
-        }
+        let cell = &lazy.optimized[index as usize];
         let started = Instant::now();
         match compile_at(&lazy, DefinedFuncIndex(index), OptLevel::Optimized) {
             Ok(code) => {
