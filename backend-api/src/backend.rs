@@ -268,6 +268,13 @@ pub trait CompiledCode: Send + Sync {
     /// What compiling this module's code has cost so far.
     fn stats(&self) -> CompileStats;
 
+    /// The first tier's counts so far, one per defined function: its calls plus its loop
+    /// iterations (what tier-up ranks by; a count wraps past `u32::MAX`). `None` when the code
+    /// counts nothing (no tier-up, or optimized code only).
+    fn counts(&self) -> Option<alloc::vec::Vec<u32>> {
+        None
+    }
+
     /// The most recent compilation failure, if any (a failure on a lazy call raises a
     /// `CompileError` trap; this says why).
     fn last_error(&self) -> Option<CompileError>;

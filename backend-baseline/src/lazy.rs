@@ -272,6 +272,21 @@ impl CompiledCode for LazyCode {
         }
     }
 
+    fn counts(&self) -> Option<Vec<u32>> {
+        let counting = self
+            .shared
+            .optimizer
+            .as_ref()
+            .is_some_and(|o| o.threshold > 0);
+        counting.then(|| {
+            self.shared
+                .counters
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed))
+                .collect()
+        })
+    }
+
     fn last_error(&self) -> Option<CompileError> {
         self.shared.last_error()
     }

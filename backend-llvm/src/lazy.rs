@@ -269,6 +269,16 @@ impl CompiledCode for LazyCode {
         }
     }
 
+    fn counts(&self) -> Option<Vec<u32>> {
+        (self.shared.tier_up_threshold > 0).then(|| {
+            self.shared
+                .counters
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed))
+                .collect()
+        })
+    }
+
     fn last_error(&self) -> Option<CompileError> {
         self.shared.last_error()
     }

@@ -52,6 +52,11 @@ pub struct RunArgs {
     /// A memory past it fails to instantiate; a table past it is allocated as it grows.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_reserved: Option<u64>,
+    /// When the program ends, write the first tier's counts (calls plus loop iterations of
+    /// each function) to FILE: a profile, named for this module by the SHA-256 of its wasm.
+    /// Needs tier-up on (the default tiered mode).
+    #[arg(long, value_name = "FILE")]
+    profile_out: Option<std::path::PathBuf>,
     /// Most bytes of exceptions the program may hold (exceptions live until it ends): bytes,
     /// or with a unit (default 256MiB). A `throw` past it stops the program with an error.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
@@ -175,6 +180,16 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
             2
         }
     };
+    if let Some(path) = &args.profile_out {
+        let written = module
+            .profile()
+            .map_err(|e| e.to_string())
+            .and_then(|p| std::fs::write(path, p.to_bytes()).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            eprintln!("error: cannot write the profile {}: {e}", path.display());
+            exit_now(2);
+        }
+    }
     exit_now(status)
 }
 

@@ -652,3 +652,45 @@ fn a_module_compiled_at_level_0_runs() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "120\n");
 }
+
+/// `--profile-out` writes the first tier's counts after the run, named for the module; where
+/// nothing counts (the single-pass backend alone has no tier-up) it says so and fails.
+#[test]
+fn a_run_writes_its_profile() {
+    let profile = temp("fac.prof");
+    let out = lazuli(&[
+        "run",
+        "--profile-out",
+        profile.to_str().unwrap(),
+        &example(),
+        "--invoke",
+        "fac",
+        "10",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "3628800\n");
+    let bytes = std::fs::read(&profile).unwrap();
+    assert!(bytes.starts_with(b"LZPROF\0\x01"), "{bytes:?}");
+    let counts: Vec<u32> = bytes[48..]
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    assert!(counts.iter().any(|&c| c >= 10), "{counts:?}");
+
+    let out = lazuli(&[
+        "run",
+        "--backend",
+        "baseline",
+        "--profile-out",
+        profile.to_str().unwrap(),
+        &example(),
+        "--invoke",
+        "fac",
+        "10",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("counts nothing"),
+        "{out:?}"
+    );
+}

@@ -23,6 +23,8 @@ struct ModuleInner {
     type_ids: Vec<u32>,
     /// The code, made on first instantiation (or at once in eager mode).
     code: spin::Once<Result<Box<dyn CompiledCode>, CompileError>>,
+    /// Loaded from serialized code: `info.bytes` holds only the data segments, not the wasm.
+    deserialized: bool,
 }
 
 impl core::fmt::Debug for Module {
@@ -61,6 +63,7 @@ impl Module {
                 info,
                 type_ids,
                 code: spin::Once::new(),
+                deserialized: false,
             }),
         };
         if engine.config().strategy == Strategy::Eager && engine.backend().is_some() {
@@ -163,8 +166,25 @@ impl Module {
                 info,
                 type_ids,
                 code: once,
+                deserialized: true,
             }),
         }
+    }
+
+    /// Whether the module was loaded from serialized code (and keeps only its data segments of
+    /// the wasm).
+    pub fn is_deserialized(&self) -> bool {
+        self.inner.deserialized
+    }
+
+    /// The module's wasm (for a deserialized module, only its data segments' contents).
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.inner.info.bytes
+    }
+
+    /// The first tier's counts so far, with the module's identity ([`crate::Profile`]).
+    pub fn profile(&self) -> Result<crate::profile::Profile, Error> {
+        crate::profile::Profile::of(self)
     }
 
     /// Whether `bytes` look like [`Module::serialize`] output (rather than wasm or text).
