@@ -212,10 +212,10 @@ pub struct Config {
     /// Most table elements a store may hold, over all its tables (default 10,000,000, 80 MB).
     /// A module declaring more fails to instantiate; `table.grow` past it returns -1.
     pub max_table_elements: u64,
-    /// Most bytes of exceptions a store may hold (default 256 MiB, a few million exceptions).
-    /// Exceptions live as long as their store, so a module that keeps throwing would otherwise
-    /// grow it without bound; a `throw` past the limit ends the call with
-    /// [`crate::Error::Limit`].
+    /// Most bytes of live exceptions a store may hold (default 256 MiB, a few million
+    /// exceptions). Exceptions nothing refers to any more are freed by a collection at a later
+    /// throw, but a module that keeps them (in a table, say) would otherwise grow the store
+    /// without bound; a `throw` past the limit ends the call with [`crate::Error::Limit`].
     pub max_exception_bytes: u64,
     /// Linear memories reserve their whole 4 GiB index space plus a guard region where the
     /// platform can (and can turn faults there into traps): memories never move, growing is
