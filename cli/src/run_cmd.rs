@@ -57,8 +57,9 @@ pub struct RunArgs {
     /// Needs tier-up on (the default tiered mode).
     #[arg(long, value_name = "FILE")]
     profile_out: Option<std::path::PathBuf>,
-    /// Most bytes of exceptions the program may hold (exceptions it keeps; dropped ones are freed): bytes,
-    /// or with a unit (default 256MiB). A `throw` past it stops the program with an error.
+    /// Most bytes of exceptions the program may hold (those it keeps; dropped ones are freed):
+    /// bytes, or with a unit (default 256MiB). A `throw` past it stops the program with an
+    /// error.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_exception_bytes: Option<u64>,
     /// Reserve each linear memory's 4 GiB index space plus a 2 GiB guard, so that compiled
