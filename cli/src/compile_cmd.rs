@@ -24,10 +24,7 @@ pub struct CompileArgs {
     /// the number.
     #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     jobs: Option<u32>,
-    /// Turn a WebAssembly feature on or off, e.g. `-W multi-memory=n` (repeatable); the
-    /// features are mutable-global, multi-value, sign-extension, saturating-float-to-int,
-    /// bulk-memory, reference-types, simd, multi-memory, extended-const.
-    #[arg(short = 'W', value_name = "FEATURE=y|n")]
+    #[arg(short = 'W', value_name = "FEATURE=y|n", help = crate::features_help())]
     features: Vec<String>,
     /// Reserve each linear memory's 4 GiB index space plus a 2 GiB guard, so that compiled
     /// code skips the bounds checks the guard covers and faults instead (`on`, the default),

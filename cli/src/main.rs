@@ -36,8 +36,29 @@ enum Command {
 /// out, and lazy compilation (LLVM) runs on the same stack.
 const STACK_SIZE: usize = 256 << 20;
 
+/// The subcommands and flags that `lazuli` takes before a subcommand; any other first argument
+/// means `run` (`lazuli app.wasm` is `lazuli run app.wasm`).
+const LEADING: &[&str] = &[
+    "compile",
+    "run",
+    "wast",
+    "inspect",
+    "help",
+    "-h",
+    "--help",
+    "-V",
+    "--version",
+];
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if argv
+        .get(1)
+        .is_some_and(|first| !LEADING.iter().any(|l| first == *l))
+    {
+        argv.insert(1, "run".into());
+    }
+    let cli = Cli::parse_from(argv);
     match std::thread::Builder::new()
         .stack_size(STACK_SIZE)
         .spawn(move || run(cli))
@@ -145,6 +166,19 @@ pub(crate) fn engine(config: lazuli::Config) -> Result<lazuli::Engine, String> {
 }
 
 /// `features` with the `-W NAME=y|n` switches applied.
+/// The help of `-W`, naming every feature (`Features::list`) and whether it is on by default.
+pub(crate) fn features_help() -> String {
+    let features: Vec<String> = lazuli::Features::default()
+        .list()
+        .map(|(name, on)| format!("{name} ({})", if on { "on" } else { "off" }))
+        .collect();
+    format!(
+        "Turn a WebAssembly feature on or off, e.g. `-W multi-memory=n` (repeatable); the \
+         features, with their defaults: {}",
+        features.join(", ")
+    )
+}
+
 pub(crate) fn apply_features(
     mut features: lazuli::Features,
     switches: &[String],

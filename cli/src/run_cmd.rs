@@ -19,8 +19,9 @@ pub struct RunArgs {
     /// Give the program the host directory HOST, named GUEST inside (default: HOST's own name).
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     dirs: Vec<String>,
-    /// Set an environment variable for the program.
-    #[arg(long = "env", value_name = "NAME=VALUE")]
+    /// Set an environment variable for the program; `NAME` alone passes this process's value
+    /// (nothing if it has none).
+    #[arg(long = "env", value_name = "NAME[=VALUE]")]
     envs: Vec<String>,
     /// Compile every function before running instead of on first call.
     #[arg(long)]
@@ -68,10 +69,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "on|off", default_value = "on", value_parser = crate::parse_switch,
           action = clap::ArgAction::Set)]
     memory_reservations: bool,
-    /// Turn a WebAssembly feature on or off, e.g. `-W multi-memory=n` (repeatable); the
-    /// features are mutable-global, multi-value, sign-extension, saturating-float-to-int,
-    /// bulk-memory, reference-types, simd, multi-memory, extended-const.
-    #[arg(short = 'W', value_name = "FEATURE=y|n")]
+    #[arg(short = 'W', value_name = "FEATURE=y|n", help = crate::features_help())]
     features: Vec<String>,
     /// Allow FILE to be a precompiled module (`lazuli compile` output). Its machine code runs
     /// as it is, with this process's rights: allow only files you made or trust.
@@ -243,10 +241,19 @@ fn link(store: &mut Store, module: &Module, args: &RunArgs) -> Result<Imports, S
         }
     }
     for var in &args.envs {
-        let (k, v) = var
-            .split_once('=')
-            .ok_or_else(|| format!("--env `{var}`: expected NAME=VALUE"))?;
-        wasi.env(k, v);
+        match var.split_once('=') {
+            Some((k, v)) => {
+                wasi.env(k, v);
+            }
+            None => {
+                if let Some(v) = std::env::var_os(var) {
+                    let v = v
+                        .into_string()
+                        .map_err(|_| format!("--env {var}: this process's value is not UTF-8"))?;
+                    wasi.env(var, &v);
+                }
+            }
+        }
     }
     for dir in &args.dirs {
         let (host, guest) = dir.split_once("::").unwrap_or((dir, dir));

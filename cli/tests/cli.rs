@@ -694,3 +694,24 @@ fn a_run_writes_its_profile() {
         "{out:?}"
     );
 }
+
+/// The help of `-W` names every feature there is, from the one feature list, in every command
+/// that takes it.
+#[test]
+fn every_feature_is_in_the_help() {
+    let features: Vec<&str> = lazuli::Features::default().list().map(|(n, _)| n).collect();
+    assert!(features.len() >= 15, "{features:?}");
+    for command in ["run", "compile", "wast"] {
+        let out = lazuli(&[command, "--help"]);
+        let help = String::from_utf8_lossy(&out.stdout);
+        for feature in &features {
+            assert!(
+                help.contains(&format!("{feature} (")),
+                "{command}: {feature} in\n{help}"
+            );
+        }
+    }
+    // And a module given first is run.
+    let out = lazuli(&[&example(), "--invoke", "fac", "5"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "120\n", "{out:?}");
+}

@@ -383,3 +383,31 @@ fn cxx_exceptions_print_the_same_as_natively() {
     let out = lazuli(&["-W", "legacy-exceptions=n"], &standard, &[], "");
     assert_eq!(out, expected);
 }
+
+/// `--env NAME` passes this process's value of NAME (and nothing when it has none), and the
+/// module may come first: `lazuli app.wasm` runs it as `lazuli run app.wasm` does.
+#[test]
+fn an_environment_variable_is_inherited_by_name_and_run_is_the_default() {
+    let wasm = build("args_env");
+    let out = Command::new(env!("CARGO_BIN_EXE_lazuli"))
+        .args([
+            "--env",
+            "LAZULI_INHERITED",
+            "--env",
+            "LAZULI_NOT_SET_ANYWHERE",
+        ])
+        .arg(&wasm)
+        .arg("first")
+        .env("LAZULI_INHERITED", "from the host")
+        .env_remove("LAZULI_NOT_SET_ANYWHERE")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout.contains("argv[1]=first\n"), "{stdout}");
+    assert!(
+        stdout.contains("env: LAZULI_INHERITED=from the host\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("LAZULI_NOT_SET_ANYWHERE"), "{stdout}");
+}
