@@ -148,7 +148,20 @@ unsafe fn run_host_function(ctx: *mut VMHostContext, values: *mut ValRaw) -> Hos
         store,
         instance: data.caller,
     };
-    let outcome = func(&mut caller, &params, &mut results).and_then(|()| {
+    // A panic in the host function must not unwind through compiled code (it would abort the
+    // process): it is caught here, the call into wasm ends with a trap, and the panic resumes
+    // in the host code that made that call (`invoke`).
+    #[cfg(feature = "std")]
+    let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        func(&mut caller, &params, &mut results)
+    }))
+    .unwrap_or_else(|payload| {
+        caller.store.inner.host_panic = Some(payload);
+        Err(Error::Trap(TrapCode::HostError))
+    });
+    #[cfg(not(feature = "std"))]
+    let called = func(&mut caller, &params, &mut results);
+    let outcome = called.and_then(|()| {
         for ((r, t), slot) in results.iter().zip(data.ty.results()).zip(values.iter_mut()) {
             if r.ty() != *t {
                 return Err(Error::Usage(format!(
@@ -369,6 +382,12 @@ pub(crate) fn invoke(store: &mut Store, f: Func, values: &mut [ValRaw]) -> Resul
     // trapped unwinds through here again with the frames of its own callers.
     if trapped.is_some() && inner.backtrace.is_empty() {
         inner.backtrace = crate::backtrace::frames(inner, &platform.trap_frames());
+    }
+    // A host function this call reached panicked: the panic goes on here, in the host code
+    // that called into wasm, as if wasm had not been in between.
+    #[cfg(feature = "std")]
+    if let Some(payload) = inner.host_panic.take() {
+        std::panic::resume_unwind(payload);
     }
     match trapped {
         None => Ok(()),

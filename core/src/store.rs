@@ -64,6 +64,10 @@ pub(crate) struct StoreInner {
     /// The error unwinding wasm right now: a host function's, or a limit's
     /// ([`crate::Config::max_exception_bytes`]).
     pub host_error: Option<Error>,
+    /// The panic of a host function, caught where it was called from wasm, to resume in the
+    /// host code that called into wasm (with `std`: without it a panic aborts).
+    #[cfg(feature = "std")]
+    pub host_panic: Option<Box<dyn Any + Send>>,
     /// The wasm frames of the most recent trap, innermost first.
     pub backtrace: Vec<FrameInfo>,
     /// How many host->wasm calls are active on the stack.
@@ -114,6 +118,8 @@ impl Store {
                 }),
                 libcalls: Box::new(crate::libcalls::table(engine)),
                 host_error: None,
+                #[cfg(feature = "std")]
+                host_panic: None,
                 backtrace: Vec::new(),
                 depth: 0,
                 entered: core::ptr::null_mut(),

@@ -398,3 +398,37 @@ fn of_several_invalid_bodies_validated_in_parallel_the_first_is_reported() {
         );
     }
 }
+
+/// A host function that panics does not abort the process: the panic goes on in the host code
+/// that called into wasm (as Wasmtime does), and the store stays usable.
+#[test]
+fn a_panicking_host_function_resumes_its_panic_in_the_caller() {
+    for (mode, config) in lazuli_tests::modes() {
+        let engine = lazuli_tests::engine(config.workers(0)).unwrap();
+        let module = Module::from_wat(
+            &engine,
+            r#"(module
+              (import "host" "boom" (func $boom (param i32) (result i32)))
+              (func (export "call") (param i32) (result i32)
+                (i32.add (call $boom (local.get 0)) (i32.const 1))))"#,
+        )
+        .unwrap();
+        let mut store = Store::new(&engine);
+        let boom = Func::wrap(&mut store, |x: i32| -> i32 {
+            if x < 0 {
+                panic!("the host refuses {x}");
+            }
+            x * 2
+        });
+        let mut imports = Imports::new();
+        imports.insert("host", "boom", Extern::Func(boom.unwrap()));
+        let instance = Instance::new(&mut store, &module, &imports).unwrap();
+        let call = instance.get_typed_func::<i32, i32>(&store, "call").unwrap();
+        let panic =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call.call(&mut store, -5)))
+                .expect_err("the panic comes back");
+        let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert_eq!(message, "the host refuses -5", "{mode}");
+        assert_eq!(call.call(&mut store, 20), Ok(41), "{mode}");
+    }
+}
