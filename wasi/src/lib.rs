@@ -120,8 +120,8 @@ impl WasiCtx {
                     Some(m) => m.bytes_mut(caller.store())?,
                     None => &mut empty[..],
                 };
-                // A panic inside a WASI function aborts, so no lock is ever poisoned; take
-                // the state either way.
+                // A panic inside a WASI function goes on in the host code that called into
+                // wasm and may leave the lock poisoned; the state is taken either way.
                 let mut ctx = ctx.lock().unwrap_or_else(|p| p.into_inner());
                 ctx.deadline = Some(deadline);
                 ctx.interrupted = false;
