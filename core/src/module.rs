@@ -37,9 +37,11 @@ impl core::fmt::Debug for Module {
 }
 
 impl Module {
-    /// Decode and validate a binary module and give every function its canonical address.
-    /// Compiles nothing. A malformed or invalid module is an [`Error::InvalidModule`] naming the
-    /// byte offset and the reason.
+    /// Decode and validate a module and give every function its canonical address. Compiles
+    /// nothing (unless the engine compiles eagerly). The bytes are a binary module, or, with
+    /// the `wat` feature, the text format (anything that does not start like a binary module).
+    /// A malformed or invalid module is an [`Error::InvalidModule`] naming the byte offset and
+    /// the reason; text that does not parse is an [`Error::Text`].
     pub fn new(engine: &Engine, bytes: impl Into<Arc<[u8]>>) -> Result<Module, Error> {
         Self::with_progress(engine, bytes, &|_, _| {})
     }
@@ -51,8 +53,17 @@ impl Module {
         bytes: impl Into<Arc<[u8]>>,
         progress: &dyn Fn(u32, u32),
     ) -> Result<Module, Error> {
+        let bytes: Arc<[u8]> = bytes.into();
+        #[cfg(feature = "wat")]
+        let bytes = match bytes.starts_with(b"\0asm") || Module::is_serialized(&bytes) {
+            true => bytes,
+            false => {
+                use alloc::string::ToString;
+                Arc::from(wat::parse_bytes(&bytes).map_err(|e| Error::Text(e.to_string()))?)
+            }
+        };
         let info = Arc::new(translate(
-            bytes.into(),
+            bytes,
             engine.config().features,
             engine.platform(),
         )?);
@@ -70,6 +81,23 @@ impl Module {
             module.code_with_progress(progress)?;
         }
         Ok(module)
+    }
+
+    /// The module in the file at `path`, binary or text, as [`Module::new`] makes it. A
+    /// precompiled file (`Module::serialize` output) is refused: it holds native code, which
+    /// only [`Module::deserialize_file`] loads, and only when asked to.
+    #[cfg(feature = "std")]
+    pub fn from_file(engine: &Engine, path: impl AsRef<std::path::Path>) -> Result<Module, Error> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::Usage(alloc::format!("cannot read {}: {e}", path.display())))?;
+        if Module::is_serialized(&bytes) {
+            return Err(Error::Usage(alloc::format!(
+                "{} is a precompiled module: load it with Module::deserialize_file",
+                path.display()
+            )));
+        }
+        Module::new(engine, bytes)
     }
 
     /// Parse a module in the WebAssembly text format, then as [`Module::new`].

@@ -432,3 +432,49 @@ fn a_panicking_host_function_resumes_its_panic_in_the_caller() {
         assert_eq!(call.call(&mut store, 20), Ok(41), "{mode}");
     }
 }
+
+/// `Module::new` takes the text format as well as binary, and `Module::from_file` reads either
+/// from a file but refuses a precompiled one.
+#[test]
+fn modules_come_from_text_binary_and_files() {
+    let engine = lazuli_tests::engine(Config::default().workers(0)).unwrap();
+    let text = r#"(module (func (export "seven") (result i32) (i32.const 7)))"#;
+    let seven = |module: &Module| {
+        let mut store = Store::new(&engine);
+        let instance = Instance::new(&mut store, module, &Imports::new()).unwrap();
+        instance
+            .get_typed_func::<(), i32>(&store, "seven")
+            .unwrap()
+            .call(&mut store, ())
+            .unwrap()
+    };
+    assert_eq!(
+        seven(&Module::new(&engine, text.as_bytes().to_vec()).unwrap()),
+        7
+    );
+    match Module::new(&engine, b"(module (func (export".to_vec()) {
+        Err(Error::Text(message)) => assert!(message.contains("expected"), "{message}"),
+        other => panic!("expected a text error, got {other:?}"),
+    }
+    let dir = std::env::temp_dir().join(format!("lazuli-from-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wat = dir.join("seven.wat");
+    std::fs::write(&wat, text).unwrap();
+    let wasm = dir.join("seven.wasm");
+    std::fs::write(&wasm, wat::parse_str(text).unwrap()).unwrap();
+    assert_eq!(seven(&Module::from_file(&engine, &wat).unwrap()), 7);
+    assert_eq!(seven(&Module::from_file(&engine, &wasm).unwrap()), 7);
+    let eager = llvm_engine(Config::default().strategy(Strategy::Eager));
+    let lzc = dir.join("seven.lzc");
+    std::fs::write(
+        &lzc,
+        Module::from_wat(&eager, text).unwrap().serialize().unwrap(),
+    )
+    .unwrap();
+    match Module::from_file(&eager, &lzc) {
+        Err(Error::Usage(message)) => assert!(message.contains("precompiled"), "{message}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(Module::from_file(&engine, dir.join("missing.wasm")).is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}
