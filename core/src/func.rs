@@ -543,11 +543,14 @@ macro_rules! tuple_params {
     };
 }
 tuple_params!();
+tuple_params!(A 0);
 tuple_params!(A 0, B 1);
 tuple_params!(A 0, B 1, C 2);
 tuple_params!(A 0, B 1, C 2, D 3);
 tuple_params!(A 0, B 1, C 2, D 3, E 4);
 tuple_params!(A 0, B 1, C 2, D 3, E 4, F 5);
+tuple_params!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuple_params!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 
 /// What a host closure may return: results, or `Result<results, Error>`.
 pub trait HostResult {

@@ -478,3 +478,29 @@ fn modules_come_from_text_binary_and_files() {
     assert!(Module::from_file(&engine, dir.join("missing.wasm")).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Typed functions take a one-element tuple as well as the bare type, and tuples of up to
+/// eight values.
+#[test]
+fn typed_functions_take_one_tuples_and_eight_values() {
+    let engine = lazuli_tests::engine(Config::default().workers(0)).unwrap();
+    let module = Module::from_wat(
+        &engine,
+        r#"(module
+          (func (export "double") (param i64) (result i64) (i64.add (local.get 0) (local.get 0)))
+          (func (export "sum8") (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)
+            (i32.add (i32.add (i32.add (local.get 0) (local.get 1)) (i32.add (local.get 2) (local.get 3)))
+                     (i32.add (i32.add (local.get 4) (local.get 5)) (i32.add (local.get 6) (local.get 7))))))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine);
+    let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
+    let double = instance
+        .get_typed_func::<(i64,), (i64,)>(&store, "double")
+        .unwrap();
+    assert_eq!(double.call(&mut store, (21,)), Ok((42,)));
+    let sum8 = instance
+        .get_typed_func::<(i32, i32, i32, i32, i32, i32, i32, i32), i32>(&store, "sum8")
+        .unwrap();
+    assert_eq!(sum8.call(&mut store, (1, 2, 3, 4, 5, 6, 7, 8)), Ok(36));
+}
