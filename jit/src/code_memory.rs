@@ -1,18 +1,19 @@
-//! [`CodeMemory`]: executable memory for finished code (single-pass functions, stubs),
-//! allocated from large slabs.
+//! [`CodeMemory`]: executable memory for finished code (single-pass functions, trampolines),
+//! allocated from slabs that double from 256 KiB to 64 MiB (`pages::next_slab_size`).
 //!
 //! Each slab is a memory file mapped twice: once read+execute, where code runs, and once
 //! read+write, where it is copied in. No mapping is ever writable and executable at once, code
 //! of many functions shares pages (one small function does not take a page of its own), and
-//! a module's code takes two mappings per 64 MiB however many functions it has. Bytes are
-//! never reused while the `CodeMemory` lives: code, once published, stays valid.
+//! a module's code takes two mappings per slab however many functions it has: a small module
+//! half a megabyte of address space, a large one two mappings per 64 MiB. Bytes are never
+//! reused while the `CodeMemory` lives: code, once published, stays valid.
 
 use std::sync::Mutex;
 
 use lazuli_backend_api::fault_regions::{self, Region};
 use lazuli_backend_api::CompileError;
 
-use crate::pages::{memory_error, PAGE, SLAB_SIZE};
+use crate::pages::{memory_error, next_slab_size};
 
 /// Alignment of each piece of code.
 const CODE_ALIGN: usize = 16;
@@ -69,10 +70,8 @@ impl CodeMemory {
         let start = if fits {
             start
         } else {
-            let size = code
-                .len()
-                .max(SLAB_SIZE)
-                .checked_next_multiple_of(PAGE)
+            let previous = s.slabs.last().map_or(0, |slab| slab.size);
+            let size = next_slab_size(previous, code.len())
                 .ok_or_else(|| CompileError::new("a piece of code larger than memory"))?;
             let slab = Slab::new(size)?;
             s.slabs.push(slab);

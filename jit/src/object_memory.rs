@@ -4,8 +4,8 @@
 //!
 //! A lazily compiled function is one object, and a process may link hundreds of thousands of
 //! them: the kernel's limit on memory mappings (`vm.max_map_count`, 65,530 by default) must not
-//! be what ends a program. Address space is reserved in 64 MiB slabs (`PROT_NONE`, nothing
-//! committed) and handed out as page runs:
+//! be what ends a program. Address space is reserved in slabs (`PROT_NONE`, nothing committed)
+//! that double from 256 KiB to 64 MiB, and handed out as page runs:
 //! - code and read-only data of an object share its *text* run, writable while the object is
 //!   linked and then made read + execute for good (never writable again: W^X);
 //! - writable data goes to a *data* run.
@@ -26,7 +26,7 @@ use std::sync::Mutex;
 use lazuli_backend_api::fault_regions::{self, Region};
 use lazuli_backend_api::CompileError;
 
-use crate::pages::{self, memory_error, round_up, PAGE, SLAB_SIZE};
+use crate::pages::{self, memory_error, round_up, PAGE};
 
 /// A run of pages: `[start, start + len)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,7 +67,8 @@ impl Arena {
     /// Commit `len` bytes (a multiple of the page size), readable and writable.
     fn take(&mut self, len: usize) -> Result<Run, CompileError> {
         if self.end - self.cursor < len {
-            let size = round_up(len.max(SLAB_SIZE), PAGE)
+            let previous = self.slabs.last().map_or(0, |slab| slab.len);
+            let size = pages::next_slab_size(previous, len)
                 .ok_or_else(|| CompileError::new("an object larger than memory"))?;
             let base = pages::reserve(size)
                 .map_err(|e| memory_error("reserve a slab of JIT memory", size, e))?

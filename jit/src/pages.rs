@@ -5,8 +5,20 @@ use lazuli_backend_api::CompileError;
 /// The page size (x86-64 Linux).
 pub const PAGE: usize = 4096;
 
-/// Bytes of address space reserved at a time for code.
+/// The size of the first slab of code memory (of a module, or of a JIT).
+pub const FIRST_SLAB_SIZE: usize = 256 << 10;
+
+/// The largest slab: each slab is twice the one before, up to this.
 pub const SLAB_SIZE: usize = 64 << 20;
+
+/// The size of the slab after one of `previous` bytes (0: none yet) that must hold `need`
+/// bytes: twice the previous, from [`FIRST_SLAB_SIZE`] up to [`SLAB_SIZE`], or `need` if
+/// larger, in whole pages. Small modules take little address space (which `ulimit -v` bounds),
+/// large ones few slabs (each is a registered code region and a mapping or two).
+pub fn next_slab_size(previous: usize, need: usize) -> Option<usize> {
+    let grown = previous.saturating_mul(2).clamp(FIRST_SLAB_SIZE, SLAB_SIZE);
+    round_up(need.max(grown), PAGE)
+}
 
 /// `n` rounded up to a multiple of `to` (a power of two), or `None` on overflow.
 pub fn round_up(n: usize, to: usize) -> Option<usize> {

@@ -174,7 +174,7 @@ fn an_address_space_limit_is_a_compile_error() {
     // From too little for a slab of JIT memory to enough for the whole run: each ends in a
     // result or a clean error, and the smallest is the error.
     let mut errors = 0;
-    for headroom in [8, 32, 64, 100, 200, 400] {
+    for headroom in [0, 1, 2, 8, 32, 100, 400] {
         let (status, stderr) = child(
             "an_address_space_limit_is_a_compile_error",
             &headroom.to_string(),
@@ -186,4 +186,42 @@ fn an_address_space_limit_is_a_compile_error() {
         }
     }
     assert!(errors > 0, "no limit was tight enough to fail");
+}
+
+/// Code memory grows with what a module compiles (slabs from 256 KiB up, not 64 MiB at once):
+/// 200 small modules, in every backend, fit in 2 GiB of address space (they took 128 MiB
+/// each before, and all but a dozen failed).
+#[test]
+fn many_small_modules_fit_in_a_small_address_space() {
+    if let Ok(case) = std::env::var(CHILD) {
+        let tiers = match case.as_str() {
+            "llvm" => Tiers::OptimizingOnly,
+            "baseline" => Tiers::BaselineOnly,
+            _ => Tiers::Tiered,
+        };
+        let engine = lazuli_tests::engine(Config::default().workers(0).tiers(tiers)).unwrap();
+        let rlimit = libc::rlimit {
+            rlim_cur: address_space() + (2 << 30),
+            rlim_max: libc::RLIM_INFINITY,
+        };
+        // SAFETY: a plain system call on this process's own limit.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &rlimit) }, 0);
+        let mut kept = Vec::new();
+        for i in 0..200 {
+            let (mut store, instance) = instance(&engine);
+            match sum(&mut store, &instance, i) {
+                Ok(s) => assert_eq!(s, i * (i - 1).max(0) / 2),
+                Err(e) => {
+                    eprintln!("module {i}: {e}");
+                    std::process::exit(CLEAN_ERROR);
+                }
+            }
+            kept.push((store, instance));
+        }
+        std::process::exit(0);
+    }
+    for case in ["tiered", "baseline", "llvm"] {
+        let (status, stderr) = child("many_small_modules_fit_in_a_small_address_space", case);
+        assert_eq!(status.code(), Some(0), "{case}: {status}\n{stderr}");
+    }
 }
