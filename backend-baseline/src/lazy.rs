@@ -220,6 +220,9 @@ fn request_tier_up(lazy: &Arc<Lazy<Shared>>, index: u32) {
             Err(e) => {
                 lazy.stats.tier_up_failures.fetch_add(1, Ordering::Relaxed);
                 lazy.record_error(e);
+                // Counted from zero again: another threshold later it asks again, when memory
+                // may have been freed.
+                lazy.counters[index as usize].store(0, Ordering::Relaxed);
             }
         }
     }));

@@ -100,6 +100,8 @@ fn no_code_region_left_is_a_compile_error_and_a_retry_succeeds() {
     }
 }
 
+/// A tier-up that finds no memory leaves the function on baseline code, says so in the stats,
+/// and is asked for again once the function is hot again: with memory back, it succeeds.
 #[test]
 fn a_tier_up_without_memory_leaves_the_function_on_baseline_code() {
     if std::env::var(CHILD).is_ok() {
@@ -126,7 +128,15 @@ fn a_tier_up_without_memory_leaves_the_function_on_baseline_code() {
         assert!(error.to_string().contains("out of memory"), "{error}");
         // Still running on baseline code.
         assert_eq!(sum(&mut store, &instance, 100_000).unwrap(), 704_982_704);
+        // Memory freed, the function asks again once hot again, and gets its optimized code.
         drop(taken);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while module.stats().optimized == 0 && Instant::now() < deadline {
+            assert_eq!(sum(&mut store, &instance, 2_000).unwrap(), 1_999_000);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(module.stats().optimized, 1);
+        assert_eq!(sum(&mut store, &instance, 100_000).unwrap(), 704_982_704);
         std::process::exit(CLEAN_ERROR);
     }
     let (status, stderr) = child(
