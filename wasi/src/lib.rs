@@ -23,6 +23,7 @@
 mod errno;
 mod guest;
 mod host;
+mod pipe;
 mod table;
 mod types;
 
@@ -33,6 +34,7 @@ use lazuli_core::{Error, Extern, FuncType, Imports, Linker, Store, Val, ValType}
 
 pub use errno::Errno;
 use guest::GuestMemory;
+pub use pipe::OutputPipe;
 use table::{Descriptor, Handle, Table};
 
 /// The import module name of WASI preview1.
@@ -67,6 +69,41 @@ impl WasiCtx {
             deadline: None,
             interrupted: false,
         }
+    }
+
+    /// Append this process's arguments (its own name first) to the program's.
+    pub fn inherit_args(&mut self) -> &mut Self {
+        self.args.extend(std::env::args());
+        self
+    }
+
+    /// Give the program this process's environment (the variables whose names and values are
+    /// UTF-8), after what was set before.
+    pub fn inherit_env(&mut self) -> &mut Self {
+        for (key, value) in std::env::vars_os() {
+            if let (Some(key), Some(value)) = (key.to_str(), value.to_str()) {
+                self.env.push(format!("{key}={value}"));
+            }
+        }
+        self
+    }
+
+    /// The program reads `bytes` as its standard input, not this process's.
+    pub fn stdin(&mut self, bytes: &[u8]) -> Result<&mut Self, Error> {
+        self.table.set_stdio(0, pipe::input(bytes)?);
+        Ok(self)
+    }
+
+    /// The program's standard output goes to `pipe`, not this process's.
+    pub fn stdout(&mut self, pipe: &OutputPipe) -> Result<&mut Self, Error> {
+        self.table.set_stdio(1, pipe.writer()?);
+        Ok(self)
+    }
+
+    /// The program's standard error goes to `pipe`, not this process's.
+    pub fn stderr(&mut self, pipe: &OutputPipe) -> Result<&mut Self, Error> {
+        self.table.set_stdio(2, pipe.writer()?);
+        Ok(self)
     }
 
     /// Append a program argument (the first is the program's name).

@@ -111,6 +111,24 @@ impl Table {
         Table { entries }
     }
 
+    /// Make standard stream `fd` (0, 1 or 2) `file`, readable (0) or writable (1, 2) only.
+    pub(crate) fn set_stdio(&mut self, fd: u32, file: std::fs::File) {
+        let rights = if fd == 0 {
+            rights::READ_STREAM
+        } else {
+            rights::WRITE_STREAM
+        };
+        self.entries.insert(
+            fd,
+            Descriptor {
+                handle: Handle::File(file),
+                rights,
+                inheriting: 0,
+                preopen: None,
+            },
+        );
+    }
+
     pub(crate) fn get(&self, fd: u32) -> Result<&Descriptor, Errno> {
         self.entries.get(&fd).ok_or(Errno::BADF)
     }

@@ -116,3 +116,74 @@ fn a_wrongly_typed_wasi_import_is_a_link_error() {
     let err = Instance::new(&mut store, &module, &linker).unwrap_err();
     assert!(matches!(err, Error::Link(_)), "{err}");
 }
+
+/// A program's standard streams can be the embedder's: stdin from bytes, stdout and stderr
+/// collected in memory; it reads its input and writes it back to both.
+#[test]
+fn standard_streams_in_memory() {
+    let engine = lazuli_tests::llvm_engine(Config::default());
+    let module = Module::from_wat(
+        &engine,
+        r#"(module
+          (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (func (export "echo") (result i32)
+            ;; iovec at 0: buffer 100, 64 bytes; the count read lands at 8.
+            (i32.store (i32.const 0) (i32.const 100))
+            (i32.store (i32.const 4) (i32.const 64))
+            (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))
+            (i32.store (i32.const 4) (i32.load (i32.const 8)))
+            (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 12)))
+            (drop (call $write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 12)))
+            (i32.load (i32.const 8))))"#,
+    )
+    .unwrap();
+    let (stdout, stderr) = (
+        lazuli_wasi::OutputPipe::new().unwrap(),
+        lazuli_wasi::OutputPipe::new().unwrap(),
+    );
+    let mut wasi = WasiCtx::new();
+    wasi.stdin(b"hello, pipes").unwrap();
+    wasi.stdout(&stdout).unwrap().stderr(&stderr).unwrap();
+    let mut store = Store::new(&engine);
+    let mut imports = Imports::new();
+    wasi.add_to_imports(&mut store, &mut imports).unwrap();
+    let instance = Instance::new(&mut store, &module, &imports).unwrap();
+    assert_eq!(call(&mut store, instance, "echo"), Ok(12));
+    assert_eq!(stdout.contents(), b"hello, pipes");
+    assert_eq!(stderr.contents(), b"hello, pipes");
+    // Again: the input is used up, the outputs keep what they have.
+    assert_eq!(call(&mut store, instance, "echo"), Ok(0));
+    assert_eq!(stdout.contents(), b"hello, pipes");
+}
+
+/// `inherit_args` and `inherit_env` give the program this process's arguments and variables.
+#[test]
+fn arguments_and_environment_are_inherited() {
+    let engine = lazuli_tests::llvm_engine(Config::default());
+    let module = Module::from_wat(
+        &engine,
+        r#"(module
+          (import "wasi_snapshot_preview1" "args_sizes_get" (func $args (param i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "environ_sizes_get" (func $env (param i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (func (export "args") (result i32)
+            (drop (call $args (i32.const 0) (i32.const 4))) (i32.load (i32.const 0)))
+          (func (export "vars") (result i32)
+            (drop (call $env (i32.const 0) (i32.const 4))) (i32.load (i32.const 0))))"#,
+    )
+    .unwrap();
+    let mut wasi = WasiCtx::new();
+    wasi.inherit_args().inherit_env();
+    let mut store = Store::new(&engine);
+    let mut imports = Imports::new();
+    wasi.add_to_imports(&mut store, &mut imports).unwrap();
+    let instance = Instance::new(&mut store, &module, &imports).unwrap();
+    let args = std::env::args().count() as i32;
+    let vars = std::env::vars_os()
+        .filter(|(k, v)| k.to_str().is_some() && v.to_str().is_some())
+        .count() as i32;
+    assert_eq!(call(&mut store, instance, "args"), Ok(args));
+    assert_eq!(call(&mut store, instance, "vars"), Ok(vars));
+}
