@@ -16,6 +16,7 @@
 #ifndef WASM_H
 #define WASM_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
