@@ -3,6 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use lazuli::{Engine, Module};
 
@@ -43,31 +44,63 @@ pub fn read(file: &Path) -> Result<Contents, String> {
     }
 }
 
-/// A progress printer for eager compiles of `wasm_bytes` bytes of wasm: functions done out of
-/// the total, the rate in MB of wasm per second and the time left, on a terminal; nothing
-/// otherwise. Eager compilation reports once per partition, from the calling thread.
+/// Whether the progress line on the terminal has no newline yet (see [`end_progress_line`]).
+static LINE_OPEN: AtomicBool = AtomicBool::new(false);
+
+/// End the progress line if a compile left it open (it failed, or the run is being ended), so
+/// that what is printed next starts on a line of its own.
+pub fn end_progress_line() {
+    if LINE_OPEN.swap(false, Ordering::Relaxed) {
+        eprintln!();
+    }
+}
+
+/// Off a terminal, compiles shorter than this print no progress.
+const QUIET_SECONDS: f64 = 2.0;
+
+/// A progress printer for eager compiles of `wasm_bytes` bytes of wasm. On a terminal: one line
+/// rewritten in place, with functions done out of the total, the rate in MB of wasm per second
+/// and the time left. Otherwise (a log, a pipe): once the compile has taken two seconds, a line
+/// at each tenth of the functions. Eager compilation reports once per partition, from the
+/// calling thread.
 pub fn progress(wasm_bytes: usize) -> impl Fn(u32, u32) {
     let on_terminal = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
+    // The last tenth reported, off a terminal.
+    let reported = std::sync::atomic::AtomicU32::new(0);
     move |done, total| {
-        if !on_terminal || total == 0 {
+        if total == 0 {
             return;
         }
         let elapsed = started.elapsed().as_secs_f64().max(1e-6);
         let share = f64::from(done) / f64::from(total);
         let rate = wasm_bytes as f64 * share / elapsed / 1e6;
+        let mut err = std::io::stderr();
+        if !on_terminal {
+            // Only a compile long enough to wonder about: none of a small module's.
+            let tenth = (u64::from(done) * 10 / u64::from(total)) as u32;
+            if elapsed >= QUIET_SECONDS && tenth > reported.load(Ordering::Relaxed) {
+                reported.store(tenth, Ordering::Relaxed);
+                let _ = writeln!(
+                    err,
+                    "compiling: {done}/{total} functions ({}%), {rate:.2} MB/s, {elapsed:.1} s",
+                    tenth * 10
+                );
+            }
+            return;
+        }
         let left = if done > 0 {
             elapsed * (1.0 - share) / share
         } else {
             f64::INFINITY
         };
-        let mut err = std::io::stderr();
         let _ = write!(
             err,
             "\rcompiling: {done}/{total} functions, {rate:.2} MB/s, {left:.0} s left   "
         );
+        LINE_OPEN.store(true, Ordering::Relaxed);
         if done == total {
-            let _ = writeln!(err);
+            end_progress_line();
         }
         let _ = err.flush();
     }

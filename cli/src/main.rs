@@ -83,6 +83,7 @@ fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
+            load::end_progress_line();
             eprintln!("error: {e}");
             ExitCode::from(2)
         }

@@ -42,6 +42,7 @@ fn advance(phase: &AtomicU8, from: u8, to: u8) -> bool {
 /// End the process at once with the interrupt's message (`why`) and status 1.
 fn end(why: &str) -> ! {
     use std::io::Write;
+    crate::load::end_progress_line();
     eprintln!("error: wasm trap: interrupt ({why})");
     let _ = std::io::stderr().flush();
     // SAFETY: ends the process at once. `_exit` runs no destructors: the main thread may be
