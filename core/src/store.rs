@@ -265,9 +265,15 @@ pub struct Deadline {
 }
 
 impl Deadline {
-    /// Whether the engine's epoch has reached the deadline (never, for a store without one).
+    /// Whether there is a deadline to keep: the store has one and the engine's code checks the
+    /// epoch ([`crate::Config::epoch_interruption`]); host code need not watch it otherwise.
+    pub fn is_set(&self) -> bool {
+        self.epoch != u64::MAX && self.engine.config().epoch_interruption
+    }
+
+    /// Whether the deadline is set and the engine's epoch has reached it.
     pub fn passed(&self) -> bool {
-        self.engine.current_epoch() >= self.epoch
+        self.is_set() && self.engine.current_epoch() >= self.epoch
     }
 }
 

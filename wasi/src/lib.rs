@@ -160,7 +160,7 @@ impl WasiCtx {
                 // A panic inside a WASI function goes on in the host code that called into
                 // wasm and may leave the lock poisoned; the state is taken either way.
                 let mut ctx = ctx.lock().unwrap_or_else(|p| p.into_inner());
-                ctx.deadline = Some(deadline);
+                ctx.deadline = Some(deadline).filter(lazuli_core::Deadline::is_set);
                 ctx.interrupted = false;
                 let outcome = body(&mut ctx, &mut GuestMemory::new(bytes), &Args(args));
                 ctx.deadline = None;
