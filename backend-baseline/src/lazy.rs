@@ -18,8 +18,8 @@ use lazuli_backend_api::{
     DefinedFuncIndex, ModuleInfo, OptLevel, Strategy, TaskRunner,
 };
 use lazuli_jit::code_memory::CodeMemory;
-use lazuli_jit::hot_queue::HotQueue;
 use lazuli_jit::lazy::{Compile, Lazy};
+use lazuli_jit::tier_up::TierUp;
 
 use crate::lower::{lower_function, FunctionSettings, Profile};
 
@@ -42,19 +42,15 @@ pub(crate) struct Optimizer {
 pub(crate) struct Shared {
     info: Arc<ModuleInfo>,
     code: CodeFlags,
-    counters: Box<[AtomicU32]>,
     memory: CodeMemory,
     /// Start address -> (end, function), for backtraces.
     code_map: RwLock<BTreeMap<usize, (usize, DefinedFuncIndex)>>,
     optimizer: Option<Optimizer>,
     /// The optimizing backend's code for this module, made on first need.
     optimized_code: OnceLock<Result<Box<dyn CompiledCode>, CompileError>>,
-    /// Per function: the optimized code once installed. Only successes are kept: a recompile
-    /// that failed (out of memory, say) leaves the function on baseline code, and may be asked
-    /// for again.
-    optimized: Box<[OnceLock<usize>]>,
-    /// Tier-up requests waiting for a worker, served hottest first.
-    hot: HotQueue,
+    /// Counts, optimized code and waiting requests (a function the baseline backend cannot
+    /// compile gets its optimized code here too).
+    tier_up: TierUp,
     stats: TierStats,
 }
 
@@ -97,13 +93,11 @@ impl LazyCode {
             n,
             Shared {
                 code: opts.code,
-                counters: (0..n).map(|_| AtomicU32::new(0)).collect(),
                 memory: CodeMemory::new(),
                 code_map: RwLock::new(BTreeMap::new()),
                 optimizer,
                 optimized_code: OnceLock::new(),
-                optimized: (0..n).map(|_| OnceLock::new()).collect(),
-                hot: HotQueue::default(),
+                tier_up: TierUp::new(n),
                 stats: TierStats::default(),
                 info,
             },
@@ -118,7 +112,7 @@ impl Compile for Shared {
         let started = Instant::now();
         let threshold = lazy.optimizer.as_ref().map_or(0, |o| o.threshold);
         let profile = (threshold > 0).then(|| Profile {
-            counter: &lazy.counters[index.index()] as *const AtomicU32 as usize,
+            counter: lazy.tier_up.counter(index.index()) as *const AtomicU32 as usize,
             threshold,
             request: tier_up_request as *const () as usize,
             context: Arc::as_ptr(lazy) as usize,
@@ -175,13 +169,12 @@ impl Shared {
 
     /// Compile `index` with the optimizing backend (once it succeeds) and return its code.
     fn compile_optimized(&self, index: DefinedFuncIndex) -> Result<*const u8, CompileError> {
-        let cell = &self.optimized[index.index()];
-        if let Some(&code) = cell.get() {
-            return Ok(code as *const u8);
+        if let Some(code) = self.tier_up.optimized(index.index()) {
+            return Ok(code);
         }
         let started = Instant::now();
         let code = self.optimizer_code()?.resolve(index)?;
-        if cell.set(code.0 as usize).is_ok() {
+        if self.tier_up.set_optimized(index.index(), code.0) {
             self.stats
                 .optimized
                 .record(self.info.bodies[index.index()].range.len(), started);
@@ -191,38 +184,35 @@ impl Shared {
 }
 
 /// Baseline code asks for tier-up here when function `index` gets hot: the request waits in the
-/// module's queue, and a worker compiles the hottest function waiting (`HotQueue`) and switches
-/// its GOT entry. A recompile that fails is counted (`CompileStats::tier_up_failures`) and
-/// leaves the function on its baseline code.
+/// module's queue, and a worker compiles the hottest function waiting (`TierUp::serve`) and
+/// switches its GOT entry. A recompile that fails is counted (`CompileStats::tier_up_failures`)
+/// and leaves the function on its baseline code until it asks again.
 fn request_tier_up(lazy: &Arc<Lazy<Shared>>, index: u32) {
     let Some(tasks) = lazy.optimizer.as_ref().and_then(|o| o.tasks.upgrade()) else {
         return;
     };
-    if index as usize >= lazy.optimized.len() || !lazy.hot.push(index) {
+    if !lazy.tier_up.request(index) {
         return;
     }
     let weak = Arc::downgrade(lazy);
     // One task per request: each serves whichever request is hottest when it runs.
     tasks.spawn(Box::new(move || {
         let Some(lazy) = weak.upgrade() else { return };
-        let heat = |i: u32| lazy.counters[i as usize].load(Ordering::Relaxed);
-        let stale = |i: u32| lazy.optimized[i as usize].get().is_some();
-        let Some((index, requested)) = lazy.hot.pop_hottest(heat, stale) else {
+        let compile = |i| lazy.compile_optimized(DefinedFuncIndex(i));
+        let Some(served) = lazy.tier_up.serve(compile) else {
             return;
         };
-        match lazy.compile_optimized(DefinedFuncIndex(index)) {
-            Ok(code) => {
-                lazy.install(index, code);
+        match served.result {
+            Ok((code, _)) => {
+                lazy.install(served.index, code);
+                let waited = served.requested.elapsed().as_nanos() as u64;
                 lazy.stats
                     .tier_up_wait_nanos
-                    .fetch_add(requested.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                    .fetch_add(waited, Ordering::Relaxed);
             }
             Err(e) => {
                 lazy.stats.tier_up_failures.fetch_add(1, Ordering::Relaxed);
                 lazy.record_error(e);
-                // Counted from zero again: another threshold later it asks again, when memory
-                // may have been freed.
-                lazy.counters[index as usize].store(0, Ordering::Relaxed);
             }
         }
     }));
@@ -281,13 +271,7 @@ impl CompiledCode for LazyCode {
             .optimizer
             .as_ref()
             .is_some_and(|o| o.threshold > 0);
-        counting.then(|| {
-            self.shared
-                .counters
-                .iter()
-                .map(|c| c.load(Ordering::Relaxed))
-                .collect()
-        })
+        counting.then(|| self.shared.tier_up.counts())
     }
 
     fn last_error(&self) -> Option<CompileError> {

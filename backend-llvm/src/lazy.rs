@@ -15,8 +15,8 @@ use lazuli_backend_api::{
     CodeFlags, CodePtr, CompileError, CompileStats, CompiledCode, DefinedFuncIndex, ModuleInfo,
     OptLevel, TaskRunner,
 };
-use lazuli_jit::hot_queue::HotQueue;
 use lazuli_jit::lazy::{Compile, Lazy};
+use lazuli_jit::tier_up::TierUp;
 
 use crate::code_map::{function_sizes, CodeMap};
 use crate::jit::Jit;
@@ -33,18 +33,13 @@ pub(crate) struct Shared {
     level: OptLevel,
     /// Whether a function has been queued for speculative compilation.
     queued: Box<[AtomicBool]>,
-    /// Per function: calls and loop iterations counted by baseline code (tier-up).
-    counters: Box<[AtomicU32]>,
     /// Calls plus iterations after which a function is recompiled optimized; 0: never.
     tier_up_threshold: u32,
     /// What the code must do at every tier (see `CompileOptions::code`).
     code: CodeFlags,
-    /// Optimized code of functions that tiered up. Only successes are kept: a recompile that
-    /// failed (out of memory, say) leaves the function on its first code, and may be asked for
-    /// again.
-    optimized: Box<[OnceLock<usize>]>,
-    /// Tier-up requests waiting for a worker, served hottest first.
-    hot: HotQueue,
+    /// Counts of baseline-level code, optimized code of functions that tiered up, and the
+    /// requests waiting for a worker.
+    tier_up: TierUp,
     /// The JIT for optimized code.
     jit_optimized: OnceLock<Result<Jit, CompileError>>,
     optimized_count: AtomicU32,
@@ -83,11 +78,9 @@ impl LazyCode {
                 info,
                 level,
                 queued: (0..n).map(|_| AtomicBool::new(false)).collect(),
-                counters: (0..n).map(|_| AtomicU32::new(0)).collect(),
                 tier_up_threshold,
                 code,
-                optimized: (0..n).map(|_| OnceLock::new()).collect(),
-                hot: HotQueue::default(),
+                tier_up: TierUp::new(n),
                 jit_optimized: OnceLock::new(),
                 optimized_count: AtomicU32::new(0),
                 tier_up_failures: AtomicU32::new(0),
@@ -146,33 +139,27 @@ fn request_tier_up(lazy: &Arc<Lazy<Shared>>, index: u32) {
     let Some(tasks) = lazy.tasks.as_ref().and_then(Weak::upgrade) else {
         return;
     };
-    if index as usize >= lazy.optimized.len() || !lazy.hot.push(index) {
+    if !lazy.tier_up.request(index) {
         return;
     }
     let weak = Arc::downgrade(lazy);
     // One task per request: each serves whichever request is hottest when it runs.
     tasks.spawn(Box::new(move || {
         let Some(lazy) = weak.upgrade() else { return };
-        let heat = |i: u32| lazy.counters[i as usize].load(Ordering::Relaxed);
-        let stale = |i: u32| lazy.optimized[i as usize].get().is_some();
-        let Some((index, _)) = lazy.hot.pop_hottest(heat, stale) else {
+        let started = Instant::now();
+        let compile = |i| compile_at(&lazy, DefinedFuncIndex(i), OptLevel::Optimized);
+        let Some(served) = lazy.tier_up.serve(compile) else {
             return;
         };
-        let cell = &lazy.optimized[index as usize];
-        let started = Instant::now();
-        match compile_at(&lazy, DefinedFuncIndex(index), OptLevel::Optimized) {
-            Ok(code) => {
-                if cell.set(code as usize).is_ok() {
-                    lazy.install(index, code);
-                    lazy.optimized_count.fetch_add(1, Ordering::Relaxed);
-                }
+        match served.result {
+            Ok((code, true)) => {
+                lazy.install(served.index, code);
+                lazy.optimized_count.fetch_add(1, Ordering::Relaxed);
             }
+            Ok((_, false)) => {}
             Err(e) => {
                 lazy.tier_up_failures.fetch_add(1, Ordering::Relaxed);
                 lazy.record_error(e);
-                // Counted from zero again: another threshold later it asks again, when memory
-                // may have been freed.
-                lazy.counters[index as usize].store(0, Ordering::Relaxed);
             }
         }
         lazy.optimized_nanos
@@ -197,7 +184,7 @@ fn compile_at(
         .as_ref()
         .map_err(Clone::clone)?;
     let profile = (!tiered && lazy.tier_up_threshold > 0).then(|| Profile {
-        counter: &lazy.counters[index.index()] as *const AtomicU32 as usize,
+        counter: lazy.tier_up.counter(index.index()) as *const AtomicU32 as usize,
         threshold: lazy.tier_up_threshold,
         request: tier_up_request as *const () as usize,
         context: Arc::as_ptr(lazy) as usize,
@@ -273,13 +260,7 @@ impl CompiledCode for LazyCode {
     }
 
     fn counts(&self) -> Option<Vec<u32>> {
-        (self.shared.tier_up_threshold > 0).then(|| {
-            self.shared
-                .counters
-                .iter()
-                .map(|c| c.load(Ordering::Relaxed))
-                .collect()
-        })
+        (self.shared.tier_up_threshold > 0).then(|| self.shared.tier_up.counts())
     }
 
     fn last_error(&self) -> Option<CompileError> {

@@ -6,7 +6,8 @@
 //! - [`object_memory`]: memory for a linker that writes objects in place (LLVM's RuntimeDyld),
 //!   reserved up front for each object so that linking itself can never run out;
 //! - [`stubs`]: one stub per defined function, and the resolver they jump to;
-//! - [`hot_queue`]: tier-up requests, served hottest first;
+//! - [`tier_up`]: each function's count and optimized code, and tier-up requests served
+//!   hottest first;
 //! - [`lazy`]: the GOT, compile-once-per-function and its statistics, over a backend's
 //!   [`lazy::Compile`].
 //!
@@ -15,8 +16,8 @@
 #![deny(missing_docs)]
 
 pub mod code_memory;
-pub mod hot_queue;
 pub mod lazy;
 pub mod object_memory;
 pub mod pages;
 pub mod stubs;
+pub mod tier_up;

@@ -1,0 +1,171 @@
+//! [`TierUp`]: one module's tier-up state, the same in both backends: each function's count of
+//! calls and loop iterations (which single-pass code increments), its optimized code once there
+//! is some, and the requests waiting for a worker ([`HotQueue`]).
+//!
+//! Single-pass code asks for tier-up when a function's count reaches the threshold, and goes on
+//! counting. The optimizing workers take requests from the queue rather than in the order they
+//! came: each time, the waiting function whose count is highest *now* (counts grow while
+//! requests wait, so the ranking is made at each pop), and requests no longer needed (the
+//! function has optimized code, or its module is gone) are dropped unserved. A recompile that
+//! fails restarts the function's count from zero: once hot again it asks again, when memory may
+//! have been freed.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
+
+use lazuli_backend_api::CompileError;
+
+/// One module's tier-up state.
+pub struct TierUp {
+    /// Per defined function: calls plus loop iterations, counted by single-pass code.
+    counters: Box<[AtomicU32]>,
+    /// Per defined function: its optimized code, once installed. Only successes are kept.
+    optimized: Box<[OnceLock<usize>]>,
+    queue: HotQueue,
+}
+
+/// A request a worker served (see [`TierUp::serve`]).
+pub struct Served {
+    /// The defined function.
+    pub index: u32,
+    /// When it asked for tier-up.
+    pub requested: Instant,
+    /// Its optimized code, and whether this serve made it the function's (not an earlier
+    /// compile); or why the compile failed.
+    pub result: Result<(*const u8, bool), CompileError>,
+}
+
+impl TierUp {
+    /// The state of `functions` defined functions: no counts, no optimized code.
+    pub fn new(functions: usize) -> TierUp {
+        TierUp {
+            counters: (0..functions).map(|_| AtomicU32::new(0)).collect(),
+            optimized: (0..functions).map(|_| OnceLock::new()).collect(),
+            queue: HotQueue::default(),
+        }
+    }
+
+    /// Function `index`'s counter, whose address single-pass code increments.
+    pub fn counter(&self, index: usize) -> &AtomicU32 {
+        &self.counters[index]
+    }
+
+    /// Every function's count so far.
+    pub fn counts(&self) -> Vec<u32> {
+        self.counters
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect()
+    }
+
+    /// Function `index`'s optimized code, if it has some.
+    pub fn optimized(&self, index: usize) -> Option<*const u8> {
+        self.optimized[index].get().map(|&code| code as *const u8)
+    }
+
+    /// Keep `code` as function `index`'s optimized code; false if it had some already.
+    pub fn set_optimized(&self, index: usize, code: *const u8) -> bool {
+        self.optimized[index].set(code as usize).is_ok()
+    }
+
+    /// Queue function `index`'s request; false if there is no such function or it is waiting
+    /// already (then no worker needs to be told).
+    pub fn request(&self, index: u32) -> bool {
+        (index as usize) < self.optimized.len() && self.queue.push(index)
+    }
+
+    /// Serve the hottest waiting request with `compile`, which recompiles a function
+    /// optimized. Its code is kept as the function's ([`TierUp::optimized`]); a failure restarts
+    /// the function's count. `None` when nothing waits.
+    pub fn serve(
+        &self,
+        compile: impl FnOnce(u32) -> Result<*const u8, CompileError>,
+    ) -> Option<Served> {
+        let heat = |i: u32| self.counters[i as usize].load(Ordering::Relaxed);
+        let stale = |i: u32| self.optimized[i as usize].get().is_some();
+        let (index, requested) = self.queue.pop_hottest(heat, stale)?;
+        let result = match compile(index) {
+            Ok(code) => Ok((code, self.set_optimized(index as usize, code))),
+            Err(e) => {
+                self.counters[index as usize].store(0, Ordering::Relaxed);
+                Err(e)
+            }
+        };
+        Some(Served {
+            index,
+            requested,
+            result,
+        })
+    }
+}
+
+/// Waiting tier-up requests of one module, served hottest first.
+#[derive(Default)]
+pub struct HotQueue {
+    /// (defined function index, when it was requested).
+    waiting: Mutex<Vec<(u32, Instant)>>,
+}
+
+impl HotQueue {
+    /// Queue function `index`; false if it is waiting already (one request per function).
+    pub fn push(&self, index: u32) -> bool {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        if waiting.iter().any(|&(i, _)| i == index) {
+            return false;
+        }
+        waiting.push((index, Instant::now()));
+        true
+    }
+
+    /// Take the waiting function with the highest `heat` (its count now), with the time it was
+    /// requested; those that `stale` says need no optimized code any more are dropped first.
+    pub fn pop_hottest(
+        &self,
+        heat: impl Fn(u32) -> u32,
+        stale: impl Fn(u32) -> bool,
+    ) -> Option<(u32, Instant)> {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        waiting.retain(|&(i, _)| !stale(i));
+        let hottest = waiting
+            .iter()
+            .enumerate()
+            .max_by_key(|&(_, &(i, _))| heat(i))
+            .map(|(at, _)| at)?;
+        Some(waiting.swap_remove(hottest))
+    }
+
+    /// How many requests wait.
+    pub fn len(&self) -> usize {
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Whether no request waits.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hottest_now_is_served_first_and_stale_requests_are_dropped() {
+        let queue = HotQueue::default();
+        for i in 0..4 {
+            assert!(queue.push(i));
+        }
+        assert!(!queue.push(2), "one request per function");
+        // Function 1 asked second but has grown hottest since; function 3 got its code.
+        let counts = [10_000, 90_000, 40_000, 50_000];
+        let stale = |i: u32| i == 3;
+        let order: Vec<u32> =
+            std::iter::from_fn(|| queue.pop_hottest(|i| counts[i as usize], stale))
+                .map(|(i, _)| i)
+                .collect();
+        assert_eq!(order, [1, 2, 0]);
+        assert!(queue.is_empty());
+        assert!(queue.push(0), "served, it may be asked again");
+    }
+}
