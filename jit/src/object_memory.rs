@@ -317,14 +317,8 @@ impl ObjectAllocator {
 impl Drop for ObjectAllocator {
     fn drop(&mut self) {
         // A link that failed before finalizing leaves its pages committed; only the untouched
-        // remainder of the reservation returns.
-        if !self.finalized {
-            if let Some(reservation) = self.reservation.take() {
-                let text_used = self.runs[0].first().map_or(0, |&(_, used)| used);
-                let data_used = self.runs[1].first().map_or(0, |&(_, used)| used);
-                self.memory().release(reservation, text_used, data_used);
-            }
-        }
+        // remainder of the reservation returns (finalizing returned it already).
+        self.return_unused();
     }
 }
 
