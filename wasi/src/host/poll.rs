@@ -99,35 +99,30 @@ pub(crate) fn poll_oneoff(
     }
     let wait = clocks.iter().map(|c| c.1).min();
     if ready.is_empty() || !streams.is_empty() {
-        // Wait for a stream no longer than the nearest clock, and not at all if something is ready.
-        let timeout_ms: libc::c_int = match (ready.is_empty(), wait) {
-            (false, _) => 0,
-            (true, None) => -1,
-            (true, Some(ns)) => ns.div_ceil(1_000_000).min(libc::c_int::MAX as u64) as libc::c_int,
+        // Wait for a stream no longer than the nearest clock (with no stream, for that clock),
+        // and not at all if something is ready.
+        let timeout = match (ready.is_empty(), wait) {
+            (false, _) => Some(std::time::Duration::ZERO),
+            (true, None) if streams.is_empty() => Some(std::time::Duration::ZERO),
+            (true, None) => None,
+            (true, Some(ns)) => Some(std::time::Duration::from_nanos(ns)),
         };
-        if streams.is_empty() {
-            let sleep = std::time::Duration::from_nanos(wait.unwrap_or(0));
-            ctx.wait(&mut [], Some(sleep))?;
-        } else {
-            let mut fds: Vec<libc::pollfd> = streams.iter().map(|s| s.2).collect();
-            let timeout =
-                (timeout_ms >= 0).then(|| std::time::Duration::from_millis(timeout_ms as u64));
-            ctx.wait(&mut fds, timeout)?;
-            for ((userdata, kind, _), fd) in streams.iter().zip(&fds) {
-                if fd.revents != 0 {
-                    let error = if fd.revents & libc::POLLNVAL != 0 {
-                        Errno::BADF
-                    } else {
-                        Errno::SUCCESS
-                    };
-                    let hangup = fd.revents & libc::POLLHUP != 0;
-                    ready.push(Event {
-                        userdata: *userdata,
-                        error,
-                        kind: *kind,
-                        hangup,
-                    });
-                }
+        let mut fds: Vec<libc::pollfd> = streams.iter().map(|s| s.2).collect();
+        ctx.wait(&mut fds, timeout)?;
+        for ((userdata, kind, _), fd) in streams.iter().zip(&fds) {
+            if fd.revents != 0 {
+                let error = if fd.revents & libc::POLLNVAL != 0 {
+                    Errno::BADF
+                } else {
+                    Errno::SUCCESS
+                };
+                let hangup = fd.revents & libc::POLLHUP != 0;
+                ready.push(Event {
+                    userdata: *userdata,
+                    error,
+                    kind: *kind,
+                    hangup,
+                });
             }
         }
         if ready.is_empty() {
