@@ -132,9 +132,9 @@ fn speculate(lazy: &Arc<Lazy<Shared>>, index: u32) {
 
 /// Baseline code asks for tier-up here, once, when function `index` gets hot: the request
 /// waits in the module's queue, and a worker recompiles the hottest function waiting
-/// (`TierUp::serve`) optimized; when done, its GOT entry switches to the new code. A recompile that
-/// fails is counted (`CompileStats::tier_up_failures`) and leaves the function on its baseline
-/// code.
+/// (`TierUp::serve`) optimized; when done, its GOT entry switches to the new code. A recompile
+/// that fails is counted (`CompileStats::tier_up_failures`) and leaves the function on its
+/// baseline code until it asks again.
 fn request_tier_up(lazy: &Arc<Lazy<Shared>>, index: u32) {
     let Some(tasks) = lazy.tasks.as_ref().and_then(Weak::upgrade) else {
         return;
