@@ -7,6 +7,7 @@ use core::fmt;
 
 use alloc::sync::Arc;
 
+use crate::branch_profile::BranchProfile;
 use crate::index::DefinedFuncIndex;
 use crate::module_info::ModuleInfo;
 use crate::types::FuncType;
@@ -76,7 +77,7 @@ impl CodeFlags {
 }
 
 /// What the runtime asks of the backend when it compiles a module.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Default)]
 pub struct CompileOptions {
     /// Lazy or eager.
     pub strategy: Strategy,
@@ -88,6 +89,21 @@ pub struct CompileOptions {
     pub tier_up_threshold: u32,
     /// What the code must do, at every tier.
     pub code: CodeFlags,
+    /// Branch counts from a first tier, which an optimizing backend turns into branch weights
+    /// and entry counts: a function's code follows its hot paths. `None`: no profile.
+    pub profile: Option<Arc<dyn BranchProfile>>,
+}
+
+impl fmt::Debug for CompileOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompileOptions")
+            .field("strategy", &self.strategy)
+            .field("opt_level", &self.opt_level)
+            .field("tier_up_threshold", &self.tier_up_threshold)
+            .field("code", &self.code)
+            .field("profile", &self.profile.is_some())
+            .finish()
+    }
 }
 
 /// Why compilation failed. Lowering a validated module should not fail; this reports code
@@ -272,6 +288,14 @@ pub trait CompiledCode: Send + Sync {
     /// iterations (what tier-up ranks by; a count wraps past `u32::MAX`). `None` when the code
     /// counts nothing (no tier-up, or optimized code only).
     fn counts(&self) -> Option<alloc::vec::Vec<u32>> {
+        None
+    }
+
+    /// The first tier's branch counts of defined function `f` so far, one per slot
+    /// ([`crate::branch_profile`]); `None` when `f` was not counted (not compiled by a counting
+    /// first tier).
+    fn branch_counts(&self, f: DefinedFuncIndex) -> Option<alloc::vec::Vec<u32>> {
+        let _ = f;
         None
     }
 

@@ -14,6 +14,7 @@ extern crate alloc;
 
 pub mod abi;
 mod backend;
+pub mod branch_profile;
 #[cfg(feature = "wasmparser")]
 mod dead_code;
 pub mod fault_regions;

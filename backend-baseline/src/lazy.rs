@@ -17,6 +17,7 @@ use lazuli_backend_api::{
     CodeBackend, CodeFlags, CodePtr, CompileError, CompileOptions, CompileStats, CompiledCode,
     DefinedFuncIndex, ModuleInfo, OptLevel, Strategy, TaskRunner,
 };
+use lazuli_jit::branch_counters::BranchCounters;
 use lazuli_jit::code_memory::CodeMemory;
 use lazuli_jit::lazy::{Compile, Lazy};
 use lazuli_jit::tier_up::TierUp;
@@ -51,6 +52,9 @@ pub(crate) struct Shared {
     /// Counts, optimized code and waiting requests (a function the baseline backend cannot
     /// compile gets its optimized code here too).
     tier_up: TierUp,
+    /// Branch counts of the functions' baseline code, when it counts (tier-up on); the
+    /// optimizing tier reads them.
+    branches: Arc<BranchCounters>,
     stats: TierStats,
 }
 
@@ -98,6 +102,7 @@ impl LazyCode {
                 optimizer,
                 optimized_code: OnceLock::new(),
                 tier_up: TierUp::new(n),
+                branches: Arc::new(BranchCounters::new(n)),
                 stats: TierStats::default(),
                 info,
             },
@@ -121,7 +126,7 @@ impl Compile for Shared {
             profile,
             code: lazy.code,
         };
-        let lowered = match lower_function(&lazy.info, index, settings) {
+        let mut lowered = match lower_function(&lazy.info, index, settings) {
             Ok(lowered) => lowered,
             // What the baseline tier cannot compile goes straight to the optimizing tier.
             Err(e) if lazy.optimizer.is_some() && !lazuli_jit::lazy::interrupted() => {
@@ -131,6 +136,9 @@ impl Compile for Shared {
             }
             Err(e) => return Err(e),
         };
+        if settings.profile.is_some() {
+            lowered.bind_counters(lazy.branches.function(index.index(), lowered.slots)?);
+        }
         let code = lazy.memory.publish(&lowered.code)?;
         lazy.code_map
             .write()
@@ -159,6 +167,7 @@ impl Shared {
                         opt_level: OptLevel::Optimized,
                         tier_up_threshold: 0,
                         code: self.code,
+                        profile: Some(self.branches.clone()),
                     },
                 )
             })
@@ -272,6 +281,10 @@ impl CompiledCode for LazyCode {
             .as_ref()
             .is_some_and(|o| o.threshold > 0);
         counting.then(|| self.shared.tier_up.counts())
+    }
+
+    fn branch_counts(&self, f: DefinedFuncIndex) -> Option<Vec<u32>> {
+        self.shared.branches.counts(f.index())
     }
 
     fn last_error(&self) -> Option<CompileError> {

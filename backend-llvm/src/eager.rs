@@ -23,7 +23,8 @@ use lazuli_backend_api::{
 use crate::image::{Image, Span};
 use crate::jit::host_target_machine;
 use crate::loaded_image::{LoadedImage, Patches};
-use crate::lower::lower_function;
+use crate::lower::{lower_function, FunctionInputs};
+use lazuli_backend_api::branch_profile::BranchProfile;
 
 /// Wasm body bytes per partition, at most.
 const PARTITION_BYTES: usize = 64 << 10;
@@ -70,12 +71,13 @@ pub(crate) struct Objects {
 }
 
 /// Lower and compile the functions of `info` into relocatable objects, one per partition, on
-/// `threads` threads (the caller's included). `progress` is told how many functions are
-/// compiled, out of how many, on the calling thread.
+/// `threads` threads (the caller's included), with `profile`'s branch counts as weights.
+/// `progress` is told how many functions are compiled, out of how many, on the calling thread.
 pub(crate) fn compile_objects(
     info: &ModuleInfo,
     level: OptLevel,
     code: CodeFlags,
+    profile: Option<&dyn BranchProfile>,
     threads: usize,
     progress: &dyn Fn(u32, u32),
 ) -> Result<Objects, CompileError> {
@@ -93,7 +95,7 @@ pub(crate) fn compile_objects(
                 let k = next.fetch_add(1, Ordering::Relaxed);
                 let Some(range) = parts.get(k) else { break };
                 let start = std::time::Instant::now();
-                let object = compile_partition(info, level, code, k, range.clone());
+                let object = compile_partition(info, level, code, profile, k, range.clone());
                 let took = start.elapsed().as_nanos() as u64;
                 let failed = object.is_err();
                 if done.send((k, took, object)).is_err() || failed {
@@ -133,6 +135,7 @@ fn compile_partition(
     info: &ModuleInfo,
     level: OptLevel,
     code: CodeFlags,
+    profile: Option<&dyn BranchProfile>,
     k: usize,
     range: std::ops::Range<u32>,
 ) -> Result<Vec<u8>, CompileError> {
@@ -142,7 +145,13 @@ fn compile_partition(
     module.set_triple(&tm.get_triple());
     module.set_data_layout(&tm.get_target_data().get_data_layout());
     for i in range {
-        lower_function(&ctx, &module, info, DefinedFuncIndex(i), None, code)?;
+        let index = DefinedFuncIndex(i);
+        let inputs = FunctionInputs {
+            profile: None,
+            code,
+            branch_counts: profile.and_then(|p| p.function_counts(index)),
+        };
+        lower_function(&ctx, &module, info, index, inputs)?;
     }
     crate::optimize(&module, level)?;
     let buffer = tm
@@ -156,10 +165,11 @@ pub(crate) fn compile_image(
     info: &ModuleInfo,
     level: OptLevel,
     code: CodeFlags,
+    profile: Option<&dyn BranchProfile>,
     threads: usize,
     progress: &dyn Fn(u32, u32),
 ) -> Result<(Image, Vec<u64>), CompileError> {
-    let compiled = compile_objects(info, level, code, threads, progress)?;
+    let compiled = compile_objects(info, level, code, profile, threads, progress)?;
     let image = crate::image::link(&compiled.objects, info.num_defined_funcs())?;
     Ok((image, compiled.nanos))
 }

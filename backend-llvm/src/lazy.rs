@@ -20,7 +20,8 @@ use lazuli_jit::tier_up::TierUp;
 
 use crate::code_map::{function_sizes, CodeMap};
 use crate::jit::Jit;
-use crate::lower::{func_symbol, lower_function, Profile};
+use crate::lower::{func_symbol, lower_function, FunctionInputs, Profile};
+use lazuli_backend_api::branch_profile::BranchProfile;
 
 /// Code for one module, compiled lazily into its own JIT.
 pub(crate) struct LazyCode {
@@ -48,6 +49,8 @@ pub(crate) struct Shared {
     jit: OnceLock<Result<Jit, CompileError>>,
     /// Where the compiled functions' code lies (baseline and optimized), for backtraces.
     code_map: CodeMap,
+    /// A first tier's branch counts, which optimized compiles weigh branches by.
+    branch_profile: Option<Arc<dyn BranchProfile>>,
     /// The workers, held weakly: the backend owns them, so that dropping the engine joins them
     /// even while one of them is compiling for this module (and holds it alive). A process must
     /// not exit while a worker is inside LLVM.
@@ -61,6 +64,7 @@ impl LazyCode {
         level: OptLevel,
         tier_up_threshold: u32,
         code: CodeFlags,
+        branch_profile: Option<Arc<dyn BranchProfile>>,
         tasks: Option<Arc<dyn TaskRunner>>,
     ) -> Result<LazyCode, CompileError> {
         let n = info.bodies.len();
@@ -87,6 +91,7 @@ impl LazyCode {
                 optimized_nanos: AtomicU64::new(0),
                 jit: OnceLock::new(),
                 code_map: CodeMap::default(),
+                branch_profile,
                 tasks: tasks.as_ref().map(Arc::downgrade),
             },
             interruptible,
@@ -192,7 +197,16 @@ fn compile_at(
     let ctx = inkwell::context::Context::create();
     let module = ctx.create_module(&func_symbol(index));
     jit.prepare(&module);
-    lower_function(&ctx, &module, &lazy.info, index, profile, lazy.code)?;
+    let branch_counts = match (level, &lazy.branch_profile) {
+        (OptLevel::Optimized, Some(p)) => p.function_counts(index),
+        _ => None,
+    };
+    let inputs = FunctionInputs {
+        profile,
+        code: lazy.code,
+        branch_counts,
+    };
+    lower_function(&ctx, &module, &lazy.info, index, inputs)?;
     // LLVM's passes cannot stop midway: a call whose deadline passed while lowering does not
     // wait for them.
     if lazuli_jit::lazy::interrupted() {
@@ -284,6 +298,7 @@ impl CompiledCode for LazyCode {
             &self.shared.info,
             self.shared.level,
             self.shared.code,
+            self.shared.branch_profile.as_deref(),
             threads,
             &|_, _| {},
         )?;

@@ -116,6 +116,7 @@ impl CodeBackend for LlvmBackend {
                 opts.opt_level,
                 opts.tier_up_threshold,
                 opts.code,
+                opts.profile.clone(),
                 self.tasks.clone(),
             )?)),
             Strategy::Eager => {
@@ -123,6 +124,7 @@ impl CodeBackend for LlvmBackend {
                     &module,
                     opts.opt_level,
                     opts.code,
+                    opts.profile.as_deref(),
                     eager::compile_threads(self.tasks.as_deref()),
                     progress,
                 )?;
@@ -181,6 +183,32 @@ impl CodeBackend for LlvmBackend {
             tasks.wait_idle();
         }
     }
+}
+
+/// The LLVM IR of defined function `index` of `module` as this backend lowers it for the
+/// optimizing tier, before LLVM's passes, with `branch_counts` (one per slot of
+/// [`lazuli_backend_api::branch_profile`]) as its branch weights: for inspecting what LLVM is
+/// given, and for tests.
+pub fn function_ir(
+    module: &ModuleInfo,
+    index: DefinedFuncIndex,
+    branch_counts: Option<Vec<u32>>,
+) -> Result<String, CompileError> {
+    if index.index() >= module.bodies.len() {
+        return Err(CompileError::new(format!(
+            "the module has no defined function {}",
+            index.0
+        )));
+    }
+    let ctx = inkwell::context::Context::create();
+    let ir = ctx.create_module(&lower::func_symbol(index));
+    let inputs = lower::FunctionInputs {
+        profile: None,
+        code: CodeFlags::default(),
+        branch_counts,
+    };
+    lower::lower_function(&ctx, &ir, module, index, inputs)?;
+    Ok(ir.print_to_string().to_string())
 }
 
 /// The IR pipeline of the optimizing tier, chosen by measurement (`bench/pipelines.sh`, table

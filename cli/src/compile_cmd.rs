@@ -32,6 +32,10 @@ pub struct CompileArgs {
     #[arg(long, value_name = "on|off", default_value = "on", value_parser = crate::parse_switch,
           action = clap::ArgAction::Set)]
     memory_reservations: bool,
+    /// A profile of this module (`lazuli run --profile-out FILE`): LLVM weighs each branch by
+    /// how often the run took it, so the hot paths get the straight-line code.
+    #[arg(long, value_name = "FILE")]
+    profile: Option<PathBuf>,
 }
 
 /// Parse `--opt-level`.
@@ -62,8 +66,16 @@ pub fn run(args: CompileArgs) -> Result<ExitCode, String> {
     };
     let start = std::time::Instant::now();
     let size = wasm.len();
-    let module = Module::with_progress(&engine, wasm, &progress(size))
-        .map_err(|e| format!("{}: {e}", args.file.display()))?;
+    let module = match &args.profile {
+        Some(path) => {
+            let profile =
+                std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Module::with_profile(&engine, wasm, &profile, &progress(size))
+                .map_err(|e| format!("{} with profile {}: {e}", args.file.display(), path.display()))?
+        }
+        None => Module::with_progress(&engine, wasm, &progress(size))
+            .map_err(|e| format!("{}: {e}", args.file.display()))?,
+    };
     let blob = module.serialize().map_err(|e| e.to_string())?;
     std::fs::write(&args.output, &blob).map_err(|e| format!("{}: {e}", args.output.display()))?;
     eprintln!(

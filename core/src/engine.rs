@@ -111,6 +111,7 @@ impl Engine {
             opt_level: config.effective_opt_level(),
             tier_up_threshold: config.tier_up_threshold,
             code: self.inner.code,
+            profile: None,
         }
     }
 

@@ -25,6 +25,8 @@ struct ModuleInner {
     code: spin::Once<Result<Box<dyn CompiledCode>, CompileError>>,
     /// Loaded from serialized code: `info.bytes` holds only the data segments, not the wasm.
     deserialized: bool,
+    /// Counts of an earlier run that the code is compiled with, if any.
+    profile: Option<Arc<crate::profile::Profile>>,
 }
 
 impl core::fmt::Debug for Module {
@@ -53,7 +55,30 @@ impl Module {
         bytes: impl Into<Arc<[u8]>>,
         progress: &dyn Fn(u32, u32),
     ) -> Result<Module, Error> {
-        let bytes: Arc<[u8]> = bytes.into();
+        Module::build(engine, bytes.into(), None, progress)
+    }
+
+    /// As [`Module::with_progress`], compiled with `profile`, the bytes of a [`Profile`] of
+    /// this module (as `lazuli run --profile-out` writes them): the optimizing tier weighs
+    /// each branch by how often the first tier saw it taken. A profile of another module, or a
+    /// damaged one, is refused with the reason.
+    ///
+    /// [`Profile`]: crate::Profile
+    pub fn with_profile(
+        engine: &Engine,
+        bytes: impl Into<Arc<[u8]>>,
+        profile: &[u8],
+        progress: &dyn Fn(u32, u32),
+    ) -> Result<Module, Error> {
+        Module::build(engine, bytes.into(), Some(profile), progress)
+    }
+
+    fn build(
+        engine: &Engine,
+        bytes: Arc<[u8]>,
+        profile: Option<&[u8]>,
+        progress: &dyn Fn(u32, u32),
+    ) -> Result<Module, Error> {
         #[cfg(feature = "wat")]
         let bytes = match bytes.starts_with(b"\0asm") || Module::is_serialized(&bytes) {
             true => bytes,
@@ -67,6 +92,14 @@ impl Module {
             engine.config().features,
             engine.platform(),
         )?);
+        let profile = match profile {
+            Some(bytes) => Some(Arc::new(crate::profile::Profile::read(
+                bytes,
+                crate::profile::wasm_hash(&info.bytes),
+                info.bodies.len(),
+            )?)),
+            None => None,
+        };
         let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
         let module = Module {
             inner: Arc::new(ModuleInner {
@@ -75,6 +108,7 @@ impl Module {
                 type_ids,
                 code: spin::Once::new(),
                 deserialized: false,
+                profile,
             }),
         };
         if engine.config().strategy == Strategy::Eager && engine.backend().is_some() {
@@ -195,6 +229,7 @@ impl Module {
                 type_ids,
                 code: once,
                 deserialized: true,
+                profile: None,
             }),
         }
     }
@@ -268,7 +303,12 @@ impl Module {
 
     fn code_with_progress(&self, progress: &dyn Fn(u32, u32)) -> Result<&dyn CompiledCode, Error> {
         let (backend, _) = self.inner.engine.runner()?;
-        let options = self.inner.engine.compile_options();
+        let mut options = self.inner.engine.compile_options();
+        options.profile = self
+            .inner
+            .profile
+            .clone()
+            .map(|p| p as Arc<dyn crate::backend::branch_profile::BranchProfile>);
         let code = self.inner.code.call_once(|| {
             backend.compile_with_progress(self.inner.info.clone(), &options, progress)
         });

@@ -8,6 +8,8 @@
 //! - [`stubs`]: one stub per defined function, and the resolver they jump to;
 //! - [`tier_up`]: each function's count and optimized code, and tier-up requests served
 //!   hottest first;
+//! - [`branch_counters`]: each function's branch-profile counters, which first-tier code
+//!   increments and the optimizing tier reads;
 //! - [`lazy`]: the GOT, compile-once-per-function and its statistics, over a backend's
 //!   [`lazy::Compile`].
 //!
@@ -15,6 +17,7 @@
 //! compile that needed the memory, never an abort. It depends on `lazuli-backend-api` only.
 #![deny(missing_docs)]
 
+pub mod branch_counters;
 pub mod code_memory;
 pub mod lazy;
 pub mod object_memory;

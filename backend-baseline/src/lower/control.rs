@@ -19,10 +19,12 @@ pub(crate) enum ControlKind {
     Block,
     /// `loop`: branches go back to its header.
     Loop,
-    /// `if`, with the label of its else arm and whether `else` was seen.
+    /// `if`, with the label of its else arm, whether `else` was seen, and its first
+    /// branch-profile slot (then arm; the else arm's is next).
     If {
         else_label: DynamicLabel,
         has_else: bool,
+        slot: u32,
     },
     /// `try_table`, whose handler is at `[rbp + handler]` (see `exceptions.rs`).
     TryTable { handler: i32 },
@@ -211,21 +213,25 @@ impl FuncLowering<'_> {
                 dynasm!(self.asm ; .arch x64 ; =>label);
                 self.epoch_check();
                 self.count_hotness();
+                self.count_slot(self.op_slot);
             }
             Operator::If { blockty } => {
                 let taken = self.pop_condition();
                 let else_label = self.asm.new_dynamic_label();
                 let end = self.asm.new_dynamic_label();
+                let slot = self.op_slot;
                 // Spilling only moves values, so the condition (register or flags) survives it.
                 self.open(
                     ControlKind::If {
                         else_label,
                         has_else: false,
+                        slot,
                     },
                     end,
                     blockty,
                 );
                 taken.invert().jump(&mut self.asm, else_label);
+                self.count_slot(slot);
             }
             Operator::Else => {
                 let top = self.controls.len() - 1;
@@ -233,16 +239,21 @@ impl FuncLowering<'_> {
                     self.branch(top);
                 }
                 let frame = &mut self.controls[top];
-                let ControlKind::If { else_label, .. } = frame.kind else {
+                let ControlKind::If {
+                    else_label, slot, ..
+                } = frame.kind
+                else {
                     unreachable!("validated: else follows if");
                 };
                 frame.kind = ControlKind::If {
                     else_label,
                     has_else: true,
+                    slot,
                 };
                 let height = frame.height;
                 let params = frame.params.clone();
                 dynasm!(self.asm ; .arch x64 ; =>else_label);
+                self.count_slot(slot + 1);
                 self.truncate(height);
                 for t in params.iter() {
                     self.push(*t, Location::Slot);
@@ -262,14 +273,19 @@ impl FuncLowering<'_> {
                 if frame.kind != ControlKind::Function
                     && frame.branch_types().is_empty()
                     && !self.leaves_try_table(target)
+                    && !self.counts_branches()
                 {
                     let label = frame.label;
                     taken.jump(&mut self.asm, label);
                 } else {
+                    // Each way counts in its own slot: taken, then not taken.
+                    let slot = self.op_slot;
                     let skip = self.asm.new_dynamic_label();
                     taken.invert().jump(&mut self.asm, skip);
+                    self.count_slot(slot);
                     self.branch(target);
                     dynasm!(self.asm ; .arch x64 ; =>skip);
+                    self.count_slot(slot + 1);
                 }
             }
             Operator::BrTable { ref targets } => {
@@ -358,10 +374,21 @@ impl FuncLowering<'_> {
         if let ControlKind::If {
             else_label,
             has_else: false,
+            slot,
         } = frame.kind
         {
-            // Without else, the parameters pass through: they are in the slots already.
-            dynasm!(self.asm ; .arch x64 ; =>else_label);
+            // Without else, the parameters pass through: they are in the slots already. The
+            // missing else arm counts too, so the then arm jumps over its count.
+            if self.counts_branches() {
+                if self.reachable {
+                    let end = frame.label;
+                    dynasm!(self.asm ; .arch x64 ; jmp =>end);
+                }
+                dynasm!(self.asm ; .arch x64 ; =>else_label);
+                self.count_slot(slot + 1);
+            } else {
+                dynasm!(self.asm ; .arch x64 ; =>else_label);
+            }
         }
         if frame.kind != ControlKind::Loop {
             let label = frame.label;
@@ -384,11 +411,19 @@ impl FuncLowering<'_> {
         let table = self.asm.new_dynamic_label();
         let default_label = self.asm.new_dynamic_label();
         let count = depths.len() as i32;
+        let slot = self.op_slot;
         dynasm!(self.asm
             ; .arch x64
             ; cmp Rd(index), count
             ; jae =>default_label
             ; mov Rd(index), Rd(index)
+        );
+        // Target `i` counts in slot `slot + i`, the default after the targets.
+        if self.slot_address(slot) {
+            dynasm!(self.asm ; .arch x64 ; add DWORD [Rq(SCRATCH) + Rq(index) * 4], 1);
+        }
+        dynasm!(self.asm
+            ; .arch x64
             ; lea Rq(SCRATCH2), [=>table]
             ; lea Rq(SCRATCH), [Rq(index) + Rq(index) * 4]
             ; add Rq(SCRATCH2), Rq(SCRATCH)
@@ -410,7 +445,9 @@ impl FuncLowering<'_> {
             dynasm!(self.asm ; .arch x64 ; jmp =>stub);
         }
         let default_stub = stub_for(&mut self.asm, default);
-        dynasm!(self.asm ; .arch x64 ; =>default_label ; jmp =>default_stub);
+        dynasm!(self.asm ; .arch x64 ; =>default_label);
+        self.count_slot(slot + depths.len() as u32);
+        dynasm!(self.asm ; .arch x64 ; jmp =>default_stub);
         for (depth, stub) in stubs {
             dynasm!(self.asm ; .arch x64 ; =>stub);
             let target = self.target(depth);

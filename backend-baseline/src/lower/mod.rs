@@ -32,6 +32,7 @@ mod variable;
 
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
+use lazuli_backend_api::branch_profile::{SlotCursor, ENTRY_SLOT};
 use lazuli_backend_api::vmcontext::VMOffsets;
 use lazuli_backend_api::{
     CodeFlags, CompileError, DefinedFuncIndex, FuncType, ModuleInfo, TrapCode, ValType,
@@ -128,11 +129,41 @@ pub(crate) struct FuncLowering<'a> {
     pub(crate) memory0_cached: bool,
     /// Out-of-line tier-up requests: (label, where to continue).
     cold_requests: Vec<(DynamicLabel, DynamicLabel)>,
+    /// Numbers the branch-profile slots of the operators read so far.
+    slots: SlotCursor,
+    /// The first slot of the operator being lowered.
+    pub(crate) op_slot: u32,
+    /// Where the code holds a slot's address, to be written once the counters exist.
+    slot_addresses: Vec<SlotAddress>,
 }
 
-/// Machine code of one function, position-independent.
+/// Machine code of one function. Position-independent, except that counting code holds the
+/// addresses of the function's branch counters, written in by [`FunctionCode::bind_counters`].
 pub(crate) struct FunctionCode {
     pub code: Vec<u8>,
+    /// How many branch-profile slots the function has ([`lazuli_backend_api::branch_profile`]).
+    pub slots: u32,
+    slot_addresses: Vec<SlotAddress>,
+}
+
+/// An 8-byte immediate in the code that is to hold the address of a counter slot.
+#[derive(Clone, Copy, Debug)]
+struct SlotAddress {
+    /// Offset of the byte after the immediate.
+    end: usize,
+    slot: u32,
+}
+
+impl FunctionCode {
+    /// Write the address of `counters` (one `u32` per slot, `self.slots` of them) into the
+    /// counting code; it must outlive the code.
+    pub(crate) fn bind_counters(&mut self, counters: &[std::sync::atomic::AtomicU32]) {
+        debug_assert_eq!(counters.len(), self.slots as usize);
+        for at in &self.slot_addresses {
+            let address = counters.as_ptr() as usize + 4 * at.slot as usize;
+            self.code[at.end - 8..at.end].copy_from_slice(&(address as u64).to_le_bytes());
+        }
+    }
 }
 
 /// Lower defined function `index` of `module`.
@@ -192,6 +223,9 @@ pub(crate) fn lower_function(
         settings,
         memory0_cached: module.memories.first().is_some_and(|m| !m.memory64),
         cold_requests: Vec::new(),
+        slots: SlotCursor::default(),
+        op_slot: 0,
+        slot_addresses: Vec::new(),
     };
     let frame_patch = l.prologue()?;
     l.controls.push(Control::function(epilogue, ty.results()));
@@ -203,6 +237,7 @@ pub(crate) fn lower_function(
             return Err(lazuli_jit::lazy::interrupted_error());
         }
         let op = ops.read().map_err(read_error)?;
+        l.op_slot = l.slots.advance(&op);
         if !l.reachable && l.dead_code.skip(&op) {
             continue;
         }
@@ -328,6 +363,7 @@ impl FuncLowering<'_> {
         }
         self.epoch_check();
         self.count_hotness();
+        self.count_slot(ENTRY_SLOT);
         Ok(patch)
     }
 
@@ -431,6 +467,31 @@ impl FuncLowering<'_> {
         self.cold_requests.push((request, resume));
     }
 
+    /// Put the address of branch-profile slot `slot` in SCRATCH, when the code counts.
+    /// Returns false (and emits nothing) when it does not.
+    pub(crate) fn slot_address(&mut self, slot: u32) -> bool {
+        if self.settings.profile.is_none() {
+            return false;
+        }
+        dynasm!(self.asm ; .arch x64 ; mov Rq(SCRATCH), QWORD 0);
+        let end = self.asm.offset().0;
+        self.slot_addresses.push(SlotAddress { end, slot });
+        true
+    }
+
+    /// Count one pass through here in branch-profile slot `slot`, when the code counts.
+    /// Changes the flags and SCRATCH.
+    pub(crate) fn count_slot(&mut self, slot: u32) {
+        if self.slot_address(slot) {
+            dynasm!(self.asm ; .arch x64 ; add DWORD [Rq(SCRATCH)], 1);
+        }
+    }
+
+    /// Whether the code counts branches (it is a first tier that may tier up).
+    pub(crate) fn counts_branches(&self) -> bool {
+        self.settings.profile.is_some()
+    }
+
     /// After a call that may have grown memory 0: its base again in rbx, unless memories
     /// never move.
     pub(crate) fn reload_memory_base(&mut self) {
@@ -519,6 +580,10 @@ impl FuncLowering<'_> {
             .finalize()
             .map_err(|e| CompileError::new(format!("baseline assembler: {e}")))?;
         code[frame_patch..frame_patch + 4].copy_from_slice(&(-(frame_size as i32)).to_le_bytes());
-        Ok(FunctionCode { code })
+        Ok(FunctionCode {
+            code,
+            slots: self.slots.len(),
+            slot_addresses: self.slot_addresses,
+        })
     }
 }

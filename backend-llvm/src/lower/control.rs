@@ -68,8 +68,10 @@ impl<'ctx> Lowering<'ctx, '_> {
                 let is_true =
                     self.builder
                         .build_int_compare(inkwell::IntPredicate::NE, cond, zero, "")?;
-                self.builder
+                let branch = self
+                    .builder
                     .build_conditional_branch(is_true, then_block, else_block)?;
+                self.weigh_branch(branch, [self.op_slot, self.op_slot + 1])?;
                 self.builder.position_at_end(then_block);
                 let height = self.stack.len() - params.len();
                 let saved = self.peek_n(params.len()).to_vec();
@@ -121,7 +123,8 @@ impl<'ctx> Lowering<'ctx, '_> {
                 let is_true =
                     self.builder
                         .build_int_compare(inkwell::IntPredicate::NE, cond, zero, "")?;
-                self.branch_if(is_true, relative_depth, "br_if_cont")?;
+                let branch = self.branch_if(is_true, relative_depth, "br_if_cont")?;
+                self.weigh_branch(branch, [self.op_slot, self.op_slot + 1])?;
             }
             Operator::BrTable { ref targets } => {
                 let index = self.pop_int();
@@ -155,7 +158,11 @@ impl<'ctx> Lowering<'ctx, '_> {
                     .enumerate()
                     .map(|(i, b)| (self.types.i32.const_int(i as u64, false), *b))
                     .collect();
-                self.builder.build_switch(index, default_block, &cases)?;
+                let switch = self.builder.build_switch(index, default_block, &cases)?;
+                // Weights list the default first; its count follows the targets'.
+                let first = self.op_slot;
+                let n = cases.len() as u32;
+                self.weigh_branch(switch, std::iter::once(first + n).chain(first..first + n))?;
                 self.reachable = false;
             }
             Operator::BrOnNull { relative_depth } => {
@@ -217,25 +224,26 @@ impl<'ctx> Lowering<'ctx, '_> {
     }
 
     /// Branch `depth` levels out when `cond` holds, else continue in a new block named
-    /// `cont`. Handlers of `try_table`s the branch leaves are unlinked before it either way
-    /// and linked again on the path that stays.
+    /// `cont`; returns the conditional branch. Handlers of `try_table`s the branch leaves are
+    /// unlinked before it either way and linked again on the path that stays.
     fn branch_if(
         &mut self,
         cond: inkwell::values::IntValue<'ctx>,
         depth: u32,
         cont: &str,
-    ) -> Result<()> {
+    ) -> Result<inkwell::values::InstructionValue<'ctx>> {
         let leaves = self.leaves_try_table(depth);
         self.leave_try_tables(depth)?;
         self.branch(depth)?;
         let cont = self.ctx.append_basic_block(self.function, cont);
-        self.builder
+        let branch = self
+            .builder
             .build_conditional_branch(cond, self.target(depth), cont)?;
         self.builder.position_at_end(cont);
         if leaves {
             self.relink_innermost_handler()?;
         }
-        Ok(())
+        Ok(branch)
     }
 
     /// Record the current values as incoming to the target of a branch to `depth` (not popped).

@@ -4,6 +4,7 @@
 //! of blocks, loops and ifs; locals are allocas that mem2reg promotes. Each operator family is
 //! lowered in its own file; this one holds the shared state and helpers.
 
+mod branch_weights;
 mod call;
 mod control;
 mod conversion;
@@ -15,6 +16,7 @@ mod simd;
 mod table;
 mod variable;
 
+use branch_weights::BranchCounts;
 use inkwell::basic_block::BasicBlock;
 use inkwell::builder::{Builder, BuilderError};
 use inkwell::context::Context;
@@ -25,6 +27,7 @@ use inkwell::values::{
     BasicMetadataValueEnum, BasicValueEnum, FunctionValue, IntValue, PhiValue, PointerValue,
 };
 use lazuli_backend_api::libcall::Libcall;
+use lazuli_backend_api::branch_profile::SlotCursor;
 use lazuli_backend_api::vmcontext::VMOffsets;
 use lazuli_backend_api::{
     CodeFlags, CompileError, DefinedFuncIndex, ModuleInfo, TrapCode, ValType,
@@ -242,6 +245,22 @@ pub(crate) struct Lowering<'ctx, 'a> {
     handlers: Vec<PointerValue<'ctx>>,
     /// The `tbaa` metadata kind and one access tag per `AliasClass`, made on first use.
     alias_tags: std::cell::OnceCell<(u32, [inkwell::values::MetadataValue<'ctx>; 3])>,
+    /// A first tier's counts of this function, made into branch weights.
+    branch_counts: Option<BranchCounts>,
+    /// Numbers the branch-profile slots of the operators read so far.
+    slots: SlotCursor,
+    /// The first slot of the operator being lowered.
+    pub(crate) op_slot: u32,
+}
+
+/// What a function is lowered with besides its body.
+pub(crate) struct FunctionInputs {
+    /// Hotness counting, in code at the baseline level that may tier up.
+    pub profile: Option<Profile>,
+    /// What the code must do at every tier.
+    pub code: CodeFlags,
+    /// A first tier's branch counts of the function, one per slot.
+    pub branch_counts: Option<Vec<u32>>,
 }
 
 /// Lower defined function `index` into `module` as `func_symbol(index)`.
@@ -250,14 +269,13 @@ pub(crate) fn lower_function<'ctx>(
     module: &Module<'ctx>,
     info: &ModuleInfo,
     index: DefinedFuncIndex,
-    profile: Option<Profile>,
-    code: CodeFlags,
+    inputs: FunctionInputs,
 ) -> std::result::Result<FunctionValue<'ctx>, CompileError> {
     let what = match info.func_name(info.func_index(index)) {
         Some(name) => format!("function {} ({name})", info.func_index(index)),
         None => format!("function {}", info.func_index(index)),
     };
-    lower(ctx, module, info, index, profile, code).map_err(|e| e.into_compile_error(&what))
+    lower(ctx, module, info, index, inputs).map_err(|e| e.into_compile_error(&what))
 }
 
 fn lower<'ctx>(
@@ -265,9 +283,17 @@ fn lower<'ctx>(
     module: &Module<'ctx>,
     info: &ModuleInfo,
     index: DefinedFuncIndex,
-    profile: Option<Profile>,
-    code: CodeFlags,
+    inputs: FunctionInputs,
 ) -> Result<FunctionValue<'ctx>> {
+    let FunctionInputs {
+        profile,
+        code,
+        branch_counts,
+    } = inputs;
+    let branch_counts = match branch_counts {
+        Some(counts) => BranchCounts::for_body(counts, info.body_bytes(index))?,
+        None => None,
+    };
     let types = Types::new(ctx);
     let func_index = info.func_index(index);
     let ty = info.func_type(func_index).clone();
@@ -304,7 +330,11 @@ fn lower<'ctx>(
         alias_tags: std::cell::OnceCell::new(),
         has_try: lazuli_backend_api::unwind::try_table_depth(info.body_bytes(index))? > 0,
         handlers: Vec::new(),
+        branch_counts,
+        slots: SlotCursor::default(),
+        op_slot: 0,
     };
+    l.set_entry_count();
 
     // Parameters and declared locals live in allocas.
     for (i, t) in ty.params().iter().enumerate() {
@@ -353,6 +383,7 @@ fn lower<'ctx>(
             return Err(LowerError::Interrupted);
         }
         let op = ops.read()?;
+        l.op_slot = l.slots.advance(&op);
         if !l.reachable {
             if l.dead_code.skip(&op) {
                 continue;
