@@ -13,11 +13,11 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock, Weak};
 use std::time::Instant;
 
+use lazuli_backend_api::branch_profile::ENTRY_SLOT;
 use lazuli_backend_api::{
     CodeBackend, CodeFlags, CodePtr, CompileError, CompileOptions, CompileStats, CompiledCode,
     DefinedFuncIndex, ModuleInfo, OptLevel, Strategy, TaskRunner,
 };
-use lazuli_jit::branch_counters::BranchCounters;
 use lazuli_jit::code_memory::CodeMemory;
 use lazuli_jit::lazy::{Compile, Lazy};
 use lazuli_jit::tier_up::TierUp;
@@ -50,11 +50,9 @@ pub(crate) struct Shared {
     /// The optimizing backend's code for this module, made on first need.
     optimized_code: OnceLock<Result<Box<dyn CompiledCode>, CompileError>>,
     /// Counts, optimized code and waiting requests (a function the baseline backend cannot
-    /// compile gets its optimized code here too).
+    /// compile gets its optimized code here too), and the branch counts of baseline code that
+    /// counts (tier-up on), which the optimizing tier reads.
     tier_up: TierUp,
-    /// Branch counts of the functions' baseline code, when it counts (tier-up on); the
-    /// optimizing tier reads them.
-    branches: Arc<BranchCounters>,
     stats: TierStats,
 }
 
@@ -102,7 +100,6 @@ impl LazyCode {
                 optimizer,
                 optimized_code: OnceLock::new(),
                 tier_up: TierUp::new(n),
-                branches: Arc::new(BranchCounters::new(n)),
                 stats: TierStats::default(),
                 info,
             },
@@ -137,7 +134,8 @@ impl Compile for Shared {
             Err(e) => return Err(e),
         };
         if settings.profile.is_some() {
-            lowered.bind_counters(lazy.branches.function(index.index(), lowered.slots)?);
+            let branches = lazy.tier_up.branches();
+            lowered.bind_counters(branches.function(index.index(), lowered.slots, &lowered.loops)?);
         }
         let code = lazy.memory.publish(&lowered.code)?;
         lazy.code_map
@@ -167,7 +165,7 @@ impl Shared {
                         opt_level: OptLevel::Optimized,
                         tier_up_threshold: 0,
                         code: self.code,
-                        profile: Some(self.branches.clone()),
+                        profile: Some(self.tier_up.branches().clone()),
                     },
                 )
             })
@@ -283,8 +281,14 @@ impl CompiledCode for LazyCode {
         counting.then(|| self.shared.tier_up.counts())
     }
 
+    /// The entry slot is the function's call count, which tier-up keeps.
     fn branch_counts(&self, f: DefinedFuncIndex) -> Option<Vec<u32>> {
-        self.shared.branches.counts(f.index())
+        let mut counts = self.shared.tier_up.branches().counts(f.index())?;
+        let calls = self.shared.tier_up.counter(f.index()).load(Ordering::Relaxed);
+        if let Some(entry) = counts.get_mut(ENTRY_SLOT as usize) {
+            *entry = calls;
+        }
+        Some(counts)
     }
 
     fn last_error(&self) -> Option<CompileError> {

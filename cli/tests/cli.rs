@@ -652,6 +652,42 @@ fn a_run_writes_its_profile() {
         .collect();
     assert!(counts.iter().any(|&c| c >= 10), "{counts:?}");
 
+    // `lazuli compile` takes the profile of its module, and refuses another module's.
+    let compiled = temp("fac-profiled.lzc");
+    let out = lazuli(&[
+        "compile",
+        "--profile",
+        profile.to_str().unwrap(),
+        &example(),
+        "-o",
+        compiled.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let out = lazuli(&[
+        "run",
+        "--allow-precompiled",
+        compiled.to_str().unwrap(),
+        "--invoke",
+        "fac",
+        "10",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "3628800\n", "{out:?}");
+    let other = temp("other.wat");
+    std::fs::write(&other, "(module (func (export \"f\")))").unwrap();
+    let out = lazuli(&[
+        "compile",
+        "--profile",
+        profile.to_str().unwrap(),
+        other.to_str().unwrap(),
+        "-o",
+        compiled.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("recorded for another module"),
+        "{out:?}"
+    );
+
     let out = lazuli(&[
         "run",
         "--backend",

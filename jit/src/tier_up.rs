@@ -1,25 +1,32 @@
 //! [`TierUp`]: one module's tier-up state, the same in both backends: each function's count of
-//! calls and loop iterations (which single-pass code increments), its optimized code once there
-//! is some, and the requests waiting for a worker ([`HotQueue`]).
+//! calls (and, in code without branch counters, loop iterations), its branch counters (which
+//! count loop iterations where they exist), its optimized code once there is some, and the
+//! requests waiting for a worker ([`HotQueue`]). A function's hotness is its count plus its
+//! loop iterations.
 //!
-//! Single-pass code asks for tier-up when a function's count reaches the threshold, and goes on
-//! counting. The optimizing workers take requests from the queue rather than in the order they
-//! came: each time, the waiting function whose count is highest *now* (counts grow while
-//! requests wait, so the ranking is made at each pop), and requests no longer needed (the
-//! function has optimized code, or its module is gone) are dropped unserved. A recompile that
-//! fails restarts the function's count from zero: once hot again it asks again, when memory may
-//! have been freed.
+//! First-tier code asks for tier-up when a function's count, or the count of one of its loop
+//! headers, reaches the threshold, and goes on counting. The optimizing workers take requests
+//! from the queue rather than in the order they came: each time, the waiting function that is
+//! hottest *now* (counts grow while requests wait, so the ranking is made at each pop), and
+//! requests no longer needed (the function has optimized code, or its module is gone) are
+//! dropped unserved. A recompile that fails restarts the function's count from zero: once
+//! called often enough again it asks again, when memory may have been freed. (Loop counts are
+//! the profile's and are not reset: a loop asks once.)
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use lazuli_backend_api::CompileError;
 
+use crate::branch_counters::BranchCounters;
+
 /// One module's tier-up state.
 pub struct TierUp {
-    /// Per defined function: calls plus loop iterations, counted by single-pass code.
+    /// Per defined function: calls (plus loop iterations, in code without branch counters).
     counters: Box<[AtomicU32]>,
+    /// Per defined function: branch counters, in first-tier code that has them.
+    branches: Arc<BranchCounters>,
     /// Per defined function: its optimized code, once installed. Only successes are kept.
     optimized: Box<[OnceLock<usize>]>,
     queue: HotQueue,
@@ -41,6 +48,7 @@ impl TierUp {
     pub fn new(functions: usize) -> TierUp {
         TierUp {
             counters: (0..functions).map(|_| AtomicU32::new(0)).collect(),
+            branches: Arc::new(BranchCounters::new(functions)),
             optimized: (0..functions).map(|_| OnceLock::new()).collect(),
             queue: HotQueue::default(),
         }
@@ -51,12 +59,21 @@ impl TierUp {
         &self.counters[index]
     }
 
-    /// Every function's count so far.
+    /// The functions' branch counters (made by code that counts branches).
+    pub fn branches(&self) -> &Arc<BranchCounters> {
+        &self.branches
+    }
+
+    /// Function `index`'s hotness: its count plus its loop iterations (wrapping).
+    pub fn heat(&self, index: usize) -> u32 {
+        self.counters[index]
+            .load(Ordering::Relaxed)
+            .wrapping_add(self.branches.loop_iterations(index))
+    }
+
+    /// Every function's hotness so far.
     pub fn counts(&self) -> Vec<u32> {
-        self.counters
-            .iter()
-            .map(|c| c.load(Ordering::Relaxed))
-            .collect()
+        (0..self.counters.len()).map(|i| self.heat(i)).collect()
     }
 
     /// Function `index`'s optimized code, if it has some.
@@ -82,7 +99,7 @@ impl TierUp {
         &self,
         compile: impl FnOnce(u32) -> Result<*const u8, CompileError>,
     ) -> Option<Served> {
-        let heat = |i: u32| self.counters[i as usize].load(Ordering::Relaxed);
+        let heat = |i: u32| self.heat(i as usize);
         let stale = |i: u32| self.optimized[i as usize].get().is_some();
         let (index, requested) = self.queue.pop_hottest(heat, stale)?;
         let result = match compile(index) {

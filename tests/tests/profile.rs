@@ -67,7 +67,8 @@ fn a_profile_counts_calls_and_iterations_and_reads_back() {
     assert!(message.contains("recorded for another module"), "{message}");
 
     for (damaged, expect) in [
-        (bytes[..bytes.len() - 1].to_vec(), "holds"),
+        (bytes[..bytes.len() - 1].to_vec(), "truncated"),
+        ([&bytes[..], &[0]].concat(), "follow the last function"),
         (bytes[..20].to_vec(), "truncated"),
         (b"not a profile at all".to_vec(), "does not start like one"),
     ] {
@@ -93,5 +94,91 @@ fn code_that_counts_nothing_has_no_profile() {
         assert_eq!(run(&module, 10), 11);
         let message = usage_message(module.profile());
         assert!(message.contains("counts nothing"), "{message}");
+    }
+}
+
+/// Branches of every kind the first tier counts: `if` with and without `else`, `br_if`,
+/// `br_table`, a loop.
+const BRANCHES: &str = r#"(module
+  (func $branches (param $n i32) (result i32) (local $i i32) (local $sum i32)
+    (loop $next
+      (if (i32.and (local.get $i) (i32.const 1))
+        (then (local.set $sum (i32.add (local.get $sum) (i32.const 1))))
+        (else (local.set $sum (i32.add (local.get $sum) (i32.const 2)))))
+      (if (i32.eqz (i32.rem_u (local.get $i) (i32.const 10)))
+        (then (local.set $sum (i32.add (local.get $sum) (i32.const 100)))))
+      (block $a (block $b (block $c
+        (br_table $a $b $c (i32.rem_u (local.get $i) (i32.const 4))))
+        (local.set $sum (i32.add (local.get $sum) (i32.const 1000))))
+        (local.set $sum (i32.add (local.get $sum) (i32.const 1000))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $next (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $sum))
+  (func (export "run") (param $n i32) (result i32) (call $branches (local.get $n))))"#;
+
+#[test]
+fn branch_counts_follow_each_arm_and_reach_llvm_as_weights() {
+    let engine = counting_engine();
+    let module = Module::from_wat(&engine, BRANCHES).unwrap();
+    assert_eq!(run(&module, 100), 126_150);
+    let profile = module.profile().unwrap();
+    // Slots: entry; loop; if/else (then, else); if (then, none); br_table (targets $a and $b,
+    // then the default $c); br_if (taken, not taken). Of 100 iterations, 50 have $i odd, 10
+    // are multiples of 10, $i % 4 picks $a 25 times, $b 25 times and the default 50 times, and
+    // the back edge is taken 99 times.
+    let expected = [1, 100, 50, 50, 10, 90, 25, 25, 50, 99, 1];
+    assert_eq!(profile.branch_counts(0), expected);
+    assert_eq!(profile.branch_counts(1), [1]);
+
+    // The written profile carries them.
+    let read = Profile::from_bytes(&module, &profile.to_bytes()).unwrap();
+    assert_eq!(read.branch_counts(0), expected);
+
+    // LLVM is given them: each conditional branch weighed taken first, the switch's default
+    // first, and the function's entry count.
+    let index = lazuli_core::backend::DefinedFuncIndex(0);
+    let ir = lazuli_backend_llvm::function_ir(module.info(), index, Some(expected.to_vec()))
+        .unwrap();
+    for weights in [
+        "!{!\"branch_weights\", i32 50, i32 50}",
+        "!{!\"branch_weights\", i32 10, i32 90}",
+        "!{!\"branch_weights\", i32 50, i32 25, i32 25}",
+        "!{!\"branch_weights\", i32 99, i32 1}",
+        "!{!\"function_entry_count\", i64 1}",
+    ] {
+        assert!(ir.contains(weights), "{weights} missing from:\n{ir}");
+    }
+    assert_eq!(ir.matches("!prof").count(), 5, "{ir}");
+
+    // Without counts, or with counts of other code (another length), nothing is weighed.
+    for counts in [None, Some(vec![1, 2, 3])] {
+        let ir = lazuli_backend_llvm::function_ir(module.info(), index, counts).unwrap();
+        assert!(!ir.contains("!prof"), "{ir}");
+    }
+}
+
+#[test]
+fn an_optimized_compile_takes_a_profile_of_its_module_only() {
+    let engine = counting_engine();
+    let module = Module::from_wat(&engine, BRANCHES).unwrap();
+    run(&module, 100);
+    let bytes = module.profile().unwrap().to_bytes();
+    let wasm = wat::parse_str(BRANCHES).unwrap();
+    let eager = lazuli_tests::engine(
+        Config::default()
+            .tiers(Tiers::OptimizingOnly)
+            .strategy(Strategy::Eager),
+    )
+    .unwrap();
+    let compiled = Module::with_profile(&eager, wasm.clone(), &bytes, &|_, _| {}).unwrap();
+    assert_eq!(run(&compiled, 100), 126_150);
+    assert_eq!(run(&compiled, 7), run(&module, 7));
+
+    let other = wat::parse_str(BRANCHES.replace("1000", "999")).unwrap();
+    match Module::with_profile(&eager, other, &bytes, &|_, _| {}) {
+        Err(Error::Usage(message)) => {
+            assert!(message.contains("another module"), "{message}")
+        }
+        other => panic!("a profile of another module was taken: {other:?}"),
     }
 }

@@ -212,8 +212,7 @@ impl FuncLowering<'_> {
                 self.open(ControlKind::Loop, label, blockty);
                 dynasm!(self.asm ; .arch x64 ; =>label);
                 self.epoch_check();
-                self.count_hotness();
-                self.count_slot(self.op_slot);
+                self.count_loop(self.op_slot);
             }
             Operator::If { blockty } => {
                 let taken = self.pop_condition();

@@ -32,7 +32,7 @@ mod variable;
 
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
-use lazuli_backend_api::branch_profile::{SlotCursor, ENTRY_SLOT};
+use lazuli_backend_api::branch_profile::SlotCursor;
 use lazuli_backend_api::vmcontext::VMOffsets;
 use lazuli_backend_api::{
     CodeFlags, CompileError, DefinedFuncIndex, FuncType, ModuleInfo, TrapCode, ValType,
@@ -135,6 +135,8 @@ pub(crate) struct FuncLowering<'a> {
     pub(crate) op_slot: u32,
     /// Where the code holds a slot's address, to be written once the counters exist.
     slot_addresses: Vec<SlotAddress>,
+    /// The slots of loop headers.
+    loops: Vec<u32>,
 }
 
 /// Machine code of one function. Position-independent, except that counting code holds the
@@ -143,6 +145,8 @@ pub(crate) struct FunctionCode {
     pub code: Vec<u8>,
     /// How many branch-profile slots the function has ([`lazuli_backend_api::branch_profile`]).
     pub slots: u32,
+    /// Which of them count loop headers (reached, they ask for tier-up as calls do).
+    pub loops: Vec<u32>,
     slot_addresses: Vec<SlotAddress>,
 }
 
@@ -226,6 +230,7 @@ pub(crate) fn lower_function(
         slots: SlotCursor::default(),
         op_slot: 0,
         slot_addresses: Vec::new(),
+        loops: Vec::new(),
     };
     let frame_patch = l.prologue()?;
     l.controls.push(Control::function(epilogue, ty.results()));
@@ -362,8 +367,8 @@ impl FuncLowering<'_> {
             );
         }
         self.epoch_check();
+        // Calls count in the tier-up counter, which is the entry slot's count too.
         self.count_hotness();
-        self.count_slot(ENTRY_SLOT);
         Ok(patch)
     }
 
@@ -447,20 +452,36 @@ impl FuncLowering<'_> {
         );
     }
 
-    /// Count a call or loop iteration; the count reaching the threshold requests tier-up
-    /// (out of line). Only at points where no operand is in a register.
+    /// Count a call; the count reaching the threshold requests tier-up (out of line). Only
+    /// at points where no operand is in a register.
     pub(crate) fn count_hotness(&mut self) {
         let Some(p) = self.settings.profile else {
             return;
         };
+        dynasm!(self.asm ; .arch x64 ; mov Rq(SCRATCH), QWORD p.counter as i64);
+        self.count_and_check(p.threshold);
+    }
+
+    /// Count an arrival at the header of the loop whose slot is `slot`; its count reaching the
+    /// threshold requests tier-up, as calls do. Only where no operand is in a register.
+    pub(crate) fn count_loop(&mut self, slot: u32) {
+        let Some(p) = self.settings.profile else {
+            return;
+        };
+        self.loops.push(slot);
+        self.slot_address(slot);
+        self.count_and_check(p.threshold);
+    }
+
+    /// Add one to the counter whose address is in SCRATCH; at `threshold`, request tier-up.
+    fn count_and_check(&mut self, threshold: u32) {
         let request = self.asm.new_dynamic_label();
         let resume = self.asm.new_dynamic_label();
         // A plain count: one lost to a race between threads does no harm.
         dynasm!(self.asm
             ; .arch x64
-            ; mov Rq(SCRATCH), QWORD p.counter as i64
             ; add DWORD [Rq(SCRATCH)], 1
-            ; cmp DWORD [Rq(SCRATCH)], p.threshold as i32
+            ; cmp DWORD [Rq(SCRATCH)], threshold as i32
             ; je =>request
             ; =>resume
         );
@@ -583,6 +604,7 @@ impl FuncLowering<'_> {
         Ok(FunctionCode {
             code,
             slots: self.slots.len(),
+            loops: self.loops,
             slot_addresses: self.slot_addresses,
         })
     }

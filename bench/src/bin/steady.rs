@@ -1,5 +1,7 @@
 //! Steady-state speed of one exported kernel: `steady FILE.wasm KERNEL N MODE`, MODE one of
-//! `baseline` (the single-pass backend alone), `llvm-lazy` (LLVM's baseline pipeline, no
+//! `baseline` (the single-pass backend alone), `counting` (the tiered mode's single-pass code,
+//! which counts calls, loop iterations and branches, with a tier-up threshold never reached),
+//! `llvm-lazy` (LLVM's baseline pipeline, no
 //! tier-up), `tiered` (single-pass first, LLVM O2 once hot), `eager` (LLVM O2 object),
 //! each optionally with `+epoch` (compiled with epoch interruption checks, a deadline set but
 //! never reached) and `+checks` (memories not reserved: every access bounds-checked). Warms up with one call, then prints the result and the median time of five more calls in ms.
@@ -13,7 +15,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, file, kernel, n, mode] = args.as_slice() else {
         eprintln!(
-            "usage: steady FILE.wasm KERNEL N baseline|llvm-lazy|tiered|eager[+epoch][+checks]"
+            "usage: steady FILE.wasm KERNEL N baseline|counting|llvm-lazy|tiered|eager[+epoch][+checks]"
         );
         std::process::exit(2);
     };
@@ -28,6 +30,7 @@ fn main() {
     };
     let (config, backend) = match mode {
         "baseline" => (Config::default(), Tiers::BaselineOnly),
+        "counting" => (Config::default().tier_up(u32::MAX), Tiers::Tiered),
         "llvm-lazy" => (Config::default().tier_up(0), Tiers::OptimizingOnly),
         "tiered" => (Config::default(), Tiers::Tiered),
         "eager" => (
