@@ -11,20 +11,9 @@ bash scripts/setup.sh
 python3 -c "import wasmtime" 2>/dev/null || python3 -m pip install -q wasmtime
 cargo build --release -q -p lazuli-cli
 
-out=target/bench/wasi; mkdir -p "$out"
-# SQLite's source, fetched as a crate by cargo (the registry client).
-if [[ ! -f "$out/fetch/vendor/libsqlite3-sys-0.30.1/sqlite3/sqlite3.c" ]]; then
-  mkdir -p "$out/fetch/src"
-  printf '[package]\nname = "fetch-sqlite"\nversion = "0.0.0"\nedition = "2021"\n[dependencies]\nlibsqlite3-sys = { version = "=0.30.1", default-features = false }\n[workspace]\n' > "$out/fetch/Cargo.toml"
-  : > "$out/fetch/src/lib.rs"
-  (cd "$out/fetch" && cargo vendor -q --versioned-dirs vendor > /dev/null)
-fi
-sqlite="$out/fetch/vendor/libsqlite3-sys-0.30.1/sqlite3"
+out=target/bench/wasi
+bash bench/wasi/build-sqlite.sh
 app="$out/sqlite_bench.wasm"
-if [[ ! -f "$app" || bench/wasi/sqlite_bench.c -nt "$app" ]]; then
-  clang-22 --target=wasm32-wasi -Wno-deprecated --sysroot=/usr -O2 -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION \
-    -I"$sqlite" bench/wasi/sqlite_bench.c "$sqlite/sqlite3.c" -o "$app"
-fi
 lazuli=./target/release/lazuli
 node --no-warnings cli/tests/wasi/node-run.mjs "$app" > "$out/expected.txt"
 rm -f "$out/sqlite_bench.lzc"

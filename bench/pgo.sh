@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Profile-guided optimization: what the first tier's profile costs and what it buys.
+# 1. The cost of counting: the C kernels in the single-pass backend alone against the same code
+#    counting its profile (calls, loop iterations, branch arms; tier-up never reached), fastest
+#    of seven alternating runs each.
+# 2. What a profile buys an image: SQLite run once to record a profile (`lazuli run
+#    --profile-out`), compiled eagerly with and without it (`lazuli compile --profile`), and
+#    both images run alternately (median and fastest of RUNS, default 15); outputs must agree.
+# Prints markdown tables.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cargo build --release -q -p lazuli-bench -p lazuli-cli
+
+out=target/bench; mkdir -p "$out/pgo"
+clang-22 --target=wasm32 -O2 -mbulk-memory -nostdlib -Wl,--no-entry -o "$out/kernels.wasm" bench/kernels/kernels.c
+
+fastest() { printf '%s\n' "$@" | sort -g | head -n 1; }
+
+echo "| kernel | single-pass | single-pass, counting its profile | cost |"
+echo "|---|---:|---:|---:|"
+for k in "sieve 10" "nbody 100000" "matmul 2" "fibonacci 30"; do
+  set -- $k
+  plain=(); counting=()
+  for round in 1 2 3 4 5 6 7; do
+    plain+=("$(./target/release/steady "$out/kernels.wasm" "$1" "$2" baseline | cut -d' ' -f2)")
+    counting+=("$(./target/release/steady "$out/kernels.wasm" "$1" "$2" counting | cut -d' ' -f2)")
+  done
+  p=$(fastest "${plain[@]}"); c=$(fastest "${counting[@]}")
+  echo "| $1($2) | $p ms | $c ms | $(python3 -c "print(f'{$c/$p:.2f}x')") |"
+done
+
+bash bench/wasi/build-sqlite.sh
+app="$out/wasi/sqlite_bench.wasm"
+lazuli=./target/release/lazuli
+runs=${RUNS:-15}
+$lazuli run --tier-up 4294967295 --profile-out "$out/pgo/sqlite.prof" "$app" > "$out/pgo/expected.txt"
+start=$(date +%s.%N)
+$lazuli compile "$app" -o "$out/pgo/plain.lzc" 2> /dev/null
+plain_s=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
+start=$(date +%s.%N)
+$lazuli compile --profile "$out/pgo/sqlite.prof" "$app" -o "$out/pgo/profiled.lzc" 2> /dev/null
+profiled_s=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
+python3 - "$runs" "$out/pgo" "$lazuli" "$plain_s" "$profiled_s" <<'PY'
+import statistics, subprocess, sys, time
+runs, d, lazuli, plain_s, profiled_s = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+expected = open(f"{d}/expected.txt", "rb").read()
+times = {"plain": [], "profiled": []}
+for _ in range(runs):
+    for image in times:
+        start = time.perf_counter()
+        done = subprocess.run([lazuli, "run", "--allow-precompiled", f"{d}/{image}.lzc"], stdout=subprocess.PIPE)
+        times[image].append((time.perf_counter() - start) * 1e3)
+        if done.returncode != 0 or done.stdout != expected:
+            sys.exit(f"{image}.lzc: exit {done.returncode} or output differs from the profiled run's")
+med = {k: statistics.median(v) for k, v in times.items()}
+low = {k: min(v) for k, v in times.items()}
+print()
+print(f"| SQLite image, run to exit ({runs} alternating runs) | compile | median | fastest |")
+print("|---|---:|---:|---:|")
+print(f"| all-O2 image (`lazuli compile`) | {plain_s} s | {med['plain']:.1f} ms | {low['plain']:.1f} ms |")
+print(f"| O2 with the profile's branch weights (`lazuli compile --profile`) | {profiled_s} s | {med['profiled']:.1f} ms | {low['profiled']:.1f} ms |")
+print(f"| profiled / all-O2 | | {med['profiled'] / med['plain']:.2f}x | {low['profiled'] / low['plain']:.2f}x |")
+PY
