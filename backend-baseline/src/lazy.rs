@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock, Weak};
 use std::time::Instant;
 
-use lazuli_backend_api::branch_profile::ENTRY_SLOT;
+use lazuli_backend_api::branch_profile::{complete_counts, BranchProfile, ENTRY_SLOT};
 use lazuli_backend_api::{
     CodeBackend, CodeFlags, CodePtr, CompileError, CompileOptions, CompileStats, CompiledCode,
     DefinedFuncIndex, ModuleInfo, OptLevel, Strategy, TaskRunner,
@@ -52,7 +52,7 @@ pub(crate) struct Shared {
     /// Counts, optimized code and waiting requests (a function the baseline backend cannot
     /// compile gets its optimized code here too), and the branch counts of baseline code that
     /// counts (tier-up on), which the optimizing tier reads.
-    tier_up: TierUp,
+    tier_up: Arc<TierUp>,
     stats: TierStats,
 }
 
@@ -99,7 +99,7 @@ impl LazyCode {
                 code_map: RwLock::new(BTreeMap::new()),
                 optimizer,
                 optimized_code: OnceLock::new(),
-                tier_up: TierUp::new(n),
+                tier_up: Arc::new(TierUp::new(n)),
                 stats: TierStats::default(),
                 info,
             },
@@ -165,7 +165,10 @@ impl Shared {
                         opt_level: OptLevel::Optimized,
                         tier_up_threshold: 0,
                         code: self.code,
-                        profile: Some(self.tier_up.branches().clone()),
+                        profile: Some(Arc::new(FirstTierProfile {
+                            info: self.info.clone(),
+                            tier_up: self.tier_up.clone(),
+                        })),
                     },
                 )
             })
@@ -187,6 +190,29 @@ impl Shared {
                 .record(self.info.bodies[index.index()].range.len(), started);
         }
         Ok(code.0)
+    }
+}
+
+/// Function `f`'s branch counts as baseline code left them, completed: the entry slot is the
+/// function's call count (which tier-up keeps) and derived back edges are filled in.
+fn first_tier_counts(info: &ModuleInfo, tier_up: &TierUp, f: DefinedFuncIndex) -> Option<Vec<u32>> {
+    let mut counts = tier_up.branches().counts(f.index())?;
+    if let Some(entry) = counts.get_mut(ENTRY_SLOT as usize) {
+        *entry = tier_up.counter(f.index()).load(Ordering::Relaxed);
+    }
+    complete_counts(info.body_bytes(f), &mut counts).ok()?;
+    Some(counts)
+}
+
+/// The counts of a module's baseline code, as the optimizing tier reads them.
+struct FirstTierProfile {
+    info: Arc<ModuleInfo>,
+    tier_up: Arc<TierUp>,
+}
+
+impl BranchProfile for FirstTierProfile {
+    fn function_counts(&self, f: DefinedFuncIndex) -> Option<Vec<u32>> {
+        first_tier_counts(&self.info, &self.tier_up, f)
     }
 }
 
@@ -281,14 +307,8 @@ impl CompiledCode for LazyCode {
         counting.then(|| self.shared.tier_up.counts())
     }
 
-    /// The entry slot is the function's call count, which tier-up keeps.
     fn branch_counts(&self, f: DefinedFuncIndex) -> Option<Vec<u32>> {
-        let mut counts = self.shared.tier_up.branches().counts(f.index())?;
-        let calls = self.shared.tier_up.counter(f.index()).load(Ordering::Relaxed);
-        if let Some(entry) = counts.get_mut(ENTRY_SLOT as usize) {
-            *entry = calls;
-        }
-        Some(counts)
+        first_tier_counts(&self.shared.info, &self.shared.tier_up, f)
     }
 
     fn last_error(&self) -> Option<CompileError> {

@@ -114,7 +114,13 @@ const BRANCHES: &str = r#"(module
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $next (i32.lt_u (local.get $i) (local.get $n))))
     (local.get $sum))
-  (func (export "run") (param $n i32) (result i32) (call $branches (local.get $n))))"#;
+  (func (export "run") (param $n i32) (result i32) (call $branches (local.get $n)))
+  (func $two_edges (export "two_edges") (param $n i32) (result i32) (local $i i32)
+    (loop $top
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $top (i32.lt_u (local.get $i) (i32.const 10)))
+      (br_if $top (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $i)))"#;
 
 #[test]
 fn branch_counts_follow_each_arm_and_reach_llvm_as_weights() {
@@ -122,13 +128,15 @@ fn branch_counts_follow_each_arm_and_reach_llvm_as_weights() {
     let module = Module::from_wat(&engine, BRANCHES).unwrap();
     assert_eq!(run(&module, 100), 126_150);
     let profile = module.profile().unwrap();
-    // Slots: entry; loop; if/else (then, else); if (then, none); br_table (targets $a and $b,
-    // then the default $c); br_if (taken, not taken). Of 100 iterations, 50 have $i odd, 10
-    // are multiples of 10, $i % 4 picks $a 25 times, $b 25 times and the default 50 times, and
-    // the back edge is taken 99 times.
-    let expected = [1, 100, 50, 50, 10, 90, 25, 25, 50, 99, 1];
+    // Slots: entry; loop (arrivals, entries); if/else (then, else); if (then, none); br_table
+    // (targets $a and $b, then the default $c); br_if (taken, not taken). Of 100 iterations, 50
+    // have $i odd, 10 are multiples of 10, $i % 4 picks $a 25 times, $b 25 times and the
+    // default 50 times, and the back edge is taken 99 times: it is the loop's derived edge,
+    // whose count is its arrivals less its entries.
+    let expected = [1, 100, 1, 50, 50, 10, 90, 25, 25, 50, 99, 1];
     assert_eq!(profile.branch_counts(0), expected);
     assert_eq!(profile.branch_counts(1), [1]);
+    assert_eq!(profile.branch_counts(2), [] as [u32; 0], "never ran");
 
     // The written profile carries them.
     let read = Profile::from_bytes(&module, &profile.to_bytes()).unwrap();
@@ -149,6 +157,17 @@ fn branch_counts_follow_each_arm_and_reach_llvm_as_weights() {
         assert!(ir.contains(weights), "{weights} missing from:\n{ir}");
     }
     assert_eq!(ir.matches("!prof").count(), 5, "{ir}");
+
+    // A loop with two back edges: the first is derived (arrivals 25, less 1 entry, less the
+    // 15 taken of the counted second one: 9).
+    let mut store = Store::new(module.engine());
+    let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
+    let two_edges = instance
+        .get_typed_func::<i32, i32>(&store, "two_edges")
+        .unwrap();
+    assert_eq!(two_edges.call(&mut store, 25).unwrap(), 25);
+    let profile = module.profile().unwrap();
+    assert_eq!(profile.branch_counts(2), [1, 25, 1, 9, 16, 15, 1]);
 
     // Without counts, or with counts of other code (another length), nothing is weighed.
     for counts in [None, Some(vec![1, 2, 3])] {

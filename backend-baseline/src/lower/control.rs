@@ -210,6 +210,8 @@ impl FuncLowering<'_> {
             Operator::Loop { blockty } => {
                 let label = self.asm.new_dynamic_label();
                 self.open(ControlKind::Loop, label, blockty);
+                // Entries from above count before the header, arrivals after it.
+                self.count_slot(self.op_slot + 1);
                 dynasm!(self.asm ; .arch x64 ; =>label);
                 self.epoch_check();
                 self.count_loop(self.op_slot);
@@ -262,6 +264,10 @@ impl FuncLowering<'_> {
             Operator::End => self.end()?,
             Operator::Br { relative_depth } => {
                 let target = self.target(relative_depth);
+                // A back edge counts unless it is the loop's derived one.
+                if self.controls[target].kind == ControlKind::Loop && !self.op_derived {
+                    self.count_slot(self.op_slot);
+                }
                 self.branch(target);
                 self.set_unreachable();
             }
@@ -269,13 +275,25 @@ impl FuncLowering<'_> {
                 let target = self.target(relative_depth);
                 let taken = self.pop_condition();
                 let frame = &self.controls[target];
-                if frame.kind != ControlKind::Function
+                let direct = frame.kind != ControlKind::Function
                     && frame.branch_types().is_empty()
-                    && !self.leaves_try_table(target)
-                    && !self.counts_branches()
-                {
+                    && !self.leaves_try_table(target);
+                if direct && !self.counts_branches() {
                     let label = frame.label;
                     taken.jump(&mut self.asm, label);
+                } else if self.op_derived {
+                    // A loop's derived back edge: only the way out counts.
+                    let slot = self.op_slot;
+                    if direct {
+                        let label = frame.label;
+                        taken.jump(&mut self.asm, label);
+                    } else {
+                        let skip = self.asm.new_dynamic_label();
+                        taken.invert().jump(&mut self.asm, skip);
+                        self.branch(target);
+                        dynasm!(self.asm ; .arch x64 ; =>skip);
+                    }
+                    self.count_slot(slot + 1);
                 } else {
                     // Each way counts in its own slot: taken, then not taken.
                     let slot = self.op_slot;

@@ -133,6 +133,9 @@ pub(crate) struct FuncLowering<'a> {
     slots: SlotCursor,
     /// The first slot of the operator being lowered.
     pub(crate) op_slot: u32,
+    /// Whether the operator being lowered is a loop's derived back edge (its taken edge is
+    /// not counted: `lazuli_backend_api::branch_profile`).
+    pub(crate) op_derived: bool,
     /// Where the code holds a slot's address, to be written once the counters exist.
     slot_addresses: Vec<SlotAddress>,
     /// The slots of loop headers.
@@ -229,6 +232,7 @@ pub(crate) fn lower_function(
         cold_requests: Vec::new(),
         slots: SlotCursor::default(),
         op_slot: 0,
+        op_derived: false,
         slot_addresses: Vec::new(),
         loops: Vec::new(),
     };
@@ -242,7 +246,8 @@ pub(crate) fn lower_function(
             return Err(lazuli_jit::lazy::interrupted_error());
         }
         let op = ops.read().map_err(read_error)?;
-        l.op_slot = l.slots.advance(&op);
+        let slots = l.slots.advance(&op);
+        (l.op_slot, l.op_derived) = (slots.first, slots.derived);
         if !l.reachable && l.dead_code.skip(&op) {
             continue;
         }

@@ -383,7 +383,7 @@ fn lower<'ctx>(
             return Err(LowerError::Interrupted);
         }
         let op = ops.read()?;
-        l.op_slot = l.slots.advance(&op);
+        l.op_slot = l.slots.advance(&op).first;
         if !l.reachable {
             if l.dead_code.skip(&op) {
                 continue;
