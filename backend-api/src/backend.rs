@@ -170,6 +170,13 @@ pub struct CompileStats {
     /// Hot functions whose optimized recompile failed (out of JIT memory, say): they go on
     /// running their first-tier code.
     pub tier_up_failures: u32,
+    /// Loop iterations the first tier's code ran (counted where it counts branches: the
+    /// tiered mode's single-pass code).
+    pub first_tier_iterations: u64,
+    /// Of those, how many ran after the function's optimized code was installed, in frames
+    /// entered before (a long loop that never returns): what on-stack replacement would
+    /// move to optimized code.
+    pub iterations_after_tier_up: u64,
     /// Eager compilation: how many partitions the module was compiled in (0 when it was not).
     pub partitions: u32,
     /// Eager compilation: the compile time of the slowest partition, in nanoseconds. Against

@@ -281,6 +281,7 @@ impl CompiledCode for LazyCode {
 
     fn stats(&self) -> CompileStats {
         let s = &self.shared.stats;
+        let iterations = self.shared.tier_up.iterations();
         CompileStats {
             baseline: s.baseline.functions.load(Ordering::Relaxed),
             optimized: s.optimized.functions.load(Ordering::Relaxed),
@@ -294,6 +295,8 @@ impl CompiledCode for LazyCode {
             optimized_nanos: s.optimized.nanos.load(Ordering::Relaxed),
             tier_up_wait_nanos: s.tier_up_wait_nanos.load(Ordering::Relaxed),
             tier_up_failures: s.tier_up_failures.load(Ordering::Relaxed),
+            first_tier_iterations: iterations.0,
+            iterations_after_tier_up: iterations.1,
             ..CompileStats::default()
         }
     }

@@ -344,6 +344,14 @@ fn print_stats(module: &Module) {
             s.tier_up_wait_nanos as f64 / 1e6 / s.optimized as f64
         );
     }
+    if s.first_tier_iterations > 0 {
+        eprintln!(
+            "stats: first-tier loops ran {} iterations, {} ({:.1}%) of them in functions whose optimized code was installed already (frames entered before it)",
+            s.first_tier_iterations,
+            s.iterations_after_tier_up,
+            100.0 * s.iterations_after_tier_up as f64 / s.first_tier_iterations as f64
+        );
+    }
     if s.tier_up_failures > 0 {
         let why = module
             .last_compile_error()

@@ -29,6 +29,9 @@ pub struct TierUp {
     branches: Arc<BranchCounters>,
     /// Per defined function: its optimized code, once installed. Only successes are kept.
     optimized: Box<[OnceLock<usize>]>,
+    /// Per defined function: its loop iterations when its optimized code was installed (what
+    /// runs after that runs in first-tier frames that were already on the stack).
+    iterations_at_install: Box<[AtomicU32]>,
     queue: HotQueue,
 }
 
@@ -50,6 +53,7 @@ impl TierUp {
             counters: (0..functions).map(|_| AtomicU32::new(0)).collect(),
             branches: Arc::new(BranchCounters::new(functions)),
             optimized: (0..functions).map(|_| OnceLock::new()).collect(),
+            iterations_at_install: (0..functions).map(|_| AtomicU32::new(0)).collect(),
             queue: HotQueue::default(),
         }
     }
@@ -83,7 +87,30 @@ impl TierUp {
 
     /// Keep `code` as function `index`'s optimized code; false if it had some already.
     pub fn set_optimized(&self, index: usize, code: *const u8) -> bool {
-        self.optimized[index].set(code as usize).is_ok()
+        let iterations = self.branches.loop_iterations(index);
+        let set = self.optimized[index].set(code as usize).is_ok();
+        if set {
+            self.iterations_at_install[index].store(iterations, Ordering::Relaxed);
+        }
+        set
+    }
+
+    /// Loop iterations first-tier code has run: in all, and of those, how many ran in
+    /// functions that had optimized code installed already (in frames entered before, such as
+    /// a long loop that never returns: what on-stack replacement would move to optimized
+    /// code). Counted only where the first tier counts branches.
+    pub fn iterations(&self) -> (u64, u64) {
+        let mut all = 0u64;
+        let mut late = 0u64;
+        for index in 0..self.optimized.len() {
+            let iterations = self.branches.loop_iterations(index);
+            all += u64::from(iterations);
+            if self.optimized[index].get().is_some() {
+                let at_install = self.iterations_at_install[index].load(Ordering::Relaxed);
+                late += u64::from(iterations.wrapping_sub(at_install));
+            }
+        }
+        (all, late)
     }
 
     /// Queue function `index`'s request; false if there is no such function or it is waiting
