@@ -3,7 +3,10 @@
 # 1. The cost of counting: the C kernels in the single-pass backend alone against the same code
 #    counting its profile (calls, loop iterations, branch arms; tier-up never reached), fastest
 #    of seven alternating runs each.
-# 2. What a profile buys an image: SQLite run once to record a profile (`lazuli run
+# 2. Loops that outlive tier-up: first-tier loop iterations run after the function's optimized
+#    code was installed (in a frame entered before it, which only on-stack replacement would
+#    move), for one call of each kernel and one run of SQLite (`lazuli run --stats`).
+# 3. What a profile buys an image: SQLite run once to record a profile (`lazuli run
 #    --profile-out`), compiled eagerly with and without it (`lazuli compile --profile`), and
 #    both images run alternately (median and fastest of RUNS, default 15); outputs must agree.
 # Prints markdown tables.
@@ -33,6 +36,23 @@ done
 bash bench/wasi/build-sqlite.sh
 app="$out/wasi/sqlite_bench.wasm"
 lazuli=./target/release/lazuli
+
+# `late NAME CMD...`: a table row from the iterations line of `lazuli run --stats`.
+late() {
+  local name=$1; shift
+  local line
+  line=$("$@" 2>&1 >/dev/null | grep 'first-tier loops ran' || true)
+  if [[ -z "$line" ]]; then echo "| $name | no loop ran | |"; return; fi
+  echo "$line" | sed -E "s/.*ran ([0-9]+) iterations, ([0-9]+) \(([0-9.]+)%\).*/| $name | \1 | \2 (\3%) |/"
+}
+echo
+echo "| one run, tiered | first-tier loop iterations | of them after the function's optimized code was installed |"
+echo "|---|---:|---:|"
+for k in "sieve 10" "nbody 100000" "matmul 2" "fibonacci 30"; do
+  set -- $k
+  late "$1($2), one call" $lazuli run --stats "$out/kernels.wasm" --invoke "$1" "$2"
+done
+late "SQLite, run to exit" $lazuli run --stats "$app"
 runs=${RUNS:-15}
 $lazuli run --tier-up 4294967295 --profile-out "$out/pgo/sqlite.prof" "$app" > "$out/pgo/expected.txt"
 start=$(date +%s.%N)
