@@ -229,3 +229,53 @@ pub trait BranchProfile: Send + Sync {
     /// whose length does not match its own numbering of the body.
     fn function_counts(&self, f: DefinedFuncIndex) -> Option<Vec<u32>>;
 }
+
+#[cfg(all(test, feature = "wasmparser"))]
+mod tests {
+    use super::*;
+
+    /// `loop; i32.const 0; br_if 0; i32.const 0; br_table [0] 1; br 0; end; end`, no locals.
+    const BODY: &[u8] = &[
+        0x00, 0x03, 0x40, 0x41, 0x00, 0x0d, 0x00, 0x41, 0x00, 0x0e, 0x01, 0x00, 0x01, 0x0c, 0x00,
+        0x0b, 0x0b,
+    ];
+
+    #[test]
+    fn back_edges_are_numbered_and_the_first_is_derived() {
+        let body = wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(BODY, 0));
+        let mut ops = body.get_operators_reader().unwrap();
+        let mut cursor = SlotCursor::default();
+        let mut seen = Vec::new();
+        while !ops.eof() {
+            let slots = cursor.advance(&ops.read().unwrap());
+            seen.push((slots.first, slots.derived));
+        }
+        // Entry 0; loop 1-2; br_if 3-4, the loop's derived edge; br_table 5 (to the loop) and
+        // 6 (the default, to the function); br 7, a counted back edge.
+        let expected = [
+            (1, false),
+            (3, false),
+            (3, true),
+            (5, false),
+            (5, false),
+            (7, false),
+            (8, false),
+            (8, false),
+        ];
+        assert_eq!(seen, expected);
+        assert_eq!(count_slots(BODY).unwrap(), 8);
+
+        // 20 arrivals, 2 entries, 5 back through the table and 3 through `br`: the br_if's
+        // 10 are what is left.
+        let mut counts = [1, 20, 2, 0, 4, 5, 1, 3];
+        complete_counts(BODY, &mut counts).unwrap();
+        assert_eq!(counts, [1, 20, 2, 10, 4, 5, 1, 3]);
+        // Counts of another length are left alone, and never go below zero.
+        let mut other = [1, 20, 2, 0];
+        complete_counts(BODY, &mut other).unwrap();
+        assert_eq!(other, [1, 20, 2, 0]);
+        let mut short = [1, 2, 5, 0, 4, 5, 1, 3];
+        complete_counts(BODY, &mut short).unwrap();
+        assert_eq!(short[3], 0);
+    }
+}
