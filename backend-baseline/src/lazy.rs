@@ -135,7 +135,11 @@ impl Compile for Shared {
         };
         if settings.profile.is_some() {
             let branches = lazy.tier_up.branches();
-            lowered.bind_counters(branches.function(index.index(), lowered.slots, &lowered.loops)?);
+            lowered.bind_counters(branches.function(
+                index.index(),
+                lowered.slots,
+                &lowered.loops,
+            )?);
         }
         let code = lazy.memory.publish(&lowered.code)?;
         lazy.code_map

@@ -68,10 +68,14 @@ pub fn run(args: CompileArgs) -> Result<ExitCode, String> {
     let size = wasm.len();
     let module = match &args.profile {
         Some(path) => {
-            let profile =
-                std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            Module::with_profile(&engine, wasm, &profile, &progress(size))
-                .map_err(|e| format!("{} with profile {}: {e}", args.file.display(), path.display()))?
+            let profile = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Module::with_profile(&engine, wasm, &profile, &progress(size)).map_err(|e| {
+                format!(
+                    "{} with profile {}: {e}",
+                    args.file.display(),
+                    path.display()
+                )
+            })?
         }
         None => Module::with_progress(&engine, wasm, &progress(size))
             .map_err(|e| format!("{}: {e}", args.file.display()))?,

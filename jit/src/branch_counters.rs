@@ -105,8 +105,14 @@ mod tests {
         assert_eq!(counters.counts(0), Some(vec![1, 2, 5]));
         assert_eq!(counters.loop_iterations(0), 7);
         assert_eq!(counters.loop_iterations(1), 0);
-        assert!(counters.function(0, 4, &[]).is_err(), "another length is refused");
-        assert!(counters.function(1, 2, &[2]).is_err(), "a loop slot out of range");
+        assert!(
+            counters.function(0, 4, &[]).is_err(),
+            "another length is refused"
+        );
+        assert!(
+            counters.function(1, 2, &[2]).is_err(),
+            "a loop slot out of range"
+        );
         assert!(counters.function(2, 1, &[]).is_err(), "no such function");
         assert_eq!(counters.function_counts(DefinedFuncIndex(1)), None);
     }

@@ -145,8 +145,8 @@ fn branch_counts_follow_each_arm_and_reach_llvm_as_weights() {
     // LLVM is given them: each conditional branch weighed taken first, the switch's default
     // first, and the function's entry count.
     let index = lazuli_core::backend::DefinedFuncIndex(0);
-    let ir = lazuli_backend_llvm::function_ir(module.info(), index, Some(expected.to_vec()))
-        .unwrap();
+    let ir =
+        lazuli_backend_llvm::function_ir(module.info(), index, Some(expected.to_vec())).unwrap();
     for weights in [
         "!{!\"branch_weights\", i32 50, i32 50}",
         "!{!\"branch_weights\", i32 10, i32 90}",

@@ -26,8 +26,8 @@ use inkwell::types::{BasicType, BasicTypeEnum};
 use inkwell::values::{
     BasicMetadataValueEnum, BasicValueEnum, FunctionValue, IntValue, PhiValue, PointerValue,
 };
-use lazuli_backend_api::libcall::Libcall;
 use lazuli_backend_api::branch_profile::SlotCursor;
+use lazuli_backend_api::libcall::Libcall;
 use lazuli_backend_api::vmcontext::VMOffsets;
 use lazuli_backend_api::{
     CodeFlags, CompileError, DefinedFuncIndex, ModuleInfo, TrapCode, ValType,
