@@ -60,8 +60,9 @@ impl Module {
 
     /// As [`Module::with_progress`], compiled with `profile`, the bytes of a [`Profile`] of
     /// this module (as `lazuli run --profile-out` writes them): the optimizing tier weighs
-    /// each branch by how often the first tier saw it taken. A profile of another module, or a
-    /// damaged one, is refused with the reason.
+    /// each branch by how often the first tier saw it taken (eagerly, or lazily with LLVM
+    /// alone; a tiered engine's optimizing tier weighs by the counts of the run itself). A
+    /// profile of another module, or a damaged one, is refused with the reason.
     ///
     /// [`Profile`]: crate::Profile
     pub fn with_profile(
