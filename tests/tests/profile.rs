@@ -247,3 +247,33 @@ fn iterations_in_first_tier_frames_after_tier_up_are_counted() {
         "{stats:?}"
     );
 }
+
+/// A `br_table` of more than 64 targets gets no weights (LLVM would fold its cases in time
+/// that grows faster than the square of the table); one of 64 does.
+#[test]
+fn only_small_tables_are_weighed() {
+    let table = |n: usize| {
+        let targets = "0 ".repeat(n);
+        format!(
+            "(func (export \"t{n}\") (param i32) (result i32)
+               (block (block (br_table {targets} 1 (local.get 0)))) (i32.const 7))"
+        )
+    };
+    let wat = format!("(module {} {})", table(64), table(65));
+    let engine = counting_engine();
+    let module = Module::from_wat(&engine, &wat).unwrap();
+    let mut store = Store::new(module.engine());
+    let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
+    for name in ["t64", "t65"] {
+        let f = instance.get_typed_func::<i32, i32>(&store, name).unwrap();
+        assert_eq!(f.call(&mut store, 3).unwrap(), 7);
+    }
+    let profile = module.profile().unwrap();
+    for (f, weighed) in [(0u32, true), (1, false)] {
+        let counts = profile.branch_counts(f).to_vec();
+        assert_eq!(counts.iter().filter(|&&c| c == 1).count(), 2, "{counts:?}");
+        let index = lazuli_core::backend::DefinedFuncIndex(f);
+        let ir = lazuli_backend_llvm::function_ir(module.info(), index, Some(counts)).unwrap();
+        assert_eq!(ir.contains("branch_weights"), weighed, "{ir}");
+    }
+}

@@ -159,10 +159,12 @@ impl<'ctx> Lowering<'ctx, '_> {
                     .map(|(i, b)| (self.types.i32.const_int(i as u64, false), *b))
                     .collect();
                 let switch = self.builder.build_switch(index, default_block, &cases)?;
-                // Weights list the default first; its count follows the targets'.
-                let first = self.op_slot;
-                let n = cases.len() as u32;
-                self.weigh_branch(switch, std::iter::once(first + n).chain(first..first + n))?;
+                if cases.len() <= super::branch_weights::MAX_WEIGHED_SWITCH_CASES {
+                    // Weights list the default first; its count follows the targets'.
+                    let first = self.op_slot;
+                    let n = cases.len() as u32;
+                    self.weigh_branch(switch, std::iter::once(first + n).chain(first..first + n))?;
+                }
                 self.reachable = false;
             }
             Operator::BrOnNull { relative_depth } => {
