@@ -228,31 +228,28 @@ fn request_tier_up(lazy: &Arc<Lazy<Shared>>, index: u32) {
     let Some(tasks) = lazy.optimizer.as_ref().and_then(|o| o.tasks.upgrade()) else {
         return;
     };
-    if !lazy.tier_up.request(index) {
-        return;
-    }
-    let weak = Arc::downgrade(lazy);
-    // One task per request: each serves whichever request is hottest when it runs.
-    tasks.spawn(Box::new(move || {
-        let Some(lazy) = weak.upgrade() else { return };
-        let compile = |i| lazy.compile_optimized(DefinedFuncIndex(i));
-        let Some(served) = lazy.tier_up.serve(compile) else {
-            return;
-        };
-        match served.result {
-            Ok((code, _)) => {
-                lazy.install(served.index, code);
+    lazuli_jit::tier_up::request_tier_up(
+        lazy,
+        &*tasks,
+        index,
+        |shared| &shared.tier_up,
+        |lazy, i| lazy.compile_optimized(DefinedFuncIndex(i)),
+        |shared, served| match served.result {
+            Ok(_) => {
                 let waited = served.requested.elapsed().as_nanos() as u64;
-                lazy.stats
+                shared
+                    .stats
                     .tier_up_wait_nanos
                     .fetch_add(waited, Ordering::Relaxed);
             }
-            Err(e) => {
-                lazy.stats.tier_up_failures.fetch_add(1, Ordering::Relaxed);
-                lazy.record_error(e);
+            Err(_) => {
+                shared
+                    .stats
+                    .tier_up_failures
+                    .fetch_add(1, Ordering::Relaxed);
             }
-        }
-    }));
+        },
+    );
 }
 
 /// Called by baseline code when a function gets hot (see `Profile`).

@@ -9,7 +9,6 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
-use std::time::Instant;
 
 use lazuli_backend_api::{
     CodeFlags, CodePtr, CompileError, CompileStats, CompiledCode, DefinedFuncIndex, ModuleInfo,
@@ -144,32 +143,27 @@ fn request_tier_up(lazy: &Arc<Lazy<Shared>>, index: u32) {
     let Some(tasks) = lazy.tasks.as_ref().and_then(Weak::upgrade) else {
         return;
     };
-    if !lazy.tier_up.request(index) {
-        return;
-    }
-    let weak = Arc::downgrade(lazy);
-    // One task per request: each serves whichever request is hottest when it runs.
-    tasks.spawn(Box::new(move || {
-        let Some(lazy) = weak.upgrade() else { return };
-        let started = Instant::now();
-        let compile = |i| compile_at(&lazy, DefinedFuncIndex(i), OptLevel::Optimized);
-        let Some(served) = lazy.tier_up.serve(compile) else {
-            return;
-        };
-        match served.result {
-            Ok((code, true)) => {
-                lazy.install(served.index, code);
-                lazy.optimized_count.fetch_add(1, Ordering::Relaxed);
+    lazuli_jit::tier_up::request_tier_up(
+        lazy,
+        &*tasks,
+        index,
+        |shared| &shared.tier_up,
+        |lazy, i| compile_at(lazy, DefinedFuncIndex(i), OptLevel::Optimized),
+        |shared, served| {
+            match served.result {
+                Ok((_, true)) => {
+                    shared.optimized_count.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok((_, false)) => {}
+                Err(_) => {
+                    shared.tier_up_failures.fetch_add(1, Ordering::Relaxed);
+                }
             }
-            Ok((_, false)) => {}
-            Err(e) => {
-                lazy.tier_up_failures.fetch_add(1, Ordering::Relaxed);
-                lazy.record_error(e);
-            }
-        }
-        lazy.optimized_nanos
-            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-    }));
+            shared
+                .optimized_nanos
+                .fetch_add(served.took.as_nanos() as u64, Ordering::Relaxed);
+        },
+    );
 }
 
 /// Lower, optimize and link defined function `index` at `level` into the JIT of that level.

@@ -15,11 +15,12 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use lazuli_backend_api::CompileError;
+use lazuli_backend_api::{CompileError, TaskRunner};
 
 use crate::branch_counters::BranchCounters;
+use crate::lazy::{Compile, Lazy};
 
 /// One module's tier-up state.
 pub struct TierUp {
@@ -44,6 +45,8 @@ pub struct Served {
     /// Its optimized code, and whether this serve made it the function's (not an earlier
     /// compile); or why the compile failed.
     pub result: Result<(*const u8, bool), CompileError>,
+    /// How long the compile took.
+    pub took: Duration,
 }
 
 impl TierUp {
@@ -129,6 +132,7 @@ impl TierUp {
         let heat = |i: u32| self.heat(i as usize);
         let stale = |i: u32| self.optimized[i as usize].get().is_some();
         let (index, requested) = self.queue.pop_hottest(heat, stale)?;
+        let started = Instant::now();
         let result = match compile(index) {
             Ok(code) => Ok((code, self.set_optimized(index as usize, code))),
             Err(e) => {
@@ -140,8 +144,43 @@ impl TierUp {
             index,
             requested,
             result,
+            took: started.elapsed(),
         })
     }
+}
+
+/// Ask for function `index` of `lazy`'s module to be recompiled optimized: the request waits in
+/// the module's queue (`tier_up` finds it in the backend's state), and a task on `tasks` serves
+/// the hottest request waiting when it runs ([`TierUp::serve`]) with `compile`, switches the
+/// function's GOT entry to the new code, keeps a failure as the module's last error, and tells
+/// `done` (for statistics). A request already waiting spawns nothing; the task holds the module
+/// weakly, so dropping it cancels the work.
+pub fn request_tier_up<C: Compile + Send + Sync + 'static>(
+    lazy: &Arc<Lazy<C>>,
+    tasks: &dyn TaskRunner,
+    index: u32,
+    tier_up: fn(&C) -> &TierUp,
+    compile: fn(&Arc<Lazy<C>>, u32) -> Result<*const u8, CompileError>,
+    done: fn(&C, &Served),
+) {
+    if !tier_up(lazy).request(index) {
+        return;
+    }
+    let weak = Arc::downgrade(lazy);
+    // One task per request: each serves whichever request is hottest when it runs.
+    tasks.spawn(Box::new(move || {
+        let Some(lazy) = weak.upgrade() else { return };
+        let Some(served) = tier_up(&lazy).serve(|i| compile(&lazy, i)) else {
+            return;
+        };
+        match &served.result {
+            Ok((code, true)) => lazy.install(served.index, *code),
+            // Another compile's code is the function's, and in its GOT entry already.
+            Ok((_, false)) => {}
+            Err(e) => lazy.record_error(e.clone()),
+        }
+        done(&lazy, &served);
+    }));
 }
 
 /// Waiting tier-up requests of one module, served hottest first.
