@@ -160,13 +160,8 @@ impl SlotCursor {
     }
 
     /// How many slots the operators so far have taken, the entry slot included.
-    pub fn len(&self) -> u32 {
+    pub fn taken(&self) -> u32 {
         self.next
-    }
-
-    /// Whether no slot is taken (never: the entry slot always is).
-    pub fn is_empty(&self) -> bool {
-        false
     }
 
     /// Fill in the derived back edges of `counts` (a whole body's, as first-tier code left
@@ -192,7 +187,7 @@ impl SlotCursor {
 /// has, the entry slot included.
 #[cfg(feature = "wasmparser")]
 pub fn count_slots(body: &[u8]) -> Result<u32, wasmparser::BinaryReaderError> {
-    Ok(walk(body)?.len())
+    Ok(walk(body)?.taken())
 }
 
 /// Fill in the derived back edges (see the module documentation) of `counts`, one per slot of
@@ -204,7 +199,7 @@ pub fn complete_counts(
     counts: &mut [u32],
 ) -> Result<(), wasmparser::BinaryReaderError> {
     let slots = walk(body)?;
-    if counts.len() == slots.len() as usize {
+    if counts.len() == slots.taken() as usize {
         slots.complete(counts);
     }
     Ok(())

@@ -608,7 +608,7 @@ impl FuncLowering<'_> {
         code[frame_patch..frame_patch + 4].copy_from_slice(&(-(frame_size as i32)).to_le_bytes());
         Ok(FunctionCode {
             code,
-            slots: self.slots.len(),
+            slots: self.slots.taken(),
             loops: self.loops,
             slot_addresses: self.slot_addresses,
         })
