@@ -146,7 +146,8 @@ pub(crate) struct FuncLowering<'a> {
 /// addresses of the function's branch counters, written in by [`FunctionCode::bind_counters`].
 pub(crate) struct FunctionCode {
     pub code: Vec<u8>,
-    /// How many branch-profile slots the function has ([`lazuli_backend_api::branch_profile`]).
+    /// How many branch-profile slots the function has ([`lazuli_backend_api::branch_profile`]),
+    /// in code that counts.
     pub slots: u32,
     /// Which of them count loop headers (reached, they ask for tier-up as calls do).
     pub loops: Vec<u32>,
@@ -246,8 +247,11 @@ pub(crate) fn lower_function(
             return Err(lazuli_jit::lazy::interrupted_error());
         }
         let op = ops.read().map_err(read_error)?;
-        let slots = l.slots.advance(&op);
-        (l.op_slot, l.op_derived) = (slots.first, slots.derived);
+        // Slots are numbered only in code that counts.
+        if l.counts_branches() {
+            let slots = l.slots.advance(&op);
+            (l.op_slot, l.op_derived) = (slots.first, slots.derived);
+        }
         if !l.reachable && l.dead_code.skip(&op) {
             continue;
         }

@@ -383,7 +383,10 @@ fn lower<'ctx>(
             return Err(LowerError::Interrupted);
         }
         let op = ops.read()?;
-        l.op_slot = l.slots.advance(&op).first;
+        // Slots are numbered only for weights to find their counts.
+        if l.branch_counts.is_some() {
+            l.op_slot = l.slots.advance(&op).first;
+        }
         if !l.reachable {
             if l.dead_code.skip(&op) {
                 continue;
