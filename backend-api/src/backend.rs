@@ -177,6 +177,9 @@ pub struct CompileStats {
     /// entered before (a long loop that never returns): what on-stack replacement would
     /// move to optimized code.
     pub iterations_after_tier_up: u64,
+    /// OSR entries compiled for first-tier frames still running a loop of a function that has
+    /// optimized code (see [`crate::osr`]).
+    pub osr_entries: u32,
     /// Eager compilation: how many partitions the module was compiled in (0 when it was not).
     pub partitions: u32,
     /// Eager compilation: the compile time of the slowest partition, in nanoseconds. Against
@@ -304,6 +307,15 @@ pub trait CompiledCode: Send + Sync {
     fn branch_counts(&self, f: DefinedFuncIndex) -> Option<alloc::vec::Vec<u32>> {
         let _ = f;
         None
+    }
+
+    /// The OSR entry of defined function `f` at its loop `loop_index` ([`crate::osr`]):
+    /// compiled on the first request, then the same code. Backends without OSR say so.
+    fn osr_entry(&self, f: DefinedFuncIndex, loop_index: u32) -> Result<CodePtr, CompileError> {
+        let _ = (f, loop_index);
+        Err(CompileError::new(
+            "this backend does not compile OSR entries",
+        ))
     }
 
     /// The most recent compilation failure, if any (a failure on a lazy call raises a

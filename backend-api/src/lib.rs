@@ -22,6 +22,7 @@ pub mod index;
 pub mod libcall;
 mod mapped_file;
 mod module_info;
+pub mod osr;
 #[cfg(feature = "wasmparser")]
 pub mod relaxed;
 mod trap;

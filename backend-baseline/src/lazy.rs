@@ -8,9 +8,9 @@
 //! switches the GOT entry. A function the baseline backend cannot compile (a 64-bit memory,
 //! say) is compiled by the optimizing backend right away, when there is one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, RwLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::Instant;
 
 use lazuli_backend_api::branch_profile::{complete_counts, BranchProfile, ENTRY_SLOT};
@@ -53,7 +53,22 @@ pub(crate) struct Shared {
     /// compile gets its optimized code here too), and the branch counts of baseline code that
     /// counts (tier-up on), which the optimizing tier reads.
     tier_up: Arc<TierUp>,
+    /// OSR entries asked for by first-tier frames, by function and loop.
+    osr: Mutex<HashMap<(u32, u32), OsrEntry>>,
     stats: TierStats,
+}
+
+/// Where an OSR entry stands.
+#[derive(Clone, Copy)]
+enum OsrEntry {
+    /// Not asked for yet: the function's call count at the loop's last ask.
+    Watching { calls: u32 },
+    /// A worker is compiling it.
+    Compiling,
+    /// Its code address.
+    Ready(usize),
+    /// Its compile failed; the frame goes on in first-tier code.
+    Failed,
 }
 
 /// What one tier has compiled: functions, bytes of wasm bodies, time.
@@ -81,6 +96,7 @@ struct TierStats {
     optimized: TierCounters,
     tier_up_wait_nanos: AtomicU64,
     tier_up_failures: AtomicU32,
+    osr_entries: AtomicU32,
 }
 
 impl LazyCode {
@@ -100,6 +116,7 @@ impl LazyCode {
                 optimizer,
                 optimized_code: OnceLock::new(),
                 tier_up: Arc::new(TierUp::new(n)),
+                osr: Mutex::new(HashMap::new()),
                 stats: TierStats::default(),
                 info,
             },
@@ -118,6 +135,7 @@ impl Compile for Shared {
             threshold,
             request: tier_up_request as *const () as usize,
             context: Arc::as_ptr(lazy) as usize,
+            osr_poll: osr_poll as *const () as usize,
         });
         let settings = FunctionSettings {
             profile,
@@ -267,6 +285,72 @@ unsafe extern "C" fn tier_up_request(context: usize, index: u32) {
     request_tier_up(&lazy, index);
 }
 
+/// Baseline code at the header of loop `loop_index` of function `index`, whose count is
+/// `count`, asks whether it can leave for the loop's OSR entry (`lazuli_backend_api::osr`).
+/// An entry is worth compiling for a hot loop (its count past the tier-up threshold) that one
+/// frame keeps running: when the function's call count has not moved since the loop's previous
+/// ask, `OSR_POLL_INTERVAL` iterations ago (`lower/osr.rs`). Then the ask queues the entry's
+/// compile on a worker; asks return its address once it is ready, 0 until then (or if the
+/// compile failed).
+fn poll_osr(lazy: &Arc<Lazy<Shared>>, index: u32, loop_index: u32, count: u32) -> usize {
+    let threshold = lazy.optimizer.as_ref().map_or(0, |o| o.threshold);
+    if threshold == 0 || count < threshold {
+        return 0;
+    }
+    let calls = lazy.tier_up.counter(index as usize).load(Ordering::Relaxed);
+    let mut entries = lazy.osr.lock().unwrap_or_else(|p| p.into_inner());
+    match entries.get(&(index, loop_index)) {
+        Some(OsrEntry::Ready(code)) => return *code,
+        Some(OsrEntry::Compiling | OsrEntry::Failed) => return 0,
+        Some(OsrEntry::Watching { calls: before }) if *before == calls => {}
+        Some(OsrEntry::Watching { .. }) | None => {
+            entries.insert((index, loop_index), OsrEntry::Watching { calls });
+            return 0;
+        }
+    }
+    let Some(tasks) = lazy.optimizer.as_ref().and_then(|o| o.tasks.upgrade()) else {
+        return 0;
+    };
+    entries.insert((index, loop_index), OsrEntry::Compiling);
+    drop(entries);
+    let weak = Arc::downgrade(lazy);
+    tasks.spawn(Box::new(move || {
+        // A module dropped in the meantime has no frame left to enter.
+        let Some(lazy) = weak.upgrade() else { return };
+        let entry = match lazy
+            .optimizer_code()
+            .and_then(|code| code.osr_entry(DefinedFuncIndex(index), loop_index))
+        {
+            Ok(code) => {
+                lazy.stats.osr_entries.fetch_add(1, Ordering::Relaxed);
+                OsrEntry::Ready(code.0 as usize)
+            }
+            Err(_) => {
+                lazy.stats.tier_up_failures.fetch_add(1, Ordering::Relaxed);
+                OsrEntry::Failed
+            }
+        };
+        let mut entries = lazy.osr.lock().unwrap_or_else(|p| p.into_inner());
+        entries.insert((index, loop_index), entry);
+    }));
+    0
+}
+
+/// Called by baseline code at a loop header that asks for its OSR entry (see `Profile`).
+///
+/// # Safety
+/// `context` is the address of the `Lazy<Shared>` whose code is running (alive while it runs).
+unsafe extern "C" fn osr_poll(context: usize, index: u32, loop_index: u32, count: u32) -> usize {
+    // SAFETY: per the contract, `context` points into a live `Arc<Lazy<Shared>>`; taking a
+    // strong reference keeps it alive for the call.
+    let lazy = unsafe {
+        let ptr = context as *const Lazy<Shared>;
+        Arc::increment_strong_count(ptr);
+        Arc::from_raw(ptr)
+    };
+    poll_osr(&lazy, index, loop_index, count)
+}
+
 impl CompiledCode for LazyCode {
     fn got(&self) -> *const CodePtr {
         self.shared.got()
@@ -298,6 +382,7 @@ impl CompiledCode for LazyCode {
             tier_up_failures: s.tier_up_failures.load(Ordering::Relaxed),
             first_tier_iterations: iterations.0,
             iterations_after_tier_up: iterations.1,
+            osr_entries: s.osr_entries.load(Ordering::Relaxed),
             ..CompileStats::default()
         }
     }

@@ -29,7 +29,8 @@ impl CodeMap {
     }
 }
 
-/// The size in bytes of each wasm function's code in an object file, by defined index.
+/// The size in bytes of each wasm function's code (or OSR entry's) in an object file, by
+/// defined index.
 pub(crate) fn function_sizes(
     object: &[u8],
 ) -> Result<Vec<(DefinedFuncIndex, usize)>, CompileError> {
@@ -43,6 +44,9 @@ pub(crate) fn function_sizes(
                 .name()
                 .ok()?
                 .strip_prefix(FUNC_SYMBOL_PREFIX)?
+                // An OSR entry (`wasm_func_{f}_osr{l}`) is code of its function.
+                .split('_')
+                .next()?
                 .parse()
                 .ok()?;
             Some((DefinedFuncIndex(index), sym.size() as usize))

@@ -150,6 +150,7 @@ fn compile_partition(
             profile: None,
             code,
             branch_counts: profile.and_then(|p| p.function_counts(index)),
+            osr_loop: None,
         };
         lower_function(&ctx, &module, info, index, inputs)?;
     }

@@ -7,8 +7,9 @@
 //! background (speculation), so that their first call usually finds them ready. Queued work
 //! holds only a weak reference: dropping the module cancels what has not started.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use lazuli_backend_api::{
     CodeFlags, CodePtr, CompileError, CompileStats, CompiledCode, DefinedFuncIndex, ModuleInfo,
@@ -19,7 +20,7 @@ use lazuli_jit::tier_up::TierUp;
 
 use crate::code_map::{function_sizes, CodeMap};
 use crate::jit::Jit;
-use crate::lower::{func_symbol, lower_function, FunctionInputs, Profile};
+use crate::lower::{func_symbol, lower_function, osr_symbol, FunctionInputs, Profile};
 use lazuli_backend_api::branch_profile::BranchProfile;
 
 /// Code for one module, compiled lazily into its own JIT.
@@ -50,6 +51,9 @@ pub(crate) struct Shared {
     code_map: CodeMap,
     /// A first tier's branch counts, which optimized compiles weigh branches by.
     branch_profile: Option<Arc<dyn BranchProfile>>,
+    /// OSR entries compiled so far, by function and loop (an entry is compiled once, held
+    /// under the lock, since its symbol can be linked only once).
+    osr_entries: Mutex<HashMap<(u32, u32), Result<usize, CompileError>>>,
     /// The workers, held weakly: the backend owns them, so that dropping the engine joins them
     /// even while one of them is compiling for this module (and holds it alive). A process must
     /// not exit while a worker is inside LLVM.
@@ -91,6 +95,7 @@ impl LazyCode {
                 jit: OnceLock::new(),
                 code_map: CodeMap::default(),
                 branch_profile,
+                osr_entries: Mutex::new(HashMap::new()),
                 tasks: tasks.as_ref().map(Arc::downgrade),
             },
             interruptible,
@@ -101,7 +106,7 @@ impl LazyCode {
 
 impl Compile for Shared {
     fn compile(lazy: &Arc<Lazy<Self>>, index: DefinedFuncIndex) -> Result<*const u8, CompileError> {
-        compile_at(lazy, index, lazy.level)
+        compile_at(lazy, index, lazy.level, None)
     }
 
     /// With workers, a compiled function's direct callees are queued for compilation.
@@ -148,7 +153,7 @@ fn request_tier_up(lazy: &Arc<Lazy<Shared>>, index: u32) {
         &*tasks,
         index,
         |shared| &shared.tier_up,
-        |lazy, i| compile_at(lazy, DefinedFuncIndex(i), OptLevel::Optimized),
+        |lazy, i| compile_at(lazy, DefinedFuncIndex(i), OptLevel::Optimized, None),
         |shared, served| {
             match served.result {
                 Ok((_, true)) => {
@@ -166,11 +171,13 @@ fn request_tier_up(lazy: &Arc<Lazy<Shared>>, index: u32) {
     );
 }
 
-/// Lower, optimize and link defined function `index` at `level` into the JIT of that level.
+/// Lower, optimize and link defined function `index` at `level` into the JIT of that level
+/// (or, given `osr_loop`, its OSR entry at that loop: `lazuli_backend_api::osr`).
 fn compile_at(
     lazy: &Arc<Lazy<Shared>>,
     index: DefinedFuncIndex,
     level: OptLevel,
+    osr_loop: Option<u32>,
 ) -> Result<*const u8, CompileError> {
     let tiered = level != lazy.level;
     let jit_cell = if tiered {
@@ -188,8 +195,12 @@ fn compile_at(
         request: tier_up_request as *const () as usize,
         context: Arc::as_ptr(lazy) as usize,
     });
+    let symbol = match osr_loop {
+        Some(l) => osr_symbol(index, l),
+        None => func_symbol(index),
+    };
     let ctx = inkwell::context::Context::create();
-    let module = ctx.create_module(&func_symbol(index));
+    let module = ctx.create_module(&symbol);
     jit.prepare(&module);
     let branch_counts = match (level, &lazy.branch_profile) {
         (OptLevel::Optimized, Some(p)) => p.function_counts(index),
@@ -199,6 +210,7 @@ fn compile_at(
         profile,
         code: lazy.code,
         branch_counts,
+        osr_loop,
     };
     lower_function(&ctx, &module, &lazy.info, index, inputs)?;
     // LLVM's passes cannot stop midway: a call whose deadline passed while lowering does not
@@ -207,7 +219,7 @@ fn compile_at(
         return Err(lazuli_jit::lazy::interrupted_error());
     }
     crate::optimize(&module, level)?;
-    let (code, object) = jit.link(&module, &func_symbol(index))?;
+    let (code, object) = jit.link(&module, &symbol)?;
     for (f, len) in function_sizes(&object)? {
         if f == index {
             lazy.code_map.insert(code as usize, len, f);
@@ -281,6 +293,22 @@ impl CompiledCode for LazyCode {
 
     fn function_at(&self, pc: usize) -> Option<DefinedFuncIndex> {
         self.shared.code_map.lookup(pc)
+    }
+
+    fn osr_entry(&self, f: DefinedFuncIndex, loop_index: u32) -> Result<CodePtr, CompileError> {
+        if f.index() >= self.shared.info.bodies.len() {
+            return Err(CompileError::new(format!("no defined function {}", f.0)));
+        }
+        let mut entries = self
+            .shared
+            .osr_entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let entry = entries.entry((f.0, loop_index)).or_insert_with(|| {
+            compile_at(&self.shared, f, OptLevel::Optimized, Some(loop_index))
+                .map(|code| code as usize)
+        });
+        entry.clone().map(|code| CodePtr(code as *const u8))
     }
 
     /// A lazy module is serialized as eager code: every function is compiled, partition by

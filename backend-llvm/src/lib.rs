@@ -206,6 +206,7 @@ pub fn function_ir(
         profile: None,
         code: CodeFlags::default(),
         branch_counts,
+        osr_loop: None,
     };
     lower::lower_function(&ctx, &ir, module, index, inputs)?;
     Ok(ir.print_to_string().to_string())

@@ -352,6 +352,12 @@ fn print_stats(module: &Module) {
             100.0 * s.iterations_after_tier_up as f64 / s.first_tier_iterations as f64
         );
     }
+    if s.osr_entries > 0 {
+        eprintln!(
+            "stats: {} OSR entries compiled, to move long-running first-tier loops into optimized code",
+            s.osr_entries
+        );
+    }
     if s.tier_up_failures > 0 {
         let why = module
             .last_compile_error()

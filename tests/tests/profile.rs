@@ -202,52 +202,6 @@ fn an_optimized_compile_takes_a_profile_of_its_module_only() {
     }
 }
 
-/// A loop still running in first-tier code when its function's optimized code is installed
-/// (what on-stack replacement would move) is measured: `CompileStats::iterations_after_tier_up`.
-#[test]
-fn iterations_in_first_tier_frames_after_tier_up_are_counted() {
-    let engine = lazuli_tests::engine(
-        Config::default()
-            .workers(1)
-            .tiers(Tiers::Tiered)
-            .tier_up(100),
-    )
-    .unwrap();
-    let module = Module::from_wat(
-        &engine,
-        r#"(module
-          (import "host" "optimized" (func $optimized (result i32)))
-          (func (export "spin") (result i32) (local $after i32)
-            ;; Loops until the host sees optimized code, then 1,000 more times, in one call.
-            (loop $wait (br_if $wait (i32.eqz (call $optimized))))
-            (loop $more
-              (local.set $after (i32.add (local.get $after) (i32.const 1)))
-              (br_if $more (i32.lt_u (local.get $after) (i32.const 1000))))
-            (local.get $after)))"#,
-    )
-    .unwrap();
-    let watched = module.clone();
-    let started = std::time::Instant::now();
-    let mut linker = lazuli_core::Linker::new();
-    linker
-        .func_wrap("host", "optimized", move || -> i32 {
-            let give_up = started.elapsed() > std::time::Duration::from_secs(60);
-            i32::from(watched.stats().optimized > 0 || give_up)
-        })
-        .unwrap();
-    let mut store = Store::new(&engine);
-    let instance = linker.instantiate(&mut store, &module).unwrap();
-    let spin = instance.get_typed_func::<(), i32>(&store, "spin").unwrap();
-    assert_eq!(spin.call(&mut store, ()).unwrap(), 1000);
-    let stats = module.stats();
-    assert_eq!(stats.optimized, 1, "{stats:?}");
-    assert!(stats.iterations_after_tier_up >= 1000, "{stats:?}");
-    assert!(
-        stats.first_tier_iterations >= stats.iterations_after_tier_up + 100,
-        "{stats:?}"
-    );
-}
-
 /// A `br_table` of more than 64 targets gets no weights (LLVM would fold its cases in time
 /// that grows faster than the square of the table); one of 64 does.
 #[test]

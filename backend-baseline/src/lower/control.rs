@@ -214,7 +214,8 @@ impl FuncLowering<'_> {
                 self.count_slot(self.op_slot + 1);
                 dynasm!(self.asm ; .arch x64 ; =>label);
                 self.epoch_check();
-                self.count_loop(self.op_slot);
+                let osr_loop = self.osr_loop();
+                self.count_loop(self.op_slot, osr_loop);
             }
             Operator::If { blockty } => {
                 let taken = self.pop_condition();

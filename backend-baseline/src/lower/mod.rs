@@ -25,6 +25,7 @@ mod exceptions;
 mod locals;
 mod memory;
 mod numeric;
+mod osr;
 mod simd;
 mod stack;
 mod table;
@@ -58,8 +59,12 @@ pub(crate) struct Profile {
     pub threshold: u32,
     /// `extern "C" fn(context: usize, defined_index: u32)`.
     pub request: usize,
-    /// First argument of `request`.
+    /// First argument of `request` and `osr_poll`.
     pub context: usize,
+    /// `extern "C" fn(context: usize, defined_index: u32, loop_index: u32, count: u32) ->
+    /// usize`: the address of the loop's OSR entry, or 0 while there is none; `count` is the
+    /// loop's count (see `osr.rs`).
+    pub osr_poll: usize,
 }
 
 /// What a function's code needs besides its body.
@@ -128,7 +133,7 @@ pub(crate) struct FuncLowering<'a> {
     /// Whether memory 0's definition and base live in r12 and rbx.
     pub(crate) memory0_cached: bool,
     /// Out-of-line tier-up requests: (label, where to continue).
-    cold_requests: Vec<(DynamicLabel, DynamicLabel)>,
+    pub(crate) cold_requests: Vec<(DynamicLabel, DynamicLabel)>,
     /// Numbers the branch-profile slots of the operators read so far.
     slots: SlotCursor,
     /// The first slot of the operator being lowered.
@@ -140,6 +145,10 @@ pub(crate) struct FuncLowering<'a> {
     slot_addresses: Vec<SlotAddress>,
     /// The slots of loop headers.
     loops: Vec<u32>,
+    /// How many `loop` operators have been read (the number of the next one).
+    pub(crate) loops_read: u32,
+    /// Out-of-line requests for OSR entries.
+    osr_polls: Vec<osr::OsrPoll>,
 }
 
 /// Machine code of one function. Position-independent, except that counting code holds the
@@ -236,6 +245,8 @@ pub(crate) fn lower_function(
         op_derived: false,
         slot_addresses: Vec::new(),
         loops: Vec::new(),
+        loops_read: 0,
+        osr_polls: Vec::new(),
     };
     let frame_patch = l.prologue()?;
     l.controls.push(Control::function(epilogue, ty.results()));
@@ -247,6 +258,9 @@ pub(crate) fn lower_function(
             return Err(lazuli_jit::lazy::interrupted_error());
         }
         let op = ops.read().map_err(read_error)?;
+        if let Operator::Loop { .. } = op {
+            l.loops_read += 1;
+        }
         // Slots are numbered only in code that counts.
         if l.counts_branches() {
             let slots = l.slots.advance(&op);
@@ -472,14 +486,18 @@ impl FuncLowering<'_> {
     }
 
     /// Count an arrival at the header of the loop whose slot is `slot`; its count reaching the
-    /// threshold requests tier-up, as calls do. Only where no operand is in a register.
-    pub(crate) fn count_loop(&mut self, slot: u32) {
+    /// threshold requests tier-up, as calls do, and a loop that can be entered (`osr_loop`)
+    /// asks for its OSR entry now and then. Only where no operand is in a register.
+    pub(crate) fn count_loop(&mut self, slot: u32, osr_loop: Option<u32>) {
         let Some(p) = self.settings.profile else {
             return;
         };
         self.loops.push(slot);
         self.slot_address(slot);
-        self.count_and_check(p.threshold);
+        match osr_loop {
+            Some(l) => self.count_check_and_poll(p.threshold, l),
+            None => self.count_and_check(p.threshold),
+        }
     }
 
     /// Add one to the counter whose address is in SCRATCH; at `threshold`, request tier-up.
@@ -594,6 +612,7 @@ impl FuncLowering<'_> {
                 dynasm!(self.asm ; .arch x64 ; jmp =>resume);
             }
         }
+        self.emit_osr_polls()?;
         let used = FIXED_FRAME as u32
             + self.frame.handlers_bytes as u32
             + SLOT_SIZE as u32 * (self.locals.len() as u32 + self.max_depth)

@@ -114,10 +114,7 @@ impl<'ctx> Lowering<'ctx, '_> {
         let out = match (results.len() > 1, tail) {
             (false, _) => None,
             (true, false) => Some(self.entry_alloca(self.types.results_struct(results).into())?),
-            (true, true) => {
-                let own = self.info.func_type(self.info.func_index(self.index));
-                Some(self.types.results_pointer(self.function, own))
-            }
+            (true, true) => Some(self.types.results_pointer(self.function, &self.signature)),
         };
         if let Some(out) = out {
             call_args.push(out.into());

@@ -40,6 +40,7 @@ impl<'ctx> Lowering<'ctx, '_> {
                 }
                 self.builder.build_unconditional_branch(header)?;
                 self.builder.position_at_end(header);
+                self.enter_osr_loop(header, params.len())?;
                 // Every iteration counts toward the function's hotness, and may be interrupted.
                 self.epoch_check()?;
                 self.count_hotness()?;
@@ -333,8 +334,7 @@ impl<'ctx> Lowering<'ctx, '_> {
             [one] => self.builder.build_return(Some(one))?,
             many => {
                 // Several results go to the caller's struct, passed after the parameters.
-                let ty = self.info.func_type(self.info.func_index(self.index));
-                let out = self.types.results_pointer(self.function, ty);
+                let out = self.types.results_pointer(self.function, &self.signature);
                 let st = self.types.results_struct(&frame.result_types);
                 for (i, v) in many.iter().enumerate() {
                     let field = self.builder.build_struct_gep(st, out, i as u32, "")?;

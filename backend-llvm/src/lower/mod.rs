@@ -11,6 +11,7 @@ mod conversion;
 mod exceptions;
 mod memory;
 mod numeric;
+mod osr;
 mod reference;
 mod simd;
 mod table;
@@ -30,7 +31,7 @@ use lazuli_backend_api::branch_profile::SlotCursor;
 use lazuli_backend_api::libcall::Libcall;
 use lazuli_backend_api::vmcontext::VMOffsets;
 use lazuli_backend_api::{
-    CodeFlags, CompileError, DefinedFuncIndex, ModuleInfo, TrapCode, ValType,
+    CodeFlags, CompileError, DefinedFuncIndex, FuncType, ModuleInfo, TrapCode, ValType,
 };
 use wasmparser::{BinaryReaderError, Operator};
 
@@ -79,6 +80,12 @@ const INTERRUPT_CHECK_OPERATORS: u32 = 4096;
 /// The symbol name of a defined function's code.
 pub(crate) fn func_symbol(f: DefinedFuncIndex) -> String {
     format!("{FUNC_SYMBOL_PREFIX}{}", f.0)
+}
+
+/// The symbol name of a defined function's OSR entry at loop `loop_index`; it starts like
+/// [`func_symbol`], so that its code is found as the function's.
+pub(crate) fn osr_symbol(f: DefinedFuncIndex, loop_index: u32) -> String {
+    format!("{FUNC_SYMBOL_PREFIX}{}_osr{loop_index}", f.0)
 }
 
 /// The prefix of every wasm function's symbol; the defined index follows.
@@ -251,6 +258,23 @@ pub(crate) struct Lowering<'ctx, 'a> {
     slots: SlotCursor,
     /// The first slot of the operator being lowered.
     pub(crate) op_slot: u32,
+    /// The wasm signature of the LLVM function being built: the function's own, or for an OSR
+    /// entry `lazuli_backend_api::osr::entry_type` of it.
+    pub(crate) signature: FuncType,
+    /// How many `loop` operators have been read (the number of the next one).
+    loops_read: u32,
+    /// For an OSR entry: the loop it enters, and the block (ending the prologue) that is to
+    /// jump to that loop's header once the header exists.
+    osr: Option<OsrEntry<'ctx>>,
+}
+
+/// An OSR entry being built ([`lazuli_backend_api::osr`]).
+#[derive(Clone, Copy)]
+struct OsrEntry<'ctx> {
+    /// The number of the loop it enters.
+    loop_index: u32,
+    /// The end of the prologue, without its terminator until the loop is lowered.
+    jump_from: BasicBlock<'ctx>,
 }
 
 /// What a function is lowered with besides its body.
@@ -261,6 +285,9 @@ pub(crate) struct FunctionInputs {
     pub code: CodeFlags,
     /// A first tier's branch counts of the function, one per slot.
     pub branch_counts: Option<Vec<u32>>,
+    /// Build the function's OSR entry at this loop instead of the function
+    /// ([`lazuli_backend_api::osr`]; its symbol is [`osr_symbol`]).
+    pub osr_loop: Option<u32>,
 }
 
 /// Lower defined function `index` into `module` as `func_symbol(index)`.
@@ -289,6 +316,7 @@ fn lower<'ctx>(
         profile,
         code,
         branch_counts,
+        osr_loop,
     } = inputs;
     let branch_counts = match branch_counts {
         Some(counts) => BranchCounts::for_body(counts, info.body_bytes(index))?,
@@ -297,7 +325,14 @@ fn lower<'ctx>(
     let types = Types::new(ctx);
     let func_index = info.func_index(index);
     let ty = info.func_type(func_index).clone();
-    let function = module.add_function(&func_symbol(index), types.func(&ty), None);
+    let (symbol, signature) = match osr_loop {
+        Some(l) => (
+            osr_symbol(index, l),
+            lazuli_backend_api::osr::entry_type(&ty),
+        ),
+        None => (func_symbol(index), ty.clone()),
+    };
+    let function = module.add_function(&symbol, types.func(&signature), None);
     function.set_call_conventions(crate::abi::WASM_CALL_CONV);
     keep_frame_pointer(ctx, function);
     probe_stack(ctx, function);
@@ -333,6 +368,9 @@ fn lower<'ctx>(
         branch_counts,
         slots: SlotCursor::default(),
         op_slot: 0,
+        signature,
+        loops_read: 0,
+        osr: None,
     };
     l.set_entry_count();
 
@@ -340,10 +378,12 @@ fn lower<'ctx>(
     for (i, t) in ty.params().iter().enumerate() {
         let llty = l.types.val(*t);
         let slot = l.builder.build_alloca(llty, "param")?;
-        let value = function
-            .get_nth_param(i as u32 + 1)
-            .expect("declared parameter");
-        l.builder.build_store(slot, value)?;
+        if osr_loop.is_none() {
+            let value = function
+                .get_nth_param(i as u32 + 1)
+                .expect("declared parameter");
+            l.builder.build_store(slot, value)?;
+        }
         l.locals.push((slot, llty));
     }
     let body =
@@ -355,11 +395,25 @@ fn lower<'ctx>(
         let zero = l.zero(t);
         for _ in 0..count {
             let slot = l.builder.build_alloca(llty, "local")?;
-            l.builder.build_store(slot, zero)?;
+            if osr_loop.is_none() {
+                l.builder.build_store(slot, zero)?;
+            }
             l.locals.push((slot, llty));
         }
     }
     l.stack_check()?;
+    if let Some(loop_index) = osr_loop {
+        l.load_osr_locals()?;
+        // The function's own entry path stays without a predecessor (LLVM drops it); the
+        // prologue jumps to the loop header once the loop is lowered.
+        let jump_from = l.builder.get_insert_block().expect("positioned");
+        l.osr = Some(OsrEntry {
+            loop_index,
+            jump_from,
+        });
+        let unentered = ctx.append_basic_block(function, "function_entry");
+        l.builder.position_at_end(unentered);
+    }
     l.epoch_check()?;
     l.count_hotness()?;
 
@@ -383,6 +437,9 @@ fn lower<'ctx>(
             return Err(LowerError::Interrupted);
         }
         let op = ops.read()?;
+        if let Operator::Loop { .. } = op {
+            l.loops_read += 1;
+        }
         // Slots are numbered only for weights to find their counts.
         if l.branch_counts.is_some() {
             l.op_slot = l.slots.advance(&op).first;
@@ -393,6 +450,14 @@ fn lower<'ctx>(
             }
         }
         l.operator(&op)?;
+    }
+    if let Some(osr) = l.osr {
+        if osr.jump_from.get_terminator().is_none() {
+            return Err(LowerError::Unsupported(format!(
+                "no reachable loop {} to enter",
+                osr.loop_index
+            )));
+        }
     }
     Ok(function)
 }
