@@ -4,9 +4,12 @@
 #    counting its profile (calls, loop iterations, branch arms; tier-up never reached), fastest
 #    of seven alternating runs each.
 # 2. Loops that outlive tier-up: first-tier loop iterations run after the function's optimized
-#    code was installed (in a frame entered before it, which only on-stack replacement would
-#    move), for one call of each kernel and one run of SQLite (`lazuli run --stats`).
-# 3. What a profile buys an image: SQLite run once to record a profile (`lazuli run
+#    code was installed (in a frame entered before it, until its OSR entry is ready), and the
+#    OSR entries compiled, for one call of each kernel and one run of SQLite (`lazuli run
+#    --stats`).
+# 3. One long call, time to first result: tiered (the frame moves through its OSR entry),
+#    eager and Wasmtime, median of five each.
+# 4. What a profile buys an image: SQLite run once to record a profile (`lazuli run
 #    --profile-out`), compiled eagerly with and without it (`lazuli compile --profile`), and
 #    both images run alternately (median and fastest of RUNS, default 15); outputs must agree.
 # Prints markdown tables.
@@ -19,6 +22,7 @@ out=target/bench; mkdir -p "$out/pgo"
 clang-22 --target=wasm32 -O2 -mbulk-memory -nostdlib -Wl,--no-entry -o "$out/kernels.wasm" bench/kernels/kernels.c
 
 fastest() { printf '%s\n' "$@" | sort -g | head -n 1; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "| kernel | single-pass | single-pass, counting its profile | cost |"
 echo "|---|---:|---:|---:|"
@@ -41,18 +45,39 @@ lazuli=./target/release/lazuli
 late() {
   local name=$1; shift
   local line
-  line=$("$@" 2>&1 >/dev/null | grep 'first-tier loops ran' || true)
-  if [[ -z "$line" ]]; then echo "| $name | no loop ran | |"; return; fi
-  echo "$line" | sed -E "s/.*ran ([0-9]+) iterations, ([0-9]+) \(([0-9.]+)%\).*/| $name | \1 | \2 (\3%) |/"
+  local stats line osr
+  stats=$("$@" 2>&1 >/dev/null || true)
+  line=$(echo "$stats" | grep 'first-tier loops ran' || true)
+  osr=$(echo "$stats" | sed -nE 's/.*stats: ([0-9]+) OSR entries.*/\1/p')
+  if [[ -z "$line" ]]; then echo "| $name | no loop ran | | |"; return; fi
+  echo "$line" | sed -E "s/.*ran ([0-9]+) iterations, ([0-9]+) \(([0-9.]+)%\).*/| $name | \1 | \2 (\3%) | ${osr:-0} |/"
 }
 echo
-echo "| one run, tiered | first-tier loop iterations | of them after the function's optimized code was installed |"
-echo "|---|---:|---:|"
+echo "| one run, tiered | first-tier loop iterations | of them after the function's optimized code was installed | OSR entries |"
+echo "|---|---:|---:|---:|"
 for k in "sieve 10" "nbody 100000" "matmul 2" "fibonacci 30"; do
   set -- $k
   late "$1($2), one call" $lazuli run --stats "$out/kernels.wasm" --invoke "$1" "$2"
 done
 late "SQLite, run to exit" $lazuli run --stats "$app"
+
+# 3. One long call, time to first result (compilation included): a frame that stays in its loop
+#    moves into optimized code through its OSR entry; against Wasmtime's compile + run.
+python3 -c "import wasmtime" 2>/dev/null || python3 -m pip install -q wasmtime
+echo
+echo "| one long call: time to first result | lazuli tiered | lazuli eager (LLVM O2) | wasmtime | tiered / wasmtime |"
+echo "|---|---:|---:|---:|---:|"
+for k in "sieve 100" "nbody 1000000" "matmul 10"; do
+  set -- $k
+  tiered=(); eager=(); wt=()
+  for _ in 1 2 3 4 5; do
+    tiered+=("$(./target/release/first "$out/kernels.wasm" "$1" "$2" tiered | cut -d' ' -f2)")
+    eager+=("$(./target/release/first "$out/kernels.wasm" "$1" "$2" eager | cut -d' ' -f2)")
+    wt+=("$(python3 bench/kernels/wasmtime_first.py "$out/kernels.wasm" "$1" "$2" | cut -d' ' -f2)")
+  done
+  t=$(median "${tiered[@]}"); e=$(median "${eager[@]}"); w=$(median "${wt[@]}")
+  echo "| $1($2) | $t ms | $e ms | $w ms | $(python3 -c "print(f'{$t/$w:.2f}x')") |"
+done
 runs=${RUNS:-15}
 $lazuli run --tier-up 4294967295 --profile-out "$out/pgo/sqlite.prof" "$app" > "$out/pgo/expected.txt"
 start=$(date +%s.%N)
