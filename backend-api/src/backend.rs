@@ -180,6 +180,9 @@ pub struct CompileStats {
     /// OSR entries compiled for first-tier frames still running a loop of a function that has
     /// optimized code (see [`crate::osr`]).
     pub osr_entries: u32,
+    /// Functions whose optimized code was loaded ([`CompiledCode::load_optimized`]) rather
+    /// than compiled (not counted in `optimized`).
+    pub optimized_loaded: u32,
     /// Eager compilation: how many partitions the module was compiled in (0 when it was not).
     pub partitions: u32,
     /// Eager compilation: the compile time of the slowest partition, in nanoseconds. Against
@@ -307,6 +310,28 @@ pub trait CompiledCode: Send + Sync {
     fn branch_counts(&self, f: DefinedFuncIndex) -> Option<alloc::vec::Vec<u32>> {
         let _ = f;
         None
+    }
+
+    /// The optimized code compiled so far (by tier-up, plus any loaded by
+    /// [`CompiledCode::load_optimized`]), as bytes a later process loads with
+    /// `load_optimized` so that those functions start optimized. An error when there is none or
+    /// the backend cannot save code.
+    fn serialize_optimized(&self) -> Result<Vec<u8>, CompileError> {
+        Err(CompileError::new("this backend cannot save optimized code"))
+    }
+
+    /// Give the functions in `bytes` (from [`CompiledCode::serialize_optimized`] of the same
+    /// module, in a process of the same build and host) that code from now on, as if the
+    /// optimizing tier had compiled it; functions compiled already keep their code. Returns
+    /// how many functions took the loaded code.
+    ///
+    /// # Safety
+    /// `bytes` are machine code that will run unchecked: they must have been made by
+    /// `serialize_optimized` for this very module and kept where nobody else could change them
+    /// (damage is detected only in the framing, not in the code).
+    unsafe fn load_optimized(&self, bytes: &[u8]) -> Result<u32, CompileError> {
+        let _ = bytes;
+        Err(CompileError::new("this backend cannot load optimized code"))
     }
 
     /// The OSR entry of defined function `f` at its loop `loop_index` ([`crate::osr`]):

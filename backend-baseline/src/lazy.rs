@@ -97,6 +97,7 @@ struct TierStats {
     tier_up_wait_nanos: AtomicU64,
     tier_up_failures: AtomicU32,
     osr_entries: AtomicU32,
+    optimized_loaded: AtomicU32,
 }
 
 impl LazyCode {
@@ -383,6 +384,7 @@ impl CompiledCode for LazyCode {
             first_tier_iterations: iterations.0,
             iterations_after_tier_up: iterations.1,
             osr_entries: s.osr_entries.load(Ordering::Relaxed),
+            optimized_loaded: s.optimized_loaded.load(Ordering::Relaxed),
             ..CompileStats::default()
         }
     }
@@ -426,6 +428,38 @@ impl CompiledCode for LazyCode {
                 .and_then(|c| c.as_ref().ok())
                 .and_then(|c| c.function_at(pc))
         })
+    }
+
+    fn serialize_optimized(&self) -> Result<Vec<u8>, CompileError> {
+        self.shared.optimizer_code()?.serialize_optimized()
+    }
+
+    /// The optimizing tier loads the code; each function it holds switches to it as a tier-up
+    /// would (before its first call: it is never compiled by the baseline tier).
+    unsafe fn load_optimized(&self, bytes: &[u8]) -> Result<u32, CompileError> {
+        let shared = &self.shared;
+        let optimizer = shared.optimizer_code()?;
+        // SAFETY: the caller vouches for `bytes` (this method's contract, passed on).
+        unsafe { optimizer.load_optimized(bytes)? };
+        let mut taken = 0;
+        for index in 0..shared.info.bodies.len() as u32 {
+            let f = DefinedFuncIndex(index);
+            if !optimizer.is_compiled(f) || shared.tier_up.optimized(f.index()).is_some() {
+                continue;
+            }
+            let code = optimizer.resolve(f)?.0;
+            shared.tier_up.set_optimized(f.index(), code);
+            if !shared.preset(index, code) {
+                // Called already: the next calls take the loaded code.
+                shared.install(index, code);
+            }
+            taken += 1;
+        }
+        shared
+            .stats
+            .optimized_loaded
+            .fetch_add(taken, Ordering::Relaxed);
+        Ok(taken)
     }
 
     fn serialize(&self) -> Result<Vec<u8>, CompileError> {

@@ -39,6 +39,8 @@ pub(crate) fn function_sizes(
         .map_err(|e| CompileError::new(format!("cannot read the object LLVM emitted: {e}")))?;
     Ok(file
         .symbols()
+        // Functions only: an object's file symbol may bear a function's name too.
+        .filter(|sym| sym.kind() == object::SymbolKind::Text)
         .filter_map(|sym| {
             let index = sym
                 .name()

@@ -434,14 +434,19 @@ pub(crate) mod header {
         host().join(" ")
     }
 
-    pub(crate) fn write(level: OptLevel, image: &Image) -> Vec<u8> {
-        let mut out = Vec::with_capacity(image.bytes.len() + 2 * PAGE);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&VERSION.to_le_bytes());
+    /// Start a serialized form: `magic`, its format `version` and the host fields.
+    pub(crate) fn write_prologue(out: &mut Vec<u8>, magic: &[u8; 8], version: u32) {
+        out.extend_from_slice(magic);
+        out.extend_from_slice(&version.to_le_bytes());
         for field in host().iter() {
             out.extend_from_slice(&(field.len() as u32).to_le_bytes());
             out.extend_from_slice(field.as_bytes());
         }
+    }
+
+    pub(crate) fn write(level: OptLevel, image: &Image) -> Vec<u8> {
+        let mut out = Vec::with_capacity(image.bytes.len() + 2 * PAGE);
+        write_prologue(&mut out, MAGIC, VERSION);
         out.push(match level {
             OptLevel::Baseline => 0,
             OptLevel::Optimized => 1,
@@ -473,13 +478,13 @@ pub(crate) mod header {
     }
 
     /// Reads a header front to back; every read past the end is a "truncated" error.
-    struct Reader<'a> {
+    pub(crate) struct Reader<'a> {
         bytes: &'a [u8],
         at: usize,
     }
 
     impl<'a> Reader<'a> {
-        fn take(&mut self, n: usize) -> Result<&'a [u8], CompileError> {
+        pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], CompileError> {
             let end = self
                 .at
                 .checked_add(n)
@@ -490,25 +495,30 @@ pub(crate) mod header {
             Ok(taken)
         }
 
-        fn u8(&mut self) -> Result<u8, CompileError> {
+        pub(crate) fn u8(&mut self) -> Result<u8, CompileError> {
             Ok(self.take(1)?[0])
         }
 
-        fn u32(&mut self) -> Result<u32, CompileError> {
+        pub(crate) fn u32(&mut self) -> Result<u32, CompileError> {
             Ok(u32::from_le_bytes(
                 self.take(4)?.try_into().expect("4 bytes"),
             ))
         }
 
-        fn u64(&mut self) -> Result<u64, CompileError> {
+        pub(crate) fn u64(&mut self) -> Result<u64, CompileError> {
             Ok(u64::from_le_bytes(
                 self.take(8)?.try_into().expect("8 bytes"),
             ))
         }
 
+        /// Whether every byte has been read.
+        pub(crate) fn at_end(&self) -> bool {
+            self.at == self.bytes.len()
+        }
+
         /// A count of items of at least `each` bytes, which the bytes left must be able to
         /// hold (so that nothing is allocated for a damaged count).
-        fn count(&mut self, each: usize) -> Result<usize, CompileError> {
+        pub(crate) fn count(&mut self, each: usize) -> Result<usize, CompileError> {
             let n = self.u32()? as usize;
             if n.saturating_mul(each) > self.bytes.len() - self.at {
                 return Err(CompileError::new("serialized code is truncated"));
@@ -520,12 +530,22 @@ pub(crate) mod header {
     /// Check what the code was made for (magic, host fields, format version) against this
     /// host, and return a reader at the fields that follow.
     fn check(bytes: &[u8]) -> Result<Reader<'_>, CompileError> {
-        if !bytes.starts_with(MAGIC) {
+        check_prologue(bytes, MAGIC, VERSION)
+    }
+
+    /// Check a serialized form's `magic`, host fields and format `version` (written by
+    /// [`write_prologue`]) against this host, and return a reader at the fields that follow.
+    pub(crate) fn check_prologue<'a>(
+        bytes: &'a [u8],
+        magic: &[u8; 8],
+        current: u32,
+    ) -> Result<Reader<'a>, CompileError> {
+        if !bytes.starts_with(magic) {
             return Err(CompileError::new("not code made by Lazuli's LLVM backend"));
         }
         let mut r = Reader {
             bytes,
-            at: MAGIC.len(),
+            at: magic.len(),
         };
         let version = r.u32()?;
         // The host fields come first in every format version, so code made elsewhere is named
@@ -540,9 +560,9 @@ pub(crate) mod header {
                 )));
             }
         }
-        if version != VERSION {
+        if version != current {
             return Err(CompileError::new(format!(
-                "code format version {version}, this build reads version {VERSION}"
+                "code format version {version}, this build reads version {current}"
             )));
         }
         Ok(r)

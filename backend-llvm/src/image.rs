@@ -94,9 +94,25 @@ enum Part {
 /// Link `objects` (made by [`crate::eager::compile_objects`] for a module with
 /// `function_count` defined functions) into one image.
 pub(crate) fn link(objects: &[Vec<u8>], function_count: u32) -> Result<Image, CompileError> {
+    let objects: Vec<&[u8]> = objects.iter().map(Vec::as_slice).collect();
+    let (image, functions) = link_some(&objects, function_count)?;
+    let functions = functions
+        .into_iter()
+        .enumerate()
+        .map(|(i, span)| span.ok_or_else(|| link_error(format!("function {i} has no code"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Image { functions, ..image })
+}
+
+/// Link `objects`, which define some of a module's `function_count` functions, into one
+/// image: the image (its `functions` left empty) and each function's code, if it has some.
+pub(crate) fn link_some(
+    objects: &[&[u8]],
+    function_count: u32,
+) -> Result<(Image, Vec<Option<Span>>), CompileError> {
     let files = objects
         .iter()
-        .map(|o| object::File::parse(o.as_slice()).map_err(link_error))
+        .map(|o| object::File::parse(*o).map_err(link_error))
         .collect::<Result<Vec<_>, _>>()?;
 
     // Place every allocated section: (object, section index) -> (part, offset in the part).
@@ -232,7 +248,8 @@ pub(crate) fn link(objects: &[Vec<u8>], function_count: u32) -> Result<Image, Co
             }
         };
 
-        for symbol in file.symbols() {
+        // Functions only: an object's file symbol may bear a function's name too.
+        for symbol in file.symbols().filter(|s| s.kind() == object::SymbolKind::Text) {
             let Some(index) = symbol
                 .name()
                 .ok()
@@ -308,23 +325,19 @@ pub(crate) fn link(objects: &[Vec<u8>], function_count: u32) -> Result<Image, Co
         }
     }
 
-    let functions = functions
-        .into_iter()
-        .enumerate()
-        .map(|(i, span)| span.ok_or_else(|| link_error(format!("function {i} has no code"))))
-        .collect::<Result<Vec<_>, _>>()?;
     let imports = imports
         .into_iter()
         .enumerate()
         .map(|(i, name)| (name, (slots_at + i * 8) as u32))
         .collect();
-    Ok(Image {
+    let image = Image {
         bytes,
         code_len,
-        functions,
+        functions: Vec::new(),
         imports,
         relative,
-    })
+    };
+    Ok((image, functions))
 }
 
 /// The address of importable function `name` in this process.

@@ -120,7 +120,7 @@ impl Jit {
     /// A JIT generating code for the host at `level`, resolving external symbols (libm and
     /// friends that LLVM intrinsics may lower to) in the current process.
     pub(crate) fn new(level: OptLevel) -> Result<Jit, CompileError> {
-        let tm = host_target_machine(level, CodeModel::JITDefault)?;
+        let tm = host_target_machine(level, CodeModel::Small)?;
         let memory = Box::new(ObjectMemory::default());
         // SAFETY: the builder takes ownership of the target machine (we forget our wrapper), and
         // `LLVMOrcCreateLLJIT` consumes the builder whether it succeeds or not. The memory is
@@ -212,7 +212,7 @@ impl Jit {
             .pop();
         let machine = match idle {
             Some(m) => m,
-            None => Machine(host_target_machine(self.level, CodeModel::JITDefault)?),
+            None => Machine(host_target_machine(self.level, CodeModel::Small)?),
         };
         let object = machine
             .0

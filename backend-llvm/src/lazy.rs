@@ -51,6 +51,13 @@ pub(crate) struct Shared {
     code_map: CodeMap,
     /// A first tier's branch counts, which optimized compiles weigh branches by.
     branch_profile: Option<Arc<dyn BranchProfile>>,
+    /// The object of each function compiled at the optimized level (and of each loaded), kept
+    /// so that the code can be saved for a later process (`CompiledCode::serialize_optimized`).
+    kept: Mutex<crate::saved_code::Objects>,
+    /// Optimized code loaded from an earlier process, kept alive with the module.
+    saved: Mutex<Vec<crate::saved_code::SavedCode>>,
+    /// How many functions took loaded code.
+    loaded_count: AtomicU32,
     /// OSR entries compiled so far, by function and loop (an entry is compiled once, held
     /// under the lock, since its symbol can be linked only once).
     osr_entries: Mutex<HashMap<(u32, u32), Result<usize, CompileError>>>,
@@ -96,6 +103,9 @@ impl LazyCode {
                 code_map: CodeMap::default(),
                 branch_profile,
                 osr_entries: Mutex::new(HashMap::new()),
+                kept: Mutex::new(Default::default()),
+                saved: Mutex::new(Vec::new()),
+                loaded_count: AtomicU32::new(0),
                 tasks: tasks.as_ref().map(Arc::downgrade),
             },
             interruptible,
@@ -225,6 +235,12 @@ fn compile_at(
             lazy.code_map.insert(code as usize, len, f);
         }
     }
+    if level == OptLevel::Optimized && osr_loop.is_none() {
+        lazy.kept
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(index.0, object.into());
+    }
     Ok(code)
 }
 
@@ -275,6 +291,7 @@ impl CompiledCode for LazyCode {
             compile_nanos: counts.compile_nanos + s.optimized_nanos.load(Ordering::Relaxed),
             wait_nanos: counts.wait_nanos,
             tier_up_failures: s.tier_up_failures.load(Ordering::Relaxed),
+            optimized_loaded: s.loaded_count.load(Ordering::Relaxed),
             ..CompileStats::default()
         }
     }
@@ -293,6 +310,38 @@ impl CompiledCode for LazyCode {
 
     fn function_at(&self, pc: usize) -> Option<DefinedFuncIndex> {
         self.shared.code_map.lookup(pc)
+    }
+
+    fn serialize_optimized(&self) -> Result<Vec<u8>, CompileError> {
+        let kept = self.shared.kept.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.is_empty() {
+            return Err(CompileError::new("no function has optimized code to save"));
+        }
+        Ok(crate::saved_code::write(&kept))
+    }
+
+    unsafe fn load_optimized(&self, bytes: &[u8]) -> Result<u32, CompileError> {
+        let shared = &self.shared;
+        let saved = crate::saved_code::load(bytes, shared.info.num_defined_funcs())?;
+        let mut taken = 0;
+        let mut kept = shared.kept.lock().unwrap_or_else(|p| p.into_inner());
+        for &(f, code, len) in &saved.functions {
+            if shared.preset(f.0, code as *const u8) {
+                shared.code_map.insert(code, len, f);
+                if let Some(object) = saved.objects.get(&f.0) {
+                    kept.insert(f.0, object.clone());
+                }
+                taken += 1;
+            }
+        }
+        drop(kept);
+        shared.loaded_count.fetch_add(taken, Ordering::Relaxed);
+        shared
+            .saved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(saved);
+        Ok(taken)
     }
 
     fn osr_entry(&self, f: DefinedFuncIndex, loop_index: u32) -> Result<CodePtr, CompileError> {

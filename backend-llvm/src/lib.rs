@@ -19,6 +19,7 @@ mod lazy;
 mod loaded_image;
 mod lower;
 mod probe;
+mod saved_code;
 mod trampoline;
 
 use std::collections::HashMap;

@@ -34,6 +34,7 @@ mod module;
 mod platform;
 mod profile;
 mod reservation;
+mod saved_code;
 mod serialize;
 mod store;
 mod table;

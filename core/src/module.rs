@@ -251,6 +251,29 @@ impl Module {
         crate::profile::Profile::of(self)
     }
 
+    /// The optimized code tier-up has compiled so far (with any loaded earlier), as bytes for
+    /// [`Module::load_optimized`] in a later process: that run starts with those functions
+    /// optimized, with nothing to wait for. Named for this module by the SHA-256 of its wasm.
+    /// An error when nothing is optimized yet, or the backend cannot save code.
+    pub fn serialize_optimized(&self) -> Result<Vec<u8>, Error> {
+        crate::saved_code::write(self)
+    }
+
+    /// Give this module the optimized code of [`Module::serialize_optimized`] output, before
+    /// its functions are first called: each function it holds runs that code from its first
+    /// call, compiled by neither tier. Returns how many functions took it. Refused, with the
+    /// reason, for another module's code or code made by another build or for another host.
+    ///
+    /// # Safety
+    /// As for [`Module::deserialize`]: the code is trusted, mapped and run as native machine
+    /// code. Pass only bytes your own `serialize_optimized` made for this module and that
+    /// nobody else could change (the command line's cache authenticates its entries with a
+    /// per-user key for this).
+    pub unsafe fn load_optimized(&self, bytes: &[u8]) -> Result<u32, Error> {
+        // SAFETY: this function's contract, passed on.
+        unsafe { crate::saved_code::load(self, bytes) }
+    }
+
     /// Whether `bytes` look like [`Module::serialize`] output (rather than wasm or text).
     pub fn is_serialized(bytes: &[u8]) -> bool {
         crate::serialize::is_serialized(bytes)

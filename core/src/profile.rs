@@ -41,7 +41,7 @@ pub struct Profile {
 }
 
 /// The SHA-256 of `module`'s wasm, or an error for a module that no longer has it.
-fn module_hash(module: &Module) -> Result<[u8; 32], Error> {
+pub(crate) fn module_hash(module: &Module) -> Result<[u8; 32], Error> {
     if module.is_deserialized() {
         return Err(Error::Usage(
             "profiles name a module by its wasm, which a precompiled module does not keep".into(),

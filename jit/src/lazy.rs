@@ -191,7 +191,23 @@ impl<C: Compile> Lazy<C> {
             .is_some_and(|c| c.get().is_some())
     }
 
-    /// Switch defined function `index`'s GOT entry to `code` (tier-up): calls made from now on
+    /// Give defined function `index` `code` made elsewhere (loaded, not compiled), as if the
+    /// driver had compiled it: its GOT entry points there and it is never compiled. False, and
+    /// nothing changes, if the function has code already.
+    pub fn preset(&self, index: u32, code: *const u8) -> bool {
+        let Some(cell) = self.compiled.get(index as usize) else {
+            return false;
+        };
+        let lock = &self.compile_locks[index as usize % COMPILE_LOCKS];
+        let _guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+        if cell.set(code as usize).is_err() {
+            return false;
+        }
+        self.got[index as usize].store(code as *mut u8, Ordering::Release);
+        true
+    }
+
+        /// Switch defined function `index`'s GOT entry to `code` (tier-up): calls made from now on
     /// go there. `code` must take the function's arguments as the first code did.
     pub fn install(&self, index: u32, code: *const u8) {
         if let Some(entry) = self.got.get(index as usize) {
