@@ -334,6 +334,12 @@ pub trait CompiledCode: Send + Sync {
         Err(CompileError::new("this backend cannot load optimized code"))
     }
 
+    /// Queue defined function `f` for the optimizing tier now, as if it had got hot (a saved
+    /// profile says it will). Code without an optimizing tier ignores this.
+    fn prefetch_optimized(&self, f: DefinedFuncIndex) {
+        let _ = f;
+    }
+
     /// The OSR entry of defined function `f` at its loop `loop_index` ([`crate::osr`]):
     /// compiled on the first request, then the same code. Backends without OSR say so.
     fn osr_entry(&self, f: DefinedFuncIndex, loop_index: u32) -> Result<CodePtr, CompileError> {

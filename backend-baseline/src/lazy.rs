@@ -129,6 +129,10 @@ impl LazyCode {
 
 impl Compile for Shared {
     fn compile(lazy: &Arc<Lazy<Self>>, index: DefinedFuncIndex) -> Result<*const u8, CompileError> {
+        // Optimized before its first call (prefetched or loaded): no first-tier code needed.
+        if let Some(code) = lazy.tier_up.optimized(index.index()) {
+            return Ok(code);
+        }
         let started = Instant::now();
         let threshold = lazy.optimizer.as_ref().map_or(0, |o| o.threshold);
         let profile = (threshold > 0).then(|| Profile {
@@ -432,6 +436,12 @@ impl CompiledCode for LazyCode {
 
     fn serialize_optimized(&self) -> Result<Vec<u8>, CompileError> {
         self.shared.optimizer_code()?.serialize_optimized()
+    }
+
+    fn prefetch_optimized(&self, f: DefinedFuncIndex) {
+        if f.index() < self.shared.info.bodies.len() {
+            request_tier_up(&self.shared, f.0);
+        }
     }
 
     /// The optimizing tier loads the code; each function it holds switches to it as a tier-up

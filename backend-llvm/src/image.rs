@@ -249,7 +249,10 @@ pub(crate) fn link_some(
         };
 
         // Functions only: an object's file symbol may bear a function's name too.
-        for symbol in file.symbols().filter(|s| s.kind() == object::SymbolKind::Text) {
+        for symbol in file
+            .symbols()
+            .filter(|s| s.kind() == object::SymbolKind::Text)
+        {
             let Some(index) = symbol
                 .name()
                 .ok()

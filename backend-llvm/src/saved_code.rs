@@ -64,7 +64,10 @@ pub(crate) fn load(bytes: &[u8], function_count: u32) -> Result<SavedCode, Compi
                 "saved code for function {index} of a module with {function_count}"
             )));
         }
-        if objects.last_key_value().is_some_and(|(last, _)| *last >= index) {
+        if objects
+            .last_key_value()
+            .is_some_and(|(last, _)| *last >= index)
+        {
             return Err(CompileError::new(
                 "saved functions are not in increasing order",
             ));

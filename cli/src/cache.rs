@@ -96,6 +96,62 @@ impl Cache {
         Ok(module)
     }
 
+    /// For a tiered run: the module compiled lazily, starting with the optimized code an
+    /// earlier run of it saved in its entry, if there is a good one. Returns the entry to save
+    /// this run's code to ([`Cache::save_optimized`]).
+    pub fn load_optimized(
+        &self,
+        engine: &Engine,
+        wasm: Vec<u8>,
+    ) -> Result<(Module, OptimizedEntry), lazuli::Error> {
+        let path = self.entry_path(engine, &wasm).with_extension("opt");
+        let digest: [u8; DIGEST_LEN] = Sha256::digest(&wasm).into();
+        let size = wasm.len();
+        // Saved objects of some functions are no larger than the whole module compiled.
+        let found = self.read_entry(&path, entry_limit(size));
+        let module = Module::with_progress(engine, wasm, &crate::load::progress(size))?;
+        match found {
+            Ok(Some((_, other))) if other != digest => {
+                eprintln!(
+                    "cache: {} holds another module's code; ignored",
+                    path.display()
+                )
+            }
+            Ok(Some((blob, _))) => {
+                // SAFETY: the blob carries a valid tag under the user's secret key, so this
+                // user's Lazuli wrote it (`save_optimized`) for this module's wasm; the module's
+                // hash, build and host are checked again by `load_optimized`.
+                if let Err(e) = unsafe { module.load_optimized(&blob) } {
+                    eprintln!("cache: {} not used ({e})", path.display());
+                }
+            }
+            Ok(None) => {}
+            Err(why) => eprintln!("cache: {} {why}; ignored", path.display()),
+        }
+        Ok((module, OptimizedEntry { path, digest }))
+    }
+
+    /// After a tiered run: save the module's optimized code (what this run tiered up, with
+    /// what it loaded) to `entry`, if this run compiled any.
+    pub fn save_optimized(&self, entry: &OptimizedEntry, module: &Module) {
+        if module.stats().optimized == 0 {
+            return;
+        }
+        let saved = module
+            .serialize_optimized()
+            .map_err(|e| e.to_string())
+            .and_then(|blob| {
+                self.store(&entry.path, &blob, &entry.digest)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = saved {
+            eprintln!(
+                "cache: cannot save optimized code to {}: {e}",
+                entry.path.display()
+            );
+        }
+    }
+
     /// The entry for `wasm` under this engine's configuration: named by a hash of the wasm
     /// bytes, the configuration, the Lazuli version and what the header records about the host.
     /// The name only finds an entry; the tag is what makes it trusted.
@@ -186,6 +242,12 @@ impl Cache {
         mac.update(blob);
         mac
     }
+}
+
+/// Where a tiered run's optimized code is saved, and for which wasm.
+pub struct OptimizedEntry {
+    path: PathBuf,
+    digest: [u8; DIGEST_LEN],
 }
 
 /// Where the per-user cache key lives.

@@ -26,7 +26,9 @@ pub struct RunArgs {
     /// Compile every function before running instead of on first call.
     #[arg(long)]
     eager: bool,
-    /// Keep compiled code in this directory and reuse it on later runs (implies --eager).
+    /// Keep compiled code in this directory and reuse it on later runs. Tiered (the default):
+    /// the code hot functions got optimized is saved at exit and the next run starts with it;
+    /// with --eager or --backend llvm: the whole module compiled eagerly.
     #[arg(long, value_name = "DIR")]
     cache: Option<PathBuf>,
     /// Worker threads for speculative compilation (default: available cores minus one; 0: off).
@@ -96,7 +98,12 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
         crate::load::read(&args.file)?,
         crate::load::Contents::Serialized
     );
-    if args.eager || args.cache.is_some() || serialized {
+    // A tiered run's cache keeps what tier-up compiled; any other keeps an eager image.
+    let tiered_cache = args.cache.is_some()
+        && !args.eager
+        && !serialized
+        && matches!(args.backend, crate::BackendKind::Tiered);
+    if args.eager || (args.cache.is_some() && !tiered_cache) || serialized {
         // A serialized module was compiled eagerly; its code keeps the level it was made at.
         config = config.strategy(lazuli::backend::Strategy::Eager);
     }
@@ -124,12 +131,27 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
         .timeout
         .map(|after| crate::timeout::Timeout::start(&engine, after))
         .transpose()?;
-    let module = crate::load::load(
-        &engine,
-        &args.file,
-        args.cache.as_deref(),
-        args.allow_precompiled,
-    )?;
+    let (module, optimized_entry) = match &args.cache {
+        Some(dir) if tiered_cache => {
+            let crate::load::Contents::Wasm(bytes) = crate::load::read(&args.file)? else {
+                unreachable!("a serialized module is run eagerly");
+            };
+            let cache = crate::cache::Cache::open(dir)?;
+            let (module, entry) = cache
+                .load_optimized(&engine, bytes)
+                .map_err(|e| format!("{}: {e}", args.file.display()))?;
+            (module, Some((cache, entry)))
+        }
+        _ => {
+            let module = crate::load::load(
+                &engine,
+                &args.file,
+                args.cache.as_deref(),
+                args.allow_precompiled,
+            )?;
+            (module, None)
+        }
+    };
     let mut store = Store::new(&engine);
     if let Some(timeout) = &timeout {
         // One epoch tick ends the run: the timer gives it when the time is up.
@@ -158,6 +180,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     }
     if args.stats {
         print_stats(&module);
+    }
+    if let Some((cache, entry)) = &optimized_entry {
+        cache.save_optimized(entry, &module);
     }
     let status = match outcome {
         Ok(results) => {
@@ -350,6 +375,12 @@ fn print_stats(module: &Module) {
             s.first_tier_iterations,
             s.iterations_after_tier_up,
             100.0 * s.iterations_after_tier_up as f64 / s.first_tier_iterations as f64
+        );
+    }
+    if s.optimized_loaded > 0 {
+        eprintln!(
+            "stats: {} functions started with optimized code an earlier run saved (--cache)",
+            s.optimized_loaded
         );
     }
     if s.osr_entries > 0 {

@@ -20,10 +20,20 @@ fn lazuli_with_config(args: &[&str], config: &std::path::Path) -> Output {
         .expect("lazuli runs")
 }
 
-/// `lazuli run --cache DIR example --invoke fac 5`, with the cache key under `config`.
+/// `lazuli run --eager --cache DIR example --invoke fac 5` (the cache of whole compiled
+/// modules), with the cache key under `config`.
 fn cached_fac5(dir: &std::path::Path, config: &std::path::Path) -> Output {
     let dir = dir.to_str().unwrap();
-    let args = ["run", &example(), "--cache", dir, "--invoke", "fac", "5"];
+    let args = [
+        "run",
+        "--eager",
+        &example(),
+        "--cache",
+        dir,
+        "--invoke",
+        "fac",
+        "5",
+    ];
     lazuli_with_config(&args, config)
 }
 
@@ -227,6 +237,7 @@ fn a_cache_entry_of_another_module_is_not_loaded() {
     let dir_arg = dir.to_str().unwrap();
     let args = [
         "run",
+        "--eager",
         other.to_str().unwrap(),
         "--cache",
         dir_arg,
@@ -737,4 +748,101 @@ fn every_feature_is_in_the_help() {
     // And a module given first is run.
     let out = lazuli(&[&example(), "--invoke", "fac", "5"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "120\n", "{out:?}");
+}
+
+/// A tiered run with `--cache` saves the code its hot functions got optimized; the next run
+/// starts with it and compiles nothing optimized (`--stats` says so); an entry of another
+/// module's code is not used.
+#[test]
+fn the_cache_keeps_tiered_code_for_the_next_run() {
+    let dir = temp("cache-tiered");
+    let config = temp("cache-tiered-config");
+    let wat = temp("spin.wat");
+    // One long loop: hot after 1,000 iterations, optimized (through its OSR entry) long before
+    // its 300 million are done.
+    std::fs::write(
+        &wat,
+        r#"(module (func (export "spin") (result i32) (local $i i32)
+             (loop $next
+               (local.set $i (i32.add (local.get $i) (i32.const 1)))
+               (br_if $next (i32.lt_u (local.get $i) (i32.const 300000000))))
+             (local.get $i)))"#,
+    )
+    .unwrap();
+    let run = || {
+        let args = [
+            "run",
+            "--stats",
+            "--tier-up",
+            "1000",
+            "--cache",
+            dir.to_str().unwrap(),
+            wat.to_str().unwrap(),
+            "--invoke",
+            "spin",
+        ];
+        let out = lazuli_with_config(&args, &config);
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "300000000\n");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let first = run();
+    assert!(
+        first.contains("compiled 1 baseline, 1 optimized"),
+        "{first}"
+    );
+    let entries: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let second = run();
+    assert!(
+        second.contains("compiled 0 baseline, 0 optimized"),
+        "{second}"
+    );
+    assert!(
+        second.contains("1 functions started with optimized code an earlier run saved"),
+        "{second}"
+    );
+    // An entry holding another module's code (the same wasm but for one constant, so that
+    // the entry names differ but the code would fit) is not used.
+    let entry = entries[0].as_ref().unwrap().path();
+    let other = temp("spin-other.wat");
+    std::fs::write(
+        &other,
+        std::fs::read_to_string(&wat)
+            .unwrap()
+            .replace("300000000", "300000001"),
+    )
+    .unwrap();
+    let args = [
+        "run",
+        "--stats",
+        "--tier-up",
+        "1000",
+        "--cache",
+        dir.to_str().unwrap(),
+        other.to_str().unwrap(),
+        "--invoke",
+        "spin",
+    ];
+    let out = lazuli_with_config(&args, &config);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "300000001\n",
+        "{out:?}"
+    );
+    let other_entry = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| *p != entry)
+        .expect("the other module has its own entry");
+    std::fs::copy(&entry, &other_entry).unwrap();
+    let out = lazuli_with_config(&args, &config);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "300000001\n",
+        "{out:?}"
+    );
+    assert!(stderr.contains("another module"), "{stderr}");
+    assert!(!stderr.contains("started with optimized code"), "{stderr}");
 }

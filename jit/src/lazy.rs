@@ -207,7 +207,7 @@ impl<C: Compile> Lazy<C> {
         true
     }
 
-        /// Switch defined function `index`'s GOT entry to `code` (tier-up): calls made from now on
+    /// Switch defined function `index`'s GOT entry to `code` (tier-up): calls made from now on
     /// go there. `code` must take the function's arguments as the first code did.
     pub fn install(&self, index: u32, code: *const u8) {
         if let Some(entry) = self.got.get(index as usize) {
