@@ -2,7 +2,8 @@
 # WASI run-to-exit benchmark: a large real program (SQLite's amalgamation, from the
 # libsqlite3-sys crate, with a fixed in-memory workload in bench/wasi/sqlite_bench.c) built with
 # clang-22 for wasm32-wasi, timed from process start to exit in Lazuli (lazy, lazy without
-# speculation, eager compile + run, and loading a precompiled .lzc), Wasmtime (PyPI package)
+# speculation, eager compile + run, loading a precompiled .lzc, and with --cache: the first run
+# and later ones), Wasmtime (PyPI package, compiling and precompiled)
 # and node (`node:wasi`), with each one's peak resident memory. Every run's output must equal
 # the reference output (node's). Prints a markdown table.
 set -euo pipefail
@@ -39,6 +40,15 @@ row "lazuli run --backend llvm --workers 0 (LLVM alone, lazy only)" "$(measure 3
 row "lazuli run --eager (compile O2, then run)" "$(measure 1 $lazuli run --eager "$app")"
 row "lazuli run app.lzc (precompiled; compiling took ${compile_s} s)" "$(measure 3 $lazuli run --allow-precompiled "$out/sqlite_bench.lzc")"
 row "wasmtime (PyPI)" "$wt"
+python3 bench/wasi/wasmtime_run.py --precompile "$app" "$out/sqlite_bench.cwasm"
+row "wasmtime, precompiled (.cwasm)" "$(measure 3 python3 bench/wasi/wasmtime_run.py "$out/sqlite_bench.cwasm")"
+# The tiered cache: the first run saves what tier-up optimized; each later run starts with it
+# and adds what its profile found hot.
+cache="$out/cache"; rm -rf "$cache"
+export XDG_CONFIG_HOME="$out/cache-config"
+row "lazuli run --cache, first run (empty cache)" "$(measure 1 $lazuli run --cache "$cache" "$app")"
+for _ in 1 2 3; do $lazuli run --cache "$cache" "$app" > /dev/null; done
+row "lazuli run --cache, fifth run onward" "$(measure 3 $lazuli run --cache "$cache" "$app")"
 row "node (node:wasi)" "$(measure 3 node --no-warnings cli/tests/wasi/node-run.mjs "$app")"
 echo
 echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(uname -m); median of 3 runs (eager: 1); the wasm has $funcs functions."
