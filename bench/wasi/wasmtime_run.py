@@ -8,7 +8,7 @@ import wasmtime
 engine = wasmtime.Engine()
 if sys.argv[1] == "--precompile":
     with open(sys.argv[2], "rb") as wasm, open(sys.argv[3], "wb") as cwasm:
-        cwasm.write(engine.precompile_module(wasm.read()))
+        cwasm.write(wasmtime.Module(engine, wasm.read()).serialize())
     sys.exit(0)
 path, args = sys.argv[1], sys.argv[2:]
 # A `.cwasm` is Wasmtime's own precompiled form (`precompile` below made it).
