@@ -27,6 +27,7 @@ mod memory;
 mod numeric;
 mod osr;
 mod simd;
+mod simd_sse;
 mod stack;
 mod table;
 mod variable;

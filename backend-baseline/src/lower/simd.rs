@@ -1,13 +1,16 @@
 //! 128-bit SIMD: constants, loads and stores (all forms, lanes included) and the bitwise and
-//! add/sub/float arithmetic operators inline with SSE; every other operator calls its helper
-//! in `crate::simd_helpers` with pointers to the operands' spill slots.
+//! add/sub/float arithmetic operators inline with SSE here, most other operators inline in
+//! `simd_sse.rs`; the rest (float min/max, unsigned and 64-bit-float conversions, 8-bit
+//! shifts, 64-bit signed order, popcount, 64-bit abs, mul and arithmetic shift, relaxed
+//! fused and dot operators) call their helper in `crate::simd_helpers` with pointers to the
+//! operands' spill slots.
 
 use dynasmrt::{dynasm, DynasmApi};
 use lazuli_backend_api::ValType;
 use wasmparser::{MemArg, Operator};
 
 use super::{FuncLowering, Result};
-use crate::regs::{RegClass, RAX, SCRATCH, XSCRATCH};
+use crate::regs::{RegClass, SCRATCH, XSCRATCH};
 use crate::simd_helpers::{self as h, Helper};
 
 /// A two-operand SSE instruction `a op= b` on `v128` operands.
@@ -23,56 +26,25 @@ macro_rules! sse {
     }};
 }
 
-/// What a helper call takes besides its `v128` operands.
-#[derive(Clone, Copy, Default)]
-struct Extra {
-    /// A scalar operand on the stack above the vectors, passed as `x`.
-    scalar: bool,
-    /// An immediate passed as `x`.
-    x: Option<u64>,
-    /// An immediate passed as `y`.
-    y: Option<u64>,
-}
-
-const SCALAR: Extra = Extra {
-    scalar: true,
-    x: None,
-    y: None,
-};
-
-fn lane_x(lane: u8) -> Extra {
-    Extra {
-        x: Some(lane as u64),
-        ..Extra::default()
-    }
-}
-
-fn lane_y(lane: u8) -> Extra {
-    Extra {
-        scalar: true,
-        y: Some(lane as u64),
-        ..Extra::default()
-    }
-}
-
 impl FuncLowering<'_> {
     pub(crate) fn simd_op(&mut self, op: &Operator<'_>) -> Result<bool> {
         use Operator as O;
-        use ValType::{F32, F64, I32, I64, V128};
-        let none = Extra::default();
         if let Some(equivalent) = lazuli_backend_api::relaxed::deterministic_equivalent(op) {
             return self.simd_op(&equivalent);
         }
+        if self.simd_inline(op)? {
+            return Ok(true);
+        }
         match *op {
-            O::F32x4RelaxedMadd => self.simd_call(h::f32x4_relaxed_madd, 3, none, V128),
-            O::F32x4RelaxedNmadd => self.simd_call(h::f32x4_relaxed_nmadd, 3, none, V128),
-            O::F64x2RelaxedMadd => self.simd_call(h::f64x2_relaxed_madd, 3, none, V128),
-            O::F64x2RelaxedNmadd => self.simd_call(h::f64x2_relaxed_nmadd, 3, none, V128),
+            O::F32x4RelaxedMadd => self.simd_call(h::f32x4_relaxed_madd, 3, false),
+            O::F32x4RelaxedNmadd => self.simd_call(h::f32x4_relaxed_nmadd, 3, false),
+            O::F64x2RelaxedMadd => self.simd_call(h::f64x2_relaxed_madd, 3, false),
+            O::F64x2RelaxedNmadd => self.simd_call(h::f64x2_relaxed_nmadd, 3, false),
             O::I16x8RelaxedDotI8x16I7x16S => {
-                self.simd_call(h::i16x8_relaxed_dot_i8x16_i7x16_s, 2, none, V128)
+                self.simd_call(h::i16x8_relaxed_dot_i8x16_i7x16_s, 2, false)
             }
             O::I32x4RelaxedDotI8x16I7x16AddS => {
-                self.simd_call(h::i32x4_relaxed_dot_i8x16_i7x16_add_s, 3, none, V128)
+                self.simd_call(h::i32x4_relaxed_dot_i8x16_i7x16_add_s, 3, false)
             }
             O::V128Const { value } => {
                 let bits = u128::from_le_bytes(*value.bytes());
@@ -88,7 +60,7 @@ impl FuncLowering<'_> {
                         ; pinsrq Rx(x), Rq(SCRATCH), 1
                     );
                 }
-                self.push_reg(V128, x);
+                self.push_reg(ValType::V128, x);
             }
             O::V128Load { memarg } => self.vector_load(&memarg, VectorLoad::Full)?,
             O::V128Load8x8S { memarg } => self.vector_load(&memarg, VectorLoad::S8x8)?,
@@ -172,91 +144,22 @@ impl FuncLowering<'_> {
             O::F64x2Mul => sse!(self, mulpd),
             O::F64x2Div => sse!(self, divpd),
 
-            O::I8x16Shuffle { lanes } => {
-                let x = u64::from_le_bytes(lanes[..8].try_into().expect("8 lanes"));
-                let y = u64::from_le_bytes(lanes[8..].try_into().expect("8 lanes"));
-                let imm = Extra {
-                    scalar: false,
-                    x: Some(x),
-                    y: Some(y),
-                };
-                self.simd_call(h::i8x16_shuffle, 2, imm, V128);
-            }
-            O::I8x16Swizzle => self.simd_call(h::i8x16_swizzle, 2, none, V128),
-            O::I8x16Splat => self.simd_call(h::i8x16_splat, 0, SCALAR, V128),
-            O::I16x8Splat => self.simd_call(h::i16x8_splat, 0, SCALAR, V128),
-            O::I32x4Splat | O::F32x4Splat => self.simd_call(h::i32x4_splat, 0, SCALAR, V128),
-            O::I64x2Splat | O::F64x2Splat => self.simd_call(h::i64x2_splat, 0, SCALAR, V128),
-            O::I8x16ExtractLaneS { lane } => {
-                self.simd_call(h::i8x16_extract_lane_s, 1, lane_x(lane), I32)
-            }
-            O::I8x16ExtractLaneU { lane } => {
-                self.simd_call(h::i8x16_extract_lane_u, 1, lane_x(lane), I32)
-            }
-            O::I16x8ExtractLaneS { lane } => {
-                self.simd_call(h::i16x8_extract_lane_s, 1, lane_x(lane), I32)
-            }
-            O::I16x8ExtractLaneU { lane } => {
-                self.simd_call(h::i16x8_extract_lane_u, 1, lane_x(lane), I32)
-            }
-            O::I32x4ExtractLane { lane } => {
-                self.simd_call(h::i32x4_extract_lane, 1, lane_x(lane), I32)
-            }
-            O::F32x4ExtractLane { lane } => {
-                self.simd_call(h::i32x4_extract_lane, 1, lane_x(lane), F32)
-            }
-            O::I64x2ExtractLane { lane } => {
-                self.simd_call(h::i64x2_extract_lane, 1, lane_x(lane), I64)
-            }
-            O::F64x2ExtractLane { lane } => {
-                self.simd_call(h::i64x2_extract_lane, 1, lane_x(lane), F64)
-            }
-            O::I8x16ReplaceLane { lane } => {
-                self.simd_call(h::i8x16_replace_lane, 1, lane_y(lane), V128)
-            }
-            O::I16x8ReplaceLane { lane } => {
-                self.simd_call(h::i16x8_replace_lane, 1, lane_y(lane), V128)
-            }
-            O::I32x4ReplaceLane { lane } | O::F32x4ReplaceLane { lane } => {
-                self.simd_call(h::i32x4_replace_lane, 1, lane_y(lane), V128)
-            }
-            O::I64x2ReplaceLane { lane } | O::F64x2ReplaceLane { lane } => {
-                self.simd_call(h::i64x2_replace_lane, 1, lane_y(lane), V128)
-            }
-            O::V128Bitselect => self.simd_call(h::v128_bitselect, 3, none, V128),
-            O::V128AnyTrue => self.simd_call(h::v128_any_true, 1, none, I32),
-            O::I8x16AllTrue => self.simd_call(h::i8x16_all_true, 1, none, I32),
-            O::I16x8AllTrue => self.simd_call(h::i16x8_all_true, 1, none, I32),
-            O::I32x4AllTrue => self.simd_call(h::i32x4_all_true, 1, none, I32),
-            O::I64x2AllTrue => self.simd_call(h::i64x2_all_true, 1, none, I32),
-            O::I8x16Bitmask => self.simd_call(h::i8x16_bitmask, 1, none, I32),
-            O::I16x8Bitmask => self.simd_call(h::i16x8_bitmask, 1, none, I32),
-            O::I32x4Bitmask => self.simd_call(h::i32x4_bitmask, 1, none, I32),
-            O::I64x2Bitmask => self.simd_call(h::i64x2_bitmask, 1, none, I32),
-            O::I8x16Shl => self.simd_call(h::i8x16_shl, 1, SCALAR, V128),
-            O::I8x16ShrS => self.simd_call(h::i8x16_shr_s, 1, SCALAR, V128),
-            O::I8x16ShrU => self.simd_call(h::i8x16_shr_u, 1, SCALAR, V128),
-            O::I16x8Shl => self.simd_call(h::i16x8_shl, 1, SCALAR, V128),
-            O::I16x8ShrS => self.simd_call(h::i16x8_shr_s, 1, SCALAR, V128),
-            O::I16x8ShrU => self.simd_call(h::i16x8_shr_u, 1, SCALAR, V128),
-            O::I32x4Shl => self.simd_call(h::i32x4_shl, 1, SCALAR, V128),
-            O::I32x4ShrS => self.simd_call(h::i32x4_shr_s, 1, SCALAR, V128),
-            O::I32x4ShrU => self.simd_call(h::i32x4_shr_u, 1, SCALAR, V128),
-            O::I64x2Shl => self.simd_call(h::i64x2_shl, 1, SCALAR, V128),
-            O::I64x2ShrS => self.simd_call(h::i64x2_shr_s, 1, SCALAR, V128),
-            O::I64x2ShrU => self.simd_call(h::i64x2_shr_u, 1, SCALAR, V128),
+            O::I8x16Shl => self.simd_call(h::i8x16_shl, 1, true),
+            O::I8x16ShrS => self.simd_call(h::i8x16_shr_s, 1, true),
+            O::I8x16ShrU => self.simd_call(h::i8x16_shr_u, 1, true),
+            O::I64x2ShrS => self.simd_call(h::i64x2_shr_s, 1, true),
             _ => match vector_helper(op) {
-                Some((helper, operands)) => self.simd_call(helper, operands, none, V128),
+                Some((helper, operands)) => self.simd_call(helper, operands, false),
                 None => return Ok(false),
             },
         }
         Ok(true)
     }
 
-    /// Call `helper` on the top `vectors` v128 operands (and the scalar above them, if any);
-    /// push its result of type `result`.
-    fn simd_call(&mut self, helper: Helper, vectors: usize, extra: Extra, result: ValType) {
-        let base = self.stack.len() - vectors - extra.scalar as usize;
+    /// Call `helper` on the top `vectors` v128 operands (and the i32 above them, if `scalar`);
+    /// push its v128 result.
+    fn simd_call(&mut self, helper: Helper, vectors: usize, scalar: bool) {
+        let base = self.stack.len() - vectors - scalar as usize;
         self.spill_regs();
         // Vector operands are passed by address: one in a home register goes to its slot.
         for depth in base..base + vectors {
@@ -276,21 +179,9 @@ impl FuncLowering<'_> {
                 dynasm!(self.asm ; .arch x64 ; xor Rd(*reg), Rd(*reg));
             }
         }
-        if extra.scalar {
+        if scalar {
             let depth = base + vectors;
-            let op = self.stack[depth];
-            if RegClass::of(op.ty) == RegClass::Xmm {
-                self.load_operand(op, depth, XSCRATCH);
-                dynasm!(self.asm ; .arch x64 ; movq r8, Rx(XSCRATCH));
-            } else {
-                self.load_operand(op, depth, 8);
-            }
-        }
-        if let Some(x) = extra.x {
-            dynasm!(self.asm ; .arch x64 ; mov r8, QWORD x as i64);
-        }
-        if let Some(y) = extra.y {
-            dynasm!(self.asm ; .arch x64 ; mov r9, QWORD y as i64);
+            self.load_operand(self.stack[depth], depth, 8);
         }
         let out = self.slot_offset(base);
         self.save_homes();
@@ -302,18 +193,7 @@ impl FuncLowering<'_> {
         );
         self.restore_homes();
         self.truncate(base);
-        match result {
-            ValType::V128 => self.push(ValType::V128, super::Location::Slot),
-            ValType::F32 | ValType::F64 => {
-                let x = self.alloc(RegClass::Xmm);
-                dynasm!(self.asm ; .arch x64 ; movq Rx(x), rax);
-                self.push_reg(result, x);
-            }
-            _ => {
-                self.regs.take(RegClass::Gpr, RAX);
-                self.push_reg(result, RAX);
-            }
-        }
+        self.push(ValType::V128, super::Location::Slot);
     }
 
     /// The loads that produce a whole vector from memory.
@@ -475,55 +355,14 @@ enum LaneAccess {
 fn vector_helper(op: &Operator<'_>) -> Option<(Helper, usize)> {
     use Operator as O;
     let unary: Helper = match op {
-        O::I8x16Abs => h::i8x16_abs,
-        O::I8x16Neg => h::i8x16_neg,
         O::I8x16Popcnt => h::i8x16_popcnt,
-        O::I16x8ExtAddPairwiseI8x16S => h::i16x8_extadd_pairwise_i8x16_s,
-        O::I16x8ExtAddPairwiseI8x16U => h::i16x8_extadd_pairwise_i8x16_u,
-        O::I16x8Abs => h::i16x8_abs,
-        O::I16x8Neg => h::i16x8_neg,
-        O::I16x8ExtendLowI8x16S => h::i16x8_extend_low_i8x16_s,
-        O::I16x8ExtendHighI8x16S => h::i16x8_extend_high_i8x16_s,
-        O::I16x8ExtendLowI8x16U => h::i16x8_extend_low_i8x16_u,
-        O::I16x8ExtendHighI8x16U => h::i16x8_extend_high_i8x16_u,
-        O::I32x4ExtAddPairwiseI16x8S => h::i32x4_extadd_pairwise_i16x8_s,
         O::I32x4ExtAddPairwiseI16x8U => h::i32x4_extadd_pairwise_i16x8_u,
-        O::I32x4Abs => h::i32x4_abs,
-        O::I32x4Neg => h::i32x4_neg,
-        O::I32x4ExtendLowI16x8S => h::i32x4_extend_low_i16x8_s,
-        O::I32x4ExtendHighI16x8S => h::i32x4_extend_high_i16x8_s,
-        O::I32x4ExtendLowI16x8U => h::i32x4_extend_low_i16x8_u,
-        O::I32x4ExtendHighI16x8U => h::i32x4_extend_high_i16x8_u,
         O::I64x2Abs => h::i64x2_abs,
-        O::I64x2Neg => h::i64x2_neg,
-        O::I64x2ExtendLowI32x4S => h::i64x2_extend_low_i32x4_s,
-        O::I64x2ExtendHighI32x4S => h::i64x2_extend_high_i32x4_s,
-        O::I64x2ExtendLowI32x4U => h::i64x2_extend_low_i32x4_u,
-        O::I64x2ExtendHighI32x4U => h::i64x2_extend_high_i32x4_u,
-        O::F32x4Ceil => h::f32x4_ceil,
-        O::F32x4Floor => h::f32x4_floor,
-        O::F32x4Trunc => h::f32x4_trunc,
-        O::F32x4Nearest => h::f32x4_nearest,
-        O::F32x4Abs => h::f32x4_abs,
-        O::F32x4Neg => h::f32x4_neg,
-        O::F32x4Sqrt => h::f32x4_sqrt,
-        O::F64x2Ceil => h::f64x2_ceil,
-        O::F64x2Floor => h::f64x2_floor,
-        O::F64x2Trunc => h::f64x2_trunc,
-        O::F64x2Nearest => h::f64x2_nearest,
-        O::F64x2Abs => h::f64x2_abs,
-        O::F64x2Neg => h::f64x2_neg,
-        O::F64x2Sqrt => h::f64x2_sqrt,
-        O::I32x4TruncSatF32x4S => h::i32x4_trunc_sat_f32x4_s,
         O::I32x4TruncSatF32x4U => h::i32x4_trunc_sat_f32x4_u,
-        O::F32x4ConvertI32x4S => h::f32x4_convert_i32x4_s,
         O::F32x4ConvertI32x4U => h::f32x4_convert_i32x4_u,
         O::I32x4TruncSatF64x2SZero => h::i32x4_trunc_sat_f64x2_s_zero,
         O::I32x4TruncSatF64x2UZero => h::i32x4_trunc_sat_f64x2_u_zero,
-        O::F64x2ConvertLowI32x4S => h::f64x2_convert_low_i32x4_s,
         O::F64x2ConvertLowI32x4U => h::f64x2_convert_low_i32x4_u,
-        O::F32x4DemoteF64x2Zero => h::f32x4_demote_f64x2_zero,
-        O::F64x2PromoteLowF32x4 => h::f64x2_promote_low_f32x4,
         _ => return binary_helper(op).map(|h| (h, 2)),
     };
     Some((unary, 1))
@@ -533,105 +372,15 @@ fn vector_helper(op: &Operator<'_>) -> Option<(Helper, usize)> {
 fn binary_helper(op: &Operator<'_>) -> Option<Helper> {
     use Operator as O;
     Some(match op {
-        O::I8x16Eq => h::i8x16_eq,
-        O::I8x16Ne => h::i8x16_ne,
-        O::I8x16LtS => h::i8x16_lt_s,
-        O::I8x16LtU => h::i8x16_lt_u,
-        O::I8x16GtS => h::i8x16_gt_s,
-        O::I8x16GtU => h::i8x16_gt_u,
-        O::I8x16LeS => h::i8x16_le_s,
-        O::I8x16LeU => h::i8x16_le_u,
-        O::I8x16GeS => h::i8x16_ge_s,
-        O::I8x16GeU => h::i8x16_ge_u,
-        O::I16x8Eq => h::i16x8_eq,
-        O::I16x8Ne => h::i16x8_ne,
-        O::I16x8LtS => h::i16x8_lt_s,
-        O::I16x8LtU => h::i16x8_lt_u,
-        O::I16x8GtS => h::i16x8_gt_s,
-        O::I16x8GtU => h::i16x8_gt_u,
-        O::I16x8LeS => h::i16x8_le_s,
-        O::I16x8LeU => h::i16x8_le_u,
-        O::I16x8GeS => h::i16x8_ge_s,
-        O::I16x8GeU => h::i16x8_ge_u,
-        O::I32x4Eq => h::i32x4_eq,
-        O::I32x4Ne => h::i32x4_ne,
-        O::I32x4LtS => h::i32x4_lt_s,
-        O::I32x4LtU => h::i32x4_lt_u,
-        O::I32x4GtS => h::i32x4_gt_s,
-        O::I32x4GtU => h::i32x4_gt_u,
-        O::I32x4LeS => h::i32x4_le_s,
-        O::I32x4LeU => h::i32x4_le_u,
-        O::I32x4GeS => h::i32x4_ge_s,
-        O::I32x4GeU => h::i32x4_ge_u,
-        O::I64x2Eq => h::i64x2_eq,
-        O::I64x2Ne => h::i64x2_ne,
         O::I64x2LtS => h::i64x2_lt_s,
         O::I64x2GtS => h::i64x2_gt_s,
         O::I64x2LeS => h::i64x2_le_s,
         O::I64x2GeS => h::i64x2_ge_s,
-        O::F32x4Eq => h::f32x4_eq,
-        O::F32x4Ne => h::f32x4_ne,
-        O::F32x4Lt => h::f32x4_lt,
-        O::F32x4Gt => h::f32x4_gt,
-        O::F32x4Le => h::f32x4_le,
-        O::F32x4Ge => h::f32x4_ge,
-        O::F64x2Eq => h::f64x2_eq,
-        O::F64x2Ne => h::f64x2_ne,
-        O::F64x2Lt => h::f64x2_lt,
-        O::F64x2Gt => h::f64x2_gt,
-        O::F64x2Le => h::f64x2_le,
-        O::F64x2Ge => h::f64x2_ge,
-        O::I8x16NarrowI16x8S => h::i8x16_narrow_i16x8_s,
-        O::I8x16NarrowI16x8U => h::i8x16_narrow_i16x8_u,
-        O::I8x16AddSatS => h::i8x16_add_sat_s,
-        O::I8x16AddSatU => h::i8x16_add_sat_u,
-        O::I8x16SubSatS => h::i8x16_sub_sat_s,
-        O::I8x16SubSatU => h::i8x16_sub_sat_u,
-        O::I8x16MinS => h::i8x16_min_s,
-        O::I8x16MinU => h::i8x16_min_u,
-        O::I8x16MaxS => h::i8x16_max_s,
-        O::I8x16MaxU => h::i8x16_max_u,
-        O::I8x16AvgrU => h::i8x16_avgr_u,
-        O::I16x8Q15MulrSatS => h::i16x8_q15mulr_sat_s,
-        O::I16x8NarrowI32x4S => h::i16x8_narrow_i32x4_s,
-        O::I16x8NarrowI32x4U => h::i16x8_narrow_i32x4_u,
-        O::I16x8AddSatS => h::i16x8_add_sat_s,
-        O::I16x8AddSatU => h::i16x8_add_sat_u,
-        O::I16x8SubSatS => h::i16x8_sub_sat_s,
-        O::I16x8SubSatU => h::i16x8_sub_sat_u,
-        O::I16x8Mul => h::i16x8_mul,
-        O::I16x8MinS => h::i16x8_min_s,
-        O::I16x8MinU => h::i16x8_min_u,
-        O::I16x8MaxS => h::i16x8_max_s,
-        O::I16x8MaxU => h::i16x8_max_u,
-        O::I16x8AvgrU => h::i16x8_avgr_u,
-        O::I16x8ExtMulLowI8x16S => h::i16x8_extmul_low_i8x16_s,
-        O::I16x8ExtMulHighI8x16S => h::i16x8_extmul_high_i8x16_s,
-        O::I16x8ExtMulLowI8x16U => h::i16x8_extmul_low_i8x16_u,
-        O::I16x8ExtMulHighI8x16U => h::i16x8_extmul_high_i8x16_u,
-        O::I32x4Mul => h::i32x4_mul,
-        O::I32x4MinS => h::i32x4_min_s,
-        O::I32x4MinU => h::i32x4_min_u,
-        O::I32x4MaxS => h::i32x4_max_s,
-        O::I32x4MaxU => h::i32x4_max_u,
-        O::I32x4DotI16x8S => h::i32x4_dot_i16x8_s,
-        O::I32x4ExtMulLowI16x8S => h::i32x4_extmul_low_i16x8_s,
-        O::I32x4ExtMulHighI16x8S => h::i32x4_extmul_high_i16x8_s,
-        O::I32x4ExtMulLowI16x8U => h::i32x4_extmul_low_i16x8_u,
-        O::I32x4ExtMulHighI16x8U => h::i32x4_extmul_high_i16x8_u,
         O::I64x2Mul => h::i64x2_mul,
-        O::I64x2ExtMulLowI32x4S => h::i64x2_extmul_low_i32x4_s,
-        O::I64x2ExtMulHighI32x4S => h::i64x2_extmul_high_i32x4_s,
-        O::I64x2ExtMulLowI32x4U => h::i64x2_extmul_low_i32x4_u,
-        O::I64x2ExtMulHighI32x4U => h::i64x2_extmul_high_i32x4_u,
         O::F32x4Min => h::f32x4_min,
         O::F32x4Max => h::f32x4_max,
-        O::F32x4PMin => h::f32x4_pmin,
-        O::F32x4PMax => h::f32x4_pmax,
         O::F64x2Min => h::f64x2_min,
         O::F64x2Max => h::f64x2_max,
-        O::F64x2PMin => h::f64x2_pmin,
-        O::F64x2PMax => h::f64x2_pmax,
         _ => return None,
     })
 }
