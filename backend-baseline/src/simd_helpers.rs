@@ -1,9 +1,11 @@
-//! Runtime helpers for the SIMD operators the baseline backend does not emit inline: each
-//! computes one operator lane by lane, with WebAssembly's semantics written out in Rust.
+//! Runtime helpers for the few SIMD operators the baseline backend does not emit inline
+//! (unsigned and 64-bit-float conversions, one pairwise add, 64-bit signed order without
+//! SSE4.2, the relaxed fused and dot operators): each computes one operator lane by lane, with
+//! WebAssembly's semantics written out in Rust.
 //!
 //! Every helper has one signature ([`Helper`]): `out` receives the `v128` result; `a`, `b`, `c`
-//! point at the `v128` operands (null where unused); `x` carries a scalar operand (a shift
-//! count).
+//! point at the `v128` operands (null where unused); `x` and `y` are for scalar operands and
+//! immediates, which no remaining helper takes.
 
 /// A `v128` as little-endian bytes.
 pub(crate) type V = [u8; 16];
@@ -44,24 +46,6 @@ fn set<T: Lane>(v: &mut V, i: usize, x: T) {
 
 fn count<T: Lane>() -> usize {
     16 / T::SIZE
-}
-
-/// Lane-wise `f(a)`.
-fn map<T: Lane>(a: &V, f: impl Fn(T) -> T) -> V {
-    let mut r = [0; 16];
-    for i in 0..count::<T>() {
-        set(&mut r, i, f(get(a, i)));
-    }
-    r
-}
-
-/// Lane-wise `f(a, b)`.
-fn zip<T: Lane>(a: &V, b: &V, f: impl Fn(T, T) -> T) -> V {
-    let mut r = [0; 16];
-    for i in 0..count::<T>() {
-        set(&mut r, i, f(get(a, i), get(b, i)));
-    }
-    r
 }
 
 /// Lane-wise comparison: all ones where `f` holds.
@@ -111,43 +95,6 @@ macro_rules! vector {
     )*};
 }
 
-fn f32_min(x: f32, y: f32) -> f32 {
-    if x.is_nan() || y.is_nan() {
-        f32::NAN
-    } else if x == y {
-        f32::from_bits(x.to_bits() | y.to_bits())
-    } else {
-        x.min(y)
-    }
-}
-fn f32_max(x: f32, y: f32) -> f32 {
-    if x.is_nan() || y.is_nan() {
-        f32::NAN
-    } else if x == y {
-        f32::from_bits(x.to_bits() & y.to_bits())
-    } else {
-        x.max(y)
-    }
-}
-fn f64_min(x: f64, y: f64) -> f64 {
-    if x.is_nan() || y.is_nan() {
-        f64::NAN
-    } else if x == y {
-        f64::from_bits(x.to_bits() | y.to_bits())
-    } else {
-        x.min(y)
-    }
-}
-fn f64_max(x: f64, y: f64) -> f64 {
-    if x.is_nan() || y.is_nan() {
-        f64::NAN
-    } else if x == y {
-        f64::from_bits(x.to_bits() & y.to_bits())
-    } else {
-        x.max(y)
-    }
-}
-
 /// Sums of adjacent lane pairs of `a`, widened.
 fn pairwise<T: Lane, U: Lane>(a: &V, widen_lane: impl Fn(T) -> U, add: impl Fn(U, U) -> U) -> V {
     let mut r = [0; 16];
@@ -159,33 +106,14 @@ fn pairwise<T: Lane, U: Lane>(a: &V, widen_lane: impl Fn(T) -> U, add: impl Fn(U
 }
 
 vector! {
-
-    // Integer comparisons.
+    // 64-bit signed order (inline where the host has SSE4.2).
     i64x2_lt_s => |a, b, c, x, y| compare::<i64>(a, b, |p, q| p < q);
     i64x2_gt_s => |a, b, c, x, y| compare::<i64>(a, b, |p, q| p > q);
     i64x2_le_s => |a, b, c, x, y| compare::<i64>(a, b, |p, q| p <= q);
     i64x2_ge_s => |a, b, c, x, y| compare::<i64>(a, b, |p, q| p >= q);
 
-    // i8x16 arithmetic.
-    i8x16_popcnt => |a, b, c, x, y| map::<u8>(a, |p| p.count_ones() as u8);
-    i8x16_shl => |a, b, c, x, y| map::<u8>(a, |p| p << (x & 7));
-    i8x16_shr_s => |a, b, c, x, y| map::<i8>(a, |p| p >> (x & 7));
-    i8x16_shr_u => |a, b, c, x, y| map::<u8>(a, |p| p >> (x & 7));
-
-
     // i32x4 arithmetic.
     i32x4_extadd_pairwise_i16x8_u => |a, b, c, x, y| pairwise::<u16, u32>(a, |p| p as u32, |p, q| p.wrapping_add(q));
-
-    // i64x2 arithmetic.
-    i64x2_abs => |a, b, c, x, y| map::<i64>(a, |p| p.wrapping_abs());
-    i64x2_shr_s => |a, b, c, x, y| map::<i64>(a, |p| p >> (x & 63));
-    i64x2_mul => |a, b, c, x, y| zip::<u64>(a, b, |p, q| p.wrapping_mul(q));
-
-    // Float arithmetic.
-    f32x4_min => |a, b, c, x, y| zip::<f32>(a, b, f32_min);
-    f32x4_max => |a, b, c, x, y| zip::<f32>(a, b, f32_max);
-    f64x2_min => |a, b, c, x, y| zip::<f64>(a, b, f64_min);
-    f64x2_max => |a, b, c, x, y| zip::<f64>(a, b, f64_max);
 
     // Conversions.
     i32x4_trunc_sat_f32x4_u => |a, b, c, x, y| { let mut r = [0; 16]; for i in 0..4 { set(&mut r, i, get::<f32>(a, i) as u32); } r };
@@ -207,19 +135,37 @@ mod tests {
     }
 
     #[test]
-    fn lanes_shift_modulo_their_width_and_floats_order_zeros() {
-        let a = u128::to_le_bytes(0x81);
-        // 9 is 1 modulo 8: each byte shifted by one, the bit shifted out lost.
-        assert_eq!(call(i8x16_shl, a, [0; 16], 9, 0)[0], 0x02);
-        assert_eq!(call(i8x16_shr_s, a, [0; 16], 1, 0)[0], 0xc0);
-        let min = call(
-            f32x4_min,
-            map::<f32>(&[0; 16], |_| 0.0),
-            map::<f32>(&[0; 16], |_| -0.0),
+    fn unsigned_conversions_saturate() {
+        let lanes = |v: [f32; 4]| map4(v.map(f32::to_bits));
+        let out = call(
+            i32x4_trunc_sat_f32x4_u,
+            lanes([-1.5, 3.7, 5e9, f32::NAN]),
+            [0; 16],
             0,
             0,
         );
-        assert_eq!(get::<f32>(&min, 0).to_bits(), (-0.0f32).to_bits());
+        assert_eq!(get::<u32>(&out, 0), 0);
+        assert_eq!(get::<u32>(&out, 1), 3);
+        assert_eq!(get::<u32>(&out, 2), u32::MAX);
+        assert_eq!(get::<u32>(&out, 3), 0);
+        let out = call(
+            f32x4_convert_i32x4_u,
+            map4([u32::MAX, 1, 0, 7]),
+            [0; 16],
+            0,
+            0,
+        );
+        assert_eq!(get::<f32>(&out, 0), 4294967296.0);
+        assert_eq!(get::<f32>(&out, 3), 7.0);
+    }
+
+    /// Four u32 lanes as a vector.
+    fn map4(v: [u32; 4]) -> V {
+        let mut r = [0; 16];
+        for (i, x) in v.into_iter().enumerate() {
+            set(&mut r, i, x);
+        }
+        r
     }
 }
 

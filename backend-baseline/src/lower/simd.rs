@@ -36,15 +36,13 @@ impl FuncLowering<'_> {
             return Ok(true);
         }
         match *op {
-            O::F32x4RelaxedMadd => self.simd_call(h::f32x4_relaxed_madd, 3, false),
-            O::F32x4RelaxedNmadd => self.simd_call(h::f32x4_relaxed_nmadd, 3, false),
-            O::F64x2RelaxedMadd => self.simd_call(h::f64x2_relaxed_madd, 3, false),
-            O::F64x2RelaxedNmadd => self.simd_call(h::f64x2_relaxed_nmadd, 3, false),
-            O::I16x8RelaxedDotI8x16I7x16S => {
-                self.simd_call(h::i16x8_relaxed_dot_i8x16_i7x16_s, 2, false)
-            }
+            O::F32x4RelaxedMadd => self.simd_call(h::f32x4_relaxed_madd, 3),
+            O::F32x4RelaxedNmadd => self.simd_call(h::f32x4_relaxed_nmadd, 3),
+            O::F64x2RelaxedMadd => self.simd_call(h::f64x2_relaxed_madd, 3),
+            O::F64x2RelaxedNmadd => self.simd_call(h::f64x2_relaxed_nmadd, 3),
+            O::I16x8RelaxedDotI8x16I7x16S => self.simd_call(h::i16x8_relaxed_dot_i8x16_i7x16_s, 2),
             O::I32x4RelaxedDotI8x16I7x16AddS => {
-                self.simd_call(h::i32x4_relaxed_dot_i8x16_i7x16_add_s, 3, false)
+                self.simd_call(h::i32x4_relaxed_dot_i8x16_i7x16_add_s, 3)
             }
             O::V128Const { value } => {
                 let bits = u128::from_le_bytes(*value.bytes());
@@ -144,22 +142,17 @@ impl FuncLowering<'_> {
             O::F64x2Mul => sse!(self, mulpd),
             O::F64x2Div => sse!(self, divpd),
 
-            O::I8x16Shl => self.simd_call(h::i8x16_shl, 1, true),
-            O::I8x16ShrS => self.simd_call(h::i8x16_shr_s, 1, true),
-            O::I8x16ShrU => self.simd_call(h::i8x16_shr_u, 1, true),
-            O::I64x2ShrS => self.simd_call(h::i64x2_shr_s, 1, true),
             _ => match vector_helper(op) {
-                Some((helper, operands)) => self.simd_call(helper, operands, false),
+                Some((helper, operands)) => self.simd_call(helper, operands),
                 None => return Ok(false),
             },
         }
         Ok(true)
     }
 
-    /// Call `helper` on the top `vectors` v128 operands (and the i32 above them, if `scalar`);
-    /// push its v128 result.
-    fn simd_call(&mut self, helper: Helper, vectors: usize, scalar: bool) {
-        let base = self.stack.len() - vectors - scalar as usize;
+    /// Call `helper` on the top `vectors` v128 operands; push its v128 result.
+    fn simd_call(&mut self, helper: Helper, vectors: usize) {
+        let base = self.stack.len() - vectors;
         self.spill_regs();
         // Vector operands are passed by address: one in a home register goes to its slot.
         for depth in base..base + vectors {
@@ -178,10 +171,6 @@ impl FuncLowering<'_> {
             } else {
                 dynasm!(self.asm ; .arch x64 ; xor Rd(*reg), Rd(*reg));
             }
-        }
-        if scalar {
-            let depth = base + vectors;
-            self.load_operand(self.stack[depth], depth, 8);
         }
         let out = self.slot_offset(base);
         self.save_homes();
@@ -355,9 +344,7 @@ enum LaneAccess {
 fn vector_helper(op: &Operator<'_>) -> Option<(Helper, usize)> {
     use Operator as O;
     let unary: Helper = match op {
-        O::I8x16Popcnt => h::i8x16_popcnt,
         O::I32x4ExtAddPairwiseI16x8U => h::i32x4_extadd_pairwise_i16x8_u,
-        O::I64x2Abs => h::i64x2_abs,
         O::I32x4TruncSatF32x4U => h::i32x4_trunc_sat_f32x4_u,
         O::F32x4ConvertI32x4U => h::f32x4_convert_i32x4_u,
         O::I32x4TruncSatF64x2SZero => h::i32x4_trunc_sat_f64x2_s_zero,
@@ -376,11 +363,6 @@ fn binary_helper(op: &Operator<'_>) -> Option<Helper> {
         O::I64x2GtS => h::i64x2_gt_s,
         O::I64x2LeS => h::i64x2_le_s,
         O::I64x2GeS => h::i64x2_ge_s,
-        O::I64x2Mul => h::i64x2_mul,
-        O::F32x4Min => h::f32x4_min,
-        O::F32x4Max => h::f32x4_max,
-        O::F64x2Min => h::f64x2_min,
-        O::F64x2Max => h::f64x2_max,
         _ => return None,
     })
 }

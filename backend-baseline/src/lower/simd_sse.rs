@@ -1,9 +1,9 @@
-//! SIMD operators lowered inline with SSE4.1, the floor (nothing newer is assumed): integer and
-//! float comparisons, integer min/max, saturating, averaging and multiplying arithmetic,
-//! narrowing and extending, shifts of 16-, 32- and 64-bit lanes, lanes (splat, extract, replace,
-//! shuffle, swizzle), bit selection, masks and lane tests, float sign, square root, rounding,
-//! pseudo-min/max and the conversions with one instruction or a short fix-up. What is left
-//! calls its helper (`simd.rs`).
+//! SIMD operators lowered inline with SSE4.1, the floor (SSE4.2's pcmpgtq only where the host
+//! has it): integer and float comparisons, integer and float min/max, saturating, averaging
+//! and multiplying arithmetic, narrowing and extending, shifts, population count, lanes (splat,
+//! extract, replace, shuffle, swizzle), bit selection, masks and lane tests, float sign, square
+//! root, rounding, pseudo-min/max and the conversions with one instruction or a short fix-up.
+//! What is left calls its helper (`simd.rs`).
 
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynasmApi, VecAssembler};
@@ -384,6 +384,89 @@ impl FuncLowering<'_> {
                 ; punpcklqdq Rx(T), Rx(T)
                 ; paddusb Rx(T), Rx(b)
                 ; pshufb Rx(a), Rx(T))),
+            O::F32x4Min => self.vector_binary_temp(|asm, a, b, t2| dynasm!(asm
+                ; .arch x64
+                // Either NaN: t2 all ones. Both orders of minps, ORed: -0 below +0.
+                ; movaps Rx(t2), Rx(a) ; cmpps Rx(t2), Rx(b), 3
+                ; movaps Rx(T), Rx(a) ; minps Rx(T), Rx(b) ; minps Rx(b), Rx(a) ; orps Rx(b), Rx(T)
+                ; orps Rx(b), Rx(t2) ; psrld Rx(t2), 10 ; andnps Rx(t2), Rx(b) ; movaps Rx(a), Rx(t2))),
+            O::F32x4Max => self.vector_binary_temp(|asm, a, b, t2| dynasm!(asm
+                ; .arch x64
+                // As min, with maxps and AND: +0 above -0.
+                ; movaps Rx(t2), Rx(a) ; cmpps Rx(t2), Rx(b), 3
+                ; movaps Rx(T), Rx(a) ; maxps Rx(T), Rx(b) ; maxps Rx(b), Rx(a) ; andps Rx(b), Rx(T)
+                ; orps Rx(b), Rx(t2) ; psrld Rx(t2), 10 ; andnps Rx(t2), Rx(b) ; movaps Rx(a), Rx(t2))),
+            O::F64x2Min => self.vector_binary_temp(|asm, a, b, t2| dynasm!(asm
+                ; .arch x64
+                ; movapd Rx(t2), Rx(a) ; cmppd Rx(t2), Rx(b), 3
+                ; movapd Rx(T), Rx(a) ; minpd Rx(T), Rx(b) ; minpd Rx(b), Rx(a) ; orpd Rx(b), Rx(T)
+                ; orpd Rx(b), Rx(t2) ; psrlq Rx(t2), 13 ; andnpd Rx(t2), Rx(b) ; movapd Rx(a), Rx(t2))),
+            O::F64x2Max => self.vector_binary_temp(|asm, a, b, t2| dynasm!(asm
+                ; .arch x64
+                ; movapd Rx(t2), Rx(a) ; cmppd Rx(t2), Rx(b), 3
+                ; movapd Rx(T), Rx(a) ; maxpd Rx(T), Rx(b) ; maxpd Rx(b), Rx(a) ; andpd Rx(b), Rx(T)
+                ; orpd Rx(b), Rx(t2) ; psrlq Rx(t2), 13 ; andnpd Rx(t2), Rx(b) ; movapd Rx(a), Rx(t2))),
+            O::I64x2Mul => self.vector_binary_temp(|asm, a, b, t2| dynasm!(asm
+                ; .arch x64
+                // Low halves' product plus both cross products shifted up.
+                ; movdqa Rx(T), Rx(a) ; psrlq Rx(T), 32 ; pmuludq Rx(T), Rx(b)
+                ; movdqa Rx(t2), Rx(b) ; psrlq Rx(t2), 32 ; pmuludq Rx(t2), Rx(a)
+                ; paddq Rx(T), Rx(t2) ; psllq Rx(T), 32
+                ; pmuludq Rx(a), Rx(b) ; paddq Rx(a), Rx(T))),
+            O::I64x2Abs => self.vector_unary(|asm, a| dynasm!(asm
+                ; .arch x64
+                // Each lane's sign spread over it, then (a ^ sign) - sign.
+                ; movdqa Rx(T), Rx(a) ; psrad Rx(T), 31 ; pshufd Rx(T), Rx(T), 0xF5u8 as i8
+                ; pxor Rx(a), Rx(T) ; psubq Rx(a), Rx(T))),
+            O::I8x16Popcnt => self.vector_unary_temp(|asm, a, t2| {
+                // Each nibble's count from a 16-entry table (pshufb), low and high added.
+                load_constant(asm, T, 0x0f0f_0f0f_0f0f_0f0f_0f0f_0f0f_0f0f_0f0f);
+                dynasm!(asm
+                    ; .arch x64
+                    ; movdqa Rx(t2), Rx(a) ; psrlw Rx(t2), 4 ; pand Rx(t2), Rx(T)
+                    ; pand Rx(a), Rx(T));
+                load_constant(asm, T, NIBBLE_COUNTS);
+                dynasm!(asm ; .arch x64 ; pshufb Rx(T), Rx(a));
+                load_constant(asm, a, NIBBLE_COUNTS);
+                dynasm!(asm ; .arch x64 ; pshufb Rx(a), Rx(t2) ; paddb Rx(a), Rx(T));
+            }),
+            O::I8x16Shl => self.shift_with(8, 0, |asm, a, t2| dynasm!(asm
+                ; .arch x64
+                // Words shifted, then each byte masked with 0xff << count (word 0's low byte of
+                // 0xffff << count, spread by pshufb with index 0).
+                ; psllw Rx(a), Rx(T) ; pcmpeqd Rx(t2), Rx(t2) ; psllw Rx(t2), Rx(T)
+                ; pxor Rx(T), Rx(T) ; pshufb Rx(t2), Rx(T) ; pand Rx(a), Rx(t2))),
+            O::I8x16ShrU => self.shift_with(8, 0, |asm, a, t2| dynasm!(asm
+                ; .arch x64
+                // As shl, the mask 0xff >> count being the high byte of 0xffff >> count.
+                ; psrlw Rx(a), Rx(T) ; pcmpeqd Rx(t2), Rx(t2) ; psrlw Rx(t2), Rx(T)
+                ; pcmpeqb Rx(T), Rx(T) ; pabsb Rx(T), Rx(T) ; pshufb Rx(t2), Rx(T)
+                ; pand Rx(a), Rx(t2))),
+            O::I8x16ShrS => self.shift_with(8, 8, |asm, a, t2| dynasm!(asm
+                ; .arch x64
+                // Each byte doubled into a word, shifted by 8 + count, packed back.
+                ; movdqa Rx(t2), Rx(a) ; punpckhbw Rx(t2), Rx(a) ; punpcklbw Rx(a), Rx(a)
+                ; psraw Rx(a), Rx(T) ; psraw Rx(t2), Rx(T) ; packsswb Rx(a), Rx(t2))),
+            O::I64x2ShrS => self.shift_with(64, 0, |asm, a, t2| dynasm!(asm
+                ; .arch x64
+                // Logical shift, then the sign bit's shifted place flipped and subtracted.
+                ; pcmpeqd Rx(t2), Rx(t2) ; psllq Rx(t2), 63 ; psrlq Rx(t2), Rx(T)
+                ; psrlq Rx(a), Rx(T) ; pxor Rx(a), Rx(t2) ; psubq Rx(a), Rx(t2))),
+            // 64-bit signed order: SSE4.2's pcmpgtq where the host has it (this code runs only
+            // on the host that compiled it), else the helpers.
+            O::I64x2GtS | O::I64x2LtS | O::I64x2LeS | O::I64x2GeS
+                if !std::arch::is_x86_feature_detected!("sse4.2") =>
+            {
+                return Ok(false)
+            }
+            O::I64x2GtS => one!(self, pcmpgtq),
+            O::I64x2LtS => self.vector_binary(|asm, a, b| dynasm!(asm
+                ; .arch x64 ; movdqa Rx(T), Rx(b) ; pcmpgtq Rx(T), Rx(a) ; movdqa Rx(a), Rx(T))),
+            O::I64x2LeS => self.vector_binary(|asm, a, b| dynasm!(asm
+                ; .arch x64 ; pcmpgtq Rx(a), Rx(b) ; pcmpeqd Rx(T), Rx(T) ; pxor Rx(a), Rx(T))),
+            O::I64x2GeS => self.vector_binary(|asm, a, b| dynasm!(asm
+                ; .arch x64 ; movdqa Rx(T), Rx(b) ; pcmpgtq Rx(T), Rx(a)
+                ; pcmpeqd Rx(a), Rx(a) ; pxor Rx(a), Rx(T))),
             O::I8x16Shuffle { lanes } => {
                 // Each source picks its lanes with pshufb; 0x80 zeroes the others.
                 let pick = |from: u8| -> u128 {
@@ -397,9 +480,9 @@ impl FuncLowering<'_> {
                 };
                 let (from_a, from_b) = (pick(0), pick(16));
                 self.vector_binary(|asm, a, b| {
-                    load_constant(asm, from_a);
+                    load_constant(asm, T, from_a);
                     dynasm!(asm ; .arch x64 ; pshufb Rx(a), Rx(T));
-                    load_constant(asm, from_b);
+                    load_constant(asm, T, from_b);
                     dynasm!(asm ; .arch x64 ; pshufb Rx(b), Rx(T) ; por Rx(a), Rx(b));
                 })
             }
@@ -422,6 +505,38 @@ impl FuncLowering<'_> {
     fn vector_unary(&mut self, body: impl FnOnce(&mut Asm, u8)) {
         let (ty, a) = self.pop_to_reg();
         body(&mut self.asm, a);
+        self.push_reg(ty, a);
+    }
+
+    /// As [`Self::vector_binary`], with a second scratch vector register for `body(a, b, t2)`.
+    fn vector_binary_temp(&mut self, body: impl FnOnce(&mut Asm, u8, u8, u8)) {
+        let t2 = self.alloc(RegClass::Xmm);
+        self.vector_binary(|asm, a, b| body(asm, a, b, t2));
+        self.regs.release(RegClass::Xmm, t2);
+    }
+
+    /// As [`Self::vector_unary`], with a second scratch vector register for `body(a, t2)`.
+    fn vector_unary_temp(&mut self, body: impl FnOnce(&mut Asm, u8, u8)) {
+        let t2 = self.alloc(RegClass::Xmm);
+        self.vector_unary(|asm, a| body(asm, a, t2));
+        self.regs.release(RegClass::Xmm, t2);
+    }
+
+    /// A shift whose count (the i32 on top, modulo `bits`, plus `add`) is put in T for
+    /// `body(a, t2)`.
+    fn shift_with(&mut self, bits: i32, add: i32, body: impl FnOnce(&mut Asm, u8, u8)) {
+        let (_, count) = self.pop_to_reg();
+        let t2 = self.alloc(RegClass::Xmm);
+        let (ty, a) = self.pop_to_reg();
+        // T is set last: allocating and loading may use it.
+        dynasm!(self.asm
+            ; .arch x64
+            ; and Rd(count), bits - 1
+            ; add Rd(count), add
+            ; movd Rx(T), Rd(count));
+        body(&mut self.asm, a, t2);
+        self.regs.release(RegClass::Gpr, count);
+        self.regs.release(RegClass::Xmm, t2);
         self.push_reg(ty, a);
     }
 
@@ -472,13 +587,16 @@ impl FuncLowering<'_> {
     }
 }
 
-/// Put the 128-bit constant `bits` in T (through SCRATCH).
-fn load_constant(asm: &mut Asm, bits: u128) {
+/// Put the 128-bit constant `bits` in vector register `x` (through SCRATCH).
+fn load_constant(asm: &mut Asm, x: u8, bits: u128) {
     dynasm!(asm
         ; .arch x64
         ; mov Rq(SCRATCH), QWORD bits as u64 as i64
-        ; movq Rx(T), Rq(SCRATCH)
+        ; movq Rx(x), Rq(SCRATCH)
         ; mov Rq(SCRATCH), QWORD (bits >> 64) as u64 as i64
-        ; pinsrq Rx(T), Rq(SCRATCH), 1
+        ; pinsrq Rx(x), Rq(SCRATCH), 1
     );
 }
+
+/// The number of bits set in each value 0 to 15, one per byte (a `pshufb` table).
+const NIBBLE_COUNTS: u128 = 0x0403_0302_0302_0201_0302_0201_0201_0100;
