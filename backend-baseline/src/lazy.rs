@@ -22,7 +22,8 @@ use lazuli_jit::code_memory::CodeMemory;
 use lazuli_jit::lazy::{Compile, Lazy};
 use lazuli_jit::tier_up::TierUp;
 
-use crate::lower::{lower_function, FunctionSettings, Profile};
+use crate::lower::relocation::Targets;
+use crate::lower::{lower_function, FunctionCode, FunctionSettings, Profile};
 
 /// Code for one module.
 pub(crate) struct LazyCode {
@@ -135,18 +136,11 @@ impl Compile for Shared {
         }
         let started = Instant::now();
         let threshold = lazy.optimizer.as_ref().map_or(0, |o| o.threshold);
-        let profile = (threshold > 0).then(|| Profile {
-            counter: lazy.tier_up.counter(index.index()) as *const AtomicU32 as usize,
-            threshold,
-            request: tier_up_request as *const () as usize,
-            context: Arc::as_ptr(lazy) as usize,
-            osr_poll: osr_poll as *const () as usize,
-        });
         let settings = FunctionSettings {
-            profile,
+            profile: (threshold > 0).then_some(Profile { threshold }),
             code: lazy.code,
         };
-        let mut lowered = match lower_function(&lazy.info, index, settings) {
+        let lowered = match lower_function(&lazy.info, index, settings) {
             Ok(lowered) => lowered,
             // What the baseline tier cannot compile goes straight to the optimizing tier.
             Err(e) if lazy.optimizer.is_some() && !lazuli_jit::lazy::interrupted() => {
@@ -156,24 +150,41 @@ impl Compile for Shared {
             }
             Err(e) => return Err(e),
         };
-        if settings.profile.is_some() {
-            let branches = lazy.tier_up.branches();
-            lowered.bind_counters(branches.function(
-                index.index(),
-                lowered.slots,
-                &lowered.loops,
-            )?);
-        }
-        let code = lazy.memory.publish(&lowered.code)?;
-        lazy.code_map
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(code as usize, (code as usize + lowered.code.len(), index));
+        let code = place(lazy, index, lowered)?;
         lazy.stats
             .baseline
             .record(lazy.info.bodies[index.index()].range.len(), started);
         Ok(code)
     }
+}
+
+/// Put baseline code of function `index` into the module's code memory: its counters made
+/// (in code that counts), its relocations bound to this process, its range recorded for
+/// backtraces. Returns its address.
+fn place(
+    lazy: &Arc<Lazy<Shared>>,
+    index: DefinedFuncIndex,
+    mut lowered: FunctionCode,
+) -> Result<*const u8, CompileError> {
+    let branches = lazy.tier_up.branches();
+    let counters = if lowered.slots > 0 {
+        branches.function(index.index(), lowered.slots, &lowered.loops)?
+    } else {
+        &[]
+    };
+    lowered.bind(&Targets {
+        counters,
+        counter: lazy.tier_up.counter(index.index()) as *const AtomicU32 as usize,
+        request: tier_up_request as *const () as usize,
+        context: Arc::as_ptr(lazy) as usize,
+        osr_poll: osr_poll as *const () as usize,
+    })?;
+    let code = lazy.memory.publish(&lowered.code)?;
+    lazy.code_map
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(code as usize, (code as usize + lowered.code.len(), index));
+    Ok(code)
 }
 
 impl Shared {

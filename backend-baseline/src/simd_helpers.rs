@@ -3,16 +3,12 @@
 //! SSE4.2, the relaxed fused and dot operators): each computes one operator lane by lane, with
 //! WebAssembly's semantics written out in Rust.
 //!
-//! Every helper has one signature ([`Helper`]): `out` receives the `v128` result; `a`, `b`, `c`
+//! Every helper has one signature, `unsafe extern "C" fn(out, a, b, c, x, y) -> u64`: `out` receives the `v128` result; `a`, `b`, `c`
 //! point at the `v128` operands (null where unused); `x` and `y` are for scalar operands and
 //! immediates, which no remaining helper takes.
 
 /// A `v128` as little-endian bytes.
 pub(crate) type V = [u8; 16];
-
-/// The signature shared by every helper.
-pub(crate) type Helper =
-    unsafe extern "C" fn(out: *mut V, a: *const V, b: *const V, c: *const V, x: u64, y: u64) -> u64;
 
 /// A lane type: reads and writes itself in little-endian bytes.
 trait Lane: Copy {
@@ -126,6 +122,16 @@ vector! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The signature shared by every helper.
+    type Helper = unsafe extern "C" fn(
+        out: *mut V,
+        a: *const V,
+        b: *const V,
+        c: *const V,
+        x: u64,
+        y: u64,
+    ) -> u64;
 
     fn call(h: Helper, a: V, b: V, x: u64, y: u64) -> V {
         let mut out = [0u8; 16];

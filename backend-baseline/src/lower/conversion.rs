@@ -5,6 +5,7 @@ use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 use lazuli_backend_api::{TrapCode, ValType};
 use wasmparser::Operator;
 
+use super::relocation::HelperFn;
 use super::{FuncLowering, Result};
 use crate::helpers as h;
 use crate::regs::{RegClass, RAX, RDI};
@@ -35,12 +36,8 @@ impl FuncLowering<'_> {
             O::F64ConvertI32S => self.int_to_float(F64, Width::Signed32),
             O::F64ConvertI32U => self.int_to_float(F64, Width::Unsigned32),
             O::F64ConvertI64S => self.int_to_float(F64, Width::Signed64),
-            O::F32ConvertI64U => {
-                self.call_helper(h::f32_convert_i64_u as *const () as usize, F32, false)
-            }
-            O::F64ConvertI64U => {
-                self.call_helper(h::f64_convert_i64_u as *const () as usize, F64, false)
-            }
+            O::F32ConvertI64U => self.call_helper(HelperFn::f32_convert_i64_u, F32, false),
+            O::F64ConvertI64U => self.call_helper(HelperFn::f64_convert_i64_u, F64, false),
             O::F32DemoteF64 => {
                 let (_, a) = self.pop_to_reg();
                 dynasm!(self.asm ; .arch x64 ; cvtsd2ss Rx(a), Rx(a));
@@ -75,54 +72,22 @@ impl FuncLowering<'_> {
                 }
                 self.push_reg(if wide { F64 } else { F32 }, x);
             }
-            O::I32TruncF32S => {
-                self.call_helper(h::i32_trunc_f32_s as *const () as usize, I32, true)
-            }
-            O::I32TruncF32U => {
-                self.call_helper(h::i32_trunc_f32_u as *const () as usize, I32, true)
-            }
-            O::I32TruncF64S => {
-                self.call_helper(h::i32_trunc_f64_s as *const () as usize, I32, true)
-            }
-            O::I32TruncF64U => {
-                self.call_helper(h::i32_trunc_f64_u as *const () as usize, I32, true)
-            }
-            O::I64TruncF32S => {
-                self.call_helper(h::i64_trunc_f32_s as *const () as usize, I64, true)
-            }
-            O::I64TruncF32U => {
-                self.call_helper(h::i64_trunc_f32_u as *const () as usize, I64, true)
-            }
-            O::I64TruncF64S => {
-                self.call_helper(h::i64_trunc_f64_s as *const () as usize, I64, true)
-            }
-            O::I64TruncF64U => {
-                self.call_helper(h::i64_trunc_f64_u as *const () as usize, I64, true)
-            }
-            O::I32TruncSatF32S => {
-                self.call_helper(h::i32_trunc_sat_f32_s as *const () as usize, I32, false)
-            }
-            O::I32TruncSatF32U => {
-                self.call_helper(h::i32_trunc_sat_f32_u as *const () as usize, I32, false)
-            }
-            O::I32TruncSatF64S => {
-                self.call_helper(h::i32_trunc_sat_f64_s as *const () as usize, I32, false)
-            }
-            O::I32TruncSatF64U => {
-                self.call_helper(h::i32_trunc_sat_f64_u as *const () as usize, I32, false)
-            }
-            O::I64TruncSatF32S => {
-                self.call_helper(h::i64_trunc_sat_f32_s as *const () as usize, I64, false)
-            }
-            O::I64TruncSatF32U => {
-                self.call_helper(h::i64_trunc_sat_f32_u as *const () as usize, I64, false)
-            }
-            O::I64TruncSatF64S => {
-                self.call_helper(h::i64_trunc_sat_f64_s as *const () as usize, I64, false)
-            }
-            O::I64TruncSatF64U => {
-                self.call_helper(h::i64_trunc_sat_f64_u as *const () as usize, I64, false)
-            }
+            O::I32TruncF32S => self.call_helper(HelperFn::i32_trunc_f32_s, I32, true),
+            O::I32TruncF32U => self.call_helper(HelperFn::i32_trunc_f32_u, I32, true),
+            O::I32TruncF64S => self.call_helper(HelperFn::i32_trunc_f64_s, I32, true),
+            O::I32TruncF64U => self.call_helper(HelperFn::i32_trunc_f64_u, I32, true),
+            O::I64TruncF32S => self.call_helper(HelperFn::i64_trunc_f32_s, I64, true),
+            O::I64TruncF32U => self.call_helper(HelperFn::i64_trunc_f32_u, I64, true),
+            O::I64TruncF64S => self.call_helper(HelperFn::i64_trunc_f64_s, I64, true),
+            O::I64TruncF64U => self.call_helper(HelperFn::i64_trunc_f64_u, I64, true),
+            O::I32TruncSatF32S => self.call_helper(HelperFn::i32_trunc_sat_f32_s, I32, false),
+            O::I32TruncSatF32U => self.call_helper(HelperFn::i32_trunc_sat_f32_u, I32, false),
+            O::I32TruncSatF64S => self.call_helper(HelperFn::i32_trunc_sat_f64_s, I32, false),
+            O::I32TruncSatF64U => self.call_helper(HelperFn::i32_trunc_sat_f64_u, I32, false),
+            O::I64TruncSatF32S => self.call_helper(HelperFn::i64_trunc_sat_f32_s, I64, false),
+            O::I64TruncSatF32U => self.call_helper(HelperFn::i64_trunc_sat_f32_u, I64, false),
+            O::I64TruncSatF64S => self.call_helper(HelperFn::i64_trunc_sat_f64_s, I64, false),
+            O::I64TruncSatF64U => self.call_helper(HelperFn::i64_trunc_sat_f64_u, I64, false),
             _ => return Ok(false),
         }
         Ok(true)
@@ -153,7 +118,7 @@ impl FuncLowering<'_> {
 
     /// Call a one-argument helper on the top operand; with `checked`, the helper returns a
     /// status in rdx that becomes a trap.
-    fn call_helper(&mut self, helper: usize, result: ValType, checked: bool) {
+    fn call_helper(&mut self, helper: HelperFn, result: ValType, checked: bool) {
         let arg = self.pop();
         let depth = self.stack.len();
         self.spill_regs();
@@ -164,11 +129,8 @@ impl FuncLowering<'_> {
         self.load_operand(arg, depth, into);
         self.release(arg);
         self.save_homes();
-        dynasm!(self.asm
-            ; .arch x64
-            ; mov rax, QWORD helper as i64
-            ; call rax
-        );
+        self.absolute_helper(RAX, helper);
+        dynasm!(self.asm ; .arch x64 ; call rax);
         self.restore_homes();
         if checked {
             let overflow = self.trap_label(TrapCode::IntegerOverflow);

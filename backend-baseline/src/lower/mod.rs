@@ -26,6 +26,7 @@ mod locals;
 mod memory;
 mod numeric;
 mod osr;
+pub(crate) mod relocation;
 mod simd;
 mod simd_sse;
 mod stack;
@@ -41,7 +42,7 @@ use lazuli_backend_api::{
 };
 use wasmparser::Operator;
 
-use crate::regs::{RegSet, MEMORY_BASE, MEMORY_DEF, SCRATCH, SCRATCH2, VMCTX};
+use crate::regs::{RegSet, MEMORY_BASE, MEMORY_DEF, RAX, RDI, SCRATCH, SCRATCH2, VMCTX};
 use control::Control;
 pub(crate) use stack::{Location, Operand, SLOT_SIZE};
 
@@ -51,21 +52,13 @@ pub(crate) type Result<T> = core::result::Result<T, CompileError>;
 /// Operators lowered between two checks of the calling store's deadline.
 const INTERRUPT_CHECK_OPERATORS: u32 = 4096;
 
-/// Where baseline code counts its calls and loop iterations, and whom it tells when hot.
+/// How baseline code counts its calls and loop iterations for tier-up. The counters, the
+/// function to tell when hot and the OSR poll are relocations ([`relocation::Target`]).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Profile {
-    /// Address of the function's `u32` counter.
-    pub counter: usize,
-    /// The count at which to call `request`.
+    /// The count at which to call the request function
+    /// (`extern "C" fn(context: usize, defined_index: u32)`).
     pub threshold: u32,
-    /// `extern "C" fn(context: usize, defined_index: u32)`.
-    pub request: usize,
-    /// First argument of `request` and `osr_poll`.
-    pub context: usize,
-    /// `extern "C" fn(context: usize, defined_index: u32, loop_index: u32, count: u32) ->
-    /// usize`: the address of the loop's OSR entry, or 0 while there is none; `count` is the
-    /// loop's count (see `osr.rs`).
-    pub osr_poll: usize,
 }
 
 /// What a function's code needs besides its body.
@@ -142,8 +135,8 @@ pub(crate) struct FuncLowering<'a> {
     /// Whether the operator being lowered is a loop's derived back edge (its taken edge is
     /// not counted: `lazuli_backend_api::branch_profile`).
     pub(crate) op_derived: bool,
-    /// Where the code holds a slot's address, to be written once the counters exist.
-    slot_addresses: Vec<SlotAddress>,
+    /// The code's absolute addresses, written when it is placed.
+    relocations: Vec<relocation::Relocation>,
     /// The slots of loop headers.
     loops: Vec<u32>,
     /// How many `loop` operators have been read (the number of the next one).
@@ -152,8 +145,8 @@ pub(crate) struct FuncLowering<'a> {
     osr_polls: Vec<osr::OsrPoll>,
 }
 
-/// Machine code of one function. Position-independent, except that counting code holds the
-/// addresses of the function's branch counters, written in by [`FunctionCode::bind_counters`].
+/// Machine code of one function: position-independent but for its absolute addresses, which
+/// are relocations ([`FunctionCode::bind`]).
 pub(crate) struct FunctionCode {
     pub code: Vec<u8>,
     /// How many branch-profile slots the function has ([`lazuli_backend_api::branch_profile`]),
@@ -161,26 +154,25 @@ pub(crate) struct FunctionCode {
     pub slots: u32,
     /// Which of them count loop headers (reached, they ask for tier-up as calls do).
     pub loops: Vec<u32>,
-    slot_addresses: Vec<SlotAddress>,
-}
-
-/// An 8-byte immediate in the code that is to hold the address of a counter slot.
-#[derive(Clone, Copy, Debug)]
-struct SlotAddress {
-    /// Offset of the byte after the immediate.
-    end: usize,
-    slot: u32,
+    /// Where the code holds absolute addresses.
+    pub relocations: Vec<relocation::Relocation>,
 }
 
 impl FunctionCode {
-    /// Write the address of `counters` (one `u32` per slot, `self.slots` of them) into the
-    /// counting code; it must outlive the code.
-    pub(crate) fn bind_counters(&mut self, counters: &[std::sync::atomic::AtomicU32]) {
-        debug_assert_eq!(counters.len(), self.slots as usize);
-        for at in &self.slot_addresses {
-            let address = counters.as_ptr() as usize + 4 * at.slot as usize;
-            self.code[at.end - 8..at.end].copy_from_slice(&(address as u64).to_le_bytes());
+    /// Write the addresses the relocations resolve to in this process into the code; the
+    /// counters and everything else must outlive it.
+    pub(crate) fn bind(&mut self, targets: &relocation::Targets<'_>) -> Result<()> {
+        for r in &self.relocations {
+            let address = targets.address(r.target)?;
+            let end = r.end as usize;
+            let Some(immediate) = end.checked_sub(8).and_then(|s| self.code.get_mut(s..end)) else {
+                return Err(CompileError::new(
+                    "a relocation lies outside its function's code",
+                ));
+            };
+            immediate.copy_from_slice(&(address as u64).to_le_bytes());
         }
+        Ok(())
     }
 }
 
@@ -244,7 +236,7 @@ pub(crate) fn lower_function(
         slots: SlotCursor::default(),
         op_slot: 0,
         op_derived: false,
-        slot_addresses: Vec::new(),
+        relocations: Vec::new(),
         loops: Vec::new(),
         loops_read: 0,
         osr_polls: Vec::new(),
@@ -482,8 +474,21 @@ impl FuncLowering<'_> {
         let Some(p) = self.settings.profile else {
             return;
         };
-        dynasm!(self.asm ; .arch x64 ; mov Rq(SCRATCH), QWORD p.counter as i64);
+        self.absolute(SCRATCH, relocation::Target::Counter);
         self.count_and_check(p.threshold);
+    }
+
+    /// Put the address of `target` in `reg` (a relocation, written when the code is placed).
+    pub(crate) fn absolute(&mut self, reg: u8, target: relocation::Target) {
+        dynasm!(self.asm ; .arch x64 ; mov Rq(reg), QWORD 0);
+        let end = self.asm.offset().0 as u32;
+        self.relocations
+            .push(relocation::Relocation { end, target });
+    }
+
+    /// Put the address of runtime helper `helper` in `reg`.
+    pub(crate) fn absolute_helper(&mut self, reg: u8, helper: relocation::HelperFn) {
+        self.absolute(reg, relocation::Target::Helper(helper.index()));
     }
 
     /// Count an arrival at the header of the loop whose slot is `slot`; its count reaching the
@@ -522,9 +527,7 @@ impl FuncLowering<'_> {
         if self.settings.profile.is_none() {
             return false;
         }
-        dynasm!(self.asm ; .arch x64 ; mov Rq(SCRATCH), QWORD 0);
-        let end = self.asm.offset().0;
-        self.slot_addresses.push(SlotAddress { end, slot });
+        self.absolute(SCRATCH, relocation::Target::Slot(slot));
         true
     }
 
@@ -598,15 +601,15 @@ impl FuncLowering<'_> {
             ; call QWORD [rax]
             ; ud2
         );
-        if let Some(p) = self.settings.profile {
+        if self.settings.profile.is_some() {
             for (request, resume) in std::mem::take(&mut self.cold_requests) {
                 dynasm!(self.asm ; .arch x64 ; =>request);
                 self.save_homes();
+                self.absolute(RDI, relocation::Target::Context);
+                self.absolute(RAX, relocation::Target::Request);
                 dynasm!(self.asm
                     ; .arch x64
-                    ; mov rdi, QWORD p.context as i64
                     ; mov esi, self.index.0 as i32
-                    ; mov rax, QWORD p.request as i64
                     ; call rax
                 );
                 self.restore_homes();
@@ -634,7 +637,7 @@ impl FuncLowering<'_> {
             code,
             slots: self.slots.taken(),
             loops: self.loops,
-            slot_addresses: self.slot_addresses,
+            relocations: self.relocations,
         })
     }
 }

@@ -7,8 +7,9 @@ use lazuli_backend_api::abi::{self, ArgLocation};
 use lazuli_backend_api::{osr, ValType};
 
 use super::control::ControlKind;
+use super::relocation::Target;
 use super::{FuncLowering, Result, RESULTS_POINTER};
-use crate::regs::{RegClass, SCRATCH, SCRATCH2, VMCTX};
+use crate::regs::{RegClass, RAX, RDI, SCRATCH, SCRATCH2, VMCTX};
 
 /// A loop header asks for its OSR entry every this many arrivals (counted over all calls; a
 /// power of two, so the test is one instruction).
@@ -68,9 +69,9 @@ impl FuncLowering<'_> {
     /// `osr_poll` for an entry (with the loop's count, still in SCRATCH2); with one, call it with the locals' address (every local in its
     /// frame slot) and return its results; without, go on with the loop.
     pub(crate) fn emit_osr_polls(&mut self) -> Result<()> {
-        let Some(p) = self.settings.profile else {
+        if self.settings.profile.is_none() {
             return Ok(());
-        };
+        }
         let locs = abi::arg_locations(&[ValType::I64], self.ty.results());
         let (ArgLocation::Int(locals_reg), results_reg) = (locs.params[0], locs.results_pointer)
         else {
@@ -84,11 +85,14 @@ impl FuncLowering<'_> {
             let epilogue = self.epilogue;
             dynasm!(self.asm
                 ; .arch x64
-                ; mov rdi, QWORD p.context as i64
                 ; mov esi, self.index.0 as i32
                 ; mov edx, poll.loop_index as i32
                 ; mov ecx, Rd(SCRATCH2)
-                ; mov rax, QWORD p.osr_poll as i64
+            );
+            self.absolute(RDI, Target::Context);
+            self.absolute(RAX, Target::OsrPoll);
+            dynasm!(self.asm
+                ; .arch x64
                 ; call rax
                 ; test rax, rax
                 ; jz =>no_entry

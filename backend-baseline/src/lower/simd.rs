@@ -9,9 +9,9 @@ use dynasmrt::{dynasm, DynasmApi};
 use lazuli_backend_api::ValType;
 use wasmparser::{MemArg, Operator};
 
+use super::relocation::HelperFn;
 use super::{FuncLowering, Result};
 use crate::regs::{RegClass, SCRATCH, XSCRATCH};
-use crate::simd_helpers::{self as h, Helper};
 
 /// A two-operand SSE instruction `a op= b` on `v128` operands.
 macro_rules! sse {
@@ -36,13 +36,15 @@ impl FuncLowering<'_> {
             return Ok(true);
         }
         match *op {
-            O::F32x4RelaxedMadd => self.simd_call(h::f32x4_relaxed_madd, 3),
-            O::F32x4RelaxedNmadd => self.simd_call(h::f32x4_relaxed_nmadd, 3),
-            O::F64x2RelaxedMadd => self.simd_call(h::f64x2_relaxed_madd, 3),
-            O::F64x2RelaxedNmadd => self.simd_call(h::f64x2_relaxed_nmadd, 3),
-            O::I16x8RelaxedDotI8x16I7x16S => self.simd_call(h::i16x8_relaxed_dot_i8x16_i7x16_s, 2),
+            O::F32x4RelaxedMadd => self.simd_call(HelperFn::f32x4_relaxed_madd, 3),
+            O::F32x4RelaxedNmadd => self.simd_call(HelperFn::f32x4_relaxed_nmadd, 3),
+            O::F64x2RelaxedMadd => self.simd_call(HelperFn::f64x2_relaxed_madd, 3),
+            O::F64x2RelaxedNmadd => self.simd_call(HelperFn::f64x2_relaxed_nmadd, 3),
+            O::I16x8RelaxedDotI8x16I7x16S => {
+                self.simd_call(HelperFn::i16x8_relaxed_dot_i8x16_i7x16_s, 2)
+            }
             O::I32x4RelaxedDotI8x16I7x16AddS => {
-                self.simd_call(h::i32x4_relaxed_dot_i8x16_i7x16_add_s, 3)
+                self.simd_call(HelperFn::i32x4_relaxed_dot_i8x16_i7x16_add_s, 3)
             }
             O::V128Const { value } => {
                 let bits = u128::from_le_bytes(*value.bytes());
@@ -151,7 +153,7 @@ impl FuncLowering<'_> {
     }
 
     /// Call `helper` on the top `vectors` v128 operands; push its v128 result.
-    fn simd_call(&mut self, helper: Helper, vectors: usize) {
+    fn simd_call(&mut self, helper: HelperFn, vectors: usize) {
         let base = self.stack.len() - vectors;
         self.spill_regs();
         // Vector operands are passed by address: one in a home register goes to its slot.
@@ -174,10 +176,10 @@ impl FuncLowering<'_> {
         }
         let out = self.slot_offset(base);
         self.save_homes();
+        self.absolute_helper(crate::regs::RAX, helper);
         dynasm!(self.asm
             ; .arch x64
             ; lea rdi, [rbp + out]
-            ; mov rax, QWORD helper as *const () as i64
             ; call rax
         );
         self.restore_homes();
@@ -341,28 +343,28 @@ enum LaneAccess {
 
 /// The helper of an operator that takes only `v128` operands and makes a `v128`, and how
 /// many operands it takes.
-fn vector_helper(op: &Operator<'_>) -> Option<(Helper, usize)> {
+fn vector_helper(op: &Operator<'_>) -> Option<(HelperFn, usize)> {
     use Operator as O;
-    let unary: Helper = match op {
-        O::I32x4ExtAddPairwiseI16x8U => h::i32x4_extadd_pairwise_i16x8_u,
-        O::I32x4TruncSatF32x4U => h::i32x4_trunc_sat_f32x4_u,
-        O::F32x4ConvertI32x4U => h::f32x4_convert_i32x4_u,
-        O::I32x4TruncSatF64x2SZero => h::i32x4_trunc_sat_f64x2_s_zero,
-        O::I32x4TruncSatF64x2UZero => h::i32x4_trunc_sat_f64x2_u_zero,
-        O::F64x2ConvertLowI32x4U => h::f64x2_convert_low_i32x4_u,
+    let unary = match op {
+        O::I32x4ExtAddPairwiseI16x8U => HelperFn::i32x4_extadd_pairwise_i16x8_u,
+        O::I32x4TruncSatF32x4U => HelperFn::i32x4_trunc_sat_f32x4_u,
+        O::F32x4ConvertI32x4U => HelperFn::f32x4_convert_i32x4_u,
+        O::I32x4TruncSatF64x2SZero => HelperFn::i32x4_trunc_sat_f64x2_s_zero,
+        O::I32x4TruncSatF64x2UZero => HelperFn::i32x4_trunc_sat_f64x2_u_zero,
+        O::F64x2ConvertLowI32x4U => HelperFn::f64x2_convert_low_i32x4_u,
         _ => return binary_helper(op).map(|h| (h, 2)),
     };
     Some((unary, 1))
 }
 
 /// The helper of a binary `v128` operator.
-fn binary_helper(op: &Operator<'_>) -> Option<Helper> {
+fn binary_helper(op: &Operator<'_>) -> Option<HelperFn> {
     use Operator as O;
     Some(match op {
-        O::I64x2LtS => h::i64x2_lt_s,
-        O::I64x2GtS => h::i64x2_gt_s,
-        O::I64x2LeS => h::i64x2_le_s,
-        O::I64x2GeS => h::i64x2_ge_s,
+        O::I64x2LtS => HelperFn::i64x2_lt_s,
+        O::I64x2GtS => HelperFn::i64x2_gt_s,
+        O::I64x2LeS => HelperFn::i64x2_le_s,
+        O::I64x2GeS => HelperFn::i64x2_ge_s,
         _ => return None,
     })
 }
