@@ -223,6 +223,13 @@ pub trait BranchProfile: Send + Sync {
     /// if it was never counted (it did not run in the first tier). A backend ignores counts
     /// whose length does not match its own numbering of the body.
     fn function_counts(&self, f: DefinedFuncIndex) -> Option<Vec<u32>>;
+
+    /// Function `f`'s calls plus loop iterations (what tier-up ranks by), if the profile has
+    /// it.
+    fn hotness(&self, f: DefinedFuncIndex) -> Option<u32> {
+        let _ = f;
+        None
+    }
 }
 
 #[cfg(all(test, feature = "wasmparser"))]

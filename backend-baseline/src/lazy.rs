@@ -27,7 +27,7 @@ use crate::lower::{lower_function, FunctionCode, FunctionSettings, Profile};
 
 /// Code for one module.
 pub(crate) struct LazyCode {
-    shared: Arc<Lazy<Shared>>,
+    pub(crate) shared: Arc<Lazy<Shared>>,
 }
 
 /// The optimizing tier behind the baseline one.
@@ -38,6 +38,22 @@ pub(crate) struct Optimizer {
     pub tasks: Weak<dyn TaskRunner>,
     /// Calls plus loop iterations after which a function is recompiled; 0: never.
     pub threshold: u32,
+}
+
+impl Optimizer {
+    /// `backend` behind the baseline tier, recompiling on `tasks`' workers once a function's
+    /// count reaches `threshold` (never without workers).
+    pub(crate) fn new(
+        backend: &Arc<dyn CodeBackend>,
+        tasks: &Arc<dyn TaskRunner>,
+        threshold: u32,
+    ) -> Optimizer {
+        Optimizer {
+            backend: backend.clone(),
+            tasks: Arc::downgrade(tasks),
+            threshold: if tasks.workers() > 0 { threshold } else { 0 },
+        }
+    }
 }
 
 /// What the lazy driver compiles with; stubs and workers reach it.
@@ -54,6 +70,9 @@ pub(crate) struct Shared {
     /// compile gets its optimized code here too), and the branch counts of baseline code that
     /// counts (tier-up on), which the optimizing tier reads.
     tier_up: Arc<TierUp>,
+    /// A profile the module was compiled with, which optimized compiles weigh branches by
+    /// instead of the live counts.
+    given_profile: Option<Arc<dyn BranchProfile>>,
     /// OSR entries asked for by first-tier frames, by function and loop.
     osr: Mutex<HashMap<(u32, u32), OsrEntry>>,
     stats: TierStats,
@@ -118,6 +137,7 @@ impl LazyCode {
                 optimizer,
                 optimized_code: OnceLock::new(),
                 tier_up: Arc::new(TierUp::new(n)),
+                given_profile: opts.profile.clone(),
                 osr: Mutex::new(HashMap::new()),
                 stats: TierStats::default(),
                 info,
@@ -161,7 +181,7 @@ impl Compile for Shared {
 /// Put baseline code of function `index` into the module's code memory: its counters made
 /// (in code that counts), its relocations bound to this process, its range recorded for
 /// backtraces. Returns its address.
-fn place(
+pub(crate) fn place(
     lazy: &Arc<Lazy<Shared>>,
     index: DefinedFuncIndex,
     mut lowered: FunctionCode,
@@ -188,8 +208,28 @@ fn place(
 }
 
 impl Shared {
+    /// The module's description.
+    pub(crate) fn info(&self) -> &Arc<ModuleInfo> {
+        &self.info
+    }
+
+    /// What every function's code must do.
+    pub(crate) fn code_flags(&self) -> CodeFlags {
+        self.code
+    }
+
+    /// The tier-up threshold baseline code counts to (0: it does not count).
+    pub(crate) fn threshold(&self) -> u32 {
+        self.optimizer.as_ref().map_or(0, |o| o.threshold)
+    }
+
+    /// Counts, optimized code and requests.
+    pub(crate) fn tier_up(&self) -> &TierUp {
+        &self.tier_up
+    }
+
     /// The optimizing backend's code for this module.
-    fn optimizer_code(&self) -> Result<&dyn CompiledCode, CompileError> {
+    pub(crate) fn optimizer_code(&self) -> Result<&dyn CompiledCode, CompileError> {
         let optimizer = self
             .optimizer
             .as_ref()
@@ -203,9 +243,11 @@ impl Shared {
                         opt_level: OptLevel::Optimized,
                         tier_up_threshold: 0,
                         code: self.code,
-                        profile: Some(Arc::new(FirstTierProfile {
-                            info: self.info.clone(),
-                            tier_up: self.tier_up.clone(),
+                        profile: Some(self.given_profile.clone().unwrap_or_else(|| {
+                            Arc::new(FirstTierProfile {
+                                info: self.info.clone(),
+                                tier_up: self.tier_up.clone(),
+                            })
                         })),
                     },
                 )
@@ -216,7 +258,10 @@ impl Shared {
     }
 
     /// Compile `index` with the optimizing backend (once it succeeds) and return its code.
-    fn compile_optimized(&self, index: DefinedFuncIndex) -> Result<*const u8, CompileError> {
+    pub(crate) fn compile_optimized(
+        &self,
+        index: DefinedFuncIndex,
+    ) -> Result<*const u8, CompileError> {
         if let Some(code) = self.tier_up.optimized(index.index()) {
             return Ok(code);
         }
@@ -483,12 +528,13 @@ impl CompiledCode for LazyCode {
         Ok(taken)
     }
 
+    /// An image with both tiers (`crate::image`).
     fn serialize(&self) -> Result<Vec<u8>, CompileError> {
-        match self.shared.optimizer_code() {
-            Ok(code) => code.serialize(),
-            Err(_) => Err(CompileError::new(
+        if self.shared.optimizer_code().is_err() {
+            return Err(CompileError::new(
                 "baseline code cannot be serialized: serialization needs the LLVM backend",
-            )),
+            ));
         }
+        crate::image::write(&self.shared)
     }
 }

@@ -8,15 +8,17 @@
 //! - `lower`: the one pass over a function's operators, one file per operator family;
 //! - `lazy`: a module's GOT, compile-on-first-call, and tier-up to an optimizing backend;
 //! - `stubs`: the per-function stubs (PLT) and the resolver they jump to;
+//! - `image`: precompiled images with both tiers (eager compilation and serialization);
 //! - `trampoline`: array (host -> wasm) and host (wasm -> host) adapters;
 //! - `helpers`: runtime functions for the rarer conversions.
 //!
 //! [`BaselineBackend::with_optimizer`] makes the tiered configuration: baseline first, the
-//! optimizing backend for hot functions, for anything the baseline cannot compile, and for
-//! eager compilation and serialization.
+//! optimizing backend for hot functions and for anything the baseline cannot compile; eager
+//! compilation and serialization make images with both tiers.
 #![deny(missing_docs)]
 
 mod helpers;
+mod image;
 mod lazy;
 mod lower;
 mod regs;
@@ -127,19 +129,17 @@ impl CodeBackend for BaselineBackend {
                 optimizer.compile_with_progress(module, opts, progress)
             }
             (Strategy::Lazy, optimizer) => {
-                let optimizer = optimizer.as_ref().map(|(backend, tasks)| lazy::Optimizer {
-                    backend: backend.clone(),
-                    tasks: Arc::downgrade(tasks),
-                    threshold: if tasks.workers() > 0 {
-                        opts.tier_up_threshold
-                    } else {
-                        0
-                    },
+                let optimizer = optimizer.as_ref().map(|(backend, tasks)| {
+                    lazy::Optimizer::new(backend, tasks, opts.tier_up_threshold)
                 });
                 Ok(Box::new(lazy::LazyCode::new(module, opts, optimizer)?))
             }
-            (Strategy::Eager, Some((optimizer, _))) => {
-                optimizer.compile_with_progress(module, opts, progress)
+            (Strategy::Eager, Some((backend, tasks))) => {
+                let optimizer = lazy::Optimizer::new(backend, tasks, opts.tier_up_threshold);
+                let threads = tasks.workers() + 1;
+                Ok(Box::new(image::compile(
+                    module, opts, optimizer, threads, progress,
+                )?))
             }
             (Strategy::Eager, None) => Err(CompileError::new(
                 "the baseline backend compiles lazily only; eager compilation and \
@@ -150,6 +150,7 @@ impl CodeBackend for BaselineBackend {
 
     fn check_serialized(&self, code: &[u8]) -> Result<(), CompileError> {
         match &self.optimizer {
+            Some(_) if image::is_image(code) => image::check(code),
             Some((optimizer, _)) => optimizer.check_serialized(code),
             None => Ok(()),
         }
@@ -161,6 +162,16 @@ impl CodeBackend for BaselineBackend {
         bytes: &[u8],
     ) -> Result<Box<dyn CompiledCode>, CompileError> {
         match &self.optimizer {
+            Some((backend, tasks)) if image::is_image(bytes) => {
+                // The threshold is the image's (`image::load`).
+                let optimizer = lazy::Optimizer::new(backend, tasks, 0);
+                Ok(Box::new(image::load(
+                    module,
+                    bytes,
+                    optimizer,
+                    tasks.workers(),
+                )?))
+            }
             Some((optimizer, _)) => optimizer.deserialize(module, bytes),
             None => Err(CompileError::new(
                 "the baseline backend cannot load serialized code; that needs the LLVM backend",
@@ -175,6 +186,11 @@ impl CodeBackend for BaselineBackend {
         code: core::ops::Range<usize>,
     ) -> Result<Box<dyn CompiledCode>, CompileError> {
         match &self.optimizer {
+            // An image with both tiers is copied into code memory: read it from the mapping.
+            Some(_) if file.bytes().get(code.clone()).is_some_and(image::is_image) => {
+                let bytes = file.bytes().get(code).unwrap_or_default();
+                self.deserialize(module, bytes)
+            }
             Some((optimizer, _)) => optimizer.deserialize_mapped(module, file, code),
             None => self.deserialize(module, &[]),
         }

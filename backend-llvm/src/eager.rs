@@ -540,6 +540,12 @@ pub(crate) mod header {
         magic: &[u8; 8],
         current: u32,
     ) -> Result<Reader<'a>, CompileError> {
+        if bytes.starts_with(b"LZTIERS") {
+            return Err(CompileError::new(
+                "an image with both tiers (single-pass and LLVM code): it loads with the tiered \
+                 backend only",
+            ));
+        }
         if !bytes.starts_with(magic) {
             return Err(CompileError::new("not code made by Lazuli's LLVM backend"));
         }

@@ -32,10 +32,17 @@ pub struct CompileArgs {
     #[arg(long, value_name = "on|off", default_value = "on", value_parser = crate::parse_switch,
           action = clap::ArgAction::Set)]
     memory_reservations: bool,
-    /// A profile of this module (`lazuli run --profile-out FILE`): LLVM weighs each branch by
-    /// how often the run took it, so the hot paths get the straight-line code.
+    /// A profile of this module (`lazuli run --profile-out FILE`): the functions it found hot
+    /// are the ones compiled optimized, and LLVM weighs each branch by how often the run took
+    /// it, so the hot paths get the straight-line code.
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
+    /// Compile every function with LLVM (at --opt-level) instead of an image with both tiers:
+    /// by default LLVM compiles only the functions that pay (those the profile names, or
+    /// without one the functions with loops) and the rest get single-pass code, which counts
+    /// and tiers up when it runs hot.
+    #[arg(long)]
+    all_optimized: bool,
 }
 
 /// Parse `--opt-level`.
@@ -59,7 +66,13 @@ pub fn run(args: CompileArgs) -> Result<ExitCode, String> {
         .opt_level(opt_level(args.opt_level)?);
     // The caller compiles too: N jobs are N - 1 workers and this thread.
     config.workers = args.jobs.map(|n| n as usize - 1);
-    let engine = crate::engine(config.tiers(lazuli::Tiers::OptimizingOnly))?;
+    // --opt-level 0 asks for LLVM's baseline pipeline everywhere: an LLVM-only image too.
+    let tiers = if args.all_optimized || args.opt_level != 2 {
+        lazuli::Tiers::OptimizingOnly
+    } else {
+        lazuli::Tiers::Tiered
+    };
+    let engine = crate::engine(config.tiers(tiers))?;
     let wasm = match read(&args.file)? {
         Contents::Wasm(w) => w,
         Contents::Serialized => return Err(format!("{} is already compiled", args.file.display())),
@@ -82,14 +95,22 @@ pub fn run(args: CompileArgs) -> Result<ExitCode, String> {
     };
     let blob = module.serialize().map_err(|e| e.to_string())?;
     std::fs::write(&args.output, &blob).map_err(|e| format!("{}: {e}", args.output.display()))?;
+    let stats = module.stats();
+    let tiers = match tiers {
+        lazuli::Tiers::Tiered => format!(
+            " ({} optimized, {} single-pass)",
+            stats.optimized,
+            module.info().bodies.len() as u32 - stats.optimized
+        ),
+        _ => String::new(),
+    };
     eprintln!(
-        "compiled {} functions in {:.2} s; wrote {} ({} bytes)",
+        "compiled {} functions{tiers} in {:.2} s; wrote {} ({} bytes)",
         module.info().bodies.len(),
         start.elapsed().as_secs_f64(),
         args.output.display(),
         blob.len()
     );
-    let stats = module.stats();
     if stats.partitions > 0 && stats.compile_nanos > 0 {
         let (all, largest) = (
             stats.compile_nanos as f64 / 1e9,

@@ -209,4 +209,8 @@ impl crate::backend::branch_profile::BranchProfile for Profile {
         let counts = self.branch_counts(f.0);
         (!counts.is_empty()).then(|| counts.to_vec())
     }
+
+    fn hotness(&self, f: crate::backend::DefinedFuncIndex) -> Option<u32> {
+        self.counts.get(f.index()).copied()
+    }
 }

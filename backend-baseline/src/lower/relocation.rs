@@ -23,6 +23,33 @@ pub(crate) enum Target {
     Helper(u32),
 }
 
+impl Target {
+    /// The target as a kind number and an argument, for saving.
+    pub(crate) fn encode(self) -> (u8, u32) {
+        match self {
+            Target::Slot(n) => (0, n),
+            Target::Counter => (1, 0),
+            Target::Request => (2, 0),
+            Target::Context => (3, 0),
+            Target::OsrPoll => (4, 0),
+            Target::Helper(n) => (5, n),
+        }
+    }
+
+    /// The target [`Target::encode`] made `(kind, argument)` of, if any.
+    pub(crate) fn decode(kind: u8, argument: u32) -> Option<Target> {
+        Some(match kind {
+            0 => Target::Slot(argument),
+            1 => Target::Counter,
+            2 => Target::Request,
+            3 => Target::Context,
+            4 => Target::OsrPoll,
+            5 => Target::Helper(argument),
+            _ => return None,
+        })
+    }
+}
+
 /// An 8-byte immediate in a function's code and what it is to hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Relocation {
