@@ -30,6 +30,11 @@ echo "== spec suite, eager (optimized partitions on every core, linked into one 
 echo "== spec suite, eager through serialize -> deserialize =="
 ./target/release/lazuli wast "${suites[@]}" --round-trip | tail -n 1
 
+echo "== spec suite, images with both tiers (tiered, eager: LLVM O2 for functions with loops, single-pass code for the rest) =="
+./target/release/lazuli wast --backend tiered "${suites[@]}" --eager | tail -n 1
+echo "== spec suite, images with both tiers through serialize -> deserialize, each single-pass function tiering up after its first call =="
+./target/release/lazuli wast --backend tiered --tier-up 1 "${suites[@]}" --round-trip | tail -n 1
+
 echo "== spec suite, lazy with tier-up forced on every function (optimized code swapped in) =="
 ./target/release/lazuli wast "${suites[@]}" --tier-up 1 | tail -n 1
 

@@ -20,6 +20,9 @@
 //!                         relocations u32 + (end u32, kind u8, argument u32) each,
 //!                         code u32 length + bytes
 //! saved objects           u32 length + the optimizing tier's saved code (length 0: none)
+//! bodies                  per defined function, u32 length + its wasm body (empty for an
+//!                         optimized one): a serialized module keeps none, and single-pass
+//!                         functions need theirs to tier up
 //! ```
 //!
 //! [`Module::serialize`]: https://docs.rs/lazuli-core
@@ -200,6 +203,14 @@ pub(crate) fn write(shared: &Arc<Lazy<Shared>>) -> Result<Vec<u8>, CompileError>
     }
     u32s(&mut out, objects.len() as u32);
     out.extend_from_slice(&objects);
+    for (f, code) in single_pass.iter().enumerate() {
+        let body = match code {
+            Some(_) => info.body_bytes(DefinedFuncIndex(f as u32)),
+            None => &[],
+        };
+        u32s(&mut out, body.len() as u32);
+        out.extend_from_slice(body);
+    }
     Ok(out)
 }
 
@@ -301,6 +312,7 @@ pub(crate) fn load(
     }
     let objects_len = r.u32()? as usize;
     let objects = r.take(objects_len)?;
+    let info = with_bodies(&info, &mut r)?;
     if !r.bytes.is_empty() {
         return Err(CompileError::new("bytes follow the image"));
     }
@@ -335,6 +347,25 @@ pub(crate) fn load(
         }
     }
     Ok(lazy_code)
+}
+
+/// The tiers' copy of `info` with the function bodies the image carries: its bytes are the
+/// bodies one after another (the data segments' ranges, which the tiers never read, are
+/// emptied).
+fn with_bodies(info: &ModuleInfo, r: &mut Reader<'_>) -> Result<Arc<ModuleInfo>, CompileError> {
+    let mut own = info.clone();
+    let mut bytes = Vec::new();
+    for body in own.bodies.iter_mut() {
+        let len = r.u32()? as usize;
+        let start = bytes.len();
+        bytes.extend_from_slice(r.take(len)?);
+        body.range = start..bytes.len();
+    }
+    for segment in own.data.iter_mut() {
+        segment.range = 0..0;
+    }
+    own.bytes = Arc::<[u8]>::from(bytes).into();
+    Ok(Arc::new(own))
 }
 
 /// One function's single-pass code and what binding it needs.
