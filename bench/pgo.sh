@@ -10,8 +10,9 @@
 # 3. One long call, time to first result: tiered (the frame moves through its OSR entry),
 #    eager and Wasmtime, median of five each.
 # 4. What a profile buys an image: SQLite run once to record a profile (`lazuli run
-#    --profile-out`), compiled eagerly with and without it (`lazuli compile --profile`), and
-#    both images run alternately (median and fastest of RUNS, default 15); outputs must agree.
+#    --profile-out`), compiled into four images (all-O2 and both tiers, each with and without
+#    the profile), their compile times against Wasmtime's, and the images run alternately
+#    (median of RUNS, default 15); outputs must agree.
 # Prints markdown tables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,17 +81,36 @@ for k in "sieve 100" "nbody 1000000" "matmul 10"; do
 done
 runs=${RUNS:-15}
 $lazuli run --tier-up 4294967295 --profile-out "$out/pgo/sqlite.prof" "$app" > "$out/pgo/expected.txt"
-start=$(date +%s.%N)
-$lazuli compile "$app" -o "$out/pgo/plain.lzc" 2> /dev/null
-plain_s=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
-start=$(date +%s.%N)
-$lazuli compile --profile "$out/pgo/sqlite.prof" "$app" -o "$out/pgo/profiled.lzc" 2> /dev/null
-profiled_s=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
-python3 - "$runs" "$out/pgo" "$lazuli" "$plain_s" "$profiled_s" <<'PY'
+# `image NAME ARGS...`: compile SQLite with `lazuli compile ARGS`, recording the seconds.
+declare -A compile_s
+image() {
+  local name=$1; shift
+  local start; start=$(date +%s.%N)
+  $lazuli compile "$@" "$app" -o "$out/pgo/$name.lzc" 2> /dev/null
+  compile_s[$name]=$(python3 -c "print(f'{$(date +%s.%N) - $start:.2f}')")
+}
+image all-o2 --all-optimized
+image all-o2-profiled --all-optimized --profile "$out/pgo/sqlite.prof"
+image both-tiers
+image both-tiers-profiled --profile "$out/pgo/sqlite.prof"
+wasmtime_s=$(python3 -c "
+import time, wasmtime
+wasm = open('$app', 'rb').read()
+start = time.perf_counter(); wasmtime.Module(wasmtime.Engine(), wasm)
+print(f'{time.perf_counter() - start:.2f}')")
+python3 - "$runs" "$out/pgo" "$lazuli" "$wasmtime_s" "${compile_s[all-o2]}" "${compile_s[all-o2-profiled]}" \
+  "${compile_s[both-tiers]}" "${compile_s[both-tiers-profiled]}" <<'PY'
 import statistics, subprocess, sys, time
-runs, d, lazuli, plain_s, profiled_s = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+runs, d, lazuli, wasmtime_s = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
+compile_s = dict(zip(["all-o2", "all-o2-profiled", "both-tiers", "both-tiers-profiled"], map(float, sys.argv[5:9])))
+labels = {
+    "all-o2": "all-O2 image (`lazuli compile --all-optimized`)",
+    "all-o2-profiled": "all-O2 with the profile's branch weights (`--all-optimized --profile`)",
+    "both-tiers": "both tiers, LLVM O2 for the functions with loops (`lazuli compile`)",
+    "both-tiers-profiled": "both tiers, LLVM O2 for the profile's hot functions (`lazuli compile --profile`)",
+}
 expected = open(f"{d}/expected.txt", "rb").read()
-times = {"plain": [], "profiled": []}
+times = {k: [] for k in labels}
 for _ in range(runs):
     for image in times:
         start = time.perf_counter()
@@ -99,11 +119,9 @@ for _ in range(runs):
         if done.returncode != 0 or done.stdout != expected:
             sys.exit(f"{image}.lzc: exit {done.returncode} or output differs from the profiled run's")
 med = {k: statistics.median(v) for k, v in times.items()}
-low = {k: min(v) for k, v in times.items()}
 print()
-print(f"| SQLite image, run to exit ({runs} alternating runs) | compile | median | fastest |")
-print("|---|---:|---:|---:|")
-print(f"| all-O2 image (`lazuli compile`) | {plain_s} s | {med['plain']:.1f} ms | {low['plain']:.1f} ms |")
-print(f"| O2 with the profile's branch weights (`lazuli compile --profile`) | {profiled_s} s | {med['profiled']:.1f} ms | {low['profiled']:.1f} ms |")
-print(f"| profiled / all-O2 | | {med['profiled'] / med['plain']:.2f}x | {low['profiled'] / low['plain']:.2f}x |")
+print(f"| SQLite image, run to exit ({runs} alternating runs) | compile | compile / wasmtime's ({wasmtime_s:.2f} s) | median run | run / all-O2 |")
+print("|---|---:|---:|---:|---:|")
+for k, label in labels.items():
+    print(f"| {label} | {compile_s[k]:.2f} s | {compile_s[k] / wasmtime_s:.1f}x | {med[k]:.1f} ms | {med[k] / med['all-o2']:.2f}x |")
 PY
