@@ -37,7 +37,7 @@ row "lazuli run (tiered: single-pass baseline first, LLVM O2 for hot code)" "$(m
 row "lazuli run --backend baseline (single-pass only)" "$(measure 3 $lazuli run --backend baseline "$app")"
 row "lazuli run --backend llvm (LLVM alone, lazy, speculation on)" "$(measure 3 $lazuli run --backend llvm "$app")"
 row "lazuli run --backend llvm --workers 0 (LLVM alone, lazy only)" "$(measure 3 $lazuli run --backend llvm --workers 0 "$app")"
-row "lazuli run --eager (compile O2, then run)" "$(measure 1 $lazuli run --eager "$app")"
+row "lazuli run --eager (both tiers: O2 for the functions with loops, then run)" "$(measure 1 $lazuli run --eager "$app")"
 row "lazuli run app.lzc (precompiled; compiling took ${compile_s} s)" "$(measure 3 $lazuli run --allow-precompiled "$out/sqlite_bench.lzc")"
 row "wasmtime (PyPI)" "$wt"
 python3 bench/wasi/wasmtime_run.py --precompile "$app" "$out/sqlite_bench.cwasm"

@@ -769,7 +769,7 @@ fn the_cache_keeps_tiered_code_for_the_next_run() {
              (local.get $i)))"#,
     )
     .unwrap();
-    let run = || {
+    let run_file = |file: &std::path::Path| {
         let args = [
             "run",
             "--stats",
@@ -777,11 +777,14 @@ fn the_cache_keeps_tiered_code_for_the_next_run() {
             "1000",
             "--cache",
             dir.to_str().unwrap(),
-            wat.to_str().unwrap(),
+            file.to_str().unwrap(),
             "--invoke",
             "spin",
         ];
-        let out = lazuli_with_config(&args, &config);
+        lazuli_with_config(&args, &config)
+    };
+    let run = || {
+        let out = run_file(&wat);
         assert!(out.status.success(), "{out:?}");
         assert_eq!(String::from_utf8_lossy(&out.stdout), "300000000\n");
         String::from_utf8_lossy(&out.stderr).into_owned()
@@ -813,18 +816,7 @@ fn the_cache_keeps_tiered_code_for_the_next_run() {
             .replace("300000000", "300000001"),
     )
     .unwrap();
-    let args = [
-        "run",
-        "--stats",
-        "--tier-up",
-        "1000",
-        "--cache",
-        dir.to_str().unwrap(),
-        other.to_str().unwrap(),
-        "--invoke",
-        "spin",
-    ];
-    let out = lazuli_with_config(&args, &config);
+    let out = run_file(&other);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "300000001\n",
@@ -836,7 +828,7 @@ fn the_cache_keeps_tiered_code_for_the_next_run() {
         .find(|p| *p != entry)
         .expect("the other module has its own entry");
     std::fs::copy(&entry, &other_entry).unwrap();
-    let out = lazuli_with_config(&args, &config);
+    let out = run_file(&other);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),

@@ -75,6 +75,22 @@ macro_rules! float_compares {
     };
 }
 
+/// WebAssembly's float min or max: `$op` both ways round, combined with `$combine` (OR for
+/// min: -0 below +0; AND for max: +0 above -0), and NaN where either operand is NaN, made
+/// canonical by clearing the payload below the quiet bit (`$shift` by `$payload` bits).
+macro_rules! float_min_max {
+    ($self:ident, $mov:ident, $cmp:ident, $op:ident, $combine:ident, $andn:ident, $shift:ident,
+     $payload:expr) => {
+        $self.vector_binary_temp(|asm, a, b, t2| dynasm!(asm
+            ; .arch x64
+            // Either NaN (unordered, predicate 3): t2 all ones.
+            ; $mov Rx(t2), Rx(a) ; $cmp Rx(t2), Rx(b), 3
+            ; $mov Rx(T), Rx(a) ; $op Rx(T), Rx(b) ; $op Rx(b), Rx(a) ; $combine Rx(b), Rx(T)
+            ; orps Rx(b), Rx(t2) ; $shift Rx(t2), $payload ; $andn Rx(t2), Rx(b)
+            ; $mov Rx(a), Rx(t2)))
+    };
+}
+
 /// `a op= b` with one SSE instruction.
 macro_rules! one {
     ($self:ident, $ins:ident) => {
@@ -384,28 +400,10 @@ impl FuncLowering<'_> {
                 ; punpcklqdq Rx(T), Rx(T)
                 ; paddusb Rx(T), Rx(b)
                 ; pshufb Rx(a), Rx(T))),
-            O::F32x4Min => self.vector_binary_temp(|asm, a, b, t2| dynasm!(asm
-                ; .arch x64
-                // Either NaN: t2 all ones. Both orders of minps, ORed: -0 below +0.
-                ; movaps Rx(t2), Rx(a) ; cmpps Rx(t2), Rx(b), 3
-                ; movaps Rx(T), Rx(a) ; minps Rx(T), Rx(b) ; minps Rx(b), Rx(a) ; orps Rx(b), Rx(T)
-                ; orps Rx(b), Rx(t2) ; psrld Rx(t2), 10 ; andnps Rx(t2), Rx(b) ; movaps Rx(a), Rx(t2))),
-            O::F32x4Max => self.vector_binary_temp(|asm, a, b, t2| dynasm!(asm
-                ; .arch x64
-                // As min, with maxps and AND: +0 above -0.
-                ; movaps Rx(t2), Rx(a) ; cmpps Rx(t2), Rx(b), 3
-                ; movaps Rx(T), Rx(a) ; maxps Rx(T), Rx(b) ; maxps Rx(b), Rx(a) ; andps Rx(b), Rx(T)
-                ; orps Rx(b), Rx(t2) ; psrld Rx(t2), 10 ; andnps Rx(t2), Rx(b) ; movaps Rx(a), Rx(t2))),
-            O::F64x2Min => self.vector_binary_temp(|asm, a, b, t2| dynasm!(asm
-                ; .arch x64
-                ; movapd Rx(t2), Rx(a) ; cmppd Rx(t2), Rx(b), 3
-                ; movapd Rx(T), Rx(a) ; minpd Rx(T), Rx(b) ; minpd Rx(b), Rx(a) ; orpd Rx(b), Rx(T)
-                ; orpd Rx(b), Rx(t2) ; psrlq Rx(t2), 13 ; andnpd Rx(t2), Rx(b) ; movapd Rx(a), Rx(t2))),
-            O::F64x2Max => self.vector_binary_temp(|asm, a, b, t2| dynasm!(asm
-                ; .arch x64
-                ; movapd Rx(t2), Rx(a) ; cmppd Rx(t2), Rx(b), 3
-                ; movapd Rx(T), Rx(a) ; maxpd Rx(T), Rx(b) ; maxpd Rx(b), Rx(a) ; andpd Rx(b), Rx(T)
-                ; orpd Rx(b), Rx(t2) ; psrlq Rx(t2), 13 ; andnpd Rx(t2), Rx(b) ; movapd Rx(a), Rx(t2))),
+            O::F32x4Min => float_min_max!(self, movaps, cmpps, minps, orps, andnps, psrld, 10),
+            O::F32x4Max => float_min_max!(self, movaps, cmpps, maxps, andps, andnps, psrld, 10),
+            O::F64x2Min => float_min_max!(self, movapd, cmppd, minpd, orpd, andnpd, psrlq, 13),
+            O::F64x2Max => float_min_max!(self, movapd, cmppd, maxpd, andpd, andnpd, psrlq, 13),
             O::I64x2Mul => self.vector_binary_temp(|asm, a, b, t2| dynasm!(asm
                 ; .arch x64
                 // Low halves' product plus both cross products shifted up.
