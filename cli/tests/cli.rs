@@ -757,7 +757,7 @@ fn every_feature_is_in_the_help() {
 fn the_cache_keeps_tiered_code_for_the_next_run() {
     let dir = temp("cache-tiered");
     let config = temp("cache-tiered-config");
-    let wat = temp("spin.wat");
+    let wat = temp("cache-spin.wat");
     // One long loop: hot after 1,000 iterations, optimized (through its OSR entry) long before
     // its 300 million are done.
     std::fs::write(
@@ -808,7 +808,7 @@ fn the_cache_keeps_tiered_code_for_the_next_run() {
     // An entry holding another module's code (the same wasm but for one constant, so that
     // the entry names differ but the code would fit) is not used.
     let entry = entries[0].as_ref().unwrap().path();
-    let other = temp("spin-other.wat");
+    let other = temp("cache-spin-other.wat");
     std::fs::write(
         &other,
         std::fs::read_to_string(&wat)
