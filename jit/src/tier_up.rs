@@ -174,9 +174,13 @@ pub fn request_tier_up<C: Compile + Send + Sync + 'static>(
             return;
         };
         match &served.result {
-            Ok((code, true)) => lazy.install(served.index, *code),
+            // The function's optimized code (kept by this serve, or by `compile` itself) goes
+            // into its GOT entry; installing it again is harmless.
+            Ok((code, _)) if tier_up(&lazy).optimized(served.index as usize) == Some(*code) => {
+                lazy.install(served.index, *code)
+            }
             // Another compile's code is the function's, and in its GOT entry already.
-            Ok((_, false)) => {}
+            Ok(_) => {}
             Err(e) => lazy.record_error(e.clone()),
         }
         done(&lazy, &served);

@@ -93,3 +93,38 @@ fn baseline_and_llvm_code_call_each_other_through_the_got() {
     // 10 (the sum) + 45 (lane 3) = 55; `go` is baseline code calling LLVM code.
     assert_eq!(go.call(&mut store, &[]).unwrap(), vec![Val::I64(55)]);
 }
+
+/// Tier-up switches a hot function's GOT entry to its optimized code: once it is installed,
+/// calls stop counting (only first-tier code counts), for a function without loops, which no
+/// OSR entry could move.
+#[test]
+fn tier_up_switches_calls_to_the_optimized_code() {
+    let engine = lazuli_tests::engine(
+        lazuli_core::Config::default()
+            .workers(1)
+            .tiers(lazuli_core::Tiers::Tiered)
+            .tier_up(100),
+    )
+    .unwrap();
+    let module = lazuli_core::Module::from_wat(
+        &engine,
+        r#"(module (func (export "mix") (param i32) (result i32)
+             (i32.xor (i32.mul (local.get 0) (i32.const 31)) (i32.const 7))))"#,
+    )
+    .unwrap();
+    let mut store = lazuli_core::Store::new(&engine);
+    let instance =
+        lazuli_core::Instance::new(&mut store, &module, &lazuli_core::Imports::new()).unwrap();
+    let mix = instance.get_typed_func::<i32, i32>(&store, "mix").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while module.stats().optimized == 0 && std::time::Instant::now() < deadline {
+        mix.call(&mut store, 1).unwrap();
+    }
+    assert_eq!(module.stats().optimized, 1, "{:?}", module.stats());
+    let calls = module.profile().unwrap().counts()[0];
+    for x in 0..1000 {
+        assert_eq!(mix.call(&mut store, x).unwrap(), x.wrapping_mul(31) ^ 7);
+    }
+    // Every call went to the optimized code, which counts nothing.
+    assert_eq!(module.profile().unwrap().counts()[0], calls);
+}
