@@ -38,7 +38,7 @@ row "lazuli run --backend baseline (single-pass only)" "$(measure 3 $lazuli run 
 row "lazuli run --backend llvm (LLVM alone, lazy, speculation on)" "$(measure 3 $lazuli run --backend llvm "$app")"
 row "lazuli run --backend llvm --workers 0 (LLVM alone, lazy only)" "$(measure 3 $lazuli run --backend llvm --workers 0 "$app")"
 row "lazuli run --eager (both tiers: O2 for the functions with loops, then run)" "$(measure 1 $lazuli run --eager "$app")"
-row "lazuli run app.lzc (precompiled; compiling took ${compile_s} s)" "$(measure 3 $lazuli run --allow-precompiled "$out/sqlite_bench.lzc")"
+row "lazuli run app.lzc (precompiled with both tiers; compiling took ${compile_s} s)" "$(measure 3 $lazuli run --allow-precompiled "$out/sqlite_bench.lzc")"
 row "wasmtime (PyPI)" "$wt"
 python3 bench/wasi/wasmtime_run.py --precompile "$app" "$out/sqlite_bench.cwasm"
 row "wasmtime, precompiled (.cwasm)" "$(measure 3 python3 bench/wasi/wasmtime_run.py "$out/sqlite_bench.cwasm")"
