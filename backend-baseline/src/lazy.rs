@@ -200,6 +200,13 @@ pub(crate) fn place(
         osr_poll: osr_poll as *const () as usize,
     })?;
     let code = lazy.memory.publish(&lowered.code)?;
+    lazuli_jit::perf_map::record(
+        code as usize,
+        lowered.code.len(),
+        &lazy.info,
+        index,
+        "single-pass",
+    );
     lazy.code_map
         .write()
         .unwrap_or_else(|p| p.into_inner())

@@ -243,6 +243,14 @@ impl ImageCode {
             }
         };
         let base = image.base() as usize;
+        for (f, span) in functions.iter().enumerate() {
+            let tier = match level {
+                OptLevel::Optimized => "LLVM O2, image",
+                OptLevel::Baseline => "LLVM O0, image",
+            };
+            let (start, len) = (base + span.offset as usize, span.len as usize);
+            lazuli_jit::perf_map::record(start, len, info, DefinedFuncIndex(f as u32), tier);
+        }
         let got: Box<[AtomicPtr<u8>]> = functions
             .iter()
             .map(|span| AtomicPtr::new((base + span.offset as usize) as *mut u8))

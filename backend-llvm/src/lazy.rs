@@ -233,6 +233,12 @@ fn compile_at(
     for (f, len) in function_sizes(&object)? {
         if f == index {
             lazy.code_map.insert(code as usize, len, f);
+            let tier = match (level, osr_loop) {
+                (_, Some(_)) => "LLVM O2, OSR entry",
+                (OptLevel::Optimized, None) => "LLVM O2",
+                (OptLevel::Baseline, None) => "LLVM O0",
+            };
+            lazuli_jit::perf_map::record(code as usize, len, &lazy.info, f, tier);
         }
     }
     if level == OptLevel::Optimized && osr_loop.is_none() {
@@ -328,6 +334,7 @@ impl CompiledCode for LazyCode {
         for &(f, code, len) in &saved.functions {
             if shared.preset(f.0, code as *const u8) {
                 shared.code_map.insert(code, len, f);
+                lazuli_jit::perf_map::record(code, len, &shared.info, f, "LLVM O2, saved");
                 if let Some(object) = saved.objects.get(&f.0) {
                     kept.insert(f.0, object.clone());
                 }

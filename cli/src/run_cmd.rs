@@ -77,6 +77,10 @@ pub struct RunArgs {
     /// as it is, with this process's rights: allow only files you made or trust.
     #[arg(long)]
     allow_precompiled: bool,
+    /// Profiling support: `perfmap` writes /tmp/perf-PID.map, a line per compiled function,
+    /// so that `perf record` / `perf report` name the wasm functions of either tier.
+    #[arg(long, value_enum, value_name = "perfmap")]
+    profile: Option<Profiler>,
     /// Print compile statistics to stderr at exit.
     #[arg(long)]
     stats: bool,
@@ -87,6 +91,13 @@ pub struct RunArgs {
     /// The program's arguments (after its name), or with --invoke the function's parameters.
     #[arg(allow_hyphen_values = true, trailing_var_arg = true)]
     args: Vec<String>,
+}
+
+/// What `--profile` makes for a profiler.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Profiler {
+    /// `/tmp/perf-PID.map` for `perf`.
+    Perfmap,
 }
 
 /// Run the module and end the process. Exit status: the program's own (`proc_exit`, or 0 when
@@ -125,6 +136,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     }
     if args.timeout.is_some() {
         config = config.epoch_interruption(true);
+    }
+    if let Some(Profiler::Perfmap) = args.profile {
+        config = config.perf_map(true);
     }
     let engine = crate::engine(config.tiers(args.backend.into()))?;
     let timeout = args

@@ -201,6 +201,10 @@ pub struct Config {
     /// Calls plus loop iterations after which lazily compiled baseline code is recompiled
     /// optimized in the background (tier-up); 0 turns tier-up off. Default 10,000.
     pub tier_up_threshold: u32,
+    /// Write a perf map (`/tmp/perf-PID.map`): a line per compiled function, with its address,
+    /// size and wasm name, so that `perf report` names the functions of either tier. Off by
+    /// default; process-wide once an engine turns it on.
+    pub perf_map: bool,
     /// Compiled code checks the engine's epoch at function entries and loop headers, so that
     /// a store's deadline ([`crate::Store::set_epoch_deadline`]) can stop it. Off by default
     /// (it costs a few instructions per loop iteration).
@@ -256,6 +260,7 @@ impl Default for Config {
             opt_level: None,
             workers: None,
             tier_up_threshold: 10_000,
+            perf_map: false,
             epoch_interruption: false,
             max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
             max_table_elements: DEFAULT_MAX_TABLE_ELEMENTS,
@@ -268,6 +273,12 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Writes a perf map of compiled functions ([`Config::perf_map`]).
+    pub fn perf_map(mut self, on: bool) -> Self {
+        self.perf_map = on;
+        self
+    }
+
     /// Sets the enabled features.
     pub fn features(mut self, features: Features) -> Self {
         self.features = features;

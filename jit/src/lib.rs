@@ -11,7 +11,8 @@
 //! - [`branch_counters`]: each function's branch-profile counters, which first-tier code
 //!   increments and the optimizing tier reads;
 //! - [`lazy`]: the GOT, compile-once-per-function and its statistics, over a backend's
-//!   [`lazy::Compile`].
+//!   [`lazy::Compile`];
+//! - [`perf_map`]: `/tmp/perf-PID.map`, so that `perf` names compiled wasm functions.
 //!
 //! Every allocation failure here is a [`CompileError`](lazuli_backend_api::CompileError) for the
 //! compile that needed the memory, never an abort. It depends on `lazuli-backend-api` only.
@@ -22,5 +23,6 @@ pub mod code_memory;
 pub mod lazy;
 pub mod object_memory;
 pub mod pages;
+pub mod perf_map;
 pub mod stubs;
 pub mod tier_up;

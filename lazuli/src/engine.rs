@@ -25,6 +25,14 @@ impl Engine {
     /// code when tiered and speculate for LLVM alone. Fails when the build or the host lacks
     /// a named code generator (LLVM in a build without the `llvm` feature).
     pub fn new(config: &Config) -> Result<Engine, Error> {
+        if config.perf_map {
+            lazuli_jit::perf_map::enable().map_err(|e| {
+                Error::Usage(format!(
+                    "cannot write the perf map {}: {e}",
+                    lazuli_jit::perf_map::path()
+                ))
+            })?;
+        }
         let backend = backend(config)?;
         Ok(Engine {
             inner: lazuli_core::Engine::with_backend(
