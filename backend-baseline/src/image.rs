@@ -97,10 +97,11 @@ pub(crate) fn compile(
         }
         Ok(())
     })?;
+    // Single-pass code for the rest (those optimized already resolve to their code).
     for f in 0..total {
         shared.resolve(f)?;
         if f % 256 == 255 {
-            progress(chosen.len() as u32 + f / 2, total);
+            progress((f + 1).max(chosen.len() as u32), total);
         }
     }
     progress(total, total);
@@ -334,6 +335,13 @@ pub(crate) fn load(
     for (f, code) in functions.into_iter().enumerate() {
         let index = DefinedFuncIndex(f as u32);
         match code {
+            // A function has at most a slot per operator and its entry.
+            Some(code) if code.slots as usize > shared.info().body_bytes(index).len() + 1 => {
+                return Err(CompileError::new(format!(
+                    "function {f} claims {} branch counters, more than its body can have",
+                    code.slots
+                )))
+            }
             Some(code) => {
                 let address = place(shared, index, code)?;
                 shared.preset(index.0, address);
