@@ -123,7 +123,12 @@ fn a_tier_up_without_memory_leaves_the_function_on_baseline_code() {
             std::thread::sleep(Duration::from_millis(10));
         }
         let stats = module.stats();
-        assert_eq!((stats.tier_up_failures, stats.optimized), (1, 0));
+        // The function's recompile failed, and so may its loop's OSR entry if the frame asked
+        // for one meanwhile: one or two failures, no optimized code.
+        assert!(
+            (1..=2).contains(&stats.tier_up_failures) && stats.optimized == 0,
+            "{stats:?}"
+        );
         let error = module.last_compile_error().expect("the failure is kept");
         assert!(error.to_string().contains("out of memory"), "{error}");
         // Still running on baseline code.
