@@ -62,8 +62,9 @@ fn optimized_codegen() -> OptimizationLevel {
 }
 
 /// A target machine for the host CPU with its features, making position-independent code with
-/// `code_model`: the JIT's default (large: a JIT object's sections may land far apart) or
-/// small for eager images, whose code and data are one block.
+/// `code_model`: small everywhere (an object's code and read-only data share one run of JIT
+/// memory, and eager images are one block), so that a JIT object can also be linked into an
+/// image (`crate::saved_code`).
 pub(crate) fn host_target_machine(
     level: OptLevel,
     code_model: CodeModel,
