@@ -136,5 +136,8 @@ fn tier_up_switches_calls_to_the_optimized_code() {
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     };
-    assert!(switched, "calls still count: the GOT entry was not switched");
+    assert!(
+        switched,
+        "calls still count: the GOT entry was not switched"
+    );
 }
