@@ -15,6 +15,7 @@ extern crate alloc;
 pub mod abi;
 mod backend;
 pub mod branch_profile;
+mod byte_reader;
 #[cfg(feature = "wasmparser")]
 mod dead_code;
 pub mod fault_regions;
@@ -36,6 +37,7 @@ pub use backend::{
     CodeBackend, CodeFlags, CodePtr, CompileError, CompileOptions, CompileStats, CompiledCode,
     OptLevel, Strategy, TaskRunner,
 };
+pub use byte_reader::ByteReader;
 #[cfg(feature = "wasmparser")]
 pub use dead_code::DeadCode;
 pub use index::*;

@@ -33,8 +33,8 @@ use std::sync::Arc;
 
 use lazuli_backend_api::branch_profile::BranchProfile;
 use lazuli_backend_api::{
-    CodeFlags, CompileError, CompileOptions, CompiledCode, DefinedFuncIndex, ModuleInfo, OptLevel,
-    Strategy,
+    ByteReader, CodeFlags, CompileError, CompileOptions, CompiledCode, DefinedFuncIndex,
+    ModuleInfo, OptLevel, Strategy,
 };
 use lazuli_jit::lazy::Lazy;
 use wasmparser::Operator;
@@ -73,22 +73,27 @@ pub(crate) fn compile(
     let total = info.bodies.len() as u32;
     let done = AtomicUsize::new(0);
     let next = AtomicUsize::new(0);
-    let optimize = || -> Result<(), CompileError> {
-        while let Some(&f) = chosen.get(next.fetch_add(1, Ordering::Relaxed)) {
-            let code = shared.compile_optimized(f)?;
-            shared.preset(f.0, code);
-            done.fetch_add(1, Ordering::Relaxed);
-        }
-        Ok(())
+    // Optimize the next function not yet taken; how many are done, or `None` when none is left.
+    let optimize_next = || -> Result<Option<usize>, CompileError> {
+        let Some(&f) = chosen.get(next.fetch_add(1, Ordering::Relaxed)) else {
+            return Ok(None);
+        };
+        let code = shared.compile_optimized(f)?;
+        shared.preset(f.0, code);
+        Ok(Some(done.fetch_add(1, Ordering::Relaxed) + 1))
     };
     std::thread::scope(|scope| -> Result<(), CompileError> {
-        let helpers: Vec<_> = (1..threads.max(1)).map(|_| scope.spawn(optimize)).collect();
-        // This thread compiles too, and reports progress between its functions.
-        while let Some(&f) = chosen.get(next.fetch_add(1, Ordering::Relaxed)) {
-            let code = shared.compile_optimized(f)?;
-            shared.preset(f.0, code);
-            done.fetch_add(1, Ordering::Relaxed);
-            progress(done.load(Ordering::Relaxed) as u32, total);
+        let helpers: Vec<_> = (1..threads.max(1))
+            .map(|_| {
+                scope.spawn(|| -> Result<(), CompileError> {
+                    while optimize_next()?.is_some() {}
+                    Ok(())
+                })
+            })
+            .collect();
+        // This thread optimizes too, and reports progress between its functions.
+        while let Some(done) = optimize_next()? {
+            progress(done as u32, total);
         }
         for helper in helpers {
             helper
@@ -215,50 +220,9 @@ pub(crate) fn write(shared: &Arc<Lazy<Shared>>) -> Result<Vec<u8>, CompileError>
     Ok(out)
 }
 
-/// Reads an image front to back; every read past the end is a "truncated" error.
-struct Reader<'a> {
-    bytes: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], CompileError> {
-        if n > self.bytes.len() {
-            return Err(CompileError::new("the image is truncated"));
-        }
-        let (taken, rest) = self.bytes.split_at(n);
-        self.bytes = rest;
-        Ok(taken)
-    }
-
-    fn u8(&mut self) -> Result<u8, CompileError> {
-        Ok(self.take(1)?[0])
-    }
-
-    fn u32(&mut self) -> Result<u32, CompileError> {
-        Ok(u32::from_le_bytes(
-            self.take(4)?.try_into().expect("4 bytes"),
-        ))
-    }
-
-    fn u64(&mut self) -> Result<u64, CompileError> {
-        Ok(u64::from_le_bytes(
-            self.take(8)?.try_into().expect("8 bytes"),
-        ))
-    }
-
-    /// A count of items of at least `each` bytes, which the bytes left must hold.
-    fn count(&mut self, each: usize) -> Result<usize, CompileError> {
-        let n = self.u32()? as usize;
-        if n.saturating_mul(each) > self.bytes.len() {
-            return Err(CompileError::new("the image is truncated"));
-        }
-        Ok(n)
-    }
-}
-
 /// Check an image's requirements against this host, reading nothing else.
 pub(crate) fn check(bytes: &[u8]) -> Result<(), CompileError> {
-    let mut r = Reader { bytes };
+    let mut r = ByteReader::new(bytes);
     if r.take(MAGIC.len())? != MAGIC {
         return Err(CompileError::new("not an image with both tiers"));
     }
@@ -285,9 +249,7 @@ pub(crate) fn load(
     workers: usize,
 ) -> Result<LazyCode, CompileError> {
     check(bytes)?;
-    let mut r = Reader {
-        bytes: &bytes[MAGIC.len() + 1..],
-    };
+    let mut r = ByteReader::new(&bytes[MAGIC.len() + 1..]);
     let threshold = r.u32()?;
     let epoch_interruption = r.u8()? != 0;
     let guarded = r.u8()? != 0;
@@ -314,7 +276,7 @@ pub(crate) fn load(
     let objects_len = r.u32()? as usize;
     let objects = r.take(objects_len)?;
     let info = with_bodies(&info, &mut r)?;
-    if !r.bytes.is_empty() {
+    if !r.at_end() {
         return Err(CompileError::new("bytes follow the image"));
     }
     optimizer.threshold = if workers > 0 { threshold } else { 0 };
@@ -360,7 +322,7 @@ pub(crate) fn load(
 /// The tiers' copy of `info` with the function bodies the image carries: its bytes are the
 /// bodies one after another (the data segments' ranges, which the tiers never read, are
 /// emptied).
-fn with_bodies(info: &ModuleInfo, r: &mut Reader<'_>) -> Result<Arc<ModuleInfo>, CompileError> {
+fn with_bodies(info: &ModuleInfo, r: &mut ByteReader<'_>) -> Result<Arc<ModuleInfo>, CompileError> {
     let mut own = info.clone();
     let mut bytes = Vec::new();
     for body in own.bodies.iter_mut() {
@@ -377,7 +339,7 @@ fn with_bodies(info: &ModuleInfo, r: &mut Reader<'_>) -> Result<Arc<ModuleInfo>,
 }
 
 /// One function's single-pass code and what binding it needs.
-fn read_function(r: &mut Reader<'_>) -> Result<FunctionCode, CompileError> {
+fn read_function(r: &mut ByteReader<'_>) -> Result<FunctionCode, CompileError> {
     let slots = r.u32()?;
     let loop_count = r.count(4)?;
     let loops = (0..loop_count)

@@ -377,7 +377,7 @@ impl CompiledCode for ImageCode {
 /// ```
 pub(crate) mod header {
     use inkwell::targets::TargetMachine;
-    use lazuli_backend_api::{CompileError, OptLevel};
+    use lazuli_backend_api::{ByteReader, CompileError, OptLevel};
 
     use crate::image::{Image, Span, PAGE};
 
@@ -485,59 +485,9 @@ pub(crate) mod header {
         out
     }
 
-    /// Reads a header front to back; every read past the end is a "truncated" error.
-    pub(crate) struct Reader<'a> {
-        bytes: &'a [u8],
-        at: usize,
-    }
-
-    impl<'a> Reader<'a> {
-        pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], CompileError> {
-            let end = self
-                .at
-                .checked_add(n)
-                .filter(|&end| end <= self.bytes.len());
-            let end = end.ok_or_else(|| CompileError::new("serialized code is truncated"))?;
-            let taken = &self.bytes[self.at..end];
-            self.at = end;
-            Ok(taken)
-        }
-
-        pub(crate) fn u8(&mut self) -> Result<u8, CompileError> {
-            Ok(self.take(1)?[0])
-        }
-
-        pub(crate) fn u32(&mut self) -> Result<u32, CompileError> {
-            Ok(u32::from_le_bytes(
-                self.take(4)?.try_into().expect("4 bytes"),
-            ))
-        }
-
-        pub(crate) fn u64(&mut self) -> Result<u64, CompileError> {
-            Ok(u64::from_le_bytes(
-                self.take(8)?.try_into().expect("8 bytes"),
-            ))
-        }
-
-        /// Whether every byte has been read.
-        pub(crate) fn at_end(&self) -> bool {
-            self.at == self.bytes.len()
-        }
-
-        /// A count of items of at least `each` bytes, which the bytes left must be able to
-        /// hold (so that nothing is allocated for a damaged count).
-        pub(crate) fn count(&mut self, each: usize) -> Result<usize, CompileError> {
-            let n = self.u32()? as usize;
-            if n.saturating_mul(each) > self.bytes.len() - self.at {
-                return Err(CompileError::new("serialized code is truncated"));
-            }
-            Ok(n)
-        }
-    }
-
     /// Check what the code was made for (magic, host fields, format version) against this
     /// host, and return a reader at the fields that follow.
-    fn check(bytes: &[u8]) -> Result<Reader<'_>, CompileError> {
+    fn check(bytes: &[u8]) -> Result<ByteReader<'_>, CompileError> {
         check_prologue(bytes, MAGIC, VERSION)
     }
 
@@ -547,7 +497,7 @@ pub(crate) mod header {
         bytes: &'a [u8],
         magic: &[u8; 8],
         current: u32,
-    ) -> Result<Reader<'a>, CompileError> {
+    ) -> Result<ByteReader<'a>, CompileError> {
         if bytes.starts_with(b"LZTIERS") {
             return Err(CompileError::new(
                 "an image with both tiers (single-pass and LLVM code): it loads with the tiered \
@@ -557,10 +507,8 @@ pub(crate) mod header {
         if !bytes.starts_with(magic) {
             return Err(CompileError::new("not code made by Lazuli's LLVM backend"));
         }
-        let mut r = Reader {
-            bytes,
-            at: magic.len(),
-        };
+        let mut r = ByteReader::new(bytes);
+        r.take(magic.len())?;
         let version = r.u32()?;
         // The host fields come first in every format version, so code made elsewhere is named
         // for what it was made with (another LLVM, say) rather than for its format.
@@ -621,7 +569,7 @@ pub(crate) mod header {
         let relative = r.take(count * 4)?.chunks_exact(4).map(word).collect();
         let code_len = r.u64()?;
         let image_len = r.u64()?;
-        let start = r.at.next_multiple_of(PAGE);
+        let start = r.position().next_multiple_of(PAGE);
         let end = usize::try_from(image_len)
             .ok()
             .and_then(|len| start.checked_add(len))
