@@ -837,4 +837,19 @@ fn the_cache_keeps_tiered_code_for_the_next_run() {
     );
     assert!(stderr.contains("another module"), "{stderr}");
     assert!(!stderr.contains("started with optimized code"), "{stderr}");
+    // A forged entry (its code changed by whoever can write the directory, the tag left as it
+    // was) is not loaded: its tag does not verify.
+    let mut forged = std::fs::read(&entry).unwrap();
+    let middle = forged.len() / 2;
+    forged[middle] ^= 0x90;
+    std::fs::write(&entry, &forged).unwrap();
+    let out = run_file(&wat);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "300000000\n",
+        "{out:?}"
+    );
+    assert!(stderr.contains("not authenticated"), "{stderr}");
+    assert!(!stderr.contains("started with optimized code"), "{stderr}");
 }

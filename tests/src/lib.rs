@@ -45,6 +45,18 @@ pub fn engine(config: Config) -> Result<Engine, String> {
         .map_err(|e| e.to_string())
 }
 
+/// A tiered engine with one optimizing worker that tiers a function up after `threshold` calls
+/// or loop iterations: what tier-up, OSR and saved-code tests run on.
+pub fn tiered_engine(threshold: u32) -> Engine {
+    engine(
+        Config::default()
+            .workers(1)
+            .tiers(Tiers::Tiered)
+            .tier_up(threshold),
+    )
+    .expect("this build has both tiers")
+}
+
 /// Every way code gets compiled, as (name, config): the baseline backend alone, LLVM lazy,
 /// LLVM with tier-up forced, tiered with tier-up forced, and LLVM eager.
 pub fn modes() -> Vec<(&'static str, Config)> {

@@ -2,17 +2,12 @@
 //! code is installed moves into an OSR entry of that code, with its locals, and returns what
 //! the function returns; loops that cannot be entered run on in first-tier code.
 
-use lazuli_core::{Config, Linker, Module, Store, Tiers};
+use lazuli_core::{Linker, Module, Store};
 
-/// A tiered engine that tiers up after 100 calls or iterations.
+/// A tiered engine that tiers up after 100 calls or iterations (a new one is as a new
+/// process).
 fn engine() -> lazuli_core::Engine {
-    lazuli_tests::engine(
-        Config::default()
-            .workers(1)
-            .tiers(Tiers::Tiered)
-            .tier_up(100),
-    )
-    .unwrap()
+    lazuli_tests::tiered_engine(100)
 }
 
 /// Instantiate `wat` with `host.osr_ready` and `host.optimized`, which say whether an OSR entry

@@ -22,15 +22,10 @@ const WAT: &str = r#"(module
   (func (export "run") (param $n i32) (result i32)
     (call $hot (local.get $n))))"#;
 
-/// A tiered engine that tiers up after 100 calls or iterations, as a new process would have.
+/// A tiered engine that tiers up after 100 calls or iterations (a new one is as a new
+/// process).
 fn engine() -> lazuli_core::Engine {
-    lazuli_tests::engine(
-        Config::default()
-            .workers(1)
-            .tiers(Tiers::Tiered)
-            .tier_up(100),
-    )
-    .unwrap()
+    lazuli_tests::tiered_engine(100)
 }
 
 fn instance(module: &Module) -> (Store, Instance) {

@@ -99,13 +99,7 @@ fn baseline_and_llvm_code_call_each_other_through_the_got() {
 /// OSR entry could move.
 #[test]
 fn tier_up_switches_calls_to_the_optimized_code() {
-    let engine = lazuli_tests::engine(
-        lazuli_core::Config::default()
-            .workers(1)
-            .tiers(lazuli_core::Tiers::Tiered)
-            .tier_up(100),
-    )
-    .unwrap();
+    let engine = lazuli_tests::tiered_engine(100);
     let module = lazuli_core::Module::from_wat(
         &engine,
         r#"(module (func (export "mix") (param i32) (result i32)
